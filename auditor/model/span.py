@@ -1,0 +1,31 @@
+"""Source positions shared by every model: where a node came from, 1-based."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of one audited file.
+
+    ``path`` is relative to the scan root and ``/``-separated, so it can go straight into
+    reports. Lines and columns are 1-based; a column is ``None`` where the parser cannot know it
+    (dockerfile-parse reports lines only).
+    """
+
+    path: str
+    line: int
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" + (f":{self.column}" if self.column else "")
+
+    def with_path(self, path: str) -> Span:
+        return Span(path, self.line, self.column, self.end_line, self.end_column)
+
+
+def file_span(path: str) -> Span:
+    """The whole file, for findings about a file rather than a line in it (a missing key)."""
+    return Span(path, 1, None)
