@@ -29,3 +29,20 @@ class Span:
 def file_span(path: str) -> Span:
     """The whole file, for findings about a file rather than a line in it (a missing key)."""
     return Span(path, 1, None)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    """A piece of user input a parser could not read; becomes an AUD001 finding at ``span``."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something the audit could not check (a file skipped, an include outside the tree, a Helm
+    template): reported as an AUD003 note so that nothing is ever silently passed."""
+
+    span: Span
+    message: str

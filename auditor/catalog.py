@@ -1,0 +1,150 @@
+"""The rule catalog: ``rules/*.yaml`` loaded, validated against ``schemas/rule.schema.json`` and
+cached.
+
+Validation needs jsonschema and YAML parsing needs PyYAML, together most of a cold start; so the
+validated catalog is cached under the user's cache folder, keyed by the SHA-256 of every rule
+file's bytes (and the schema's), which makes a stale cache impossible: any edit changes the key.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SCHEMA_DIR = PACKAGE_DIR / "schemas"
+FAMILY_BY_PREFIX = {"DF": "dockerfile", "DC": "compose", "NG": "nginx", "KS": "kubernetes",
+                    "NX": "nextjs", "SC": "supply_chain", "XF": "cross_file", "AUD": "auditor"}
+
+
+class CatalogError(Exception):
+    """A rule file is missing, unreadable or invalid: a defect of the installation, not of user input."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    title: str
+    family: str
+    target: str
+    severity: str
+    summary: str
+    rationale: str
+    remediation: str
+    references: tuple[dict[str, str], ...]
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    frameworks: tuple[str, ...] = ()
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {name: spec["default"] for name, spec in self.parameters.items()}
+
+    @property
+    def check_module(self) -> str:
+        """Where the check lives: ``auditor.checks.dockerfile.df008``."""
+        return f"auditor.checks.{self.family}.{self.id.lower()}"
+
+    @property
+    def has_check(self) -> bool:
+        return self.target not in ("external", "engine")
+
+
+def rules_dir() -> Path:
+    """``auditor/_rules`` inside an installed wheel; the repository's ``rules/`` in a checkout."""
+    bundled = PACKAGE_DIR / "_rules"
+    return bundled if bundled.is_dir() else PACKAGE_DIR.parent / "rules"
+
+
+def _cache_dir() -> Path | None:
+    if os.environ.get("AUDITOR_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "auditor"
+
+
+def _read_sources(directory: Path) -> dict[str, bytes]:
+    try:
+        files = sorted(p for p in directory.iterdir() if p.suffix == ".yaml")
+    except OSError as exc:
+        raise CatalogError(f"rule folder {directory} is not readable: {exc}") from exc
+    if not files:
+        raise CatalogError(f"no rule files in {directory}: is the package installed whole?")
+    return {p.name: p.read_bytes() for p in files}
+
+
+def validate_rule_documents(documents: dict[str, Any]) -> list[str]:
+    """Every schema violation across the rule files, as ``FILE: path: message`` lines."""
+    import jsonschema
+
+    schema = json.loads((SCHEMA_DIR / "rule.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = []
+    for filename, document in sorted(documents.items()):
+        for error in validator.iter_errors(document):
+            where = "/".join(str(part) for part in error.absolute_path) or "(top)"
+            errors.append(f"{filename}: {where}: {error.message}")
+        if isinstance(document, dict) and filename != f"{document.get('id')}.yaml":
+            errors.append(f"{filename}: id {document.get('id')!r} does not match the file name")
+    return errors
+
+
+def _parse_and_validate(sources: dict[str, bytes]) -> dict[str, Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    documents = {}
+    for filename, data in sources.items():
+        try:
+            documents[filename] = yaml.load(data, Loader=loader)
+        except yaml.YAMLError as exc:
+            raise CatalogError(f"rule file {filename} is not valid YAML: {exc}") from exc
+    errors = validate_rule_documents(documents)
+    if errors:
+        raise CatalogError("invalid rule files:\n  " + "\n  ".join(errors))
+    return {doc["id"]: doc for doc in documents.values()}
+
+
+@cache
+def load_catalog(directory: Path | None = None) -> dict[str, Rule]:
+    """Every rule, by ID, in ID order."""
+    directory = directory or rules_dir()
+    sources = _read_sources(directory)
+    digest = hashlib.sha256((SCHEMA_DIR / "rule.schema.json").read_bytes())
+    for name, data in sources.items():
+        digest.update(name.encode() + b"\0" + data + b"\0")
+    cache_dir = _cache_dir()
+    cache_file = cache_dir / f"rules-{digest.hexdigest()[:32]}.json" if cache_dir else None
+    documents = None
+    if cache_file and cache_file.is_file():
+        try:
+            documents = json.loads(cache_file.read_text())
+        except (OSError, ValueError):
+            documents = None
+    if documents is None:
+        documents = _parse_and_validate(sources)
+        if cache_file:
+            try:
+                cache_file.parent.mkdir(parents=True, exist_ok=True)
+                temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")
+                temporary.write_text(json.dumps(documents))
+                temporary.replace(cache_file)
+            except OSError:
+                pass  # a read-only home is no reason to fail the audit
+    return {rule_id: _rule(documents[rule_id]) for rule_id in sorted(documents)}
+
+
+def _rule(doc: dict[str, Any]) -> Rule:
+    return Rule(
+        id=doc["id"], name=doc["name"], title=doc["title"], family=doc["family"],
+        target=doc["target"], severity=doc["severity"], summary=doc["summary"].strip(),
+        rationale=doc["rationale"].strip(), remediation=doc["remediation"].strip(),
+        references=tuple(doc["references"]), parameters=doc.get("parameters") or {},
+        examples=doc.get("examples") or {}, tags=tuple(doc.get("tags") or ()),
+        frameworks=tuple(doc.get("frameworks") or ()))

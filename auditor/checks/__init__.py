@@ -1,0 +1,1 @@
+"""Checks, one module per control: ``auditor/checks/<family>/<id>.py`` with ``ID`` and ``check``."""

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.dockerfile._helpers import effective_user, is_root_user
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.dockerfile import Dockerfile
+
+ID = "DF008"
+
+
+def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+    stage = doc.final_stage
+    if stage is None or stage.base.is_scratch and not stage.instructions:
+        return
+    user = effective_user(stage)
+    if user is None:
+        yield Fail(stage, f"final {stage.label} has no USER, so the container runs as root; "
+                          "add USER 1001 (or a named non-root user) after the last step that needs root")
+    elif is_root_user(user):
+        yield Fail(user, f"final {stage.label} ends as USER {user.arguments.strip()}; "
+                         "add USER 1001 after the last step that needs root")
+    else:
+        yield Pass(user, f"final {stage.label} runs as USER {user.arguments.strip()}")

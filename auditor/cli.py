@@ -1,0 +1,138 @@
+"""The command line: ``auditor scan|rules|explain``. Builds the parser, dispatches to one function
+per subcommand in ``auditor/commands/`` and turns expected failures into one line and an exit code.
+
+Exit codes: 0 nothing at or above the threshold; 1 findings at or above it; 2 usage or
+configuration error; 3 an internal error of the auditor (a bug: please report it).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from auditor import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info", "none")
+
+DESCRIPTION = """\
+Audit a containerised Next.js + nginx deployment (Dockerfile, docker-compose, Kubernetes, nginx,
+next.config, package.json) against its security architecture: non-root UID 1001, dropped
+capabilities, read-only root filesystem, resource limits, TLS and security headers, rate limits,
+pinned Alpine multi-stage images, health checks, Trivy and npm audit.
+"""
+
+EPILOG = """\
+examples:
+  auditor scan                          audit the current folder
+  auditor scan fixtures/noncompliant    audit another tree
+  auditor scan --format json -o report.json --fail-on medium
+  auditor scan --select DF,DC --ignore DF004
+  auditor rules                         list every control
+  auditor explain DF008                 what a control checks, why, and how to fix it
+
+exit codes: 0 clean at the threshold, 1 findings at or above --fail-on, 2 usage or
+configuration error, 3 internal error.  Colour: --color, or NO_COLOR=1.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"auditor: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _id_list(text: str) -> list[str]:
+    return [part.strip().upper() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="auditor", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"auditor {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    scan = commands.add_parser(
+        "scan", help="audit a tree (default: the current folder)",
+        description="Audit the given folders or files against every control of the catalog.",
+        epilog="formats: text (default on a terminal), json. Write several at once with "
+               "--format FORMAT:FILE, e.g. --format json:report.json --format text.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    scan.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                      help="folders or files to audit (default: .)")
+    scan.add_argument("-f", "--format", action="append", dest="formats", metavar="FORMAT[:FILE]",
+                      help="output format, repeatable: text, json (default: text)")
+    scan.add_argument("-o", "--output", metavar="FILE", help="write the (single) format to FILE instead of stdout")
+    scan.add_argument("--fail-on", choices=SEVERITY_CHOICES, default=None,
+                      help="lowest severity that makes the exit code 1 (default: high; none: always 0)")
+    scan.add_argument("-c", "--config", metavar="FILE",
+                      help="configuration file (default: .auditor.yaml or [tool.auditor] in pyproject.toml at the scan root)")
+    scan.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS",
+                      help="only these rules or prefixes, comma-separated (DF008,NG)")
+    scan.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS",
+                      help="skip these rules or prefixes, comma-separated")
+    scan.add_argument("-q", "--quiet", action="store_true",
+                      help="print findings only, and nothing at all when clean (for pre-commit)")
+    scan.add_argument("--no-external", action="store_true",
+                      help="do not run the external scanners (Trivy, npm audit)")
+    scan.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                      help="colour the text output (auto: on a terminal unless NO_COLOR is set)")
+    scan.set_defaults(handler="auditor.commands.scan:run")
+
+    rules = commands.add_parser("rules", help="list the controls of the catalog",
+                                description="List every control: ID, default severity and what it requires.")
+    rules.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    rules.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    rules.set_defaults(handler="auditor.commands.rules:run")
+
+    explain = commands.add_parser("explain", help="show a control's full documentation",
+                                  description="Show what a control checks, why, how to fix it, its parameters and references.")
+    explain.add_argument("rule_id", metavar="ID", help="a rule ID, e.g. DF008")
+    explain.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    explain.set_defaults(handler="auditor.commands.explain:run")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    import importlib
+
+    module_name, _, function = args.handler.partition(":")
+    try:
+        return int(getattr(importlib.import_module(module_name), function)(args))
+    except KeyboardInterrupt:
+        sys.stderr.write("auditor: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`auditor scan | head`): not an error worth a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        from auditor.catalog import CatalogError
+        from auditor.config import ConfigError
+
+        if isinstance(exc, (ConfigError, UsageError)):
+            sys.stderr.write(f"auditor: error: {exc}\n")
+            return EXIT_USAGE
+        if isinstance(exc, CatalogError):
+            sys.stderr.write(f"auditor: broken installation: {exc}\n")
+            return EXIT_INTERNAL
+        if os.environ.get("AUDITOR_DEBUG"):
+            raise
+        sys.stderr.write(f"auditor: internal error: {type(exc).__name__}: {exc}\n"
+                         "  (set AUDITOR_DEBUG=1 for the traceback, and please report it)\n")
+        return EXIT_INTERNAL
+
+
+class UsageError(Exception):
+    """A command was given arguments it cannot act on; the message says what to do."""

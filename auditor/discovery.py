@@ -1,0 +1,147 @@
+"""Which files in the tree the auditor reads, and as what.
+
+Recognition is by name first (cheap) and by content only where names are ambiguous: any
+``*.yaml`` may be a Kubernetes manifest, any ``*.conf`` may be nginx. Nothing outside the scan
+root is read: symlinks are followed only when they resolve inside it, and never into folders (a
+symlinked folder could loop or escape).
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditor.model.span import Note, Span
+
+SKIPPED_DIRS = frozenset({".git", "node_modules", ".next", ".hg", ".svn", "__pycache__", ".venv"})
+NGINX_DIR_NAMES = frozenset({"nginx", "conf.d", "sites-enabled", "sites-available"})
+NEXT_CONFIG_NAMES = frozenset({"next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs"})
+_COMPOSE = re.compile(r"^(docker-)?compose[^/]*\.ya?ml$")
+_NGINX_SNIFF = re.compile(
+    rb"^\s*(server|http|events|location|upstream|listen|server_name|add_header|proxy_pass|"
+    rb"ssl_certificate|limit_req_zone|gzip|include)\b[^\n]*[;{]", re.MULTILINE)
+_API_ROUTE = re.compile(r"(^|/)(src/)?(pages/api/.+\.(js|jsx|ts|tsx|mjs)|app/api/(.+/)?route\.(js|ts|mjs|jsx|tsx))$")
+
+
+@dataclass
+class Discovered:
+    """What the walk found, by kind; paths are relative to the root and ``/``-separated."""
+
+    root: Path
+    files: list[str] = field(default_factory=list)  # every regular file seen, for XF005 and NX
+    dockerfiles: list[str] = field(default_factory=list)
+    compose: list[str] = field(default_factory=list)
+    yaml: list[str] = field(default_factory=list)  # candidates for Kubernetes manifests
+    nginx: list[str] = field(default_factory=list)
+    dockerignores: list[str] = field(default_factory=list)
+    next_files: list[str] = field(default_factory=list)  # package.json, lockfiles, next.config.*, API routes
+    notes: list[Note] = field(default_factory=list)
+    too_large: set[str] = field(default_factory=set)
+
+    @property
+    def lockfiles(self) -> list[str]:
+        return [p for p in self.next_files if p.rpartition("/")[2] == "package-lock.json"]
+
+
+def classify(relative: str) -> str | None:
+    """The kind of file by its name alone; ``"nginx?"``/``"yaml"`` mean: look at the content."""
+    name = relative.rpartition("/")[2]
+    lowered = name.lower()
+    if name in ("Dockerfile", "Containerfile") or name.startswith("Dockerfile.") or lowered.endswith(".dockerfile"):
+        return "dockerfile"
+    if _COMPOSE.match(lowered):
+        return "compose"
+    if name == ".dockerignore":
+        return "dockerignore"
+    if name in ("package.json", "package-lock.json") or name in NEXT_CONFIG_NAMES or _API_ROUTE.search(relative):
+        return "next"
+    if lowered.endswith((".yaml", ".yml")):
+        return "yaml"
+    parents = set(relative.split("/")[:-1])
+    if lowered.endswith(".conf") or (parents & NGINX_DIR_NAMES and "." not in name) or \
+            (parents & NGINX_DIR_NAMES and lowered.endswith((".nginx", ".vhost"))):
+        return "nginx?"
+    return None
+
+
+def _excluded(relative: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(relative + "/", p)
+               or fnmatch.fnmatch(relative, p.rstrip("/") + "/*") for p in patterns)
+
+
+def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = None,
+             max_file_size: int = 5 * 1024 * 1024, max_files: int = 100_000) -> Discovered:
+    """Walk ``roots`` (folders or files under ``scan_root``) and sort what is found by kind."""
+    found = Discovered(scan_root)
+    patterns = list(exclude or [])
+    real_root = os.path.realpath(scan_root)
+    pending: list[str] = []
+    for root in roots:
+        absolute = os.path.abspath(root)
+        relative = os.path.relpath(absolute, scan_root).replace(os.sep, "/")
+        pending.append("" if relative == "." else relative)
+    seen: set[str] = set()
+    while pending:
+        relative = pending.pop()
+        absolute = os.path.join(scan_root, relative) if relative else str(scan_root)
+        try:
+            info = os.lstat(absolute)
+        except OSError as exc:
+            found.notes.append(Note(Span(relative or ".", 1), f"not read: {exc.strerror}"))
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            target = os.path.realpath(absolute)
+            if os.path.commonpath([target, real_root]) != real_root:
+                found.notes.append(Note(Span(relative, 1), "symbolic link points outside the audited tree; not followed"))
+                continue
+            if os.path.isdir(target):
+                found.notes.append(Note(Span(relative, 1), "symbolic link to a folder; not followed"))
+                continue
+        if stat.S_ISDIR(info.st_mode):
+            try:
+                entries = sorted(os.listdir(absolute), reverse=True)
+            except OSError as exc:
+                found.notes.append(Note(Span(relative or ".", 1), f"folder not read: {exc.strerror}"))
+                continue
+            for entry in entries:
+                child = f"{relative}/{entry}" if relative else entry
+                if entry in SKIPPED_DIRS or _excluded(child, patterns):
+                    continue
+                pending.append(child)
+            continue
+        if relative in seen or _excluded(relative, patterns):
+            continue
+        seen.add(relative)
+        if len(found.files) >= max_files:
+            found.notes.append(Note(Span(relative, 1), f"file cap of {max_files} reached; the rest of the tree was not read"))
+            break
+        found.files.append(relative)
+        kind = classify(relative)
+        if kind is None:
+            continue
+        size = os.path.getsize(absolute) if stat.S_ISLNK(info.st_mode) else info.st_size
+        if size > max_file_size:
+            found.notes.append(Note(Span(relative, 1), f"{size:,} bytes is over the {max_file_size:,}-byte size cap; not checked"))
+            found.too_large.add(relative)
+            continue
+        if kind == "nginx?":
+            if not _looks_like_nginx(absolute):
+                continue
+            kind = "nginx"
+        {"dockerfile": found.dockerfiles, "compose": found.compose, "yaml": found.yaml, "nginx": found.nginx,
+         "dockerignore": found.dockerignores, "next": found.next_files}[kind].append(relative)
+    for bucket in (found.files, found.dockerfiles, found.compose, found.yaml, found.nginx, found.dockerignores, found.next_files):
+        bucket.sort()
+    return found
+
+
+def _looks_like_nginx(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return True  # unreadable: let the parser report it rather than skip it silently
+    return b"\0" not in head and bool(_NGINX_SNIFF.search(head))

@@ -1,0 +1,171 @@
+"""The rule engine: run every selected check on the documents of its target, stamp locations,
+severities and fingerprints, and decide each control's status.
+
+A check that raises is a bug in the auditor, not in the audited project: its control is reported
+as ``error`` with the exception, and the rest of the audit goes on.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.catalog import Rule
+from auditor.config import Config
+from auditor.findings import (SEVERITY_RANK, ControlResult, Evidence, Fail, Finding, Pass, Related,
+                              span_of)
+from auditor.model.project import Project
+from auditor.model.span import Note, Span
+
+SNIPPET_LIMIT = 200
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass
+class AuditResult:
+    root: Path
+    roots: list[str]
+    rules: dict[str, Rule]  # the rules that ran, by ID
+    severities: dict[str, str]  # effective severity per rule (after configuration)
+    findings: list[Finding]
+    controls: dict[str, ControlResult]
+    notes: list[Note]
+    files_scanned: int
+    duration_seconds: float = 0.0
+    scanner_runs: list[Any] = field(default_factory=list)
+    config_source: str | None = None
+
+    @property
+    def active_findings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed]
+
+    def at_or_above(self, threshold: str) -> list[Finding]:
+        if threshold == "none":
+            return []
+        floor = SEVERITY_RANK[threshold]
+        return [f for f in self.active_findings if SEVERITY_RANK[f.severity] >= floor]
+
+
+def select_rules(catalog: dict[str, Rule], config: Config, select: Iterable[str] = (),
+                 ignore: Iterable[str] = ()) -> dict[str, Rule]:
+    """Rules whose ID starts with a ``select`` prefix (all when none) and with no ``ignore`` prefix.
+    The engine's own rules (parse errors) stay on under ``select``: a file that did not parse
+    matters whatever was selected."""
+    chosen = tuple(select) or tuple(config.select)
+    dropped = tuple(ignore) + tuple(config.ignore)
+    selected = {}
+    for rule_id, rule in catalog.items():
+        if not config.enabled(rule) or (dropped and rule_id.startswith(dropped)):
+            continue
+        if chosen and not rule_id.startswith(chosen) and rule.target != "engine":
+            continue
+        selected[rule_id] = rule
+    return selected
+
+
+def _snippet(project: Project, span: Span) -> str:
+    return project.line_text(span.path, span.line).strip()[:SNIPPET_LIMIT]
+
+
+def fingerprint(rule_id: str, span: Span, line_text: str, occurrence: int) -> str:
+    """Stable across unrelated edits: built from the rule, the file and the anchor line's
+    content (whitespace folded), not its number, so moving code keeps the fingerprint; the
+    occurrence index tells identical lines in one file apart."""
+    content = _WHITESPACE.sub(" ", line_text).strip()
+    digest = hashlib.sha256(f"{rule_id}\0{span.path}\0{content}\0{occurrence}".encode())
+    return digest.hexdigest()[:32]
+
+
+class _Stamper:
+    """Turns outcomes into findings with snippets and fingerprints (occurrences counted per file)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.seen: dict[tuple[str, str, str], int] = {}
+
+    def finding(self, rule: Rule, severity: str, message: str, span: Span,
+                related: tuple[Related, ...] = (), properties: dict[str, Any] | None = None,
+                identity: str | None = None) -> Finding:
+        line_text = self.project.line_text(span.path, span.line)
+        key_text = identity if identity is not None else line_text
+        key = (rule.id, span.path, _WHITESPACE.sub(" ", key_text).strip())
+        occurrence = self.seen.get(key, 0)
+        self.seen[key] = occurrence + 1
+        return Finding(rule.id, severity, rule.title, message, span, line_text.strip()[:SNIPPET_LIMIT],
+                       fingerprint(rule.id, span, key_text, occurrence), related, properties or {})
+
+
+def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tuple[list[Finding], dict[str, ControlResult]]:
+    stamper = _Stamper(project)
+    findings: list[Finding] = []
+    controls: dict[str, ControlResult] = {}
+    for rule in rules.values():
+        if not rule.has_check:
+            continue
+        rule_findings, control = _run_rule(rule, project, config, stamper)
+        findings.extend(rule_findings)
+        controls[rule.id] = control
+    aud001 = rules.get("AUD001")
+    if aud001 is not None:
+        severity = config.severity_for(aud001)
+        for problem in project.problems:
+            findings.append(stamper.finding(aud001, severity, problem.message, problem.span))
+        controls["AUD001"] = ControlResult(
+            "AUD001", "fail" if project.problems else "pass",
+            tuple(Evidence(p.span, p.message) for p in project.problems))
+    return findings, controls
+
+
+def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
+              ) -> tuple[list[Finding], ControlResult]:
+    documents = project.documents_for(rule.target)
+    unparsed = project.unparsed.get(rule.target, ())
+    if not documents:
+        if unparsed:
+            return [], ControlResult(rule.id, "error", (), f"not checked: {', '.join(unparsed)} did not parse")
+        return [], ControlResult(rule.id, "not_applicable", (), f"no {rule.target} files in the audited tree")
+    check = importlib.import_module(rule.check_module).check
+    params = config.parameters_for(rule)
+    severity = config.severity_for(rule)
+    findings: list[Finding] = []
+    evidence: list[Evidence] = []
+    try:
+        for document in documents:
+            for outcome in check(document, params):
+                span = span_of(outcome.node)
+                if isinstance(outcome, Fail):
+                    related = tuple(Related(span_of(node)) for node in outcome.related)
+                    findings.append(stamper.finding(rule, outcome.severity or severity, outcome.message, span, related))
+                    evidence.append(Evidence(span, outcome.message, _snippet(project, span)))
+                elif isinstance(outcome, Pass):
+                    evidence.append(Evidence(span, outcome.evidence, _snippet(project, span)))
+    except Exception as exc:  # a defect in a check must not end the audit
+        reason = f"internal error in the {rule.id} check: {type(exc).__name__}: {exc}"
+        return findings, ControlResult(rule.id, "error", tuple(evidence), reason)
+    if findings:
+        status, reason = "fail", ""
+    elif unparsed:
+        status, reason = "error", f"not fully checked: {', '.join(unparsed)} did not parse"
+    elif evidence:
+        status, reason = "pass", ""
+    else:
+        status, reason = "not_applicable", f"nothing in the {rule.target} files that this control applies to"
+    return findings, ControlResult(rule.id, status, tuple(evidence), reason)
+
+
+def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[str]) -> AuditResult:
+    started = time.perf_counter()
+    findings, controls = run_checks(project, rules, config)
+    findings.sort(key=Finding.sort_key)
+    return AuditResult(
+        root=project.root, roots=roots, rules=rules,
+        severities={rule_id: config.severity_for(rule) for rule_id, rule in rules.items()},
+        findings=findings, controls=dict(sorted(controls.items())),
+        notes=sorted(project.notes, key=lambda n: (n.span.path, n.span.line, n.message)),
+        files_scanned=len(project.files), duration_seconds=time.perf_counter() - started,
+        config_source=config.source)

@@ -1,0 +1,84 @@
+"""What checks yield (``Fail``/``Pass``) and what the engine turns them into (``Finding``,
+``ControlResult``). Checks never build locations or repeat their own ID: the engine stamps those."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from auditor.model.span import Span
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # info=0 .. critical=4
+STATUSES = ("pass", "fail", "not_applicable", "error", "suppressed")
+
+
+def span_of(node: Any) -> Span:
+    """The span of a model node, or the span itself."""
+    return node if isinstance(node, Span) else node.span
+
+
+@dataclass(frozen=True, slots=True)
+class Fail:
+    node: Any
+    message: str
+    severity: str | None = None
+    related: Sequence[Any] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    node: Any
+    evidence: str
+
+
+Outcome = Union[Fail, Pass]
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    span: Span
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    kind: str  # "inline" | "config" | "baseline"
+    reason: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    severity: str
+    title: str
+    message: str
+    span: Span
+    snippet: str
+    fingerprint: str = ""
+    related: tuple[Related, ...] = ()
+    properties: dict[str, Any] = field(default_factory=dict)
+    suppression: Suppression | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.span.path, self.span.line, self.span.column or 0, self.rule_id, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    span: Span
+    text: str
+    snippet: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlResult:
+    rule_id: str
+    status: str  # one of STATUSES
+    evidence: tuple[Evidence, ...]  # what decided it: passes and failures alike
+    reason: str = ""  # for not_applicable / error: why

@@ -1,0 +1,71 @@
+"""The whole audited tree, parsed: what every check and every cross-file rule receives."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from auditor.model.compose import ComposeFile
+from auditor.model.dockerfile import Dockerfile
+from auditor.model.dockerignore import DockerIgnore
+from auditor.model.span import Note, ParseProblem
+
+if TYPE_CHECKING:
+    from auditor.model.kubernetes import KubernetesSet
+    from auditor.model.nextjs import NextApp
+    from auditor.model.nginx import NginxConfig
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    files: tuple[str, ...]
+    dockerfiles: tuple[Dockerfile, ...] = ()
+    dockerignores: tuple[DockerIgnore, ...] = ()
+    compose_files: tuple[ComposeFile, ...] = ()
+    kubernetes: KubernetesSet | None = None
+    nginx_configs: tuple[NginxConfig, ...] = ()
+    next_apps: tuple[NextApp, ...] = ()
+    problems: tuple[ParseProblem, ...] = ()
+    notes: tuple[Note, ...] = ()
+    # target -> files of that kind that did not parse: their controls are "not checked", not passed
+    unparsed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)  # text of files read, for snippets
+
+    def documents_for(self, target: str) -> list[Any]:
+        if target == "dockerfile":
+            return list(self.dockerfiles)
+        if target == "compose":
+            return list(self.compose_files)
+        if target == "nginx":
+            return list(self.nginx_configs)
+        if target == "kubernetes":
+            return [self.kubernetes] if self.kubernetes is not None and self.kubernetes_present else []
+        if target == "nextjs":
+            return list(self.next_apps)
+        if target == "project":
+            return [self]
+        return []
+
+    @property
+    def kubernetes_present(self) -> bool:
+        return bool(getattr(self.kubernetes, "objects", ()))
+
+    def dockerignore_for(self, context_dir: str) -> DockerIgnore | None:
+        """The ``.dockerignore`` Docker uses for a build context folder ('' = the scan root)."""
+        wanted = f"{context_dir}/.dockerignore" if context_dir else ".dockerignore"
+        return next((d for d in self.dockerignores if d.path == wanted), None)
+
+    def line_text(self, path: str, line: int) -> str:
+        """One source line (for snippets and fingerprints); reads the file if it was not kept."""
+        text = self.sources.get(path)
+        if text is None:
+            try:
+                text = (self.root / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                return ""
+            if isinstance(self.sources, dict):
+                self.sources[path] = text
+        lines = text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else ""

@@ -1,0 +1,201 @@
+"""Dockerfile text -> ``auditor.model.dockerfile.Dockerfile``.
+
+dockerfile-parse splits instructions and joins continuation lines; it does not know BuildKit
+heredocs (``RUN <<EOF``), so their bodies are re-attached here from the raw lines. It is given an
+in-memory file object: with a path it would write the content back to disk.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+
+from auditor.model.dockerfile import Dockerfile, Heredoc, ImageRef, Instruction, Stage
+from auditor.model.span import ParseProblem, Span
+
+KNOWN_INSTRUCTIONS = frozenset(
+    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL "
+    "STOPSIGNAL USER VOLUME WORKDIR".split())
+FLAG_INSTRUCTIONS = frozenset({"ADD", "COPY", "FROM", "RUN", "HEALTHCHECK"})
+MAX_STAGES = 1000
+
+_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_FLAG = re.compile(r"--([a-z][a-z-]*)(?:=(\S*))?\s*")
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def substitute_args(text: str, values: dict[str, str | None]) -> tuple[str, bool]:
+    """Expand ``$VAR``, ``${VAR}``, ``${VAR:-default}`` and ``${VAR:+alt}`` from ARG defaults.
+
+    Returns the text and whether every variable had a value (a FROM left unresolved is still
+    checked, but the checks can tell that the image is not known for certain).
+    """
+    complete = True
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal complete
+        name = match.group(1) or match.group(4)
+        operator, word = match.group(2), match.group(3)
+        value = values.get(name)
+        if operator in (":-", "-"):
+            return value if value else (word or "")
+        if operator in (":+", "+"):
+            return (word or "") if value else ""
+        if value is None:
+            complete = False
+            return match.group(0)
+        return value
+
+    return _VARIABLE.sub(replace, text), complete
+
+
+def _split_flags(keyword: str, text: str) -> tuple[dict[str, str], str]:
+    flags: dict[str, str] = {}
+    if keyword not in FLAG_INSTRUCTIONS:
+        return flags, text
+    rest = text.lstrip()
+    while rest.startswith("--"):
+        match = _FLAG.match(rest)
+        if not match:
+            break
+        flags.setdefault(match.group(1), match.group(2) or "")
+        rest = rest[match.end():]
+    return flags, rest
+
+
+def _exec_args(keyword: str, text: str) -> tuple[str, ...] | None:
+    if keyword not in {"CMD", "ENTRYPOINT", "RUN", "SHELL", "HEALTHCHECK", "ADD", "COPY", "VOLUME"}:
+        return None
+    candidate = text
+    if keyword == "HEALTHCHECK":
+        _, _, candidate = text.partition("CMD")
+    candidate = candidate.strip()
+    if not candidate.startswith("["):
+        return None
+    try:
+        parsed = json.loads(candidate)
+    except ValueError:
+        return None  # Docker falls back to shell form for an invalid JSON array too
+    if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
+        return tuple(parsed)
+    return None
+
+
+def _read_heredocs(keyword: str, value: str, lines: list[str], after: int, path: str,
+                   problems: list[ParseProblem]) -> tuple[tuple[Heredoc, ...], int]:
+    """Bodies of the heredocs opened on this instruction; returns them and the next free line."""
+    if keyword not in {"RUN", "COPY", "ADD"}:
+        return (), after
+    heredocs = []
+    line_index = after
+    for match in _HEREDOC.finditer(value):
+        strip_tabs, delimiter = match.group(1) == "-", match.group(3)
+        start = line_index
+        while line_index < len(lines):
+            candidate = lines[line_index].rstrip("\r\n")
+            if (candidate.lstrip("\t") if strip_tabs else candidate) == delimiter:
+                break
+            line_index += 1
+        body = "".join(lines[start:line_index])
+        if line_index >= len(lines):
+            problems.append(ParseProblem(Span(path, after), f"heredoc <<{delimiter} never ends"))
+        heredocs.append(Heredoc(delimiter, body, Span(path, start + 1, None, line_index + 1)))
+        line_index += 1
+    return tuple(heredocs), line_index
+
+
+def parse_dockerfile(text: str, path: str) -> tuple[Dockerfile, list[ParseProblem]]:
+    from dockerfile_parse import DockerfileParser  # deferred: only when a Dockerfile is read
+
+    problems: list[ParseProblem] = []
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")), env_replace=False)
+    try:
+        structure = parser.structure
+    except Exception as exc:  # dockerfile-parse has no error type of its own
+        problems.append(ParseProblem(Span(path, 1), f"Dockerfile not readable: {exc}"))
+        structure = []
+    lines = text.splitlines(keepends=True)
+    instructions: list[Instruction] = []
+    consumed_until = 0  # raw line index below which heredoc bodies were already taken
+    for item in structure:
+        start, end = item["startline"], item["endline"]
+        if start < consumed_until:
+            continue  # a heredoc body line that dockerfile-parse took for an instruction
+        keyword = item["instruction"].upper()
+        span = Span(path, start + 1, 1, end + 1)
+        if keyword == "COMMENT":
+            continue
+        if keyword not in KNOWN_INSTRUCTIONS:
+            problems.append(ParseProblem(span, f"unknown instruction {keyword!r}"))
+            continue
+        value = item["value"]
+        heredocs, consumed_until = _read_heredocs(keyword, value, lines, end + 1, path, problems)
+        flags, arguments = _split_flags(keyword, value)
+        instructions.append(Instruction(keyword, arguments, flags, _exec_args(keyword, arguments),
+                                        heredocs, span, item["content"]))
+    stages, global_args = _group_stages(instructions, path, problems)
+    return Dockerfile(path, Span(path, 1), tuple(instructions), tuple(stages), global_args), problems
+
+
+def _group_stages(instructions: list[Instruction], path: str, problems: list[ParseProblem]
+                  ) -> tuple[list[Stage], dict[str, str | None]]:
+    global_args: dict[str, str | None] = {}
+    stages: list[Stage] = []
+    current: tuple[Instruction, ImageRef, str | None] | None = None
+    body: list[Instruction] = []
+    for instruction in instructions:
+        if instruction.keyword == "FROM":
+            if current:
+                stages.append(Stage(len(stages), current[2], current[1], current[0], tuple(body)))
+            if len(stages) >= MAX_STAGES:
+                problems.append(ParseProblem(instruction.span, f"more than {MAX_STAGES} stages; the rest not read"))
+                current = None
+                break
+            current, body = _from(instruction, global_args, stages), []
+        elif current is None:
+            if instruction.keyword == "ARG":
+                for name, default in parse_assignments(instruction.arguments):
+                    resolved, _ = substitute_args(default, global_args) if default is not None else (None, True)
+                    global_args[name] = resolved
+            else:
+                problems.append(ParseProblem(instruction.span,
+                                             f"{instruction.keyword} before the first FROM"))
+        else:
+            body.append(instruction)
+    if current:
+        stages.append(Stage(len(stages), current[2], current[1], current[0], tuple(body)))
+    if not stages and not problems:
+        problems.append(ParseProblem(Span(path, 1), "no FROM instruction: not a Dockerfile Docker can build"))
+    return stages, global_args
+
+
+def _from(instruction: Instruction, global_args: dict[str, str | None], stages: list[Stage]
+          ) -> tuple[Instruction, ImageRef, str | None]:
+    words = instruction.arguments.split()
+    image_text = words[0] if words else ""
+    alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+    expanded, complete = substitute_args(image_text, global_args)
+    earlier = next((s for s in stages if s.name and s.name.lower() == expanded.lower()), None)
+    if earlier is not None:  # FROM builder: inherits the earlier stage's base
+        return instruction, earlier.base, alias
+    return instruction, ImageRef.parse(expanded, resolved=complete and "$" not in expanded), alias
+
+
+_ASSIGNMENT = re.compile(r"""([A-Za-z_][A-Za-z0-9_.-]*)(?:=("(?:[^"\\]|\\.)*"|'[^']*'|\S*))?""")
+
+
+def parse_assignments(text: str) -> list[tuple[str, str | None]]:
+    """``ARG``/``ENV``/``LABEL`` operands: ``A=1 B="two words"``, ``NAME`` alone, or the legacy
+    ``ENV NAME value with spaces`` form."""
+    stripped = text.strip()
+    first_space = re.search(r"\s", stripped)
+    if first_space and "=" not in stripped[: first_space.start()]:
+        name, value = stripped[: first_space.start()], stripped[first_space.end():].strip()
+        return [(name, value)]
+    pairs: list[tuple[str, str | None]] = []
+    for match in _ASSIGNMENT.finditer(stripped):
+        name, value = match.group(1), match.group(2)
+        if value is not None and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        pairs.append((name, value))
+    return pairs

@@ -1,0 +1,174 @@
+"""Position-keeping YAML loading for Compose files and Kubernetes manifests.
+
+libyaml (``CSafeLoader``) composes the node graph, which is fast and never constructs Python
+objects from tags such as ``!!python/object``; we then build values ourselves so that:
+
+* every key and value keeps its line and column;
+* scalars follow YAML 1.2's core schema for numbers, as Compose's and Kubernetes' Go parsers do:
+  PyYAML's YAML 1.1 resolver would read the port mapping ``22:22`` as the sexagesimal integer 1342;
+* anchors, aliases and ``<<`` merge keys work, and an alias is built once and shared, so an
+  "billion laughs" document costs its size, not its expansion;
+* nesting depth and node count are bounded, and every failure is a ``ParseProblem``.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from auditor.model.span import ParseProblem, Span
+from auditor.model.yaml import YamlDocument, YList, YMap
+
+try:  # libyaml is much faster; PyYAML wheels ship it, source installs may not
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the platform's wheel
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_DEPTH = 200
+MAX_NODES = 1_000_000
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)$")
+_HEX = re.compile(r"0x[0-9a-fA-F]+$")
+_OCT = re.compile(r"0o[0-7]+$")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+# Booleans keep YAML 1.1's spellings: Kubernetes (go-yaml v2 via sigs.k8s.io/yaml) and Compose
+# both accept `yes`/`on` where a boolean is expected, so reading them as strings would hide
+# `privileged: yes`.
+_BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
+_NULLS = {"", "~", "null"}
+
+_MAP_TAG = "tag:yaml.org,2002:map"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class YamlTooComplex(Exception):
+    """Raised inside the builder when a document exceeds the depth or node budget."""
+
+
+def resolve_plain_scalar(text: str) -> Any:
+    """The value of an unquoted scalar, per YAML 1.2 core schema (plus 1.1 booleans)."""
+    lowered = text.lower()
+    if lowered in _NULLS:
+        return None
+    if lowered in _BOOLS:
+        return _BOOLS[lowered]
+    if _INT.match(text):
+        return int(text)
+    if _HEX.match(text):
+        return int(text, 16)
+    if _OCT.match(text):
+        return int(text[2:], 8)
+    if _FLOAT.match(text) and any(ch.isdigit() for ch in text):
+        return float(text)
+    if lowered in (".inf", "+.inf"):
+        return float("inf")
+    if lowered == "-.inf":
+        return float("-inf")
+    if lowered == ".nan":
+        return float("nan")
+    return text
+
+
+def _span(path: str, node: yaml.Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(path, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+class _Builder:
+    def __init__(self, path: str, problems: list[ParseProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        self.built: dict[int, Any] = {}  # id(node) -> value: aliases share one value
+        self.count = 0
+
+    def build(self, node: yaml.Node, depth: int = 0) -> Any:
+        key = id(node)
+        if key in self.built:
+            return self.built[key]
+        if depth > MAX_DEPTH:
+            raise YamlTooComplex(f"nesting deeper than {MAX_DEPTH} levels")
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YamlTooComplex(f"more than {MAX_NODES:,} YAML nodes")
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = node.value if node.style else resolve_plain_scalar(node.value)
+            if node.tag == "tag:yaml.org,2002:str":
+                value = node.value
+            self.built[key] = value
+            return value
+        if isinstance(node, yaml.SequenceNode):
+            seq = YList(_span(self.path, node))
+            self.built[key] = seq
+            for item in node.value:
+                seq.append_positioned(self.build(item, depth + 1), _span(self.path, item))
+            return seq
+        mapping = YMap(_span(self.path, node))
+        self.built[key] = mapping
+        merged: list[tuple[Any, Any, Span, Span]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG or (key_node.value == "<<" and not key_node.style):
+                merged.extend(self._merge_sources(value_node, depth))
+                continue
+            map_key = self.build(key_node, depth + 1)
+            if isinstance(map_key, (dict, list)):
+                map_key = str(key_node.value)  # complex keys are never meaningful in our formats
+            if map_key in mapping._key_spans:
+                self.problems.append(ParseProblem(
+                    _span(self.path, key_node),
+                    f"duplicate key {map_key!r} (first at line {mapping.key_span(map_key).line}); "
+                    "Compose and kubectl reject the file, PyYAML keeps the last value"))
+            mapping.set_positioned(map_key, self.build(value_node, depth + 1),
+                                   _span(self.path, key_node), _span(self.path, value_node))
+        # `<<` merges never override keys written in the mapping itself
+        for map_key, value, key_span, value_span in merged:
+            if map_key not in mapping:
+                mapping.set_positioned(map_key, value, key_span, value_span)
+        return mapping
+
+    def _merge_sources(self, value_node: yaml.Node, depth: int) -> list[tuple[Any, Any, Span, Span]]:
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        entries: list[tuple[Any, Any, Span, Span]] = []
+        for source_node in sources:
+            source = self.build(source_node, depth + 1)
+            if not isinstance(source, YMap):
+                self.problems.append(ParseProblem(_span(self.path, source_node),
+                                                  "a `<<` merge key must refer to a mapping"))
+                continue
+            for map_key in source:
+                if all(map_key != seen[0] for seen in entries):
+                    entries.append((map_key, source[map_key], source.key_span(map_key),
+                                    source.value_span(map_key)))
+        return entries
+
+
+def load_yaml_documents(text: str, path: str) -> tuple[list[YamlDocument], list[ParseProblem]]:
+    """Every document of ``text`` that parsed, plus the problems met (never raises)."""
+    documents: list[YamlDocument] = []
+    problems: list[ParseProblem] = []
+    try:
+        for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
+            if node is None:
+                continue
+            builder = _Builder(path, problems)
+            try:
+                root = builder.build(node)
+            except YamlTooComplex as exc:
+                problems.append(ParseProblem(_span(path, node), f"YAML document not read: {exc}"))
+                continue
+            except RecursionError:
+                problems.append(ParseProblem(_span(path, node), "YAML document nested too deeply"))
+                continue
+            documents.append(YamlDocument(path, index, _span(path, node), root))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, None)
+        reason = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        problems.append(ParseProblem(Span(path, line, column), f"invalid YAML: {reason}"))
+    except yaml.YAMLError as exc:  # reader errors (control characters) carry a position too
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
+        problems.append(ParseProblem(Span(path, line), f"invalid YAML: {exc}"))
+    except RecursionError:
+        problems.append(ParseProblem(Span(path, 1), "YAML nested too deeply to read"))
+    return documents, problems

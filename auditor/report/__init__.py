@@ -1,0 +1,1 @@
+"""Formatters: render an ``AuditResult``; they decide nothing."""

@@ -1,0 +1,152 @@
+"""Terminal output. Colour and ``rich`` live here only.
+
+One function, ``use_color``, decides: ``--color always|never|auto``; auto means a terminal on
+stdout and no ``NO_COLOR`` (https://no-color.org) and ``TERM`` not ``dumb``. Without colour the
+report is written as plain text without importing rich at all, which keeps a pre-commit hook fast.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from typing import IO, Any
+
+from auditor.engine import AuditResult
+from auditor.findings import SEVERITIES, SEVERITY_RANK, Finding
+from auditor.report.sanitize import printable
+
+SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
+                  "low": "cyan", "info": "dim"}
+STATUS_STYLE = {"pass": "green", "fail": "bold red", "not_applicable": "dim", "error": "magenta",
+                "suppressed": "blue"}
+
+
+def use_color(choice: str = "auto", stream: IO[str] | None = None) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR", "") != "" or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _lines(result: AuditResult, threshold: str, quiet: bool) -> list[list[tuple[str, str]]]:
+    """The report as lines of (text, style) segments; text is already made printable."""
+    out: list[list[tuple[str, str]]] = []
+    shown = [f for f in result.findings if not f.suppressed]
+    by_file: dict[str, list[Finding]] = {}
+    for finding in shown:
+        by_file.setdefault(finding.span.path, []).append(finding)
+    for path, findings in by_file.items():
+        out.append([(printable(path), "bold underline")])
+        for finding in findings:
+            location = f"{finding.span.line}:{finding.span.column or 1}"
+            out.append([("  " + location.ljust(8), "dim"), (finding.severity.ljust(9), SEVERITY_STYLE[finding.severity]),
+                        (finding.rule_id.ljust(8), "bold"), (printable(finding.message), "")])
+            if finding.snippet and not quiet:
+                out.append([("          │ ", "dim"), (printable(finding.snippet), "dim")])
+            for related in finding.related:
+                out.append([("          ↳ also ", "dim"), (printable(f"{related.span.path}:{related.span.line}"), "dim"),
+                            (printable(f" {related.message}" if related.message else ""), "dim")])
+        out.append([])
+    if not quiet and result.notes:
+        out.append([("Not checked", "bold")])
+        for note in result.notes:
+            out.append([("  " + printable(f"{note.span.path}:{note.span.line}").ljust(28), "dim"),
+                        (printable(note.message), "")])
+        out.append([])
+    if quiet:
+        return out
+    counts = Counter(f.severity for f in shown)
+    statuses = Counter(c.status for c in result.controls.values())
+    suppressed = sum(1 for f in result.findings if f.suppressed)
+    severity_parts: list[tuple[str, str]] = []
+    for severity in SEVERITIES:
+        if counts[severity]:
+            severity_parts += [(f"{counts[severity]} {severity}", SEVERITY_STYLE[severity]), (", ", "")]
+    summary = [("Findings: ", "bold")] + (severity_parts[:-1] if severity_parts else [("none", "green")])
+    if suppressed:
+        summary.append((f" ({suppressed} suppressed)", "dim"))
+    out.append(summary)
+    control_parts: list[tuple[str, str]] = [("Controls: ", "bold")]
+    for status in ("pass", "fail", "error", "not_applicable", "suppressed"):
+        if statuses[status]:
+            control_parts += [(f"{statuses[status]} {status.replace('_', ' ')}", STATUS_STYLE[status]), ("  ", "")]
+    out.append(control_parts)
+    failing = result.at_or_above(threshold)
+    verdict = (f"FAIL: {len(failing)} finding(s) at or above '{threshold}'", "bold red") if failing else \
+        (f"OK: nothing at or above '{threshold}'", "bold green")
+    out.append([verdict, (f"  ({result.files_scanned} files in {result.duration_seconds * 1000:.0f} ms)", "dim")])
+    return out
+
+
+def render_text(result: AuditResult, stream: IO[str], *, color: bool, threshold: str = "high",
+                quiet: bool = False) -> None:
+    if quiet and not result.at_or_above(threshold) and not [f for f in result.findings if not f.suppressed]:
+        return  # a pre-commit hook stays silent when there is nothing to say
+    lines = _lines(result, threshold, quiet)
+    if not color:
+        stream.write("".join("".join(text for text, _ in line) + "\n" for line in lines))
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
+    for line in lines:
+        text = Text()
+        for segment, style in line:
+            text.append(segment, style=style or None)  # Text.append never parses markup
+        console.print(text)
+
+
+def render_rules_table(rules: dict[str, Any], stream: IO[str], *, color: bool) -> None:
+    rows = [(r.id, r.severity, r.title) for r in rules.values()]
+    if not color:
+        for rule_id, severity, title in rows:
+            stream.write(f"{rule_id:<8}{severity:<10}{title}\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="auditor controls", show_lines=False)
+    table.add_column("ID", style="bold")
+    table.add_column("Severity")
+    table.add_column("Control")
+    for rule_id, severity, title in rows:
+        table.add_row(rule_id, f"[{SEVERITY_STYLE[severity]}]{severity}[/]", printable(title).replace("[", "\\["))
+    Console(file=stream, force_terminal=True).print(table)
+
+
+def render_explain(rule: Any, stream: IO[str], *, color: bool) -> None:
+    sections = [("What it checks", rule.summary), ("Why it matters", rule.rationale), ("How to fix it", rule.remediation)]
+    text = [f"{rule.id} {rule.name} ({rule.severity})", rule.title, ""]
+    for heading, body in sections:
+        text += [heading, "  " + body.replace("\n", "\n  "), ""]
+    if rule.parameters:
+        text.append("Parameters (set under `rules: {%s: {...}}` in .auditor.yaml)" % rule.id)
+        for name, spec in rule.parameters.items():
+            text.append(f"  {name} = {spec['default']!r}: {spec['description']}")
+        text.append("")
+    for label in ("bad", "good"):
+        if rule.examples.get(label):
+            text.append(("Non-compliant" if label == "bad" else "Compliant") + f" example ({rule.examples.get('filename', '')})")
+            text += ["  " + line for line in rule.examples[label].rstrip().splitlines()] + [""]
+    if rule.references:
+        text.append("References")
+        text += [f"  {ref['title']}: {ref['url']}" for ref in rule.references]
+    if not color:
+        stream.write("\n".join(text) + "\n")
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, force_terminal=True, highlight=False)
+    headings = {h for h, _ in sections} | {"References"}
+    for index, line in enumerate(text):
+        style = "bold" if index == 0 or line in headings or line.startswith(("Parameters", "Non-compliant", "Compliant")) else None
+        console.print(Text(line, style=style))
+
+
+__all__ = ["render_text", "render_rules_table", "render_explain", "use_color", "SEVERITY_RANK"]

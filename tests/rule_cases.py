@@ -1,0 +1,87 @@
+"""Collects the annotated rule cases under ``fixtures/cases/<ID>/`` (Semgrep style).
+
+``# ruleid: ID`` (``// ruleid: ID`` in JS) on its own line expects a finding of that rule on the
+next line that is not itself an annotation; ``# ok: ID`` marks a near miss that must stay quiet
+(it documents intent; any unexpected finding fails anyway); ``todoruleid:``/``todook:`` record known
+misses without failing. ``expect.yaml`` lists expectations where comments cannot go. A first line
+``# params: {...}`` overrides the rule's parameters for the case.
+
+A case folder holding files is one small project; a case folder holding only folders makes each
+of them a project of its own.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+CASES = REPO / "fixtures" / "cases"
+_ANNOTATION = re.compile(r"^\s*(#|//)\s*(ruleid|ok|todoruleid|todook):\s*([A-Z]+[0-9]{3})\b")
+_PARAMS = re.compile(r"^\s*(#|//)\s*params:\s*(\{.*\})\s*$")
+
+
+@dataclass
+class Case:
+    rule_id: str
+    directory: Path
+    expected: set[tuple[str, int]] = field(default_factory=set)
+    known_misses: set[tuple[str, int]] = field(default_factory=set)  # todoruleid
+    known_false_positives: set[tuple[str, int]] = field(default_factory=set)  # todook
+    params: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.directory.relative_to(CASES).as_posix()
+
+
+def _annotations(case: Case, path: Path) -> None:
+    relative = path.relative_to(case.directory).as_posix()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (UnicodeDecodeError, OSError):
+        return
+    pending: list[tuple[str, str]] = []
+    for number, line in enumerate(lines, start=1):
+        params = _PARAMS.match(line)
+        if params and number == 1:
+            case.params.update(json.loads(params.group(2)))
+            continue
+        match = _ANNOTATION.match(line)
+        if match:
+            pending.append((match.group(2), match.group(3)))
+            continue
+        for kind, rule_id in pending:
+            if rule_id != case.rule_id:
+                continue
+            target = {"ruleid": case.expected, "todoruleid": case.known_misses,
+                      "todook": case.known_false_positives}.get(kind)
+            if target is not None:
+                target.add((relative, number))
+        pending = []
+
+
+def _load(case: Case) -> Case:
+    for path in sorted(case.directory.rglob("*")):
+        if path.is_file() and path.name != "expect.yaml":
+            _annotations(case, path)
+    expect = case.directory / "expect.yaml"
+    if expect.is_file():
+        for entry in yaml.safe_load(expect.read_text()) or []:
+            if entry["rule"] == case.rule_id:
+                case.expected.add((entry["path"], int(entry["line"])))
+    return case
+
+
+def collect_cases() -> list[Case]:
+    cases = []
+    for rule_dir in sorted(p for p in CASES.iterdir() if p.is_dir()):
+        children = list(rule_dir.iterdir())
+        if children and all(child.is_dir() for child in children):
+            cases.extend(_load(Case(rule_dir.name, child)) for child in sorted(children))
+        else:
+            cases.append(_load(Case(rule_dir.name, rule_dir)))
+    return cases

@@ -1,0 +1,24 @@
+"""Every annotated case under fixtures/cases/ gives exactly the findings its annotations state."""
+from __future__ import annotations
+
+import pytest
+
+from auditor.api import scan
+from auditor.config import Config
+from tests.rule_cases import Case, collect_cases
+
+CASES = collect_cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_case_findings_match_annotations(case: Case) -> None:
+    config = Config(rules={case.rule_id: case.params} if case.params else {})
+    result = scan([case.directory], config=config, select=[case.rule_id])
+    found = {(f.span.path, f.span.line) for f in result.findings if f.rule_id == case.rule_id}
+    missing = case.expected - found - case.known_misses
+    unexpected = found - case.expected - case.known_false_positives
+    assert not missing and not unexpected, (
+        f"{case.name}: missing {sorted(missing)}, unexpected {sorted(unexpected)}; "
+        f"messages: {[(f.span.path, f.span.line, f.message) for f in result.findings]}")
+    problems = [f for f in result.findings if f.rule_id == "AUD001"]
+    assert not problems, f"case files must parse: {[(f.span.path, f.span.line, f.message) for f in problems]}"
