@@ -162,6 +162,10 @@ def load_yaml_documents(text: str, path: str) -> tuple[list[YamlDocument], list[
             documents.append(YamlDocument(path, index, _span(path, node), root))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and mark is not None and mark.line >= text.count("\n"):
+            # "unexpected end of stream" points past the last line; where the unfinished
+            # construct (a quoted scalar, a flow sequence) began is where the fix goes
+            mark = exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, None)
         reason = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
         problems.append(ParseProblem(Span(path, line, column), f"invalid YAML: {reason}"))
