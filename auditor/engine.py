@@ -39,6 +39,7 @@ class AuditResult:
     duration_seconds: float = 0.0
     scanner_runs: list[Any] = field(default_factory=list)
     config_source: str | None = None
+    baseline_fixed: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def active_findings(self) -> list[Finding]:
@@ -158,9 +159,40 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
     return findings, ControlResult(rule.id, status, tuple(evidence), reason)
 
 
-def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[str]) -> AuditResult:
+def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[str], *,
+          suppress: bool = True, baseline: list[dict[str, Any]] | None = None,
+          report_paths: set[str] | None = None, known_rule_ids: Iterable[str] | None = None) -> AuditResult:
+    """Check, then apply suppressions (inline and configured), the baseline, and the changed-files
+    filter (``report_paths``: the whole tree is read for context, only these files reported)."""
+    from auditor.baseline import compare
+    from auditor.suppressions import apply_suppressions
+
     started = time.perf_counter()
     findings, controls = run_checks(project, rules, config)
+    suppressed = apply_suppressions(findings, project.all_sources(), config.suppress,
+                                    known_rule_ids or rules, enabled=suppress)
+    findings = suppressed.findings
+    aud002 = rules.get("AUD002")
+    if aud002 is not None:
+        stamper = _Stamper(project)
+        config_label = config.source or "(configuration)"
+        findings += [stamper.finding(aud002, config.severity_for(aud002), message,
+                                     span if span.path != "(configuration)" else Span(_relative(config_label, project), 1))
+                     for span, message in suppressed.problems]
+        controls["AUD002"] = ControlResult("AUD002", "fail" if suppressed.problems else "pass",
+                                           tuple(Evidence(span, message) for span, message in suppressed.problems))
+    fixed: list[dict[str, Any]] = []
+    if baseline is not None:
+        comparison = compare(findings, baseline)
+        findings, fixed = comparison.findings, comparison.fixed
+    if report_paths is not None:
+        findings = [f for f in findings if f.span.path in report_paths
+                    or any(r.span.path in report_paths for r in f.related)]
+    for rule_id, control in list(controls.items()):
+        mine = [f for f in findings if f.rule_id == rule_id]
+        if control.status == "fail" and mine and all(f.suppressed for f in mine):
+            controls[rule_id] = ControlResult(rule_id, "suppressed", control.evidence,
+                                              "; ".join(sorted({f.suppression.reason for f in mine if f.suppression})))
     findings.sort(key=Finding.sort_key)
     return AuditResult(
         root=project.root, roots=roots, rules=rules,
@@ -168,4 +200,11 @@ def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[
         findings=findings, controls=dict(sorted(controls.items())),
         notes=sorted(project.notes, key=lambda n: (n.span.path, n.span.line, n.message)),
         files_scanned=len(project.files), duration_seconds=time.perf_counter() - started,
-        config_source=config.source)
+        config_source=config.source, baseline_fixed=fixed)
+
+
+def _relative(path: str, project: Project) -> str:
+    try:
+        return Path(path).resolve().relative_to(project.root.resolve()).as_posix()
+    except ValueError:
+        return path

@@ -32,6 +32,7 @@ class Project:
     # target -> files of that kind that did not parse: their controls are "not checked", not passed
     unparsed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)  # text of files read, for snippets
+    recognised: tuple[str, ...] = ()  # every file read as one of the audited kinds
 
     def documents_for(self, target: str) -> list[Any]:
         if target == "dockerfile":
@@ -57,15 +58,25 @@ class Project:
         wanted = f"{context_dir}/.dockerignore" if context_dir else ".dockerignore"
         return next((d for d in self.dockerignores if d.path == wanted), None)
 
-    def line_text(self, path: str, line: int) -> str:
-        """One source line (for snippets and fingerprints); reads the file if it was not kept."""
+    def text(self, path: str) -> str:
+        """A file's text, read once (nginx files are read by crossplane, so not kept at parse time)."""
         text = self.sources.get(path)
         if text is None:
             try:
                 text = (self.root / path).read_text(encoding="utf-8", errors="replace")
             except OSError:
-                return ""
+                text = ""
             if isinstance(self.sources, dict):
                 self.sources[path] = text
-        lines = text.splitlines()
+        return text
+
+    def all_sources(self) -> dict[str, str]:
+        """Every recognised file's text, for inline suppressions (any of them may hold one)."""
+        for path in self.recognised:
+            self.text(path)
+        return dict(self.sources)
+
+    def line_text(self, path: str, line: int) -> str:
+        """One source line (for snippets and fingerprints); reads the file if it was not kept."""
+        lines = self.text(path).splitlines()
         return lines[line - 1] if 0 < line <= len(lines) else ""

@@ -96,6 +96,8 @@ def build_project(found: Discovered) -> Project:
         kubernetes, file_problems, file_notes = build_kubernetes(manifests)
         problems.extend(file_problems)
         notes.extend(file_notes)
+        for problem in file_problems:
+            unparsed.setdefault("kubernetes", []).append(problem.span.path)
 
     nginx_configs: list = []
     if found.nginx:
@@ -122,7 +124,9 @@ def build_project(found: Discovered) -> Project:
         dockerignores=tuple(dockerignores), compose_files=tuple(compose_files), kubernetes=kubernetes,
         nginx_configs=tuple(nginx_configs), next_apps=tuple(next_apps), problems=tuple(problems),
         notes=tuple(notes), unparsed={k: tuple(sorted(set(v))) for k, v in unparsed.items()},
-        sources=sources)
+        sources=sources,
+        recognised=tuple(sorted(set(found.dockerfiles + found.compose + found.yaml + found.nginx
+                                    + found.dockerignores + found.next_files) - set(found.too_large))))
 
 
 def _is_manifest(document: YamlDocument) -> bool:
