@@ -57,13 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser(
         "scan", help="audit a tree (default: the current folder)",
         description="Audit the given folders or files against every control of the catalog.",
-        epilog="formats: text (default on a terminal), json. Write several at once with "
+        epilog="formats: text (default), json, sarif (GitHub code scanning), junit (one test case per control), "
+               "github (workflow annotations), markdown (step summary). Write several at once with "
                "--format FORMAT:FILE, e.g. --format json:report.json --format text.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     scan.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                       help="folders or files to audit (default: .)")
     scan.add_argument("-f", "--format", action="append", dest="formats", metavar="FORMAT[:FILE]",
-                      help="output format, repeatable: text, json (default: text)")
+                      help="output format, repeatable: text, json, sarif, junit, github, markdown (default: text)")
     scan.add_argument("-o", "--output", metavar="FILE", help="write the (single) format to FILE instead of stdout")
     scan.add_argument("--fail-on", choices=SEVERITY_CHOICES, default=None,
                       help="lowest severity that makes the exit code 1 (default: high; none: always 0)")
@@ -79,7 +80,29 @@ def build_parser() -> argparse.ArgumentParser:
                       help="do not run the external scanners (Trivy, npm audit)")
     scan.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="colour the text output (auto: on a terminal unless NO_COLOR is set)")
+    scan.add_argument("--baseline", metavar="FILE",
+                      help="fail only on findings not in this baseline (see `auditor baseline create`)")
+    scan.add_argument("--diff-base", metavar="REF",
+                      help="report only files changed since this git ref (the whole tree is still read for context)")
+    scan.add_argument("--trivy", metavar="PATH", help="the trivy binary to run (default: trivy on PATH)")
+    scan.add_argument("--image", metavar="NAME", help="also scan this built image with `trivy image NAME`")
+    scan.add_argument("--no-suppress", action="store_true",
+                      help="ignore inline and configured suppressions: show everything")
     scan.set_defaults(handler="auditor.commands.scan:run")
+
+    baseline = commands.add_parser(
+        "baseline", help="record today's findings so CI fails only on new ones",
+        description="`auditor baseline create [PATH] -o .auditor-baseline.json` records the current findings by "
+                    "fingerprint; `auditor scan --baseline .auditor-baseline.json` then fails only on new ones.")
+    baseline.add_argument("action", choices=("create",))
+    baseline.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    baseline.add_argument("-o", "--output", default=".auditor-baseline.json", metavar="FILE",
+                          help="where to write the baseline (default: .auditor-baseline.json)")
+    baseline.add_argument("-c", "--config", metavar="FILE")
+    baseline.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS")
+    baseline.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS")
+    baseline.add_argument("--no-external", action="store_true")
+    baseline.set_defaults(handler="auditor.commands.baseline:run", quiet=True)
 
     rules = commands.add_parser("rules", help="list the controls of the catalog",
                                 description="List every control: ID, default severity and what it requires.")

@@ -161,14 +161,26 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
 
 def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[str], *,
           suppress: bool = True, baseline: list[dict[str, Any]] | None = None,
-          report_paths: set[str] | None = None, known_rule_ids: Iterable[str] | None = None) -> AuditResult:
+          report_paths: set[str] | None = None, known_rule_ids: Iterable[str] | None = None,
+          external: Any = None) -> AuditResult:
     """Check, then apply suppressions (inline and configured), the baseline, and the changed-files
-    filter (``report_paths``: the whole tree is read for context, only these files reported)."""
+    filter (``report_paths``: the whole tree is read for context, only these files reported).
+
+    ``external`` is a future of the scanners' runs (started before parsing, so they run while the
+    static checks do), ``None`` when the scanners were skipped."""
     from auditor.baseline import compare
     from auditor.suppressions import apply_suppressions
 
     started = time.perf_counter()
     findings, controls = run_checks(project, rules, config)
+    from auditor.external import fold_runs
+
+    runs = external.result() if external is not None else None
+    overrides = {rule_id: config.rules[rule_id]["severity"] for rule_id in rules
+                 if "severity" in config.rules.get(rule_id, {})}
+    external_findings, external_controls = fold_runs(runs, project, rules, _Stamper(project), overrides)
+    findings += external_findings
+    controls.update(external_controls)
     suppressed = apply_suppressions(findings, project.all_sources(), config.suppress,
                                     known_rule_ids or rules, enabled=suppress)
     findings = suppressed.findings
@@ -200,7 +212,7 @@ def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[
         findings=findings, controls=dict(sorted(controls.items())),
         notes=sorted(project.notes, key=lambda n: (n.span.path, n.span.line, n.message)),
         files_scanned=len(project.files), duration_seconds=time.perf_counter() - started,
-        config_source=config.source, baseline_fixed=fixed)
+        config_source=config.source, baseline_fixed=fixed, scanner_runs=list(runs or []))
 
 
 def _relative(path: str, project: Project) -> str:

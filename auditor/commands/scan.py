@@ -9,24 +9,68 @@ from pathlib import Path
 from auditor.cli import EXIT_FINDINGS, EXIT_OK, UsageError
 
 TEXT_FORMATS = ("text",)
-FORMATS = ("text", "json")
+# format name -> (module, function); each renders an AuditResult to a stream
+RENDERERS = {
+    "json": ("auditor.report.json_report", "render_json"),
+    "sarif": ("auditor.report.sarif", "render_sarif"),
+    "junit": ("auditor.report.junit", "render_junit"),
+    "github": ("auditor.report.github", "render_github"),
+    "markdown": ("auditor.report.markdown", "render_markdown"),
+}
+FORMATS = ("text", *RENDERERS)
 PROGRESS_THRESHOLD = 200  # files; below this a progress display would only flicker
 
 
-def _scan_root(paths: list[str]) -> tuple[Path, list[Path]]:
+def _git(args: list[str], cwd: Path) -> str | None:
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _scan_root(paths: list[str]) -> tuple[Path, list[Path], set[str] | None]:
+    """The root (what is read), the roots walked, and the files to report on (None: all).
+
+    Given files (what pre-commit passes), the whole repository is still read, because controls
+    need context (the compose file's build context, nginx includes), but only those files are
+    reported on."""
     resolved = []
     for raw in paths:
         path = Path(raw)
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"{raw}: no such file or folder")
         resolved.append(path.absolute())
-    if len(resolved) == 1 and resolved[0].is_dir():
-        return resolved[0], resolved
+    if all(p.is_dir() for p in resolved):
+        if len(resolved) == 1:
+            return resolved[0], resolved, None
+        common = Path(os.path.commonpath([str(p) for p in resolved]))
+        return common, resolved, None
     cwd = Path.cwd()
-    if all(p == cwd or cwd in p.parents for p in resolved):
-        return cwd, resolved
-    common = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
-    return common, resolved
+    toplevel = _git(["rev-parse", "--show-toplevel"], cwd)
+    root = Path(toplevel.strip()) if toplevel else cwd
+    if not all(p == root or root in p.parents for p in resolved):
+        root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+    report: set[str] = set()
+    for path in resolved:
+        relative = path.relative_to(root).as_posix()
+        if path.is_dir():
+            return root, [root], None if relative == "." else None
+        report.add(relative)
+    return root, [root], report
+
+
+def _changed_since(root: Path, base: str) -> set[str]:
+    changed = _git(["diff", "--name-only", "--diff-filter=ACMRT", base, "--", "."], root)
+    if changed is None:
+        raise UsageError(f"--diff-base {base}: `git diff` failed in {root}; is it a git repository with that ref?")
+    untracked = _git(["ls-files", "--others", "--exclude-standard"], root) or ""
+    prefix = (_git(["rev-parse", "--show-prefix"], root) or "").strip()
+    names = [line for line in (changed + untracked).splitlines() if line]
+    # git diff names are relative to the repository top; make them relative to the scan root
+    return {name[len(prefix):] if prefix and name.startswith(prefix) else name for name in names}
 
 
 def parse_formats(specs: list[str] | None, output: str | None) -> list[tuple[str, str | None]]:
@@ -48,15 +92,18 @@ def parse_formats(specs: list[str] | None, output: str | None) -> list[tuple[str
     return chosen
 
 
-def run(args: argparse.Namespace) -> int:
+def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Everything both `scan` and `baseline create` do: configure, discover, parse, check."""
+    from auditor.baseline import read_baseline
     from auditor.catalog import load_catalog
     from auditor.config import find_config, load_config
     from auditor.discovery import discover
     from auditor.engine import audit, select_rules
     from auditor.parsers.project import build_project
 
-    formats = parse_formats(args.formats, args.output)
-    scan_root, roots = _scan_root(args.paths)
+    scan_root, roots, report_paths = _scan_root(args.paths)
+    if getattr(args, "diff_base", None):
+        report_paths = _changed_since(scan_root, args.diff_base)
     catalog = load_catalog()
     unknown = [p for p in args.select + args.ignore if not any(r.startswith(p) for r in catalog)]
     if unknown:
@@ -66,12 +113,48 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--config {args.config}: no such file")
     config = load_config(config_path, catalog)
     rules = select_rules(catalog, config, args.select, args.ignore)
-    threshold = args.fail_on or config.fail_on or "high"
+    baseline = None
+    if getattr(args, "baseline", None):
+        from auditor.baseline import BaselineError
 
+        try:
+            baseline = read_baseline(Path(args.baseline))
+        except BaselineError as exc:
+            raise UsageError(str(exc)) from exc
     found = discover(roots, scan_root, exclude=config.exclude, max_file_size=config.max_file_size,
                      max_files=config.max_files)
+    external = _start_scanners(args, config, rules, scan_root, found)
     project = _with_progress(lambda: build_project(found), len(found.files), args)
-    result = audit(project, rules, config, [_display(p, scan_root) for p in roots])
+    result = audit(project, rules, config, [_display(p, scan_root) for p in roots],
+                   suppress=not getattr(args, "no_suppress", False), baseline=baseline,
+                   report_paths=report_paths, known_rule_ids=catalog, external=external)
+    return result, config
+
+
+def _start_scanners(args: argparse.Namespace, config, rules, scan_root: Path, found):  # type: ignore[no-untyped-def]
+    """Start Trivy and npm audit in a background thread, so they run while the static checks do."""
+    if args.no_external or not any(rule_id.startswith("SC") for rule_id in rules):
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    from auditor.scanners import ScannerOptions, run_scanners
+
+    settings = dict(config.scanners)
+    if getattr(args, "trivy", None):
+        settings["trivy_path"] = args.trivy
+    if getattr(args, "image", None):
+        settings["image"] = args.image
+    options = ScannerOptions(**settings)
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scanners")
+    future = executor.submit(run_scanners, scan_root, found.lockfiles, options)
+    executor.shutdown(wait=False)
+    return future
+
+
+def run(args: argparse.Namespace) -> int:
+    formats = parse_formats(args.formats, args.output)
+    result, config = prepare(args)
+    threshold = args.fail_on or config.fail_on or "high"
     _write_reports(result, formats, threshold, args)
     return EXIT_FINDINGS if result.at_or_above(threshold) else EXIT_OK
 
@@ -114,7 +197,8 @@ def _render(name: str, result, stream, threshold: str, args: argparse.Namespace,
 
         color = use_color(args.color, stream) if to_terminal else args.color == "always"
         render_text(result, stream, color=color, threshold=threshold, quiet=args.quiet)
-    elif name == "json":
-        from auditor.report.json_report import render_json
+    else:
+        import importlib
 
-        render_json(result, stream)
+        module, function = RENDERERS[name]
+        getattr(importlib.import_module(module), function)(result, stream)

@@ -1,0 +1,69 @@
+"""Folds the external scanners' runs (Trivy, npm audit) into findings and control statuses, so
+SC001-SC004 get the same severities, suppressions, baselines and exit codes as every other rule."""
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.catalog import Rule
+from auditor.findings import ControlResult, Evidence, Finding
+from auditor.model.project import Project
+from auditor.model.span import Span
+
+# Which scanner runs decide which control.
+SCANNERS_FOR_RULE = {"SC001": ("trivy fs", "trivy image"), "SC002": ("trivy config", "trivy fs"),
+                     "SC003": ("npm audit",)}
+SKIPPED = "external scanners skipped (--no-external)"
+
+
+def project_anchor(project: Project) -> Span:
+    """Where a finding about the whole project goes: SARIF consumers need a real file, so the
+    first lockfile, Dockerfile or other recognised file stands in for the tree."""
+    for candidate in ([p for p in project.recognised if p.endswith("package-lock.json")]
+                      + [d.path for d in project.dockerfiles] + list(project.recognised) + list(project.files)):
+        return Span(candidate, 1)
+    return Span(".", 1)
+
+
+def fold_runs(runs: list[Any] | None, project: Project, rules: dict[str, Rule], stamper: Any,
+              severity_override: dict[str, str]) -> tuple[list[Finding], dict[str, ControlResult]]:
+    findings: list[Finding] = []
+    controls: dict[str, ControlResult] = {}
+    selected = [rule_id for rule_id in ("SC001", "SC002", "SC003", "SC004") if rule_id in rules]
+    if runs is None:
+        for rule_id in selected:
+            controls[rule_id] = ControlResult(rule_id, "not_applicable", (), SKIPPED)
+        return findings, controls
+    anchor = project_anchor(project)
+    evidence: dict[str, list[Evidence]] = {rule_id: [] for rule_id in selected}
+    for run in runs:
+        for item in run.findings:
+            if item.rule_id not in rules:
+                continue
+            span = anchor if item.span.path in (".", "") else item.span
+            message = item.message if item.title in item.message else f"{item.title}: {item.message}"
+            severity = severity_override.get(item.rule_id) or item.severity
+            properties = dict(item.properties, scanner=run.scanner)
+            finding = stamper.finding(rules[item.rule_id], severity, message, span, properties=properties,
+                                      identity=item.identity)
+            findings.append(finding)
+            evidence[item.rule_id].append(Evidence(span, message, finding.snippet))
+    for rule_id in selected:
+        relevant = [run for run in runs if run.scanner in SCANNERS_FOR_RULE.get(rule_id, ())] if rule_id != "SC004" else runs
+        mine = evidence[rule_id]
+        if mine:
+            controls[rule_id] = ControlResult(rule_id, "fail", tuple(mine))
+        elif not relevant:
+            controls[rule_id] = ControlResult(rule_id, "not_applicable", (), _nothing_to_scan(rule_id))
+        elif any(run.error for run in relevant) and rule_id != "SC004":
+            reasons = "; ".join(f"{run.scanner}: {run.error}" for run in relevant if run.error)
+            controls[rule_id] = ControlResult(rule_id, "error", (), f"not checked: {reasons}")
+        else:
+            ran = tuple(Evidence(anchor, f"{run.scanner} {run.version or ''} ran cleanly".replace("  ", " ")
+                                 + (f" ({run.below_threshold} result(s) below the threshold)" if run.below_threshold else ""))
+                        for run in relevant)
+            controls[rule_id] = ControlResult(rule_id, "pass", ran)
+    return findings, controls
+
+
+def _nothing_to_scan(rule_id: str) -> str:
+    return "no package-lock.json in the audited tree" if rule_id == "SC003" else "no scanner applies"

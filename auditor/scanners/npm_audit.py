@@ -1,0 +1,245 @@
+"""npm audit: run the real npm CLI on a copy of one lockfile and map its report onto SC003.
+
+npm exits 1 both when it finds advisories and when it fails, so success is decided from the
+JSON: a report has ``auditReportVersion``, a failure has ``message``/``error``.
+npm may write next to the lockfile it audits, so it runs in a temporary directory holding
+copies; the user's npm configuration (environment, ~/.npmrc, the project's .npmrc) is kept and
+we only add flags: the registry, proxy and credentials stay the user's.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path, PurePosixPath
+
+from auditor.model.span import Span
+from auditor.scanners import lockfile, severity
+from auditor.scanners.failures import NPM_INSTALL_HINT, failed_run
+from auditor.scanners.process import (
+    ProcessResult,
+    file_sha256,
+    last_lines,
+    resolve_executable,
+    run_process,
+)
+from auditor.scanners.records import ScannerFinding, ScannerOptions, ScannerRun
+
+SCANNER = "npm audit"
+_CVE = re.compile(r"CVE-\d{4}-\d{4,}")
+_GHSA = re.compile(r"GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}")
+_UNREACHABLE = ("ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "EAI_AGAIN", "ECONNRESET",
+                "EHOSTUNREACH", "ENETUNREACH", "request to ", "audit endpoint returned an error")
+# What the final image installs decides --omit=dev: devDependencies never reach production.
+_PRODUCTION_INSTALL = re.compile(
+    r"\bnpm\s+(?:ci|install|i|prune)\b[^\n]*?(?:--omit[= ]dev|--only[= ]prod\w*|--production\b)"
+)
+
+
+def run(root: Path, relative: str, options: ScannerOptions) -> ScannerRun:
+    span = Span(relative, 1)
+    binary = resolve_executable(options.npm_path, "npm")
+    planned = ("npm", "audit", "--json", "--package-lock-only")
+    if binary is None:
+        return failed_run(SCANNER, planned, "not-found", f"found no npm executable "
+                          f"({options.npm_path or 'npm on PATH'})", NPM_INSTALL_HINT, span=span)
+    if lockfile.inside_root(root, relative) is None:
+        return failed_run(SCANNER, planned, "lockfile-unreadable", f"cannot read {relative} "
+                          "inside the scan root", "check the path and that it is a regular file",
+                          span=span)
+    omit_dev = options.npm_omit_dev
+    if omit_dev is None:
+        omit_dev = installs_production_only(root, relative)
+    command = _command(binary, options, omit_dev)
+    sha256 = file_sha256(binary)
+    with tempfile.TemporaryDirectory(prefix="auditor-npm-audit-") as workdir:
+        lock_text = _copy_inputs(root, relative, Path(workdir))
+        result = run_process(command, cwd=Path(workdir), timeout_seconds=options.timeout_seconds)
+    version = None if result.timed_out or result.start_error else _version(binary, options)
+    report = _parse(result.stdout)
+    if report is not None and "auditReportVersion" in report:
+        minimum = severity.threshold(options.severity_threshold_npm) or "high"
+        found, dropped = map_report(report, relative, lock_text or "", minimum, omit_dev)
+        return ScannerRun(SCANNER, command, version, sha256, result.duration_seconds,
+                          tuple(found), None, dropped)
+    kind, reason, remedy = classify_failure(result, report, options.timeout_seconds)
+    return failed_run(
+        SCANNER, command, kind, reason, remedy, span=span,
+        details={"exit_code": result.exit_code, "stderr": last_lines(result.stderr),
+                 "lockfile": relative},
+        version=version, binary_sha256=sha256, duration_seconds=result.duration_seconds,
+    )
+
+
+def _command(binary: Path, options: ScannerOptions, omit_dev: bool) -> tuple[str, ...]:
+    command = [str(binary), "audit", "--json", "--package-lock-only"]
+    if omit_dev:
+        command.append("--omit=dev")
+    if options.cache_dir:
+        # Only when asked: npm's default cache (~/.npm) is already outside the audited tree.
+        command += ["--cache", str(Path(options.cache_dir).expanduser() / "npm-cache")]
+    return tuple(command)
+
+
+def _copy_inputs(root: Path, relative: str, workdir: Path) -> str | None:
+    """Copy the lockfile, its package.json and the project's .npmrc (its registry settings)
+    into ``workdir``; return the lockfile text."""
+    folder = PurePosixPath(relative).parent
+    lock_text = lockfile.read_text(root, relative)
+    (workdir / "package-lock.json").write_text(lock_text or "", encoding="utf-8")
+    for name in ("package.json", ".npmrc"):
+        source = lockfile.inside_root(root, str(folder / name))
+        if source is not None:
+            shutil.copyfile(source, workdir / name)
+    return lock_text
+
+
+def _parse(stdout: str) -> dict | None:
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def classify_failure(
+    result: ProcessResult, report: dict | None, timeout_seconds: float
+) -> tuple[str, str, str]:
+    if result.start_error:
+        return ("cannot-start", f"could not be started: {result.start_error}",
+                "check the npm installation (node must be on PATH too)")
+    if result.timed_out:
+        return ("timeout", f"did not finish within {timeout_seconds:g} s and was killed",
+                "raise the scanner time-out (timeout_seconds) or check that the registry answers")
+    if report is None:
+        return ("bad-output", f"printed no JSON report (exit code {result.exit_code}): "
+                f"{last_lines(result.stderr, 2) or 'no output'}",
+                "run the command by hand in a copy of the project and check the npm version")
+    raw_error = report.get("error")
+    error: dict = raw_error if isinstance(raw_error, dict) else {}
+    text = " ".join(str(part) for part in (report.get("message"), error.get("code"),
+                                           error.get("summary"), error.get("detail")) if part)
+    text = " ".join(text.split())[:400] or last_lines(result.stderr, 2)
+    if any(marker in text + result.stderr for marker in _UNREACHABLE):
+        return ("unreachable", f"could not reach the advisory endpoint: {text}",
+                "check network access to the registry npm is configured with (`npm config get "
+                "registry`) and that it serves /-/npm/v1/security/advisories/bulk")
+    if error.get("code") == "ENOLOCK":
+        return ("bad-lockfile", f"could not load the lockfile: {text}",
+                "regenerate it with `npm install --package-lock-only` and commit it")
+    return ("failed", f"reported an error: {text}", "run the command by hand to see npm's log")
+
+
+def map_report(
+    report: dict, relative: str, lock_text: str, minimum: str, omit_dev: bool
+) -> tuple[list[ScannerFinding], int]:
+    """One finding per advisory per vulnerable package (``via`` entries that are objects; the
+    string entries only say "vulnerable through another package")."""
+    lock = lockfile.parse(lock_text)
+    raw_packages = lock.get("packages")
+    packages: dict = raw_packages if isinstance(raw_packages, dict) else {}
+    kept: list[ScannerFinding] = []
+    dropped = 0
+    vulnerabilities = report.get("vulnerabilities")
+    for entry in (vulnerabilities.values() if isinstance(vulnerabilities, dict) else []):
+        if not isinstance(entry, dict):
+            continue
+        for advisory in entry.get("via") or []:
+            if not isinstance(advisory, dict):
+                continue
+            finding = _finding(advisory, entry, relative, lock_text, lock, packages, omit_dev)
+            if severity.at_or_above(finding.severity, minimum):
+                kept.append(finding)
+            else:
+                dropped += 1
+    return kept, dropped
+
+
+def _finding(
+    advisory: dict, entry: dict, relative: str, lock_text: str, lock: dict, packages: dict,
+    omit_dev: bool,
+) -> ScannerFinding:
+    package = str(advisory.get("name") or entry.get("name") or "?")
+    url = str(advisory.get("url") or "")
+    title = " ".join(str(advisory.get("title") or "advisory").split())
+    ghsa_match = _GHSA.search(url) or _GHSA.search(title)
+    ghsa = ghsa_match.group(0) if ghsa_match else None
+    cve_match = _CVE.search(title + " " + url)
+    advisory_id = ghsa or str(advisory.get("source") or "?")
+    nodes = [str(node) for node in entry.get("nodes") or []]
+    node = nodes[0] if nodes else f"node_modules/{package}"
+    installed = (packages.get(node) or {}).get("version") if packages else None
+    if installed is None and isinstance(lock.get("dependencies"), dict):  # lockfile v1
+        installed = (lock["dependencies"].get(package) or {}).get("version")
+    installed = str(installed or "?")
+    fixed, fix_text = _fix(entry.get("fixAvailable"), package)
+    path = lockfile.dependency_path(lock, node)
+    ours = severity.from_npm(advisory.get("severity"))
+    line = lockfile.node_line(lock_text, node) or lockfile.node_line(lock_text, package) or 1
+    vulnerable = advisory.get("range") or entry.get("range") or "?"
+    return ScannerFinding(
+        rule_id="SC003",
+        severity=ours,
+        title=f"{package} {installed}: {title.removeprefix(package + ': ')} ({advisory_id})",
+        message=(f"npm audit: {package} {installed} in {relative} is in the vulnerable range "
+                 f"{vulnerable} of {advisory_id} ({ours}), reached through "
+                 f"{' > '.join(path) or package}; {fix_text}."),
+        span=Span(relative, line),
+        properties={
+            "scanner": SCANNER, "vulnerability_id": advisory_id, "ghsa": ghsa,
+            "cve": cve_match.group(0) if cve_match else None, "npm_advisory": advisory.get("source"),
+            "package": package, "installed": installed, "fixed": fixed,
+            "vulnerable_range": vulnerable, "fix_available": entry.get("fixAvailable"),
+            "url": url or None, "scanner_severity": advisory.get("severity"),
+            "cvss": advisory.get("cvss"), "cwe": advisory.get("cwe"),
+            "dependency_path": " > ".join(path) or package, "nodes": nodes,
+            "direct": entry.get("isDirect"), "effects": entry.get("effects"),
+            "omit_dev": omit_dev, "lockfile": relative,
+        },
+        identity=f"npm-audit:{advisory_id}:{package}:{relative}",
+    )
+
+
+def _fix(available: object, package: str) -> tuple[str | None, str]:
+    if isinstance(available, dict):
+        name, version = available.get("name"), available.get("version")
+        major = ""
+        if available.get("isSemVerMajor"):
+            major = " (a semver-major upgrade: check for breaking changes)"
+        if name == package:
+            return str(version), f"upgrade {package} to {version}{major}"
+        return None, f"upgrade {name} to {version}{major}, which pulls in a fixed {package}"
+    if available is True:
+        return None, "run `npm audit fix` and commit the updated lockfile"
+    return None, (f"npm knows no fixed version; replace {package} or the package that pulls it in, "
+                  "or suppress with a reason")
+
+
+_versions: dict[Path, str | None] = {}
+_versions_lock = threading.Lock()
+
+
+def _version(binary: Path, options: ScannerOptions) -> str | None:
+    with _versions_lock:
+        if binary not in _versions:
+            probe = run_process((str(binary), "--version"), cwd=Path(tempfile.gettempdir()),
+                                timeout_seconds=min(20.0, options.timeout_seconds))
+            text = probe.stdout.strip()
+            _versions[binary] = text if re.fullmatch(r"\d+\.\d+\.\d+\S*", text) else None
+        return _versions[binary]
+
+
+def installs_production_only(root: Path, relative: str) -> bool:
+    """Whether the final stage of the Dockerfile beside the lockfile (or at the root) installs
+    production dependencies only: then devDependencies never ship and --omit=dev applies."""
+    folder = PurePosixPath(relative).parent
+    for candidate in dict.fromkeys((str(folder / "Dockerfile"), "Dockerfile")):
+        text = lockfile.read_text(root, candidate)
+        if text is None:
+            continue
+        joined = re.sub(r"\\\s*\n", " ", text)
+        stages = re.split(r"(?im)^\s*FROM\s", joined)
+        return bool(_PRODUCTION_INSTALL.search(stages[-1]))
+    return False

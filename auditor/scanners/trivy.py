@@ -1,0 +1,429 @@
+"""Trivy: the commands we run (fs, config, image) and its JSON report mapped onto SC001/SC002.
+
+Success is decided from stdout, never from the exit code alone: Trivy logs an ERROR line
+("Falling back to embedded checks") on a perfectly good offline run, and a FATAL one with an
+empty stdout when it cannot scan.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.model.span import Span
+from auditor.scanners import lockfile, severity
+from auditor.scanners.failures import PROJECT_SPAN, failed_run
+from auditor.scanners.process import ProcessResult, last_lines, run_process
+from auditor.scanners.records import ScannerFinding, ScannerOptions, ScannerRun
+
+_GHSA = re.compile(r"GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}")
+_FATAL = re.compile(r"\bFATAL\b\s*(.*)", re.DOTALL)
+# Trivy's messages when the vulnerability database is missing (offline first run) or cannot be
+# downloaded; both end the run before any scanning.
+_NO_DATABASE = ("DB error", "cannot skip downloading DB", "vulnerability DB")
+_DATABASE_HINT = (
+    "download the database where the network is available (`trivy fs --download-db-only "
+    "--cache-dir DIR`) and point cache_dir at DIR, or set offline: false"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TrivyBinary:
+    path: Path
+    sha256: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrivyContext:
+    """Everything a Trivy run needs besides its subcommand."""
+
+    root: Path  # absolute scan root
+    binary: TrivyBinary
+    options: ScannerOptions
+    minimum: str  # our severity; results below it are counted, not reported
+    workdir: Path  # neutral cwd: keeps a trivy.yaml/.trivyignore of wherever we were started out
+    cache_dir: str | None  # None: Trivy's own default, where a user's downloaded DB lives
+    env: dict[str, str] | None = None
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _cache_flags(context: TrivyContext) -> list[str]:
+    return ["--cache-dir", context.cache_dir] if context.cache_dir else []
+
+
+def _offline_flags(context: TrivyContext, *, database: bool) -> list[str]:
+    if not context.options.offline:
+        return []
+    flags = ["--skip-check-update", "--skip-version-check"]
+    if database:
+        flags += ["--skip-db-update", "--skip-java-db-update", "--offline-scan"]
+    return flags
+
+
+def fs_command(context: TrivyContext, scanners: str = "vuln,secret") -> tuple[str, ...]:
+    unfixed = ["--ignore-unfixed"] if context.options.ignore_unfixed else []
+    return (
+        str(context.binary.path), "fs", "--format", "json", "--scanners", scanners,
+        "--list-all-pkgs", *unfixed, *_cache_flags(context),
+        *_offline_flags(context, database="vuln" in scanners), str(context.root),
+    )
+
+
+def config_command(context: TrivyContext) -> tuple[str, ...]:
+    return (
+        str(context.binary.path), "config", "--format", "json", *_cache_flags(context),
+        *_offline_flags(context, database=False), str(context.root),
+    )
+
+
+def image_command(context: TrivyContext, image: str) -> tuple[str, ...]:
+    unfixed = ["--ignore-unfixed"] if context.options.ignore_unfixed else []
+    return (
+        str(context.binary.path), "image", "--format", "json", "--scanners", "vuln",
+        "--list-all-pkgs", *unfixed, *_cache_flags(context),
+        *_offline_flags(context, database=True), image,
+    )
+
+
+# ---------------------------------------------------------------- runs
+
+
+def run_fs(context: TrivyContext) -> ScannerRun:
+    """Vulnerabilities in lockfiles and secrets. Without a vulnerability database the secret
+    scan is still worth having, so it is rerun alone and its findings kept next to the SC004."""
+    command = fs_command(context)
+    result = _run(context, command)
+    report = parse_report(result.stdout)
+    if report is None and _is_missing_database(result):
+        secrets_only = fs_command(context, scanners="secret")
+        remaining = max(context.options.timeout_seconds - result.duration_seconds, 1.0)
+        second = _run(context, secrets_only, timeout_seconds=remaining)
+        second_report = parse_report(second.stdout)
+        found, dropped = map_report(second_report or {}, context, "trivy fs")
+        reason = f"found no vulnerability database, so lockfiles were not checked ({_fatal(result)})"
+        if second_report is None:
+            reason += "; the secret-only rerun failed too"
+        return failed_run(
+            "trivy fs", command, "no-database", reason, _DATABASE_HINT,
+            details={"stderr": last_lines(result.stderr), "secret_scan": " ".join(secrets_only)},
+            version=_version(context, second_report), binary_sha256=context.binary.sha256,
+            duration_seconds=result.duration_seconds + second.duration_seconds,
+            findings=found, below_threshold=dropped,
+        )
+    return _finish(context, "trivy fs", command, result, report)
+
+
+def run_config(context: TrivyContext) -> ScannerRun:
+    command = config_command(context)
+    result = _run(context, command)
+    return _finish(context, "trivy config", command, result, parse_report(result.stdout))
+
+
+def run_image(context: TrivyContext, image: str) -> ScannerRun:
+    command = image_command(context, image)
+    result = _run(context, command)
+    return _finish(context, "trivy image", command, result, parse_report(result.stdout))
+
+
+def _run(
+    context: TrivyContext, command: tuple[str, ...], timeout_seconds: float | None = None
+) -> ProcessResult:
+    return run_process(
+        command,
+        cwd=context.workdir,
+        timeout_seconds=timeout_seconds or context.options.timeout_seconds,
+        env=context.env,
+    )
+
+
+def _finish(
+    context: TrivyContext,
+    scanner: str,
+    command: tuple[str, ...],
+    result: ProcessResult,
+    report: dict | None,
+) -> ScannerRun:
+    if report is not None:
+        found, dropped = map_report(report, context, scanner)
+        return ScannerRun(
+            scanner, command, _version(context, report), context.binary.sha256,
+            result.duration_seconds, tuple(found), None, dropped,
+        )
+    kind, reason, remedy = classify_failure(result, context.options.timeout_seconds)
+    return failed_run(
+        scanner, command, kind, reason, remedy,
+        details={"exit_code": result.exit_code, "stderr": last_lines(result.stderr)},
+        version=None if result.timed_out or result.start_error else _version(context, None),
+        binary_sha256=context.binary.sha256, duration_seconds=result.duration_seconds,
+    )
+
+
+def parse_report(stdout: str) -> dict | None:
+    """Trivy's JSON report, or None when stdout is anything else (empty on a FATAL)."""
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        return None
+    if isinstance(report, dict) and "SchemaVersion" in report and "ArtifactName" in report:
+        return report
+    return None
+
+
+def _is_missing_database(result: ProcessResult) -> bool:
+    return not result.timed_out and any(marker in result.stderr for marker in _NO_DATABASE)
+
+
+def _fatal(result: ProcessResult) -> str:
+    match = _FATAL.search(result.stderr)
+    text = match.group(1) if match else last_lines(result.stderr, 2)
+    return " ".join(text.split())[:400] or f"exit code {result.exit_code}, no output"
+
+
+def classify_failure(result: ProcessResult, timeout_seconds: float) -> tuple[str, str, str]:
+    """(kind, reason, remedy) for a run that produced no report."""
+    if result.start_error:
+        return ("cannot-start", f"could not be started: {result.start_error}",
+                "check that the file is a Trivy binary for this platform and is executable")
+    if result.timed_out:
+        return ("timeout", f"did not finish within {timeout_seconds:g} s and was killed",
+                "raise the scanner time-out (timeout_seconds), warm Trivy's cache, or narrow the "
+                "scan; a hang on a network call usually means offline mode is off")
+    if _is_missing_database(result):
+        return ("no-database", f"found no vulnerability database ({_fatal(result)})", _DATABASE_HINT)
+    if result.stdout.strip():
+        return ("bad-output", f"printed output that is not a Trivy JSON report (exit code "
+                f"{result.exit_code})", "run the command by hand and check the Trivy version")
+    return ("failed", f"failed with exit code {result.exit_code}: {_fatal(result)}",
+            "run the command by hand to see Trivy's full log")
+
+
+# Version: from the report when there is one; else asked once per binary (a failed run).
+_versions: dict[Path, str | None] = {}
+_versions_lock = threading.Lock()
+
+
+def _version(context: TrivyContext, report: dict | None) -> str | None:
+    reported = (report or {}).get("Trivy", {})
+    if isinstance(reported, dict) and reported.get("Version"):
+        return str(reported["Version"])
+    with _versions_lock:
+        if context.binary.path not in _versions:
+            probe = run_process((str(context.binary.path), "--version"), cwd=context.workdir,
+                                timeout_seconds=min(10.0, context.options.timeout_seconds))
+            match = re.search(r"Version:\s*(\S+)", probe.stdout)
+            _versions[context.binary.path] = match.group(1) if match else None
+        return _versions[context.binary.path]
+
+
+# ---------------------------------------------------------------- report -> findings
+
+
+def map_report(report: dict, context: TrivyContext, scanner: str) -> tuple[list[ScannerFinding], int]:
+    """Findings at or above the threshold, and how many below it were dropped."""
+    kept: list[ScannerFinding] = []
+    seen: set[tuple[str, int]] = set()
+    dropped = 0
+    for result in report.get("Results") or []:
+        if not isinstance(result, dict):
+            continue
+        for finding in _result_findings(result, report, context, scanner):
+            if not severity.at_or_above(finding.severity, context.minimum):
+                dropped += 1
+            elif (finding.identity, finding.span.line) not in seen:
+                seen.add((finding.identity, finding.span.line))
+                kept.append(finding)
+    return kept, dropped
+
+
+# item, its result, the whole report, context, scanner, package lines, package parents
+_Mapper = Callable[
+    [dict, dict, dict, TrivyContext, str, dict[str, int], dict[str, list[str]]],
+    "ScannerFinding | None",
+]
+
+
+def _result_findings(
+    result: dict, report: dict, context: TrivyContext, scanner: str
+) -> Iterator[ScannerFinding]:
+    mappers: tuple[tuple[str, _Mapper], ...] = (
+        ("Vulnerabilities", _vulnerability), ("Misconfigurations", _misconfiguration),
+        ("Secrets", _secret),
+    )
+    locations = _package_locations(result)
+    parents = _package_parents(result)
+    for key, mapper in mappers:
+        for item in result.get(key) or []:
+            if isinstance(item, dict):
+                finding = mapper(item, result, report, context, scanner, locations, parents)
+                if finding is not None:
+                    yield finding
+
+
+def _target_span(context: TrivyContext, scanner: str, target: str, line: object) -> Span:
+    """A file in the audited tree; image findings have no file there, so they point at the
+    Dockerfile that builds the image when there is one."""
+    if scanner == "trivy image":
+        return Span("Dockerfile", 1) if (context.root / "Dockerfile").is_file() else PROJECT_SPAN
+    number = line if isinstance(line, int) and line > 0 else 1
+    return Span(target.replace("\\", "/") or ".", number)
+
+
+def _package_locations(result: dict) -> dict[str, int]:
+    """Package UID and ID -> first lockfile line, from the packages Trivy lists."""
+    lines: dict[str, int] = {}
+    for package in result.get("Packages") or []:
+        if not isinstance(package, dict):
+            continue
+        locations = package.get("Locations") or []
+        line = locations[0].get("StartLine") if locations and isinstance(locations[0], dict) else None
+        if isinstance(line, int):
+            uid = (package.get("Identifier") or {}).get("UID")
+            for key in (uid, package.get("ID")):
+                if key:
+                    lines.setdefault(str(key), line)
+    return lines
+
+
+def _package_parents(result: dict) -> dict[str, list[str]]:
+    """Package ID -> the IDs that depend on it; a direct dependency maps to [] (the walk up
+    stops there even when another package also pulls it in)."""
+    parents: dict[str, list[str]] = {}
+    for package in result.get("Packages") or []:
+        if isinstance(package, dict):
+            for child in package.get("DependsOn") or []:
+                parents.setdefault(str(child), []).append(str(package.get("ID")))
+    for package in result.get("Packages") or []:
+        if isinstance(package, dict) and package.get("Relationship") == "direct":
+            parents[str(package.get("ID"))] = []
+    return parents
+
+
+def _dependency_path(package_id: str, parents: dict[str, list[str]]) -> list[str]:
+    """One chain from a direct dependency down to ``package_id`` (names only)."""
+    chain = [package_id]
+    while len(chain) < 64:
+        parent = next((p for p in parents.get(chain[-1], []) if p not in chain), None)
+        if parent is None:
+            break
+        chain.append(parent)
+    return [item.rsplit("@", 1)[0] if item.rfind("@") > 0 else item for item in reversed(chain)]
+
+
+def _vulnerability(
+    item: dict, result: dict, report: dict, context: TrivyContext, scanner: str,
+    locations: dict[str, int], parents: dict[str, list[str]],
+) -> ScannerFinding:
+    target = str(result.get("Target", ""))
+    vuln_id = str(item.get("VulnerabilityID", "?"))
+    package = str(item.get("PkgName", "?"))
+    installed = str(item.get("InstalledVersion", "?"))
+    fixed = item.get("FixedVersion") or None
+    package_id = str(item.get("PkgID") or f"{package}@{installed}")
+    uid = (item.get("PkgIdentifier") or {}).get("UID")
+    line = locations.get(str(uid)) or locations.get(package_id)
+    if line is None and scanner == "trivy fs":
+        line = lockfile.package_line(context.root, target, package)
+    references = [str(ref) for ref in item.get("References") or []]
+    ghsa = next((m.group(0) for ref in [vuln_id, *references] if (m := _GHSA.search(ref))), None)
+    url = item.get("PrimaryURL") or (references[0] if references else None)
+    title = _short_title(str(item.get("Title") or item.get("Description") or vuln_id), package)
+    advisory = f"{vuln_id}, {ghsa}" if ghsa and ghsa != vuln_id else vuln_id
+    ours = severity.from_trivy(item.get("Severity"))
+    where = target if scanner != "trivy image" else f"image {report.get('ArtifactName')} ({target})"
+    fix = (f"upgrade {package} to {fixed} or later" if fixed else
+           f"no fixed version is published yet; replace or remove {package}, or suppress with a reason")
+    path = _dependency_path(package_id, parents)
+    return ScannerFinding(
+        rule_id="SC001",
+        severity=ours,
+        title=f"{package} {installed}: {title} ({advisory})",
+        message=f"{package} {installed} in {where} is affected by {vuln_id} ({ours}); {fix}.",
+        span=_target_span(context, scanner, target, line),
+        properties={
+            "scanner": scanner, "vulnerability_id": vuln_id, "package": package,
+            "installed": installed, "fixed": fixed, "status": item.get("Status"), "url": url,
+            "cve": vuln_id if vuln_id.startswith("CVE-") else None, "ghsa": ghsa,
+            "scanner_severity": item.get("Severity"), "target": target,
+            "dependency_path": " > ".join(path) if len(path) > 1 else package,
+            "artifact": report.get("ArtifactName"),
+        },
+        identity=f"{'trivy-image' if scanner == 'trivy image' else 'trivy'}:{vuln_id}:{package}:"
+        f"{report.get('ArtifactName') if scanner == 'trivy image' else target}",
+    )
+
+
+def _short_title(title: str, package: str) -> str:
+    # Trivy titles start with the affected package ("nodejs-lodash: prototype pollution in
+    # ..."), which our title already names.
+    head, separator, rest = title.partition(": ")
+    if separator and package.lower() in head.lower() and len(head) <= 40:
+        title = rest
+    title = " ".join(title.split())
+    return title[:1].upper() + title[1:120]
+
+
+def _misconfiguration(
+    item: dict, result: dict, report: dict, context: TrivyContext, scanner: str,
+    locations: dict[str, int], parents: dict[str, list[str]],
+) -> ScannerFinding | None:
+    if str(item.get("Status", "FAIL")).upper() != "FAIL":
+        return None
+    target = str(result.get("Target", ""))
+    check_id = str(item.get("AVDID") or item.get("ID") or "?")
+    cause = item.get("CauseMetadata") or {}
+    line = cause.get("StartLine") if isinstance(cause, dict) else None
+    text = " ".join(str(item.get("Message") or item.get("Description") or "").split()).rstrip(".")
+    resolution = " ".join(str(item.get("Resolution") or "").split()).rstrip(".")
+    ours = severity.from_trivy(item.get("Severity"))
+    return ScannerFinding(
+        rule_id="SC002",
+        severity=ours,
+        title=f"{check_id}: {item.get('Title') or text}",
+        message=f"Trivy {check_id} in {target}: {text}{_then(resolution)}.",
+        span=_target_span(context, scanner, target, line),
+        properties={
+            "scanner": scanner, "kind": "misconfiguration", "check_id": check_id,
+            "url": item.get("PrimaryURL"), "scanner_severity": item.get("Severity"),
+            "target": target, "resource": cause.get("Resource") if isinstance(cause, dict) else None,
+            "type": result.get("Type"),
+        },
+        identity=f"trivy-config:{check_id}:{target}:{text}",
+    )
+
+
+def _then(resolution: str) -> str:
+    """Trivy's resolution as the second half of our sentence, unless it only repeats it."""
+    return f"; {resolution[:1].lower()}{resolution[1:]}" if resolution else ""
+
+
+def _secret(
+    item: dict, result: dict, report: dict, context: TrivyContext, scanner: str,
+    locations: dict[str, int], parents: dict[str, list[str]],
+) -> ScannerFinding:
+    target = str(result.get("Target", ""))
+    rule = str(item.get("RuleID", "?"))
+    title = str(item.get("Title") or rule)
+    line = item.get("StartLine")
+    masked = " ".join(str(item.get("Match") or "").split())[:160]
+    ours = severity.from_trivy(item.get("Severity"))
+    return ScannerFinding(
+        rule_id="SC002",
+        severity=ours,
+        title=f"{title} in {target}",
+        message=(f"Trivy secret rule {rule} matched {target}:{line} ({masked}); revoke the "
+                 "credential, remove it from the tree and its history, and inject it at runtime "
+                 "from a secret store."),
+        span=_target_span(context, scanner, target, line),
+        properties={
+            "scanner": scanner, "kind": "secret", "check_id": rule,
+            "category": item.get("Category"), "scanner_severity": item.get("Severity"),
+            "target": target, "match": masked,
+        },
+        # The match is masked by Trivy; with the rule and file it stays stable when lines move.
+        identity=f"trivy-secret:{rule}:{target}:{masked}",
+    )
