@@ -38,7 +38,7 @@ class Rule:
     remediation: str
     references: tuple[dict[str, str], ...]
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
-    examples: dict[str, str] = field(default_factory=dict)
+    examples: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     frameworks: tuple[str, ...] = ()
 

@@ -72,9 +72,12 @@ def test_documented_examples_fail_and_pass(rule_id: str, tmp_path: Path) -> None
     rule = CATALOG[rule_id]
     for label, should_fail in (("bad", True), ("good", False)):
         folder = tmp_path / label
-        target = folder / rule.examples["filename"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rule.examples[label])
+        files = dict(rule.examples.get("context") or {})
+        files[rule.examples["filename"]] = rule.examples[label]
+        for name, text in files.items():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
         result = scan([folder], select=[rule_id])
         fired = [f for f in result.findings if f.rule_id == rule_id]
         assert bool(fired) == should_fail, f"{rule_id} examples.{label}: findings {[f.message for f in fired]}"

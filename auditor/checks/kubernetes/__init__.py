@@ -1,0 +1,1 @@
+"""KS controls: checks on the scan's ``KubernetesSet``."""

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.kubernetes._helpers import is_true, origin, shown, where
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.kubernetes import KubernetesSet
+
+ID = "KS001"
+
+
+def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+    uid = params["uid"]
+    for workload, container in kubernetes.containers():
+        security, name = container.security, where(workload, container)
+        user, non_root = security.run_as_user, security.run_as_non_root
+        failed = False
+        if user is None:
+            failed = True
+            yield Fail(container, f"{name} sets no runAsUser; set runAsUser: {uid} in the pod or "
+                                  "container securityContext")
+        elif user.value != uid:
+            failed = True
+            running = "root" if user.value == 0 else "another UID"
+            yield Fail(user, f"{name} runs as runAsUser: {user.value} ({running}){origin(user)}; "
+                             f"set runAsUser: {uid} here")
+        if not is_true(non_root):
+            failed = True
+            seen = f"runAsNonRoot: {shown(non_root.value)}" if non_root else "no runAsNonRoot"
+            yield Fail(non_root or container,
+                       f"{name} has {seen}; set runAsNonRoot: true in the pod securityContext")
+        if not failed and user is not None:
+            yield Pass(user, f"{name}: runAsNonRoot: true, runAsUser: {uid}{origin(user)}")

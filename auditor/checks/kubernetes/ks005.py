@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.kubernetes._helpers import where
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.kubernetes import Container, KubernetesSet, Quantity
+from auditor.parsers.kubernetes import parse_quantity
+
+ID = "KS005"
+
+
+def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+    ceilings = {"cpu": parse_quantity(params["max_cpu"]), "memory": parse_quantity(params["max_memory"])}
+    shown = {"cpu": str(params["max_cpu"]), "memory": str(params["max_memory"])}
+    for workload, container in kubernetes.containers():
+        name = where(workload, container)
+        failures = list(_failures(name, container, ceilings, shown))
+        yield from failures
+        if not failures:
+            resources = container.resources
+            amounts = ", ".join(f"{kind}.{q.resource}={q.raw}" for kind, quantities in
+                                (("limits", resources.limits), ("requests", resources.requests))
+                                for q in quantities if q.resource in ("cpu", "memory"))
+            yield Pass(resources.limits_span or resources.span, f"{name}: {amounts}")
+
+
+def _failures(name: str, container: Container, ceilings: dict, shown: dict) -> Iterator[Fail]:
+    resources = container.resources
+    for resource in ("cpu", "memory"):
+        limit = resources.limit(resource)
+        if limit is None:
+            yield Fail(resources.limits_span or resources.span,
+                       f"{name} has no {resource} limit; set resources.limits.{resource} "
+                       f"(at most {shown[resource]})")
+        elif _unreadable(limit):
+            yield Fail(limit, f"{name} limits.{resource} {limit.raw!r} is not a quantity")
+        elif limit.value > ceilings[resource]:
+            yield Fail(limit, f"{name} limits.{resource} is {limit.raw}, above the {shown[resource]} "
+                              "ceiling; lower it")
+        request = resources.request(resource)
+        if request is None:
+            yield Fail(resources.requests_span or resources.span,
+                       f"{name} has no {resource} request; set resources.requests.{resource} so "
+                       "the scheduler reserves it")
+        elif _unreadable(request):
+            yield Fail(request, f"{name} requests.{resource} {request.raw!r} is not a quantity")
+
+
+def _unreadable(quantity: Quantity) -> bool:
+    return quantity.value is None

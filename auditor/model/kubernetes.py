@@ -1,0 +1,394 @@
+"""Kubernetes manifests as the cluster would run them.
+
+One ``KubernetesSet`` holds every manifest of the scan, so checks can follow the links Kubernetes
+itself follows: a Service selects a workload's pod labels, an Ingress backend names a Service, an
+HPA's ``scaleTargetRef`` names a workload. Each container carries its *effective* security context:
+the pod-level fields Kubernetes copies into containers (``runAsUser``, ``runAsGroup``,
+``runAsNonRoot``, ``seLinuxOptions``, ``seccompProfile``, ``appArmorProfile``, ``windowsOptions``)
+apply unless the container sets its own, and each value keeps the span of the line that set it.
+See https://kubernetes.io/docs/tasks/configure-pod-container/security-context/ ("the settings
+made at the container level override the settings made at the Pod level").
+
+Mapping-valued fields (labels, selectors, raw values) are excluded from hashing so that every node
+stays hashable; they still take part in equality.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal
+
+from auditor.model.span import Span
+
+Level = Literal["container", "pod"]
+
+#: Kinds whose objects run pods, and where their pod template lives.
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
+                  "Job", "CronJob", "Pod")
+#: Kinds whose ``replicas`` defaults to 1 when absent (what the API server fills in).
+REPLICATED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One effective field: its value, where it was written and at which level."""
+
+    value: Any = field(hash=False)
+    span: Span  # from the key to the end of the value: `runAsUser: 0`
+    level: Level
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """``registry/repository:tag@digest``, split the way the container runtime reads it."""
+
+    raw: str
+    registry: str | None
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def is_templated(self) -> bool:
+        """Variable substitution (``$IMAGE``, ``${TAG}``) that is resolved outside the manifest."""
+        return "$" in self.raw
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    name: str  # upper case, without the ``CAP_`` prefix Kubernetes does not expect
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SeccompProfile:
+    type: str | None  # RuntimeDefault, Localhost, Unconfined
+    localhost_profile: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityContext:
+    """A container's effective security context (container fields win over pod fields)."""
+
+    span: Span  # the container's own ``securityContext:`` mapping, or the container when absent
+    declared: bool  # the container has a ``securityContext`` of its own
+    run_as_user: Setting | None
+    run_as_group: Setting | None
+    run_as_non_root: Setting | None
+    se_linux_options: Setting | None
+    seccomp_profile: Setting | None  # value: SeccompProfile
+    app_armor_profile: Setting | None
+    windows_options: Setting | None
+    capabilities_add: tuple[Capability, ...]
+    capabilities_drop: tuple[Capability, ...]
+    capabilities_span: Span | None  # the ``capabilities:`` key, when written
+    read_only_root_filesystem: Setting | None
+    allow_privilege_escalation: Setting | None
+    privileged: Setting | None
+    proc_mount: Setting | None
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A resource quantity as written (``500m``, ``2Gi``) and its exact value.
+
+    ``value`` is in base units: cores for CPU, bytes for memory. ``None`` when the text is not a
+    valid Kubernetes quantity (the parser reports a problem at ``span``).
+    """
+
+    resource: str  # cpu, memory, ephemeral-storage, nvidia.com/gpu, ...
+    raw: str
+    value: Fraction | None
+    span: Span
+
+    @property
+    def cores(self) -> float | None:
+        return None if self.value is None else float(self.value)
+
+    @property
+    def bytes(self) -> int | None:
+        """Whole bytes, rounded up as ``resource.Quantity.Value()`` does."""
+        if self.value is None:
+            return None
+        return -((-self.value.numerator) // self.value.denominator)
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    span: Span  # the ``resources:`` mapping, or the container when absent
+    requests: tuple[Quantity, ...]
+    limits: tuple[Quantity, ...]
+    requests_span: Span | None
+    limits_span: Span | None
+
+    def request(self, resource: str) -> Quantity | None:
+        return next((q for q in self.requests if q.resource == resource), None)
+
+    def limit(self, resource: str) -> Quantity | None:
+        return next((q for q in self.limits if q.resource == resource), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    kind: Literal["liveness", "readiness", "startup"]
+    span: Span  # the ``livenessProbe:`` key line
+    handler: str | None  # httpGet, exec, tcpSocket, grpc
+    http_path: str | None
+    http_port: int | str | None
+    http_path_span: Span | None
+    tcp_port: int | str | None
+    exec_command: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    name: str
+    value: str | None  # the literal, as Kubernetes passes it (numbers and booleans as written)
+    value_from: str | None  # secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef
+    reference_name: str | None  # the Secret or ConfigMap named by ``value_from``
+    span: Span  # the ``- name:`` item
+    value_span: Span | None  # ``value: ...`` line
+
+
+@dataclass(frozen=True, slots=True)
+class EnvFromSource:
+    kind: str  # secretRef or configMapRef
+    name: str | None
+    prefix: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    container_port: int | None
+    name: str | None
+    protocol: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    span: Span  # the ``- name:`` item
+    is_init: bool
+    image: ImageRef | None
+    image_span: Span | None
+    image_pull_policy: str | None
+    image_pull_policy_span: Span | None
+    security: SecurityContext
+    resources: Resources
+    liveness_probe: Probe | None
+    readiness_probe: Probe | None
+    startup_probe: Probe | None
+    env: tuple[EnvVar, ...]
+    env_from: tuple[EnvFromSource, ...]
+    ports: tuple[ContainerPort, ...]
+    restart_policy: str | None  # ``Always`` makes an init container a sidecar
+
+
+@dataclass(frozen=True, slots=True)
+class PodSpec:
+    span: Span  # the pod ``spec:`` mapping
+    host_network: Setting | None
+    host_pid: Setting | None
+    host_ipc: Setting | None
+    automount_service_account_token: Setting | None
+    service_account_name: str | None
+    security_context_span: Span | None  # the pod-level ``securityContext:`` key
+    init_containers: tuple[Container, ...]
+    containers: tuple[Container, ...]
+
+    @property
+    def all_containers(self) -> tuple[Container, ...]:
+        return self.init_containers + self.containers
+
+
+@dataclass(frozen=True, slots=True)
+class KubernetesObject:
+    """Any manifest (ConfigMap, NetworkPolicy, ... included), for rules that only need metadata."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    span: Span  # the object's mapping
+    name_span: Span
+    labels: Mapping[str, str] = field(hash=False)
+    annotations: Mapping[str, str] = field(hash=False)
+    raw: Mapping[str, Any] = field(hash=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    kind: str
+    name: str
+    namespace: str | None
+    span: Span
+    name_span: Span
+    labels: Mapping[str, str] = field(hash=False)  # metadata.labels
+    pod_labels: Mapping[str, str] = field(hash=False)  # labels of the pods it creates
+    replicas: int | None = None
+    replicas_span: Span | None = None
+    pod: PodSpec | None = None
+
+    @property
+    def effective_replicas(self) -> int | None:
+        """``replicas`` as the API server defaults it (1) for the kinds that have it."""
+        if self.replicas is None and self.kind in REPLICATED_KINDS:
+            return 1
+        return self.replicas
+
+    @property
+    def containers(self) -> tuple[Container, ...]:
+        """Every container, init containers first."""
+        return self.pod.all_containers if self.pod else ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    name: str | None
+    port: int | None
+    target_port: int | str | None  # a number or a container port name; None means ``port``
+    node_port: int | None
+    protocol: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    namespace: str | None
+    span: Span
+    name_span: Span
+    type: str  # ClusterIP when absent
+    type_span: Span | None
+    selector: Mapping[str, str] = field(hash=False)
+    ports: tuple[ServicePort, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IngressBackend:
+    service_name: str | None
+    service_port: int | str | None  # number or port name
+    host: str | None  # the rule's host; None for the default backend or a host-less rule
+    path: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class IngressRule:
+    host: str | None
+    span: Span
+    backends: tuple[IngressBackend, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IngressTLS:
+    hosts: tuple[str, ...]
+    secret_name: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    key: str
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Ingress:
+    name: str
+    namespace: str | None
+    span: Span
+    name_span: Span
+    ingress_class: str | None
+    annotations: tuple[Annotation, ...]
+    annotations_span: Span | None
+    rules: tuple[IngressRule, ...]
+    tls: tuple[IngressTLS, ...]
+    tls_span: Span | None
+    default_backend: IngressBackend | None
+
+    @property
+    def backends(self) -> tuple[IngressBackend, ...]:
+        rule_backends = tuple(b for rule in self.rules for b in rule.backends)
+        return ((self.default_backend,) if self.default_backend else ()) + rule_backends
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple(rule.host for rule in self.rules if rule.host)
+
+    @property
+    def tls_hosts(self) -> tuple[str, ...]:
+        return tuple(host for entry in self.tls for host in entry.hosts)
+
+    def annotation(self, key: str) -> Annotation | None:
+        return next((a for a in self.annotations if a.key == key), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Autoscaler:
+    """A HorizontalPodAutoscaler (autoscaling/v1 or v2)."""
+
+    name: str
+    namespace: str | None
+    span: Span
+    target_kind: str | None
+    target_name: str | None
+    target_span: Span | None
+    min_replicas: int  # 1 when absent, as the API server defaults it
+    min_replicas_span: Span | None
+    max_replicas: int | None
+
+
+def same_namespace(first: str | None, second: str | None) -> bool:
+    """Manifests without ``namespace`` land in whichever namespace ``kubectl -n`` names, so they
+    can meet an object of any namespace."""
+    return first is None or second is None or first == second
+
+
+@dataclass(frozen=True, slots=True)
+class KubernetesSet:
+    """Every Kubernetes manifest of the scan."""
+
+    objects: tuple[KubernetesObject, ...]
+    workloads: tuple[Workload, ...]
+    services: tuple[Service, ...]
+    ingresses: tuple[Ingress, ...]
+    autoscalers: tuple[Autoscaler, ...]
+    paths: tuple[str, ...] = ()  # files that contributed manifests, in scan order
+
+    def containers(self) -> Iterator[tuple[Workload, Container]]:
+        """Every container of every workload, init containers included."""
+        for workload in self.workloads:
+            for container in workload.containers:
+                yield workload, container
+
+    def services_for(self, workload: Workload) -> tuple[Service, ...]:
+        """Services whose (non-empty) selector matches the workload's pod labels."""
+        return tuple(
+            service for service in self.services
+            if service.selector and same_namespace(service.namespace, workload.namespace)
+            and all(workload.pod_labels.get(k) == v for k, v in service.selector.items()))
+
+    def backends_for(self, service: Service) -> tuple[tuple[Ingress, IngressBackend], ...]:
+        """Ingress backends that send traffic to ``service``."""
+        return tuple(
+            (ingress, backend) for ingress in self.ingresses
+            if same_namespace(ingress.namespace, service.namespace)
+            for backend in ingress.backends if backend.service_name == service.name)
+
+    def ingresses_for(self, service: Service) -> tuple[Ingress, ...]:
+        found: list[Ingress] = []
+        for ingress, _ in self.backends_for(service):
+            if all(ingress is not seen for seen in found):
+                found.append(ingress)
+        return tuple(found)
+
+    def autoscaler_for(self, workload: Workload) -> Autoscaler | None:
+        """The HPA whose ``scaleTargetRef`` names the workload."""
+        return next((hpa for hpa in self.autoscalers
+                     if hpa.target_kind == workload.kind and hpa.target_name == workload.name
+                     and same_namespace(hpa.namespace, workload.namespace)), None)

@@ -1,0 +1,5 @@
+const nextConfig = {
+  output: 'standalone'
+  poweredByHeader: false,
+}
+module.exports = nextConfig
