@@ -1,0 +1,1 @@
+"""nginx controls (NG)."""

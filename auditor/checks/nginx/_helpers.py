@@ -1,0 +1,74 @@
+"""Facts about an nginx model that several NG checks need: which locations to look at, where a
+missing header belongs, and one finding per anchor."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from auditor.findings import Fail, Outcome, span_of
+from auditor.model.nginx import Directive, Location, NginxConfig, Server
+from auditor.model.span import Span
+
+
+def content_locations(doc: NginxConfig, *, tls_only: bool = False,
+                      html_only: bool = False) -> Iterator[tuple[Server, Location]]:
+    """(server, location) for every location that answers with content (not a redirect)."""
+    for server, location in doc.locations():
+        if tls_only and not server.uses_tls:
+            continue
+        if location.serves_html if html_only else location.serves_content:
+            yield server, location
+
+
+def header_anchor(server: Server, location: Location) -> Span:
+    """Where a missing header belongs: the block whose ``add_header`` list is in effect there
+    (a header added anywhere else would not reach this location), else the server."""
+    return location.effective.headers_from or server.span
+
+
+def value_anchor(doc: NginxConfig, server: Server) -> Directive | Server:
+    """Where an unset value directive (gzip, server_tokens) belongs: ``http {}`` when there is
+    one, so a single line fixes every server."""
+    return doc.http if doc.http is not None else server
+
+
+def once_per_anchor(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+    """Many locations share one anchor (an inherited header, an http-level setting): report it
+    once. A Fail at a span suppresses later Passes at the same span."""
+    seen: set[tuple[str, Span]] = set()
+    failed: set[Span] = set()
+    for outcome in outcomes:
+        span = span_of(outcome.node)
+        kind = "fail" if isinstance(outcome, Fail) else "pass"
+        if (kind, span) in seen or (kind == "pass" and span in failed):
+            continue
+        seen.add((kind, span))
+        if kind == "fail":
+            failed.add(span)
+        yield outcome
+
+
+def where(span: Span) -> str:
+    return f"{span.path}:{span.line}"
+
+
+def located(location: Location) -> str:
+    """``location /api (nginx.conf:18)`` for messages."""
+    return f"{location.label} ({where(location.span)})"
+
+
+
+def header_home(server: Server, location: Location) -> str:
+    """Names the block of ``header_anchor`` for messages: ``in location /api``."""
+    span = header_anchor(server, location)
+    block = next((loc for loc in server.locations if loc.span == span), None)
+    if block is not None:
+        return f"in {block.label}"
+    return f"in {server.label}" if span == server.span else "in http {}"
+
+
+def header_subject(server: Server, location: Location) -> str:
+    """Who lacks the header, for messages: the location itself when it owns its add_header set,
+    else the owning block and the location that inherits from it."""
+    if header_anchor(server, location) == location.span:
+        return location.label
+    return f"{header_home(server, location)[3:]} (inherited by {location.label})"

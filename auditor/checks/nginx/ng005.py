@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.nginx._helpers import (
+    content_locations,
+    header_anchor,
+    header_home,
+    header_subject,
+    once_per_anchor,
+)
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.nginx import Location, NginxConfig, Server, content_security_policy
+
+ID = "NG005"
+
+_UNSAFE = ("'unsafe-inline'", "'unsafe-eval'")
+
+
+def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
+    yield from once_per_anchor(_location(server, location)
+                               for server, location in content_locations(doc, html_only=True))
+
+
+def _location(server: Server, location: Location) -> Outcome:
+    header = location.effective.header("Content-Security-Policy")
+    if header is None:
+        report_only = location.effective.header("Content-Security-Policy-Report-Only")
+        hint = " (Content-Security-Policy-Report-Only only reports)" if report_only else ""
+        return Fail(header_anchor(server, location),
+                    f"{header_subject(server, location)} serves pages without "
+                    f"Content-Security-Policy{hint}; add "
+                    "`add_header Content-Security-Policy \"default-src 'self'\" always;` "
+                    f"{header_home(server, location)}")
+    policy = content_security_policy(header.value)
+    # script-src falls back to default-src when absent (CSP3 §6.1.1).
+    directive = "script-src" if "script-src" in policy else "default-src"
+    sources = {source.lower() for source in policy.get(directive, ())}
+    unsafe = [keyword for keyword in _UNSAFE if keyword in sources]
+    if unsafe:
+        return Fail(header, f"Content-Security-Policy {directive} allows {' and '.join(unsafe)}; "
+                            "use nonces or hashes instead", severity="medium")
+    return Pass(header, f"Content-Security-Policy {header.value}")

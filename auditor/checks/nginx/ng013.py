@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.nginx._helpers import where
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.nginx import Effective, Header, NginxConfig, Server
+
+ID = "NG013"
+
+
+def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
+    security = {name.lower() for name in params["security_headers"]}
+    for server in doc.servers:
+        yield from _server(server, security)
+
+
+def _server(server: Server, security: set[str]) -> Iterator[Outcome]:
+    levels = [(server, server.label, server.effective)] + [
+        (location, location.label, location.effective) for location in server.locations]
+    checked = False
+    for node, label, effective in levels:
+        lost = [h for h in effective.lost_headers if h.key in security]
+        if lost:
+            checked = True
+            yield Fail(node, f"{label} declares its own add_header, so nginx drops the "
+                             f"inherited {_names(lost)}; repeat them there (or include a shared "
+                             "headers snippet in every block that adds headers)",
+                       related=[h.span for h in lost])
+        elif _declares(node) and _kept(effective, security):
+            checked = True
+            yield Pass(node, f"{label} adds its own headers and repeats "
+                             f"{', '.join(h.name for h in _kept(effective, security))}")
+    inherited = _kept(server.effective, security)
+    if not checked and inherited:
+        yield Pass(server, f"no location of {server.label} overrides add_header; all inherit "
+                           f"{', '.join(h.name for h in inherited)}")
+
+
+def _names(lost: list[Header]) -> str:
+    return ", ".join(f"{h.name} (set at {where(h.span)})" for h in lost)
+
+
+def _declares(node: object) -> bool:
+    return any(d.name == "add_header" for d in getattr(node, "directives", ()))
+
+
+def _kept(effective: Effective, security: set[str]) -> list[Header]:
+    return [h for h in effective.headers if h.key in security and h.value]

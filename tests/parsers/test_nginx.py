@@ -1,0 +1,168 @@
+"""parse_nginx on real files: include splicing, roots, notes for unread includes, problems."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditor.model.span import Span
+from auditor.parsers.nginx import parse_nginx
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "nginx"
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def _parse(case: str, **options):
+    root = DATA / case
+    return parse_nginx(root, _files(root), **options)
+
+
+def test_includes_are_spliced_in_place_with_their_own_spans():
+    configs, problems, _ = _parse("layout")
+    assert problems == []
+    [config] = configs  # conf.d/ and snippets/ are included, so only nginx.conf is a root
+    assert config.path == "nginx/nginx.conf"
+    assert config.files == ("nginx/nginx.conf", "nginx/conf.d/app.conf",
+                            "nginx/snippets/security-headers.conf", "nginx/snippets/proxy.conf")
+    https = config.servers[1]
+    hsts = https.effective.header("strict-transport-security")
+    assert hsts is not None and hsts.always
+    assert hsts.span == Span("nginx/snippets/security-headers.conf", 1)
+    assert https.span == Span("nginx/conf.d/app.conf", 7)
+    assert [h.span.path for h in https.locations[0].effective.proxy_set_headers] == [
+        "nginx/snippets/proxy.conf"] * 3
+
+
+def test_absolute_etc_nginx_include_maps_onto_the_config_directory():
+    configs, _, notes = _parse("layout")
+    assert [s.server_names for s in configs[0].servers] == [
+        ("example.com",), ("example.com", "www.example.com")]
+    assert not any("conf.d" in note.message for note in notes)
+
+
+def test_includes_outside_the_tree_become_notes_and_are_not_read():
+    _, _, notes = _parse("layout")
+    messages = {(note.span.path, note.span.line): note.message for note in notes}
+    assert messages == {
+        ("nginx/nginx.conf", 9): "include /etc/nginx/mime.types points outside the audited tree; "
+                                 "not read",
+        ("nginx/snippets/proxy.conf", 4): "include /etc/letsencrypt/options-ssl-nginx.conf points "
+                                          "outside the audited tree; not read",
+        ("nginx/snippets/proxy.conf", 5): "include ../../../../../etc/passwd points outside the "
+                                          "audited tree; not read",
+    }
+
+
+def test_symlink_leaving_the_tree_is_not_followed(tmp_path: Path):
+    outside = tmp_path / "outside.conf"
+    outside.write_text("server { listen 81; }\n")
+    root = tmp_path / "project"
+    (root / "nginx").mkdir(parents=True)
+    (root / "nginx" / "nginx.conf").write_text("http {\n    include evil.conf;\n}\n")
+    try:
+        os.symlink(outside, root / "nginx" / "evil.conf")
+    except OSError:  # pragma: no cover - filesystems without symlinks
+        pytest.skip("symlinks unsupported here")
+    configs, _, notes = parse_nginx(root, ["nginx/nginx.conf"])
+    assert configs[0].servers == ()
+    assert [n.message for n in notes] == ["include evil.conf points outside the audited tree; "
+                                          "not read"]
+
+
+def test_missing_literal_include_is_a_note(tmp_path: Path):
+    (tmp_path / "nginx.conf").write_text("http {\n    include missing.conf;\n"
+                                         "    include none/*.conf;\n}\n")
+    _, problems, notes = parse_nginx(tmp_path, ["nginx.conf"])
+    assert problems == []
+    assert [(n.span.line, n.message) for n in notes] == [
+        (2, "include missing.conf matches no file in the audited tree; not read")]
+
+
+def test_include_cycles_end_with_a_note():
+    configs, _, notes = _parse("cycle")
+    assert [c.path for c in configs] == ["self.conf", "a.conf"]
+    assert {n.message for n in notes} == {
+        "include cycle self.conf -> self.conf; not followed",
+        "include cycle a.conf -> b.conf -> a.conf; not followed",
+    }
+    assert [s.span for s in configs[1].servers] == [Span("b.conf", 2)]
+
+
+def test_depth_and_file_caps_are_notes_not_hangs(tmp_path: Path):
+    for index in range(30):
+        (tmp_path / f"level{index}.conf").write_text(f"include level{index + 1}.conf;\n")
+    (tmp_path / "level30.conf").write_text("server { listen 80; }\n")
+    (tmp_path / "nginx.conf").write_text("http { include level0.conf; }\n")
+    configs, _, notes = parse_nginx(tmp_path, ["nginx.conf"], max_include_depth=5)
+    assert configs[0].servers == ()
+    assert any("nested deeper than 5 levels" in n.message for n in notes)
+
+    many = tmp_path / "many"
+    many.mkdir()
+    for index in range(20):
+        (many / f"f{index:02}.conf").write_text(f"server {{ listen {8000 + index}; }}\n")
+    (many / "nginx.conf").write_text("http { include f*.conf; include f*.conf; }\n")
+    configs, _, notes = parse_nginx(many, ["nginx.conf"], max_include_files=25)
+    assert len(configs[0].servers) == 25
+    assert [n.message for n in notes] == ["more than 25 included files; f05.conf and the rest "
+                                          "not read"]
+
+
+def test_unincluded_fragments_are_audited_alone_and_resolve_from_the_parent_prefix():
+    configs, problems, notes = _parse("fragment")
+    assert problems == [] and notes == []
+    by_path = {c.path: c for c in configs}
+    assert set(by_path) == {"conf.d/locations.conf", "conf.d/site.conf"}
+    wrapped = by_path["conf.d/locations.conf"]
+    assert wrapped.http is None
+    [server] = wrapped.servers
+    assert server.implicit and server.uses_tls
+    assert server.locations[0].effective.header("X-Frame-Options").value == "DENY"
+    site = by_path["conf.d/site.conf"]
+    assert site.servers[0].effective.ssl_protocols.span == Span("conf.d/ssl-params.inc", 1)
+
+
+def test_syntax_errors_are_parse_problems_with_the_line_and_no_absolute_path():
+    configs, problems, _ = _parse("broken")
+    assert [(p.span, p.message) for p in problems] == [
+        (Span("nginx.conf", 6), 'nginx syntax: unexpected end of file, expecting "}"')]
+    assert str(DATA) not in problems[0].message
+    assert {c.path for c in configs} == {"nginx.conf", "ok.conf"}
+
+
+def test_a_file_included_twice_is_parsed_once_and_problems_are_not_repeated(tmp_path: Path):
+    (tmp_path / "bad.inc").write_text("add_header X-A 1;\n}\n")
+    (tmp_path / "nginx.conf").write_text(
+        "http { server { location /a { include bad.inc; } location /b { include bad.inc; } } }\n")
+    _, problems, _ = parse_nginx(tmp_path, ["nginx.conf", "bad.inc"])
+    assert len(problems) == 1 and problems[0].span.path == "bad.inc"
+
+
+def test_unreadable_input_never_raises(tmp_path: Path):
+    (tmp_path / "binary.conf").write_bytes(b"\xff\xfe\x00server {{{ ;;; \"unterminated\n")
+    configs, problems, _ = parse_nginx(tmp_path, ["binary.conf", "does-not-exist.conf"])
+    assert {p.span.path for p in problems} == {"binary.conf", "does-not-exist.conf"}
+    assert len(configs) == 2
+
+
+_NGINX_ALPHABET = ("server location http include add_header listen return "
+                   "{};\"'#$/\\*. \n\t~^=@0123456789")
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(alphabet=_NGINX_ALPHABET, max_size=300))
+def test_any_input_gives_a_model_and_problems_never_an_exception(text: str):
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        (root / "nginx.conf").write_text(text)
+        (root / "other.conf").write_text("include nginx.conf;\n" + text)
+        configs, problems, notes = parse_nginx(root, ["nginx.conf", "other.conf"])
+    assert configs
+    assert all(p.span.path in ("nginx.conf", "other.conf") for p in problems)
