@@ -44,8 +44,8 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_findings_exit_1_and_fail_on_none_exit_0() -> None:
-    assert main(["scan", str(DF008_CASES), "--format", "json", "-o", "/dev/null"]) == 1
-    assert main(["scan", str(DF008_CASES), "--fail-on", "none", "--quiet", "--format", "json", "-o", "/dev/null"]) == 0
+    assert main(["scan", "--no-external", str(DF008_CASES), "--format", "json", "-o", "/dev/null"]) == 1
+    assert main(["scan", "--no-external", str(DF008_CASES), "--fail-on", "none", "--quiet", "--format", "json", "-o", "/dev/null"]) == 0
 
 
 def test_fail_on_threshold_is_respected(tmp_path: Path) -> None:
@@ -56,21 +56,21 @@ def test_fail_on_threshold_is_respected(tmp_path: Path) -> None:
 
 
 def test_unknown_rule_in_select_is_a_usage_error() -> None:
-    result = run_auditor("scan", str(DF008_CASES), "--select", "XX999")
+    result = run_auditor("scan", "--no-external", str(DF008_CASES), "--select", "XX999")
     assert result.returncode == 2
     assert "no rule matches XX999" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_missing_path_is_a_usage_error() -> None:
-    result = run_auditor("scan", "/nonexistent/path/for/auditor")
+    result = run_auditor("scan", "--no-external", "/nonexistent/path/for/auditor")
     assert result.returncode == 2 and "no such file or folder" in result.stderr
 
 
 def test_config_typo_names_the_key(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\nUSER 1001\n")
     (tmp_path / ".auditor.yaml").write_text("excludes: [build/]\n")
-    result = run_auditor("scan", str(tmp_path))
+    result = run_auditor("scan", "--no-external", str(tmp_path))
     assert result.returncode == 2
     assert "unknown setting 'excludes'" in result.stderr and "did you mean 'exclude'" in result.stderr
 
@@ -78,7 +78,7 @@ def test_config_typo_names_the_key(tmp_path: Path) -> None:
 def test_config_unknown_parameter_names_rule_and_parameter(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\nUSER 1001\n")
     (tmp_path / ".auditor.yaml").write_text("rules:\n  DF008:\n    uidd: 5\n")
-    result = run_auditor("scan", str(tmp_path))
+    result = run_auditor("scan", "--no-external", str(tmp_path))
     assert result.returncode == 2
     assert "rules.DF008.uidd" in result.stderr and "no parameter 'uidd'" in result.stderr
 
@@ -87,11 +87,11 @@ def test_config_disables_and_reseverities_rules(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\nCMD [\"node\"]\n")
     (tmp_path / ".auditor.yaml").write_text("rules:\n  DF008:\n    severity: low\n")
     report = tmp_path.parent / "report.json"
-    assert main(["scan", str(tmp_path), "--select", "DF008", "--format", f"json:{report}"]) == 0
+    assert main(["scan", "--no-external", str(tmp_path), "--select", "DF008", "--format", f"json:{report}"]) == 0
     findings = json.loads(report.read_text())["findings"]
     assert [(f["rule_id"], f["severity"]) for f in findings] == [("DF008", "low")]
     (tmp_path / ".auditor.yaml").write_text("rules:\n  DF008:\n    enabled: false\n")
-    assert main(["scan", str(tmp_path), "--select", "DF008", "--format", f"json:{report}"]) == 0
+    assert main(["scan", "--no-external", str(tmp_path), "--select", "DF008", "--format", f"json:{report}"]) == 0
     assert json.loads(report.read_text())["findings"] == []
 
 
@@ -99,12 +99,12 @@ def test_pyproject_tool_auditor_section_is_read(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\nCMD [\"node\"]\n")
     (tmp_path / "pyproject.toml").write_text("[tool.auditor]\nexclude = [\"Dockerfile\"]\n")
     report = tmp_path.parent / "report.json"
-    assert main(["scan", str(tmp_path), "--format", f"json:{report}"]) == 0
+    assert main(["scan", "--no-external", str(tmp_path), "--format", f"json:{report}"]) == 0
     assert json.loads(report.read_text())["summary"]["files"] == 1  # only pyproject.toml
 
 
 def test_malformed_files_are_findings_and_the_audit_goes_on() -> None:
-    result = run_auditor("scan", str(MALFORMED), "--format", "json", "--no-external")
+    result = run_auditor("scan", "--no-external", str(MALFORMED), "--format", "json")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr, result.stderr
     report = json.loads(result.stdout)
@@ -121,11 +121,11 @@ def test_malformed_files_are_findings_and_the_audit_goes_on() -> None:
 
 
 def test_text_output_is_plain_when_piped_or_no_color() -> None:
-    piped = run_auditor("scan", str(DF008_CASES))
+    piped = run_auditor("scan", "--no-external", str(DF008_CASES))
     assert "\x1b[" not in piped.stdout and "DF008" in piped.stdout
-    forced = run_auditor("scan", str(DF008_CASES), "--color", "always")
+    forced = run_auditor("scan", "--no-external", str(DF008_CASES), "--color", "always")
     assert "\x1b[" in forced.stdout
-    no_color = run_auditor("scan", str(DF008_CASES), "--color", "auto", env={"NO_COLOR": "1"})
+    no_color = run_auditor("scan", "--no-external", str(DF008_CASES), "--color", "auto", env={"NO_COLOR": "1"})
     assert "\x1b[" not in no_color.stdout
 
 
@@ -133,7 +133,7 @@ def test_terminal_escapes_and_markup_from_files_are_neutralised(tmp_path: Path) 
     # DF008 fires on a Dockerfile without USER; the file name carries the escape and the markup
     (tmp_path / "Dockerfile.\x1b[2J[blink]pwned").write_text("FROM node:20-alpine\n")
     for color in ("always", "never"):
-        result = run_auditor("scan", str(tmp_path), "--select", "DF008", "--color", color)
+        result = run_auditor("scan", "--no-external", str(tmp_path), "--select", "DF008", "--color", color)
         assert "\x1b[2J" not in result.stdout
         assert "\\x1b[2J" in result.stdout
         assert "[blink]pwned" in result.stdout  # shown literally, never interpreted
@@ -141,20 +141,20 @@ def test_terminal_escapes_and_markup_from_files_are_neutralised(tmp_path: Path) 
 
 def test_several_formats_in_one_run(tmp_path: Path) -> None:
     report = tmp_path / "out.json"
-    result = run_auditor("scan", str(DF008_CASES), "--format", f"json:{report}", "--format", "text")
+    result = run_auditor("scan", "--no-external", str(DF008_CASES), "--format", f"json:{report}", "--format", "text")
     assert result.returncode == 1
     assert "DF008" in result.stdout
     assert json.loads(report.read_text())["findings"]
 
 
 def test_two_formats_on_stdout_is_a_usage_error() -> None:
-    result = run_auditor("scan", str(DF008_CASES), "--format", "json", "--format", "text")
+    result = run_auditor("scan", "--no-external", str(DF008_CASES), "--format", "json", "--format", "text")
     assert result.returncode == 2 and "only one format" in result.stderr
 
 
 def test_quiet_is_silent_when_clean(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\nUSER 1001\n")
-    result = run_auditor("scan", str(tmp_path), "--select", "DF008", "--quiet")
+    result = run_auditor("scan", "--no-external", str(tmp_path), "--select", "DF008", "--quiet")
     assert result.returncode == 0 and result.stdout == ""
 
 
