@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from auditor.checks.nextjs._helpers import config_name, in_app
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.dockerfile import Instruction
+from auditor.model.dockerfile import Dockerfile, Instruction
 from auditor.model.nextjs import NextApp
 from auditor.model.project import Project
 
@@ -14,13 +14,14 @@ _STANDALONE = ".next/standalone"
 
 
 def check(project: Project, params: dict) -> Iterator[Outcome]:
+    app_dirs = {app.dir for app in project.next_apps}
+    by_folder = _dockerfiles_by_folder(project)
     for app in project.next_apps:
         # Dockerfiles in, above or below the app folder build it.
-        dockerfiles = [d for d in project.dockerfiles if _nested(d.directory, app.dir)]
+        dockerfiles = _related_dockerfiles(app.dir, by_folder)
         copies = [instruction for dockerfile in dockerfiles
                   for instruction in dockerfile.instructions
-                  if _copies_standalone_of(instruction, app, dockerfile.directory,
-                                           project.next_apps)]
+                  if _copies_standalone_of(instruction, app, dockerfile.directory, app_dirs)]
         # A build that does not use .next/standalone does not need it; with no Dockerfile at
         # all, the reference architecture (a standalone server in a container) is the yardstick.
         if dockerfiles and not copies:
@@ -51,8 +52,7 @@ def _check_app(app: NextApp, copies: list[Instruction]) -> Iterator[Outcome]:
                    related=copies)
 
 
-def _copies_standalone_of(instruction: Instruction, app: NextApp, context: str,
-                          apps: tuple[NextApp, ...]) -> bool:
+def _copies_standalone_of(instruction: Instruction, app: NextApp, context: str, app_dirs: set[str]) -> bool:
     if instruction.keyword not in ("COPY", "ADD"):
         return False
     sources = list(instruction.exec_args or instruction.arguments.split())[:-1]  # last: target
@@ -60,21 +60,43 @@ def _copies_standalone_of(instruction: Instruction, app: NextApp, context: str,
         return False
     # A monorepo Dockerfile naming apps/web/.next/standalone is about apps/web only; its paths
     # are relative to the build context, taken to be the Dockerfile's folder.
-    named = [other.dir for other in apps
-             if (inside := _inside(other.dir, context))
-             and any(f"{inside}/{_STANDALONE}" in source for source in sources)]
+    named = set()
+    for source in sources:
+        if _STANDALONE not in source:
+            continue
+        # /repo/apps/web/.next/standalone in the builder names apps/web: try each tail of the
+        # path before .next/standalone against the app folders below the context
+        parts = [part for part in source.partition(_STANDALONE)[0].split("/") if part not in ("", ".")]
+        for start in range(len(parts)):
+            folder = posixpath.join(context, *parts[start:]) if context else "/".join(parts[start:])
+            if folder in app_dirs:
+                named.add(folder)
+                break
     return not named or app.dir in named
 
 
-def _inside(folder: str, context: str) -> str:
-    """``folder`` relative to ``context``, or '' when it is not strictly below it."""
-    if context and not folder.startswith(context + "/"):
-        return ""
-    return folder[len(context) + 1:] if context else folder
+def _ancestors(folder: str) -> list[str]:
+    """``a/b/c`` -> ``['a/b/c', 'a/b', 'a', '']``: the folder and every folder above it."""
+    parts = folder.split("/") if folder else []
+    return ["/".join(parts[:index]) for index in range(len(parts), -1, -1)]
 
 
-def _nested(first: str, second: str) -> bool:
-    """Either folder contains the other ('' is the scan root)."""
-    if not first or not second:
-        return True
-    return posixpath.commonpath([first, second]) in (first, second)
+def _dockerfiles_by_folder(project: Project) -> dict[str, list[Dockerfile]]:
+    """Each folder -> the Dockerfiles at or below it (built once: linear in the tree's depth)."""
+    index: dict[str, list[Dockerfile]] = {}
+    for dockerfile in project.dockerfiles:
+        for folder in _ancestors(dockerfile.directory):
+            index.setdefault(folder, []).append(dockerfile)
+    return index
+
+
+def _related_dockerfiles(app_dir: str, by_folder: dict[str, list[Dockerfile]]) -> list[Dockerfile]:
+    """Dockerfiles in, below or directly above (on the path to the root) the app's folder."""
+    below = list(by_folder.get(app_dir, []))
+    seen = {id(d) for d in below}
+    for folder in _ancestors(app_dir)[1:]:
+        for dockerfile in by_folder.get(folder, []):
+            if dockerfile.directory == folder and id(dockerfile) not in seen:
+                seen.add(id(dockerfile))
+                below.append(dockerfile)
+    return below
