@@ -10,7 +10,8 @@ import io
 import json
 import re
 
-from auditor.model.dockerfile import Dockerfile, Heredoc, ImageRef, Instruction, Stage
+from auditor.model.dockerfile import (Dockerfile, Heredoc, ImageRef, Instruction, Stage,
+                                      parse_assignments)
 from auditor.model.span import ParseProblem, Span
 
 KNOWN_INSTRUCTIONS = frozenset(
@@ -58,7 +59,9 @@ def _split_flags(keyword: str, text: str) -> tuple[dict[str, str], str]:
         match = _FLAG.match(rest)
         if not match:
             break
-        flags.setdefault(match.group(1), match.group(2) or "")
+        # A repeated flag (several --mount) keeps every value, space-separated.
+        name, value = match.group(1), match.group(2) or ""
+        flags[name] = f"{flags[name]} {value}" if name in flags else value
         rest = rest[match.end():]
     return flags, rest
 
@@ -141,12 +144,12 @@ def _group_stages(instructions: list[Instruction], path: str, problems: list[Par
                   ) -> tuple[list[Stage], dict[str, str | None]]:
     global_args: dict[str, str | None] = {}
     stages: list[Stage] = []
-    current: tuple[Instruction, ImageRef, str | None] | None = None
+    current: tuple[Instruction, ImageRef, str | None, int | None] | None = None
     body: list[Instruction] = []
     for instruction in instructions:
         if instruction.keyword == "FROM":
             if current:
-                stages.append(Stage(len(stages), current[2], current[1], current[0], tuple(body)))
+                stages.append(Stage(len(stages), current[2], current[1], current[0], tuple(body), current[3]))
             if len(stages) >= MAX_STAGES:
                 problems.append(ParseProblem(instruction.span, f"more than {MAX_STAGES} stages; the rest not read"))
                 current = None
@@ -163,39 +166,19 @@ def _group_stages(instructions: list[Instruction], path: str, problems: list[Par
         else:
             body.append(instruction)
     if current:
-        stages.append(Stage(len(stages), current[2], current[1], current[0], tuple(body)))
+        stages.append(Stage(len(stages), current[2], current[1], current[0], tuple(body), current[3]))
     if not stages and not problems:
         problems.append(ParseProblem(Span(path, 1), "no FROM instruction: not a Dockerfile Docker can build"))
     return stages, global_args
 
 
 def _from(instruction: Instruction, global_args: dict[str, str | None], stages: list[Stage]
-          ) -> tuple[Instruction, ImageRef, str | None]:
+          ) -> tuple[Instruction, ImageRef, str | None, int | None]:
     words = instruction.arguments.split()
     image_text = words[0] if words else ""
     alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
     expanded, complete = substitute_args(image_text, global_args)
     earlier = next((s for s in stages if s.name and s.name.lower() == expanded.lower()), None)
     if earlier is not None:  # FROM builder: inherits the earlier stage's base
-        return instruction, earlier.base, alias
-    return instruction, ImageRef.parse(expanded, resolved=complete and "$" not in expanded), alias
-
-
-_ASSIGNMENT = re.compile(r"""([A-Za-z_][A-Za-z0-9_.-]*)(?:=("(?:[^"\\]|\\.)*"|'[^']*'|\S*))?""")
-
-
-def parse_assignments(text: str) -> list[tuple[str, str | None]]:
-    """``ARG``/``ENV``/``LABEL`` operands: ``A=1 B="two words"``, ``NAME`` alone, or the legacy
-    ``ENV NAME value with spaces`` form."""
-    stripped = text.strip()
-    first_space = re.search(r"\s", stripped)
-    if first_space and "=" not in stripped[: first_space.start()]:
-        name, value = stripped[: first_space.start()], stripped[first_space.end():].strip()
-        return [(name, value)]
-    pairs: list[tuple[str, str | None]] = []
-    for match in _ASSIGNMENT.finditer(stripped):
-        name, value = match.group(1), match.group(2)
-        if value is not None and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        pairs.append((name, value))
-    return pairs
+        return instruction, earlier.base, alias, earlier.index
+    return instruction, ImageRef.parse(expanded, resolved=complete and "$" not in expanded), alias, None

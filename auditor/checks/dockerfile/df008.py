@@ -13,7 +13,7 @@ def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
     stage = doc.final_stage
     if stage is None or stage.base.is_scratch and not stage.instructions:
         return
-    user = effective_user(stage)
+    user = effective_user(doc, stage)
     if user is None:
         yield Fail(stage, f"final {stage.label} has no USER, so the container runs as root; "
                           "add USER 1001 (or a named non-root user) after the last step that needs root")

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.dockerfile import Dockerfile
+
+ID = "DF001"
+
+
+def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+    final = doc.final_stage
+    if final is None:
+        return
+    minimum = params["min_stages"]
+    count = len(doc.stages)
+    if count < minimum:
+        yield Fail(final, f"the Dockerfile has {count} stage(s), fewer than {minimum}; build in a "
+                          "separate builder stage and copy only its output into this final stage")
+        return
+    copies = list(doc.copies_from_stages(final))
+    if not copies:
+        yield Fail(final, f"final {final.label} copies nothing from an earlier stage; add "
+                          "COPY --from=<builder> for the build output instead of building here")
+        return
+    instruction, source = copies[0]
+    yield Pass(instruction, f"{count} stages; final {final.label} copies from {source.label}")

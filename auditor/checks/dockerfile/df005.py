@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.dockerfile._helpers import (installs_production_only, shipping_stages,
+                                                stage_npm_commands)
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.dockerfile import Dockerfile
+
+ID = "DF005"
+
+
+def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+    shipping = {stage.index for stage in shipping_stages(doc)}
+    for stage in doc.stages:
+        for command in stage_npm_commands(doc, stage):
+            if command.is_install:
+                yield Fail(command.instruction, f"{stage.label} runs '{command.text}', which can rewrite "
+                                                "the lockfile and install other versions; use npm ci here")
+            elif not command.is_clean_install:
+                continue
+            elif stage.index in shipping and not installs_production_only(doc, stage, command):
+                # A builder's full install is legitimate: only what reaches the final image must
+                # leave out devDependencies.
+                yield Fail(command.instruction, f"{stage.label} ends up in the final image but runs "
+                                                f"'{command.text}' with devDependencies; add --omit=dev")
+            else:
+                kind = "production-only " if installs_production_only(doc, stage, command) else ""
+                yield Pass(command.instruction, f"{stage.label} uses {kind}'{command.text}'")

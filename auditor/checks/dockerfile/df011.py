@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.dockerfile import Dockerfile, Instruction, expand
+
+ID = "DF011"
+
+
+def exposed_ports(instruction: Instruction, scope: dict) -> list[tuple[str, list[int]]]:
+    """Each ``EXPOSE`` operand as written with its ports (``3000/tcp``, ``8000-8002``, ``$PORT``);
+    an operand that does not resolve to numbers gets an empty list."""
+    result = []
+    for operand in instruction.arguments.split():
+        number = expand(operand, scope).partition("/")[0]
+        low, _, high = number.partition("-")
+        try:
+            result.append((operand, list(range(int(low), int(high or low) + 1))))
+        except ValueError:
+            result.append((operand, []))
+    return result
+
+
+def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+    final = doc.final_stage
+    if final is None:
+        return
+    wanted = int(params["port"])
+    exposes = [i for i in doc.inherited_instructions(final) if i.keyword == "EXPOSE"]
+    found = None
+    scope = doc.variables(final)  # EXPOSE $PORT with ENV PORT=3000
+    for instruction in exposes:
+        for operand, ports in exposed_ports(instruction, scope):
+            privileged = [p for p in ports if p < 1024]
+            if privileged:
+                yield Fail(instruction, f"EXPOSE {operand} includes a privileged port (< 1024), which needs root "
+                                        f"to bind; serve on {wanted} and remove it here")
+            if wanted in ports:
+                found = instruction
+    if found is not None:
+        yield Pass(found, f"final {final.label} exposes {wanted}")
+    elif exposes:
+        shown = ", ".join(" ".join(i.arguments.split()) for i in exposes)
+        yield Fail(exposes[-1], f"final {final.label} exposes {shown} but not the app port {wanted}; "
+                                f"EXPOSE {wanted} here")
+    else:
+        yield Fail(final, f"final {final.label} has no EXPOSE; add EXPOSE {wanted} for the app port")
