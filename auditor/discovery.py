@@ -50,12 +50,12 @@ def classify(relative: str) -> str | None:
     """The kind of file by its name alone; ``"nginx?"``/``"yaml"`` mean: look at the content."""
     name = relative.rpartition("/")[2]
     lowered = name.lower()
+    if name == ".dockerignore" or lowered.endswith(".dockerignore"):
+        return "dockerignore"  # BuildKit also reads <Dockerfile name>.dockerignore beside it
     if name in ("Dockerfile", "Containerfile") or name.startswith("Dockerfile.") or lowered.endswith(".dockerfile"):
         return "dockerfile"
     if _COMPOSE.match(lowered):
         return "compose"
-    if name == ".dockerignore":
-        return "dockerignore"
     if name in ("package.json", "package-lock.json") or name in NEXT_CONFIG_NAMES or _API_ROUTE.search(relative):
         return "next"
     if lowered.endswith((".yaml", ".yml")):

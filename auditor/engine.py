@@ -69,8 +69,18 @@ def select_rules(catalog: dict[str, Rule], config: Config, select: Iterable[str]
     return selected
 
 
-def _snippet(project: Project, span: Span) -> str:
-    return project.line_text(span.path, span.line).strip()[:SNIPPET_LIMIT]
+_SECRET_VALUE = re.compile(r"(?P<lead>[=:]\s*)(?P<value>\S.*)$")
+
+
+def redact(line: str) -> str:
+    """A line with its value hidden (``ENV API_TOKEN=<redacted>``): reports of secret rules must
+    not copy the secret they found into a CI log or a SARIF upload."""
+    return _SECRET_VALUE.sub(lambda m: m.group("lead") + "<redacted>", line, count=1)
+
+
+def _snippet(project: Project, span: Span, secret: bool = False) -> str:
+    line = project.line_text(span.path, span.line).strip()
+    return (redact(line) if secret else line)[:SNIPPET_LIMIT]
 
 
 def fingerprint(rule_id: str, span: Span, line_text: str, occurrence: int) -> str:
@@ -97,7 +107,8 @@ class _Stamper:
         key = (rule.id, span.path, _WHITESPACE.sub(" ", key_text).strip())
         occurrence = self.seen.get(key, 0)
         self.seen[key] = occurrence + 1
-        return Finding(rule.id, severity, rule.title, message, span, line_text.strip()[:SNIPPET_LIMIT],
+        snippet = redact(line_text.strip()) if "secrets" in rule.tags else line_text.strip()
+        return Finding(rule.id, severity, rule.title, message, span, snippet[:SNIPPET_LIMIT],
                        fingerprint(rule.id, span, key_text, occurrence), related, properties or {})
 
 
@@ -135,6 +146,7 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
     severity = config.severity_for(rule)
     findings: list[Finding] = []
     evidence: list[Evidence] = []
+    secret = "secrets" in rule.tags
     try:
         for document in documents:
             for outcome in check(document, params):
@@ -142,9 +154,9 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
                 if isinstance(outcome, Fail):
                     related = tuple(Related(span_of(node)) for node in outcome.related)
                     findings.append(stamper.finding(rule, outcome.severity or severity, outcome.message, span, related))
-                    evidence.append(Evidence(span, outcome.message, _snippet(project, span)))
+                    evidence.append(Evidence(span, outcome.message, _snippet(project, span, secret)))
                 elif isinstance(outcome, Pass):
-                    evidence.append(Evidence(span, outcome.evidence, _snippet(project, span)))
+                    evidence.append(Evidence(span, outcome.evidence, _snippet(project, span, secret)))
     except Exception as exc:  # a defect in a check must not end the audit
         reason = f"internal error in the {rule.id} check: {type(exc).__name__}: {exc}"
         return findings, ControlResult(rule.id, "error", tuple(evidence), reason)

@@ -16,7 +16,7 @@ from auditor.discovery import classify, discover
     ("nginx/nginx.conf", "nginx?"), ("conf.d/app.conf", "nginx?"), ("nginx/sites", "nginx?"),
     ("package.json", "next"), ("package-lock.json", "next"), ("next.config.mjs", "next"),
     ("app/api/health/route.ts", "next"), ("src/pages/api/health.js", "next"), (".dockerignore", "dockerignore"),
-    ("README.md", None), ("src/app/page.tsx", None), ("nginx/mime.types", None),
+    ("README.md", None), ("Dockerfile.dockerignore", "dockerignore"), ("src/app/page.tsx", None), ("nginx/mime.types", None),
 ])
 def test_classify_by_name(path: str, kind: str | None) -> None:
     assert classify(path) == kind

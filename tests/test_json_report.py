@@ -32,3 +32,11 @@ def test_fingerprints_survive_moved_lines(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("# a comment\n\n\n" + text.replace("RUN echo hi\n", "RUN echo hi\nRUN echo more\n"))
     after = {f.rule_id: f.fingerprint for f in scan([tmp_path]).findings}
     assert before["DF008"] == after["DF008"]
+
+
+def test_secret_rules_never_copy_the_secret_into_reports(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\nENV STRIPE_API_TOKEN=tok_live_4eC39HqLyjWDarjtT1zdp7dc\nUSER 1001\n")
+    text = json.dumps(result_to_dict(scan([tmp_path], select=["DF015"])))
+    assert "DF015" in text
+    assert "4eC39HqLyjWDarjtT1zdp7dc" not in text
+    assert "STRIPE_API_TOKEN=<redacted>" in text

@@ -53,10 +53,14 @@ class Project:
     def kubernetes_present(self) -> bool:
         return bool(getattr(self.kubernetes, "objects", ()))
 
-    def dockerignore_for(self, context_dir: str) -> DockerIgnore | None:
-        """The ``.dockerignore`` Docker uses for a build context folder ('' = the scan root)."""
-        wanted = f"{context_dir}/.dockerignore" if context_dir else ".dockerignore"
-        return next((d for d in self.dockerignores if d.path == wanted), None)
+    def dockerignore_for(self, context_dir: str, dockerfile_path: str | None = None) -> DockerIgnore | None:
+        """The ignore file Docker uses for a build context folder ('' = the scan root):
+        BuildKit prefers ``<Dockerfile>.dockerignore`` beside the Dockerfile, then the context's
+        ``.dockerignore``."""
+        wanted = [f"{dockerfile_path}.dockerignore"] if dockerfile_path else []
+        wanted.append(f"{context_dir}/.dockerignore" if context_dir else ".dockerignore")
+        by_path = {d.path: d for d in self.dockerignores}
+        return next((by_path[path] for path in wanted if path in by_path), None)
 
     def text(self, path: str) -> str:
         """A file's text, read once (nginx files are read by crossplane, so not kept at parse time)."""

@@ -67,7 +67,7 @@ def check(doc: Project, params: dict) -> Iterator[Outcome]:
     checked: set[str] = set()
     for dockerfile in doc.dockerfiles:
         for context, build in contexts.get(dockerfile.path) or [(dockerfile.directory, None)]:
-            ignore = doc.dockerignore_for(context)
+            ignore = doc.dockerignore_for(context, dockerfile.path)
             if ignore is None:
                 folder = f"'{context}/'" if context else "(the scan root)"
                 yield Fail(dockerfile, f"no .dockerignore in the build context of {dockerfile.path} {folder}, "
