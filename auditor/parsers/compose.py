@@ -42,5 +42,6 @@ def _build_spec(body: YMap) -> BuildSpec | None:
     if isinstance(build, dict):
         context = str(interpolate(build.get("context", ".")) or ".")
         dockerfile = str(interpolate(build.get("dockerfile", "Dockerfile")) or "Dockerfile")
-        return BuildSpec(context, dockerfile, span)
-    return BuildSpec(str(interpolate(build)), "Dockerfile", span)
+        target = interpolate(build.get("target"))
+        return BuildSpec(context, dockerfile, span, str(target) if target else None)
+    return BuildSpec(str(interpolate(build)) or ".", "Dockerfile", span)

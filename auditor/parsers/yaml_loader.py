@@ -20,15 +20,45 @@ import yaml
 from auditor.model.span import ParseProblem, Span
 from auditor.model.yaml import YamlDocument, YList, YMap
 
+from yaml.constructor import SafeConstructor
+from yaml.resolver import BaseResolver
+
+# Plain scalars are resolved here (YAML 1.2 numbers), so the loader must not resolve them the
+# YAML 1.1 way first: a resolver without implicit rules tags every untagged scalar with PLAIN_TAG,
+# which keeps an explicit `!!str 0o17` (tagged str) apart from a plain `0o17`.
+PLAIN_TAG = "tag:auditor,2026:plain"
+
 try:  # libyaml is much faster; PyYAML wheels ship it, source installs may not
-    from yaml import CSafeLoader as _Loader
+    from yaml._yaml import CParser as _Parser
+
+    class _Loader(_Parser, SafeConstructor, BaseResolver):  # type: ignore[misc]
+        DEFAULT_SCALAR_TAG = PLAIN_TAG
+
+        def __init__(self, stream: str) -> None:
+            _Parser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            BaseResolver.__init__(self)
 except ImportError:  # pragma: no cover - depends on the platform's wheel
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Loader(Reader, Scanner, Parser, Composer, SafeConstructor, BaseResolver):  # type: ignore[no-redef,misc]
+        DEFAULT_SCALAR_TAG = PLAIN_TAG
+
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            BaseResolver.__init__(self)
 
 MAX_DEPTH = 200
 MAX_NODES = 1_000_000
 
-_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)$")
+_INT = re.compile(r"[-+]?[0-9]+$")  # YAML 1.2 core: 010 is decimal ten
 _HEX = re.compile(r"0x[0-9a-fA-F]+$")
 _OCT = re.compile(r"0o[0-7]+$")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
@@ -92,9 +122,8 @@ class _Builder:
         if self.count > MAX_NODES:
             raise YamlTooComplex(f"more than {MAX_NODES:,} YAML nodes")
         if isinstance(node, yaml.ScalarNode):
-            value: Any = node.value if node.style else resolve_plain_scalar(node.value)
-            if node.tag == "tag:yaml.org,2002:str":
-                value = node.value
+            plain = not node.style and node.tag != "tag:yaml.org,2002:str"  # `!!str 22:22` stays text
+            value: Any = resolve_plain_scalar(node.value) if plain else node.value
             self.built[key] = value
             return value
         if isinstance(node, yaml.SequenceNode):

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.compose._helpers import ROOT_USERS, label, user_part
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.compose import ComposeFile
+
+ID = "DC009"
+
+
+def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
+    uid = str(params["uid"])
+    for service in doc.services:
+        user = service.user
+        if user is None:
+            continue  # the image's USER applies (DF008/DF009 check it)
+        name, span = user_part(user), service.key_span("user")
+        if name.lower() in ROOT_USERS:
+            yield Fail(span, f"{label(service)} runs as user: {user}, which is root; set user: \"{uid}:{uid}\"")
+        elif service.is_app and name.isdigit() and name != uid:
+            yield Fail(span, f"{label(service)} runs as UID {name}, not the runtime UID {uid}; "
+                             f"set user: \"{uid}:{uid}\"")
+        elif service.is_app and not name.isdigit():
+            yield Pass(span, f"{label(service)} runs as the named user {name} "
+                             "(XF001 compares its UID with the Dockerfile)")
+        else:
+            yield Pass(span, f"{label(service)} runs as user: {user}")
