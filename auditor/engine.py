@@ -88,7 +88,10 @@ def fingerprint(rule_id: str, span: Span, line_text: str, occurrence: int) -> st
     content (whitespace folded), not its number, so moving code keeps the fingerprint; the
     occurrence index tells identical lines in one file apart."""
     content = _WHITESPACE.sub(" ", line_text).strip()
-    digest = hashlib.sha256(f"{rule_id}\0{span.path}\0{content}\0{occurrence}".encode())
+    if span.line == 1 and span.column is None:
+        content = "<file>"  # about the file as a whole: what is written on line 1 is incidental
+    # surrogateescape: a file name that is not UTF-8 still gets a fingerprint
+    digest = hashlib.sha256(f"{rule_id}\0{span.path}\0{content}\0{occurrence}".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:32]
 
 
@@ -133,10 +136,25 @@ def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tupl
     return findings, controls
 
 
+_TARGET_OF_FAMILY = {"dockerfile": "dockerfile", "compose": "compose", "nginx": "nginx",
+                     "kubernetes": "kubernetes", "nextjs": "nextjs"}
+
+
+def _unparsed_inputs(rule: Rule, project: Project) -> tuple[str, ...]:
+    """Files this rule should have read but could not: a project-wide rule reads its family's
+    files (DC006 reads compose files), a cross-file rule reads every kind."""
+    if rule.target != "project":
+        return tuple(project.unparsed.get(rule.target, ()))
+    family_target = _TARGET_OF_FAMILY.get(rule.family)
+    if family_target:
+        return tuple(project.unparsed.get(family_target, ()))
+    return tuple(sorted({path for paths in project.unparsed.values() for path in paths}))
+
+
 def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
               ) -> tuple[list[Finding], ControlResult]:
     documents = project.documents_for(rule.target)
-    unparsed = project.unparsed.get(rule.target, ())
+    unparsed = _unparsed_inputs(rule, project)
     if not documents:
         if unparsed:
             return [], ControlResult(rule.id, "error", (), f"not checked: {', '.join(unparsed)} did not parse")

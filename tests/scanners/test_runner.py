@@ -33,7 +33,10 @@ def test_offline_flags_and_cache_dir_are_passed_to_trivy(tmp_path):
     log = tmp_path / "args"
     trivy = write_stub(tmp_path / "bin", "trivy", f'echo "$@" >> "{log}"\necho "{{}}"\n')
     run_scanners(tmp_path, [], ScannerOptions(trivy_path=str(trivy), cache_dir=str(tmp_path / "c"), ignore_unfixed=True))
-    fs_args, config_args = sorted(log.read_text().splitlines(), key=lambda line: not line.startswith("fs"))[:2]
+    # the stub is called concurrently (version probe, fs, config): pick each call by its verb
+    calls = log.read_text().splitlines()
+    fs_args = next(line for line in calls if line.startswith("fs"))
+    config_args = next(line for line in calls if line.startswith("config"))
     for flag in ("--skip-db-update", "--offline-scan", "--skip-check-update", "--ignore-unfixed", f"--cache-dir {tmp_path / 'c'}"):
         assert flag in fs_args
     assert "--skip-check-update" in config_args and "--skip-db-update" not in config_args
