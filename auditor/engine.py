@@ -230,8 +230,11 @@ def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[
     if report_paths is not None:
         findings = [f for f in findings if f.span.path in report_paths
                     or any(r.span.path in report_paths for r in f.related)]
+    by_rule: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_rule.setdefault(finding.rule_id, []).append(finding)
     for rule_id, control in list(controls.items()):
-        mine = [f for f in findings if f.rule_id == rule_id]
+        mine = by_rule.get(rule_id, [])
         if control.status == "fail" and mine and all(f.suppressed for f in mine):
             controls[rule_id] = ControlResult(rule_id, "suppressed", control.evidence,
                                               "; ".join(sorted({f.suppression.reason for f in mine if f.suppression})))

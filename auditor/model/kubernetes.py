@@ -359,6 +359,7 @@ class KubernetesSet:
     ingresses: tuple[Ingress, ...]
     autoscalers: tuple[Autoscaler, ...]
     paths: tuple[str, ...] = ()  # files that contributed manifests, in scan order
+    indexes: dict = field(default_factory=dict, compare=False, repr=False)  # see _lookup
 
     def containers(self) -> Iterator[tuple[Workload, Container]]:
         """Every container of every workload, init containers included."""
@@ -366,19 +367,41 @@ class KubernetesSet:
             for container in workload.containers:
                 yield workload, container
 
+    def _lookup(self, name: str) -> dict:
+        """Indexes built on first use, so linking stays linear in the number of manifests (a
+        monorepo scan holds thousands); the mutable cache sits outside the frozen fields' meaning."""
+        cache = self.indexes
+        if not cache:
+            selectors: dict[tuple[str, str], list[Service]] = {}
+            for service in self.services:
+                if service.selector:
+                    selectors.setdefault(min(service.selector.items()), []).append(service)
+            backends: dict[str, list[tuple[Ingress, IngressBackend]]] = {}
+            for ingress in self.ingresses:
+                for backend in ingress.backends:
+                    backends.setdefault(backend.service_name, []).append((ingress, backend))
+            targets: dict[tuple[str | None, str | None], list[Autoscaler]] = {}
+            for hpa in self.autoscalers:
+                targets.setdefault((hpa.target_kind, hpa.target_name), []).append(hpa)
+            positions = {id(service): index for index, service in enumerate(self.services)}
+            cache.update(selectors=selectors, backends=backends, targets=targets, positions=positions)
+        return cache[name]
+
     def services_for(self, workload: Workload) -> tuple[Service, ...]:
         """Services whose (non-empty) selector matches the workload's pod labels."""
+        selectors = self._lookup("selectors")
+        candidates = [service for item in workload.pod_labels.items() for service in selectors.get(item, ())]
+        positions = self._lookup("positions")
+        ordered = sorted({id(s): s for s in candidates}.values(), key=lambda s: positions[id(s)])
         return tuple(
-            service for service in self.services
-            if service.selector and same_namespace(service.namespace, workload.namespace)
+            service for service in ordered
+            if same_namespace(service.namespace, workload.namespace)
             and all(workload.pod_labels.get(k) == v for k, v in service.selector.items()))
 
     def backends_for(self, service: Service) -> tuple[tuple[Ingress, IngressBackend], ...]:
         """Ingress backends that send traffic to ``service``."""
-        return tuple(
-            (ingress, backend) for ingress in self.ingresses
-            if same_namespace(ingress.namespace, service.namespace)
-            for backend in ingress.backends if backend.service_name == service.name)
+        return tuple((ingress, backend) for ingress, backend in self._lookup("backends").get(service.name, ())
+                     if same_namespace(ingress.namespace, service.namespace))
 
     def ingresses_for(self, service: Service) -> tuple[Ingress, ...]:
         found: list[Ingress] = []
@@ -389,6 +412,5 @@ class KubernetesSet:
 
     def autoscaler_for(self, workload: Workload) -> Autoscaler | None:
         """The HPA whose ``scaleTargetRef`` names the workload."""
-        return next((hpa for hpa in self.autoscalers
-                     if hpa.target_kind == workload.kind and hpa.target_name == workload.name
-                     and same_namespace(hpa.namespace, workload.namespace)), None)
+        return next((hpa for hpa in self._lookup("targets").get((workload.kind, workload.name), ())
+                     if same_namespace(hpa.namespace, workload.namespace)), None)

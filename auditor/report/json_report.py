@@ -68,5 +68,7 @@ def _scanner_run(run: Any) -> dict[str, Any]:
 
 
 def render_json(result: AuditResult, stream: IO[str]) -> None:
-    json.dump(result_to_dict(result), stream, indent=2, ensure_ascii=False)
+    # Without indent json uses its C encoder: a monorepo's report (hundreds of thousands of
+    # evidence locations) encodes ten times faster. `jq .` pretty-prints it.
+    stream.write(json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":")))
     stream.write("\n")

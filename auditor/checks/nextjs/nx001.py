@@ -81,22 +81,23 @@ def _ancestors(folder: str) -> list[str]:
     return ["/".join(parts[:index]) for index in range(len(parts), -1, -1)]
 
 
-def _dockerfiles_by_folder(project: Project) -> dict[str, list[Dockerfile]]:
-    """Each folder -> the Dockerfiles at or below it (built once: linear in the tree's depth)."""
-    index: dict[str, list[Dockerfile]] = {}
+def _dockerfiles_by_folder(project: Project) -> tuple[dict[str, list[Dockerfile]], dict[str, list[Dockerfile]]]:
+    """Folder -> Dockerfiles at or below it, and folder -> Dockerfiles directly in it (built once,
+    linear in the tree's depth)."""
+    below: dict[str, list[Dockerfile]] = {}
+    directly: dict[str, list[Dockerfile]] = {}
     for dockerfile in project.dockerfiles:
+        directly.setdefault(dockerfile.directory, []).append(dockerfile)
         for folder in _ancestors(dockerfile.directory):
-            index.setdefault(folder, []).append(dockerfile)
-    return index
+            below.setdefault(folder, []).append(dockerfile)
+    return below, directly
 
 
-def _related_dockerfiles(app_dir: str, by_folder: dict[str, list[Dockerfile]]) -> list[Dockerfile]:
+def _related_dockerfiles(app_dir: str, by_folder: tuple[dict[str, list[Dockerfile]], dict[str, list[Dockerfile]]]
+                         ) -> list[Dockerfile]:
     """Dockerfiles in, below or directly above (on the path to the root) the app's folder."""
-    below = list(by_folder.get(app_dir, []))
-    seen = {id(d) for d in below}
+    below_index, direct_index = by_folder
+    found = list(below_index.get(app_dir, []))
     for folder in _ancestors(app_dir)[1:]:
-        for dockerfile in by_folder.get(folder, []):
-            if dockerfile.directory == folder and id(dockerfile) not in seen:
-                seen.add(id(dockerfile))
-                below.append(dockerfile)
-    return below
+        found.extend(direct_index.get(folder, []))
+    return found
