@@ -1,0 +1,85 @@
+"""``--format github``: GitHub Actions workflow commands, so each finding shows as an annotation on
+the pull request's diff:
+
+    ::error file=app/Dockerfile,line=12,endLine=12,col=1,title=DF008 Final stage runs as...::message
+
+critical/high become ``error``, medium ``warning``, low/info ``notice``. Suppressed and baselined
+findings are not annotated (they are not what the change introduced). Controls that could not be
+checked and a summary go out as ``notice``/``warning`` lines without a file.
+
+Escaping follows @actions/core (``toCommandValue``/``escapeData``/``escapeProperty``): ``%``, CR
+and LF in the message; additionally ``:`` and ``,`` in properties. Control characters from the
+audited tree are first made visible by ``printable``, so a file cannot smuggle a second workflow
+command (``::add-mask::``, ``::stop-commands::``) onto its own line.
+
+Paths: GitHub resolves ``file=`` against the workspace, so when the scan root lies inside
+``$GITHUB_WORKSPACE`` (or the current folder) the path is prefixed with the way from there.
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import IO
+
+from auditor.engine import AuditResult
+from auditor.findings import SEVERITIES, Finding
+from auditor.report.sanitize import printable
+
+COMMAND = {"critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"}
+
+
+def render_github(result: AuditResult, stream: IO[str]) -> None:
+    prefix = _workspace_prefix(result.root)
+    for finding in result.findings:
+        if not finding.suppressed:
+            stream.write(annotation(finding, prefix) + "\n")
+    for control in result.controls.values():
+        if control.status == "error":
+            stream.write(f"::warning title={escape_property(control.rule_id + ' not checked')}::"
+                         f"{escape_data(_clean(control.reason))}\n")
+    stream.write(f"::notice title=auditor::{escape_data(_summary(result))}\n")
+
+
+def annotation(finding: Finding, prefix: str = "") -> str:
+    span = finding.span
+    properties = [f"file={escape_property(_clean(prefix + span.path))}", f"line={max(1, span.line)}"]
+    if span.end_line and span.end_line >= span.line:
+        properties.append(f"endLine={span.end_line}")
+    if span.column:
+        properties.append(f"col={span.column}")
+        if span.end_column and (span.end_line or span.line) == span.line and span.end_column > span.column:
+            properties.append(f"endColumn={span.end_column}")
+    properties.append(f"title={escape_property(_clean(f'{finding.rule_id} {finding.title}'))}")
+    message = f"[{finding.severity}] {_clean(finding.message)}"
+    return f"::{COMMAND.get(finding.severity, 'warning')} {','.join(properties)}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _clean(text: str) -> str:
+    return printable(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
+def _workspace_prefix(root: Path) -> str:
+    workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    try:
+        relative = root.resolve().relative_to(Path(workspace).resolve()).as_posix()
+    except (ValueError, OSError):
+        return ""
+    return "" if relative in ("", ".") else relative + "/"
+
+
+def _summary(result: AuditResult) -> str:
+    active = Counter(f.severity for f in result.active_findings)
+    counts = ", ".join(f"{active[s]} {s}" for s in SEVERITIES if active[s]) or "no findings"
+    suppressed = sum(1 for f in result.findings if f.suppressed)
+    statuses = Counter(c.status for c in result.controls.values())
+    controls = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(statuses.items()))
+    return f"{counts}; {suppressed} suppressed or baselined; controls: {controls}"

@@ -1,0 +1,283 @@
+"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning and every other SARIF viewer.
+
+One run. The driver lists **every** rule of the catalog, not only those that ran or fired: that is
+how a consumer tells "this rule ran and found nothing" (close the alert) from "this rule is
+unknown". Locations are relative to ``%SRCROOT%`` (the scan root), so GitHub maps them onto the
+checkout wherever the scan ran. Suppressed findings keep their result and carry ``suppressions``;
+with a baseline every result carries ``baselineState``.
+
+Text from audited files is data: it goes through ``printable`` (control characters and bidi
+overrides shown as escapes) and then through SARIF's own message escaping (§3.11.5 braces,
+§3.11.6 embedded links), so a file cannot forge a placeholder or a link. Deterministic: no
+timestamps, so two runs over the same tree give byte-identical logs.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import PurePosixPath
+from typing import IO, Any
+from urllib.parse import quote
+
+from auditor import __version__
+from auditor.catalog import Rule
+from auditor.engine import AuditResult
+from auditor.findings import Finding, Suppression
+from auditor.model.span import Span
+from auditor.report.sanitize import printable
+
+SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+INFORMATION_URI = "https://github.com/auditor/auditor"
+RULE_HELP_URI = INFORMATION_URI + "/blob/main/docs/rules.md#{anchor}"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "auditorFingerprint/v1"
+
+# GitHub ranks security alerts by this score (CVSS-like, 0.0-10.0, a string): over 9.0 is
+# critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
+LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+SUPPRESSION_KIND = {"inline": "inSource", "config": "external"}
+# Code-fence languages for a rule's compliant example, by the file name the example is written to.
+_FENCE_LANGUAGE = {".yaml": "yaml", ".yml": "yaml", ".conf": "nginx", ".json": "json", ".js": "javascript",
+                   ".mjs": "javascript", ".cjs": "javascript", ".ts": "typescript", ".tsx": "tsx"}
+_LINK_BRACKETS = re.compile(r"([\[\]])")
+
+
+def render_sarif(result: AuditResult, stream: IO[str]) -> None:
+    json.dump(result_to_sarif(result), stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
+
+
+def result_to_sarif(result: AuditResult) -> dict[str, Any]:
+    from auditor.catalog import load_catalog
+
+    catalog = dict(load_catalog())
+    catalog.update(result.rules)  # a rule the run knows and the installed catalog does not
+    rule_ids = sorted(catalog)
+    rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
+    baseline_used = bool(result.baseline_fixed) or any(
+        f.suppression is not None and f.suppression.kind == "baseline" for f in result.findings)
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "auditor", "version": __version__, "semanticVersion": __version__,
+            "informationUri": INFORMATION_URI,
+            "rules": [_rule(catalog[rule_id], result.severities.get(rule_id)) for rule_id in rule_ids],
+        }},
+        "invocations": [_invocation(result, rule_index)],
+        "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result)}},
+        "results": [_result(f, rule_index, baseline_used) for f in result.findings],
+        "columnKind": "unicodeCodePoints",
+    }
+    if result.baseline_fixed:
+        # Not "absent" results: GitHub ignores baselineState and would show a fixed finding, at
+        # a location that may no longer exist, as an open alert. The run's property bag keeps
+        # the record for whoever reads the log.
+        run["properties"] = {"baselineFixed": [
+            {key: _text(str(entry[key])) if isinstance(entry.get(key), str) else entry.get(key)
+             for key in ("rule_id", "file", "line", "message", "fingerprint") if key in entry}
+            for entry in result.baseline_fixed]}
+    return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
+
+
+# --- text --------------------------------------------------------------------------------------
+
+
+def _text(text: str) -> str:
+    """Plain text safe for any SARIF string: undecodable bytes (surrogate escapes from file names)
+    become U+FFFD, control characters and bidi overrides become visible escapes."""
+    repaired = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return printable(repaired)
+
+
+def _message(text: str) -> dict[str, str]:
+    """A result or notification message: braces doubled (SARIF §3.11.5: a literal ``{`` would
+    otherwise read as a ``{0}`` placeholder) and square brackets escaped (§3.11.6: ``[x](1)``
+    would otherwise be an embedded link to a related location)."""
+    escaped = _text(text).replace("{", "{{").replace("}", "}}")
+    return {"text": _LINK_BRACKETS.sub(r"\\\1", escaped) or "(no message)"}
+
+
+# --- the driver's rules ------------------------------------------------------------------------
+
+
+def _rule(rule: Rule, effective_severity: str | None) -> dict[str, Any]:
+    severity = effective_severity or rule.severity
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.summary},
+        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "helpUri": RULE_HELP_URI.format(anchor=rule.id.lower()),
+        "defaultConfiguration": {"level": LEVEL[severity]},
+        "properties": {
+            "tags": list(dict.fromkeys(["security", rule.family, *rule.tags])),
+            "frameworks": list(rule.frameworks),
+            "precision": "very-high",
+            "security-severity": SECURITY_SEVERITY[severity],
+        },
+    }
+
+
+def _example(rule: Rule) -> tuple[str, str]:
+    good = (rule.examples or {}).get("good", "")
+    filename = (rule.examples or {}).get("filename", "")
+    suffix = PurePosixPath(filename).suffix.lower()
+    language = "dockerfile" if "dockerfile" in filename.lower() else _FENCE_LANGUAGE.get(suffix, "")
+    return good.rstrip("\n"), language
+
+
+def _help_text(rule: Rule) -> str:
+    parts = [rule.summary, f"Why: {rule.rationale}", f"Fix: {rule.remediation}"]
+    good, _ = _example(rule)
+    if good:
+        parts.append("Compliant example:\n" + "\n".join(f"  {line}" for line in good.splitlines()))
+    parts += [f"Reference: {ref.get('title', '')} {ref.get('url', '')}".rstrip() for ref in rule.references]
+    return "\n\n".join(parts)
+
+
+def _help_markdown(rule: Rule) -> str:
+    parts = [rule.summary, f"**Why it matters.** {rule.rationale}", f"**How to fix it.** {rule.remediation}"]
+    good, language = _example(rule)
+    if good:
+        fence = "`" * max(3, _longest_backtick_run(good) + 1)
+        parts.append(f"**Compliant example**\n\n{fence}{language}\n{good}\n{fence}")
+    if rule.references:
+        parts.append("**References**\n\n" + "\n".join(
+            f"- [{ref.get('title', ref.get('url', ''))}]({ref.get('url', '')})" for ref in rule.references))
+    if rule.frameworks:
+        parts.append("Frameworks: " + ", ".join(rule.frameworks))
+    return "\n\n".join(parts)
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
+
+
+# --- locations ---------------------------------------------------------------------------------
+
+
+def _root_uri(result: AuditResult) -> str:
+    # SARIF §3.14.14: a base URI ends with a slash, or relative references resolve one level up.
+    uri = result.root.resolve().as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def artifact_uri(path: str) -> str:
+    """A scan-root-relative path as a relative URI reference: every byte but unreserved characters
+    and ``/`` percent-encoded (spaces, ``#``, ``%``, ``:`` and non-ASCII names alike; a ``:`` in
+    the first segment would otherwise read as a scheme)."""
+    return quote(path, safe="/", errors="surrogateescape") or "."
+
+
+def _physical_location(span: Span, snippet: str = "") -> dict[str, Any]:
+    start_line = max(1, span.line)
+    region: dict[str, Any] = {"startLine": start_line}
+    if span.column and span.column > 0:
+        region["startColumn"] = span.column
+    end_line = max(start_line, span.end_line or start_line)
+    region["endLine"] = end_line
+    if span.end_column and span.end_column > 0 and (end_line > start_line or span.end_column > (span.column or 1)):
+        region["endColumn"] = span.end_column
+    if snippet:
+        region["snippet"] = {"text": _text(snippet)}
+    return {"artifactLocation": {"uri": artifact_uri(span.path), "uriBaseId": SRCROOT}, "region": region}
+
+
+def _location(span: Span, snippet: str = "", message: str = "", identifier: int | None = None) -> dict[str, Any]:
+    location: dict[str, Any] = {}
+    if identifier is not None:
+        location["id"] = identifier
+    location["physicalLocation"] = _physical_location(span, snippet)
+    if message:
+        location["message"] = _message(message)
+    return location
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+def _result(finding: Finding, rule_index: dict[str, int], baseline_used: bool) -> dict[str, Any]:
+    sarif: dict[str, Any] = {"ruleId": finding.rule_id}
+    if finding.rule_id in rule_index:
+        sarif["ruleIndex"] = rule_index[finding.rule_id]
+    sarif["level"] = LEVEL.get(finding.severity, "warning")
+    sarif["message"] = _message(finding.message)
+    sarif["locations"] = [_location(finding.span, finding.snippet)]
+    if finding.related:
+        sarif["relatedLocations"] = [
+            _location(related.span, message=related.message or "related location", identifier=number)
+            for number, related in enumerate(finding.related, start=1)]
+    if finding.fingerprint:
+        sarif["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
+    suppression = finding.suppression
+    if suppression is not None and suppression.kind in SUPPRESSION_KIND:
+        sarif["suppressions"] = [_suppression(suppression)]
+    if baseline_used:
+        baselined = suppression is not None and suppression.kind == "baseline"
+        sarif["baselineState"] = "unchanged" if baselined else "new"
+    properties: dict[str, Any] = {"severity": finding.severity,
+                                  "security-severity": SECURITY_SEVERITY.get(finding.severity, "5.5")}
+    properties.update(_json_safe(finding.properties))
+    sarif["properties"] = properties
+    return sarif
+
+
+def _suppression(suppression: Suppression) -> dict[str, Any]:
+    sarif: dict[str, Any] = {"kind": SUPPRESSION_KIND[suppression.kind], "status": "accepted",
+                             "justification": _text(suppression.reason)}
+    if suppression.span is not None:
+        sarif["location"] = _location(suppression.span)
+    return sarif
+
+
+def _json_safe(value: Any) -> Any:
+    """A scanner's property bag as plain JSON with every string made printable."""
+    if isinstance(value, dict):
+        return {_text(str(key)): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, str):
+        return _text(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return _text(str(value))
+
+
+# --- the invocation ----------------------------------------------------------------------------
+
+
+def _invocation(result: AuditResult, rule_index: dict[str, int]) -> dict[str, Any]:
+    notifications: list[dict[str, Any]] = []
+    internal_error = False
+    for control in result.controls.values():
+        if control.status != "error":
+            continue
+        # A check that raised is a defect of the auditor (the run did not fully succeed); a
+        # control left unchecked because the audited file did not parse is the file's problem.
+        internal = control.reason.startswith("internal error")
+        internal_error |= internal
+        notifications.append({
+            "message": _message(f"{control.rule_id}: {control.reason}"),
+            "level": "error" if internal else "warning",
+            "associatedRule": _rule_reference(control.rule_id, rule_index),
+        })
+    for scanner_run in result.scanner_runs:
+        if scanner_run.error:
+            notifications.append({"message": _message(f"{scanner_run.scanner} could not run: {scanner_run.error}"),
+                                  "level": "warning"})
+    for note in result.notes:
+        notifications.append({"message": _message(f"not checked: {note.message}"), "level": "note",
+                              "locations": [_location(note.span)]})
+    invocation: dict[str, Any] = {"executionSuccessful": not internal_error}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return invocation
+
+
+def _rule_reference(rule_id: str, rule_index: dict[str, int]) -> dict[str, Any]:
+    reference: dict[str, Any] = {"id": rule_id}
+    if rule_id in rule_index:
+        reference["index"] = rule_index[rule_id]
+    return reference
