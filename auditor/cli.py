@@ -115,6 +115,36 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule_id", metavar="ID", help="a rule ID, e.g. DF008")
     explain.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     explain.set_defaults(handler="auditor.commands.explain:run")
+
+    model = commands.add_parser(
+        "model", help="show how the auditor linked the deployment's files",
+        description="Print the deployment model: nginx -> service -> image -> Dockerfile for each app, "
+                    "with the ports, UIDs, health paths and writable mounts each layer declares.")
+    model.add_argument("path", nargs="?", default=".", metavar="PATH", help="folder to read (default: .)")
+    model.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    model.add_argument("-c", "--config", metavar="FILE")
+    model.set_defaults(handler="auditor.commands.model:run")
+
+    report = commands.add_parser(
+        "report", help="write the compliance report (HTML, Markdown) for every control",
+        description="Audit a tree and write a compliance report: every control of the catalog with its status "
+                    "and evidence, summarised by family and framework. Exit code 0 once written.")
+    report.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    report.add_argument("-o", "--output", default="reports", metavar="DIR",
+                        help="folder to write NAME.html / NAME.md into (default: reports)")
+    report.add_argument("-f", "--format", dest="report_formats", default="html,markdown", metavar="FORMATS",
+                        help="comma-separated: html, markdown (default: both)")
+    report.add_argument("--name", metavar="NAME", help="file name without extension (default: the folder's name)")
+    report.add_argument("-c", "--config", metavar="FILE")
+    report.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS")
+    report.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS")
+    report.add_argument("--no-external", action="store_true",
+                        help="do not run Trivy and npm audit (their controls are reported as skipped)")
+    report.add_argument("--trivy", metavar="PATH", help="the trivy binary to run (default: trivy on PATH)")
+    report.add_argument("--image", metavar="NAME", help="also scan this built image with `trivy image NAME`")
+    report.add_argument("-q", "--quiet", dest="quiet_report", action="store_true",
+                        help="do not list the files written")
+    report.set_defaults(handler="auditor.commands.report:run", quiet=True)
     return parser
 
 

@@ -40,6 +40,8 @@ class AuditResult:
     scanner_runs: list[Any] = field(default_factory=list)
     config_source: str | None = None
     baseline_fixed: list[dict[str, Any]] = field(default_factory=list)
+    baseline_used: bool = False
+    report_paths: set[str] | None = None  # changed-files mode: only these files were reported on
 
     @property
     def active_findings(self) -> list[Finding]:
@@ -78,9 +80,17 @@ def redact(line: str) -> str:
     return _SECRET_VALUE.sub(lambda m: m.group("lead") + "<redacted>", line, count=1)
 
 
-def _snippet(project: Project, span: Span, secret: bool = False) -> str:
-    line = project.line_text(span.path, span.line).strip()
+def _snippet_text(project: Project, span: Span, line: str, secret: bool) -> str:
+    """The anchor line for a report. Only files the auditor reads as configuration are quoted: a
+    finding about another file (a committed ``.env``, a key file) must not copy its content."""
+    if project.recognised and span.path not in project.recognised_set:
+        return ""
+    line = line.strip()
     return (redact(line) if secret else line)[:SNIPPET_LIMIT]
+
+
+def _snippet(project: Project, span: Span, secret: bool = False) -> str:
+    return _snippet_text(project, span, project.line_text(span.path, span.line), secret)
 
 
 def fingerprint(rule_id: str, span: Span, line_text: str, occurrence: int) -> str:
@@ -110,7 +120,7 @@ class _Stamper:
         key = (rule.id, span.path, _WHITESPACE.sub(" ", key_text).strip())
         occurrence = self.seen.get(key, 0)
         self.seen[key] = occurrence + 1
-        snippet = redact(line_text.strip()) if "secrets" in rule.tags else line_text.strip()
+        snippet = _snippet_text(self.project, span, line_text, "secrets" in rule.tags)
         return Finding(rule.id, severity, rule.title, message, span, snippet[:SNIPPET_LIMIT],
                        fingerprint(rule.id, span, key_text, occurrence), related, properties or {})
 
@@ -230,6 +240,11 @@ def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[
     if report_paths is not None:
         findings = [f for f in findings if f.span.path in report_paths
                     or any(r.span.path in report_paths for r in f.related)]
+        reported_rules = {f.rule_id for f in findings}
+        for rule_id, control in list(controls.items()):
+            if control.status == "fail" and rule_id not in reported_rules:
+                controls[rule_id] = ControlResult(rule_id, "not_applicable", control.evidence,
+                                                  "fails only outside the files reported on (changed-files mode)")
     by_rule: dict[str, list[Finding]] = {}
     for finding in findings:
         by_rule.setdefault(finding.rule_id, []).append(finding)
@@ -245,7 +260,8 @@ def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[
         findings=findings, controls=dict(sorted(controls.items())),
         notes=sorted(project.notes, key=lambda n: (n.span.path, n.span.line, n.message)),
         files_scanned=len(project.files), duration_seconds=time.perf_counter() - started,
-        config_source=config.source, baseline_fixed=fixed, scanner_runs=list(runs or []))
+        config_source=config.source, baseline_fixed=fixed, scanner_runs=list(runs or []),
+        baseline_used=baseline is not None, report_paths=report_paths)
 
 
 def _relative(path: str, project: Project) -> str:

@@ -201,4 +201,8 @@ def _render(name: str, result, stream, threshold: str, args: argparse.Namespace,
         import importlib
 
         module, function = RENDERERS[name]
-        getattr(importlib.import_module(module), function)(result, stream)
+        renderer = getattr(importlib.import_module(module), function)
+        if name == "markdown":
+            renderer(result, stream, threshold=threshold)  # the summary states the verdict
+        else:
+            renderer(result, stream)

@@ -62,6 +62,13 @@ class Project:
         by_path = {d.path: d for d in self.dockerignores}
         return next((by_path[path] for path in wanted if path in by_path), None)
 
+    @property
+    def recognised_set(self) -> frozenset[str]:
+        cached = self.__dict__.get("_recognised_set")
+        if cached is None:
+            cached = self.__dict__["_recognised_set"] = frozenset(self.recognised)
+        return cached
+
     def text(self, path: str) -> str:
         """A file's text, read once (nginx files are read by crossplane, so not kept at parse time)."""
         text = self.sources.get(path)

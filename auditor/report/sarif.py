@@ -56,8 +56,7 @@ def result_to_sarif(result: AuditResult) -> dict[str, Any]:
     catalog.update(result.rules)  # a rule the run knows and the installed catalog does not
     rule_ids = sorted(catalog)
     rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
-    baseline_used = bool(result.baseline_fixed) or any(
-        f.suppression is not None and f.suppression.kind == "baseline" for f in result.findings)
+    baseline_used = result.baseline_used
     run: dict[str, Any] = {
         "tool": {"driver": {
             "name": "auditor", "version": __version__, "semanticVersion": __version__,

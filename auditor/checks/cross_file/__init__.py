@@ -1,0 +1,1 @@
+"""Cross-file (XF) controls: the deployment as one system (see ``auditor.model.deployment``)."""

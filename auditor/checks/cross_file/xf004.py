@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.deployment import Deployment, ReadOnlyRoot, deployments_of
+from auditor.model.project import Project
+
+ID = "XF004"
+
+
+def check(project: Project, params: dict) -> Iterator[Outcome]:
+    for deployment in deployments_of(project).deployments:
+        # Relative paths are under the image's WORKDIR, where `node server.js` runs and Next.js
+        # keeps its cache (.next/cache).
+        needed = [path if path.startswith("/") else posixpath.join(deployment.workdir, path)
+                  for path in params["writable_paths"]]
+        for root in deployment.read_only:
+            yield _outcome(deployment, root, needed)
+
+
+def _outcome(deployment: Deployment, root: ReadOnlyRoot, needed: list[str]) -> Outcome:
+    missing = [path for path in needed if not any(mount.covers(path) for mount in root.writable)]
+    related = [root.setting] + ([deployment.stage.span] if deployment.stage is not None else [])
+    if missing:
+        fix = (f"add tmpfs: [{', '.join(missing)}]" if root.layer == "compose" else
+               f"mount emptyDir volumes at {', '.join(missing)}")
+        return Fail(root, f"{root.subject} leaves no writable space for {', '.join(missing)}, which the "
+                          f"app writes (WORKDIR {deployment.workdir}); {fix}", related=related)
+    mounts = ", ".join(f"{mount.target} ({mount.kind}, {mount.span.path}:{mount.span.line})"
+                       for mount in root.writable)
+    return Pass(root, f"{root.subject} with writable {mounts}")

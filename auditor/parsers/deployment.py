@@ -1,0 +1,595 @@
+"""Parsed files -> ``SystemModel``: tie each app's Dockerfile, compose services, Kubernetes
+containers, nginx routes and Next.js app together, and collect what each layer claims.
+
+The links follow the tools' own rules, cheapest evidence first:
+- compose ``build.context``/``build.dockerfile`` names the Dockerfile (``build.target`` the stage);
+- a compose or Kubernetes ``image`` equal (registry and tag aside) to one a built service runs
+  is the same app;
+- an nginx ``proxy_pass``/``upstream`` host is a compose service name (Compose's DNS) or a
+  Kubernetes Service name (``svc``, ``svc.ns``, ``svc.ns.svc.cluster.local``);
+- a Next.js app is the one at the build context;
+- when a repository holds a single app, what cannot be linked by name (``localhost``, an image
+  pushed under another name) is linked to it, and ``links`` says so.
+Every pass is linear in the number of artifacts (dictionaries, no pairwise comparisons), so a
+corpus of a thousand projects costs a thousand small builds.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.model.compose import PROXY_IMAGES, ComposeFile, Service
+from auditor.model.deployment import (BuildContext, Claim, ComposeRef, ContainerRef, Deployment,
+                                      ProxyRoute, ReadOnlyRoot, SystemModel, WritableMount)
+from auditor.model.dockerfile import Dockerfile, Stage, expand
+from auditor.model.kubernetes import Container, KubernetesSet, Workload
+from auditor.model.nextjs import NextApp
+from auditor.model.project import Project
+from auditor.model.span import Span
+from auditor.model.yaml import YList, YMap
+
+DEFAULT_WORKDIR = "/app"
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+# The path of an HTTP URL in a health command: `wget -qO- http://127.0.0.1:3000/api/health`,
+# `curl localhost:3000/api/health`, `fetch('http://localhost:3000/api/health')`.
+_HEALTH_URL = re.compile(r"(?:https?://)?(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|[\w.-]+:\d+)(?::\d+)?(/[^\s\"'`|;&>)]*)")
+# Kubernetes volume kinds a container can never write to.
+_READ_ONLY_VOLUMES = frozenset({"configMap", "secret", "downwardAPI", "projected"})
+
+
+def health_path(command: str) -> str | None:
+    """The URL path a health command requests (query string dropped), or ``None``."""
+    match = _HEALTH_URL.search(command)
+    return match.group(1).split("?", 1)[0] if match else None
+
+
+def inside_root(path: str) -> str | None:
+    """A '/'-separated path normalised against the scan root ('' for the root); ``None`` when it
+    leaves the root or is remote (a Git URL)."""
+    if "://" in path or path.startswith("git@"):
+        return None
+    cleaned = posixpath.normpath(path)
+    if cleaned.startswith("../") or cleaned == ".." or cleaned.startswith("/"):
+        return None
+    return "" if cleaned == "." else cleaned
+
+
+def image_keys(image: str) -> tuple[str, str]:
+    """(repository without registry, tag or digest; last path segment) of an image name:
+    ``ghcr.io/acme/storefront:1.4.2@sha256:..`` -> (``acme/storefront``, ``storefront``)."""
+    rest = image.split("@", 1)[0]
+    if rest.rfind(":") > rest.rfind("/"):
+        rest = rest[: rest.rfind(":")]
+    first, _, remainder = rest.partition("/")
+    if remainder and ("." in first or ":" in first or first == "localhost"):
+        rest = remainder
+    rest = rest.lower().removeprefix("library/")
+    return rest, rest.rsplit("/", 1)[-1]
+
+
+# Infrastructure images pulled from a registry: never "the app" by elimination.
+_INFRASTRUCTURE = ("postgres", "mysql", "mariadb", "redis", "mongo", "memcached", "rabbitmq", "kafka",
+                   "zookeeper", "elasticsearch", "opensearch", "minio", "busybox", "alpine", "curl")
+
+
+def _could_be_the_app(image: str) -> bool:
+    """Whether an unmatched image may be the repository's app pushed under another name:
+    a namespaced or registry image (``acme/shop``) that is not a known piece of infrastructure
+    (``postgres``, ``bitnami/redis``)."""
+    repository, name = image_keys(image)
+    return "/" in repository and not any(word in name for word in _INFRASTRUCTURE)
+
+
+def is_proxy_image(image: str) -> bool:
+    name = image_keys(image)[1]
+    return any(proxy in name for proxy in PROXY_IMAGES)
+
+
+@dataclass
+class _Group:
+    """A deployment while it is being assembled."""
+
+    name: str
+    dockerfile: Dockerfile | None = None
+    stage: Stage | None = None
+    images: list[str] = field(default_factory=list)
+    compose: list[ComposeRef] = field(default_factory=list)
+    containers: list[ContainerRef] = field(default_factory=list)
+    routes: list[ProxyRoute] = field(default_factory=list)
+    next_app: NextApp | None = None
+    contexts: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    named_by_service: bool = False
+
+    def add_image(self, image: str | None) -> None:
+        if image and image not in self.images:
+            self.images.append(image)
+
+
+class _Linker:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.groups: list[_Group] = []
+        self.by_dockerfile: dict[str, _Group] = {}
+        self.by_repository: dict[str, _Group] = {}
+        self.by_image_name: dict[str, _Group] = {}
+        self.by_compose_service: dict[str, _Group] = {}
+        self.by_kubernetes_service: dict[str, _Group] = {}
+        self.unlinked_routes: list[ProxyRoute] = []
+
+    # -- groups -----------------------------------------------------------------------------
+
+    def new_group(self, name: str) -> _Group:
+        group = _Group(name)
+        self.groups.append(group)
+        return group
+
+    def index_image(self, group: _Group, image: str | None) -> None:
+        if not image:
+            return
+        group.add_image(image)
+        repository, name = image_keys(image)
+        self.by_repository.setdefault(repository, group)
+        self.by_image_name.setdefault(name, group)
+
+    def find_by_image(self, image: str) -> tuple[_Group | None, str]:
+        repository, name = image_keys(image)
+        if repository in self.by_repository:
+            return self.by_repository[repository], f"same image repository {repository}"
+        if name in self.by_image_name:
+            return self.by_image_name[name], f"same image name {name}"
+        return None, ""
+
+    def only_group(self) -> _Group | None:
+        return self.groups[0] if len(self.groups) == 1 else None
+
+    # -- Dockerfiles and compose ------------------------------------------------------------
+
+    def dockerfiles(self) -> None:
+        for dockerfile in self.project.dockerfiles:
+            final = dockerfile.final_stage
+            if final is None or is_proxy_image(dockerfile.lineage(final)[0].base.raw):
+                continue  # a custom nginx image is the proxy, not an app
+            group = self.new_group(dockerfile.directory or dockerfile.path)
+            group.dockerfile, group.stage = dockerfile, final
+            self.by_dockerfile[dockerfile.path] = group
+
+    def compose(self) -> None:
+        pending: list[tuple[ComposeFile, Service]] = []
+        for compose in self.project.compose_files:
+            for service in compose.services:
+                if service.build is not None and not service.is_proxy:
+                    self.compose_built(compose, service)
+                elif service.is_app:
+                    pending.append((compose, service))
+        for compose, service in pending:  # pulled images: after every build is known
+            group, reason = self.find_by_image(service.image or "")
+            if group is None:
+                group, reason = self.new_group(service.name), "an app service with no build here"
+            self.attach_compose(group, compose, service, reason)
+
+    def compose_built(self, compose: ComposeFile, service: Service) -> None:
+        assert service.build is not None
+        path = compose.service_dockerfile_path(service)
+        group = self.by_dockerfile.get(path or "")
+        if group is None:
+            group, _ = self.find_by_image(service.image or "")
+            group = group or self.new_group(service.name)
+            reason = f"builds {path or service.build.context}, which is not in the audited tree"
+        else:
+            reason = f"build: context {service.build.context}, dockerfile {service.build.dockerfile}"
+            if service.build.target and group.dockerfile is not None:
+                group.stage = group.dockerfile.stage_named(service.build.target) or group.stage
+            context = inside_root(posixpath.join(compose.directory, service.build.context))
+            if context is not None and context not in group.contexts:
+                group.contexts.append(context)
+        self.attach_compose(group, compose, service, reason)
+
+    def attach_compose(self, group: _Group, compose: ComposeFile, service: Service, reason: str) -> None:
+        group.compose.append(ComposeRef(compose, service))
+        group.links.append(f"compose service '{service.name}' ({compose.path}): {reason}")
+        self.index_image(group, service.image)
+        self.by_compose_service.setdefault(service.name, group)
+        if not group.named_by_service:  # "app" says more than "Dockerfile"
+            group.name, group.named_by_service = service.name, True
+
+    # -- Kubernetes -------------------------------------------------------------------------
+
+    def kubernetes(self) -> None:
+        kubernetes = self.project.kubernetes
+        if kubernetes is None:
+            return
+        raw_by_span = {(obj.kind, obj.span): obj.raw for obj in kubernetes.objects}
+        for workload in kubernetes.workloads:
+            pod = _pod_template(workload, raw_by_span.get((workload.kind, workload.span)))
+            candidates = [c for c in (workload.pod.containers if workload.pod else ())
+                          if c.image is not None and not is_proxy_image(c.image.raw)]
+            matched = [(c, *self.find_by_image(c.image.raw)) for c in candidates if c.image]
+            linked = [(c, group, reason) for c, group, reason in matched if group is not None]
+            if not linked and candidates:
+                # Nothing matched by image: the workload's first container is its main one; it
+                # is the app when the repository has a single app, else an app of its own.
+                first = candidates[0]
+                image = first.image.raw if first.image else ""
+                only = self.only_group()
+                if only is not None and _could_be_the_app(image):
+                    linked = [(first, only, "the only app of the repository (image names differ)")]
+                else:
+                    linked = [(first, self.new_group(workload.name), "a workload with no image built here")]
+            for container, group, reason in linked:
+                self.attach_container(kubernetes, workload, container, pod, group, reason)
+
+    def attach_container(self, kubernetes: KubernetesSet, workload: Workload, container: Container,
+                         pod: YMap | None, group: _Group, reason: str) -> None:
+        image = container.image.raw if container.image else ""
+        services = kubernetes.services_for(workload)
+        group.containers.append(ContainerRef(workload, container, services, _pod_mounts(pod, container.name)))
+        group.links.append(f"{workload.kind} {workload.name}, container {container.name} "
+                           f"({container.span.path}): image {image}, {reason}")
+        self.index_image(group, image)
+        for service in services:
+            self.by_kubernetes_service.setdefault(service.name, group)
+
+    # -- nginx ------------------------------------------------------------------------------
+
+    def nginx(self) -> None:
+        for config in self.project.nginx_configs:
+            for _, location in config.locations():
+                proxy = location.effective.proxy_pass
+                if proxy is None or not location.proxies_to_app or proxy.has_variables:
+                    continue
+                for route in _routes(config, location, proxy):
+                    self.attach_route(route)
+
+    def attach_route(self, route: ProxyRoute) -> None:
+        kubernetes = self.project.kubernetes
+        short = route.host.split(".", 1)[0]
+        group = self.by_compose_service.get(route.host)
+        target, service = f"compose service '{route.host}'", None
+        if group is None and short in self.by_kubernetes_service:
+            group = self.by_kubernetes_service[short]
+            target = f"Kubernetes Service {short}"
+            service = next((s for s in kubernetes.services if s.name == short), None) if kubernetes else None
+        if group is None and self.only_group() is not None:
+            group = self.only_group()
+            why = "loopback" if route.host in _LOOPBACK else "no service of that name"
+            target = f"host {route.host} ({why}; the only app of the repository)"
+        route = ProxyRoute(route.config, route.location, route.proxy, route.host, route.ports,
+                           route.port_spans, target, service)
+        if group is None:
+            self.unlinked_routes.append(route)
+            return
+        group.routes.append(route)
+        group.links.append(f"nginx {route.location.label} ({route.proxy.span.path}:{route.proxy.span.line}): "
+                           f"proxy_pass {route.proxy.url} -> {target}")
+
+    # -- Next.js and build contexts ---------------------------------------------------------
+
+    def next_apps(self) -> None:
+        apps = {app.dir: app for app in self.project.next_apps}
+        for group in self.groups:
+            if group.dockerfile is not None and not group.contexts:
+                group.contexts.append(group.dockerfile.directory)  # `docker build <its folder>`
+            for context in group.contexts:
+                if context in apps:
+                    group.next_app = apps[context]
+                    group.links.append(f"Next.js app at {context or '.'}: the build context")
+                    break
+        if len(self.project.next_apps) == 1 and self.only_group() is not None and self.groups[0].next_app is None:
+            self.groups[0].next_app = self.project.next_apps[0]
+            self.groups[0].links.append(f"Next.js app at {self.project.next_apps[0].dir or '.'}: "
+                                        "the only app of the repository")
+
+    def build_contexts(self) -> tuple[BuildContext, ...]:
+        contexts: dict[tuple[str, str], BuildContext] = {}
+        for group in self.groups:
+            if group.dockerfile is None:
+                continue
+            for context in group.contexts:
+                contexts.setdefault((context, group.dockerfile.path), BuildContext(
+                    context, group.dockerfile, self.project.dockerignore_for(context)))
+        claimed = {dockerfile_path for _, dockerfile_path in contexts}
+        for dockerfile in self.project.dockerfiles:  # proxy images are built too
+            if dockerfile.path not in claimed:
+                contexts[(dockerfile.directory, dockerfile.path)] = BuildContext(
+                    dockerfile.directory, dockerfile, self.project.dockerignore_for(dockerfile.directory))
+        return tuple(contexts.values())
+
+
+def _routes(config: Any, location: Any, proxy: Any) -> list[ProxyRoute]:
+    """One route per host a location proxies to (an upstream may list several)."""
+    if proxy.upstream is not None:
+        hosts: dict[str, tuple[list[int], list[Span]]] = {}
+        for server in proxy.upstream.servers:
+            ports, spans = hosts.setdefault(server.host, ([], []))
+            if server.port is not None:
+                ports.append(server.port)
+            spans.append(server.span)
+        return [ProxyRoute(config, location, proxy, host, tuple(ports), tuple(spans), host)
+                for host, (ports, spans) in hosts.items()]
+    return [ProxyRoute(config, location, proxy, proxy.host, (proxy.port,) if proxy.port else (),
+                       (proxy.span,), proxy.host)]
+
+
+def _pod_template(workload: Workload, raw: Any) -> YMap | None:
+    spec = raw.get("spec") if isinstance(raw, dict) else None
+    if workload.kind == "Pod":
+        return spec if isinstance(spec, YMap) else None
+    if workload.kind == "CronJob" and isinstance(spec, dict):
+        spec = (spec.get("jobTemplate") or {}).get("spec")
+    template = spec.get("template") if isinstance(spec, dict) else None
+    pod = template.get("spec") if isinstance(template, dict) else None
+    return pod if isinstance(pod, YMap) else None
+
+
+def _pod_mounts(pod: YMap | None, container_name: str) -> tuple[WritableMount, ...]:
+    """The writable mounts of one container: its ``volumeMounts`` that are not ``readOnly`` and
+    whose volume is not a kind Kubernetes always mounts read-only (configMap, secret...)."""
+    if pod is None:
+        return ()
+    kinds: dict[str, str] = {}
+    volumes = pod.get("volumes")
+    for volume in volumes if isinstance(volumes, list) else ():
+        if isinstance(volume, dict):
+            kind = next((key for key in volume if key != "name"), "volume")
+            kinds[str(volume.get("name"))] = str(kind)
+    containers = pod.get("containers")
+    item = next((c for c in containers if isinstance(c, dict) and c.get("name") == container_name), None) \
+        if isinstance(containers, list) else None
+    mounts = item.get("volumeMounts") if isinstance(item, dict) else None
+    found = []
+    if isinstance(mounts, YList):
+        for index, mount in enumerate(mounts):
+            if not isinstance(mount, dict) or mount.get("readOnly") is True:
+                continue
+            kind = kinds.get(str(mount.get("name")), "volume")
+            if kind not in _READ_ONLY_VOLUMES and mount.get("mountPath"):
+                found.append(WritableMount(str(mount["mountPath"]), kind, mounts.item_span(index)))
+    return tuple(found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Claims
+
+
+def _dockerfile_uid(dockerfile: Dockerfile, stage: Stage) -> Claim:
+    user = dockerfile.last_inherited(stage, "USER")
+    if user is None:
+        return Claim("Dockerfile", f"{dockerfile.path} {stage.label} has no USER (root)", 0, stage.span)
+    name = user.arguments.strip().split(":", 1)[0]
+    if name == "root":
+        uid: int | None = 0
+    elif name.isdigit():
+        uid = int(name)
+    else:
+        found = dockerfile.user_uid(stage, name)
+        uid = int(found[0]) if found and found[0].isdigit() else None
+    shown = f"USER {name}" + (f" (UID {uid})" if uid is not None and not name.isdigit() and name != "root" else "")
+    return Claim("Dockerfile", shown, uid, user.span)
+
+
+def _compose_uid(ref: ComposeRef, image_user: tuple[str, int | None] | None) -> Claim | None:
+    user = ref.service.user
+    if user is None:
+        return None  # the image's USER applies: nothing of its own to compare
+    name = user.split(":", 1)[0].strip()
+    uid = 0 if name == "root" else int(name) if name.isdigit() else \
+        image_user[1] if image_user and image_user[0] == name else None
+    return Claim("compose", f"compose service '{ref.service.name}' user: {user}", uid,
+                 ref.service.value_span("user"))
+
+
+def _uids(group: _Group) -> list[Claim]:
+    claims: list[Claim] = []
+    image_user = None
+    if group.dockerfile is not None and group.stage is not None:
+        claim = _dockerfile_uid(group.dockerfile, group.stage)
+        claims.append(claim)
+        user = group.dockerfile.last_inherited(group.stage, "USER")
+        image_user = (user.arguments.strip().split(":", 1)[0], claim.value) if user else None
+    claims += [c for ref in group.compose if (c := _compose_uid(ref, image_user)) is not None]
+    for ref in group.containers:
+        setting = ref.container.security.run_as_user
+        if setting is not None and isinstance(setting.value, int) and not isinstance(setting.value, bool):
+            origin = " (pod securityContext)" if setting.level == "pod" else ""
+            claims.append(Claim("Kubernetes", f"{ref.label} runAsUser: {setting.value}{origin}",
+                                setting.value, setting.span))
+    return claims
+
+
+def _exposed(dockerfile: Dockerfile, stage: Stage) -> Claim | None:
+    exposes = [i for i in dockerfile.inherited_instructions(stage) if i.keyword == "EXPOSE"]
+    if not exposes:
+        return None
+    scope = dockerfile.variables(stage)
+    ports: list[int] = []
+    for instruction in exposes:
+        for operand in instruction.arguments.split():
+            low, _, high = expand(operand, scope).partition("/")[0].partition("-")
+            if low.isdigit() and (not high or high.isdigit()):
+                ports.extend(range(int(low), int(high or low) + 1))
+    shown = " ".join(" ".join(i.arguments.split()) for i in exposes)
+    return Claim("Dockerfile", f"EXPOSE {shown}", tuple(ports), exposes[-1].span)
+
+
+def _compose_ports(ref: ComposeRef) -> Claim | None:
+    service = ref.service
+    ports: list[int] = []
+    spans: list[Span] = []
+    for text, span in service.exposed:
+        number = text.partition("/")[0]
+        if number.isdigit():
+            ports.append(int(number))
+            spans.append(span)
+    for mapping in service.ports:
+        number = mapping.target.partition("-")[0]
+        if number.isdigit():
+            ports.append(int(number))
+            spans.append(mapping.span)
+    if not ports:
+        return None
+    return Claim("compose", f"compose service '{service.name}' "
+                            f"{'expose' if service.exposed else 'ports'} {', '.join(map(str, dict.fromkeys(ports)))}",
+                 tuple(dict.fromkeys(ports)), spans[0])
+
+
+def _ports(group: _Group) -> tuple[list[Claim], list[tuple[Claim, Any]]]:
+    container_claims: list[Claim] = []
+    service_claims: list[tuple[Claim, Any]] = []
+    for route in group.routes:
+        ports = ",".join(map(str, route.ports)) or "(none)"
+        upstream = route.proxy.upstream
+        subject = f"nginx upstream {upstream.name}: server {route.host}:{ports}" if upstream is not None \
+            else f"nginx proxy_pass {route.proxy.url}"
+        claim = Claim("nginx", subject, route.ports, route.span)
+        if route.kubernetes_service is not None:
+            service_claims.append((claim, route.kubernetes_service))
+        elif route.ports:
+            container_claims.append(claim)
+    for ref in group.compose:
+        claim = _compose_ports(ref)
+        if claim is not None:
+            container_claims.append(claim)
+    if group.dockerfile is not None and group.stage is not None:
+        claim = _exposed(group.dockerfile, group.stage)
+        if claim is not None:
+            container_claims.append(claim)
+    seen_services: set[int] = set()
+    for ref in group.containers:
+        named = {p.name: p.container_port for p in ref.container.ports if p.name and p.container_port}
+        declared = tuple(p.container_port for p in ref.container.ports if p.container_port)
+        if declared:
+            container_claims.append(Claim("Kubernetes", f"{ref.label} containerPort "
+                                                        f"{', '.join(map(str, declared))}",
+                                          declared, ref.container.ports[0].span))
+        for service in ref.services:
+            if id(service) in seen_services:
+                continue
+            seen_services.add(id(service))
+            for port in service.ports:
+                target = port.target_port if port.target_port is not None else port.port
+                resolved = named.get(target, None) if isinstance(target, str) else target
+                if isinstance(resolved, int):
+                    shown = f"{target} (= {resolved})" if isinstance(target, str) else str(target)
+                    container_claims.append(Claim("Kubernetes", f"Service {service.name} targetPort {shown}",
+                                                  (resolved,), port.span))
+    return _unique(container_claims), service_claims
+
+
+def _ingress_claims(kubernetes: KubernetesSet | None, group: _Group) -> list[tuple[Claim, Any]]:
+    claims = []
+    services = {id(s): s for ref in group.containers for s in ref.services}
+    for service in services.values():
+        for ingress, backend in kubernetes.backends_for(service) if kubernetes else ():
+            if isinstance(backend.service_port, int):
+                claims.append((Claim("Kubernetes", f"Ingress {ingress.name} backend {service.name}:"
+                                                   f"{backend.service_port}", (backend.service_port,),
+                                     backend.span), service))
+    return claims
+
+
+def _health(group: _Group) -> list[Claim]:
+    claims: list[Claim] = []
+    if group.dockerfile is not None and group.stage is not None:
+        instruction = group.dockerfile.last_inherited(group.stage, "HEALTHCHECK")
+        if instruction is not None and instruction.arguments.strip().upper() != "NONE":
+            path = health_path(instruction.command_text)
+            if path:
+                claims.append(Claim("Dockerfile", f"HEALTHCHECK requests {path}", path, instruction.span))
+    for ref in group.compose:
+        check = ref.service.healthcheck
+        path = health_path(check.command) if check is not None and check.test and not check.disabled else None
+        if check is not None and path:
+            claims.append(Claim("compose", f"compose service '{ref.service.name}' healthcheck requests {path}",
+                                path, check.test_span))
+    for ref in group.containers:
+        container = ref.container
+        for probe in (container.liveness_probe, container.readiness_probe, container.startup_probe):
+            if probe is None:
+                continue
+            path = probe.http_path or (health_path(" ".join(probe.exec_command)) if probe.exec_command else None)
+            if path:
+                claims.append(Claim("Kubernetes", f"{ref.label} {probe.kind}Probe requests {path}", path,
+                                    probe.http_path_span or probe.span))
+    return claims
+
+
+def _read_only(group: _Group) -> list[ReadOnlyRoot]:
+    found = []
+    for ref in group.compose:
+        service = ref.service
+        if service.flag("read_only") is True:
+            mounts = tuple(WritableMount(m.target, m.kind, m.span) for m in service.writable_mounts if m.target)
+            found.append(ReadOnlyRoot("compose", f"compose service '{service.name}' read_only: true",
+                                      service.span, service.value_span("read_only"), mounts))
+    for ref in group.containers:
+        setting = ref.container.security.read_only_root_filesystem
+        if setting is not None and setting.value is True:
+            found.append(ReadOnlyRoot("Kubernetes", f"{ref.label} readOnlyRootFilesystem: true",
+                                      ref.container.span, setting.span, ref.writable_mounts))
+    return found
+
+
+def _unique(claims: list[Claim]) -> list[Claim]:
+    """Two locations proxying through one upstream state its port once."""
+    return list({(c.span, c.value): c for c in claims}.values())
+
+
+def _git_ignored(project: Project) -> frozenset[str]:
+    """Files of the tree that a ``.gitignore`` leaves out (so they are not committed). Patterns
+    without an inner ``/`` match at any depth, as git reads them."""
+    from auditor.model.dockerignore import _pattern_regex
+
+    ignores = [p for p in project.files if p.rpartition("/")[2] == ".gitignore"]
+    if not ignores:
+        return frozenset()
+    rules: list[tuple[str, re.Pattern[str], bool]] = []
+    for path in sorted(ignores, key=lambda p: p.count("/")):
+        directory = path.rpartition("/")[0]
+        for raw in project.text(path).splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negated, line = line.startswith("!"), line.lstrip("!")
+            anchored = "/" in line.rstrip("/")
+            pattern = line.strip("/")
+            if pattern:
+                rules.append((directory, _pattern_regex(pattern if anchored else "**/" + pattern), negated))
+    ignored = set()
+    for file in project.files:
+        decided = False
+        for directory, regex, negated in rules:
+            if directory and not file.startswith(directory + "/"):
+                continue
+            if regex.match(file[len(directory) + 1:] if directory else file):
+                decided = not negated
+        if decided:
+            ignored.add(file)
+    return frozenset(ignored)
+
+
+def build_system_model(project: Project) -> SystemModel:
+    linker = _Linker(project)
+    linker.dockerfiles()
+    linker.compose()
+    linker.kubernetes()
+    linker.nginx()
+    linker.next_apps()
+    deployments = []
+    for group in linker.groups:
+        workdir = group.dockerfile.workdir(group.stage) if group.dockerfile and group.stage else DEFAULT_WORKDIR
+        container_ports, service_ports = _ports(group)
+        service_ports += _ingress_claims(project.kubernetes, group)
+        deployments.append(Deployment(
+            name=group.name, dockerfile=group.dockerfile, stage=group.stage, images=tuple(group.images),
+            compose=tuple(group.compose), containers=tuple(group.containers), routes=tuple(group.routes),
+            next_app=group.next_app, build_contexts=tuple(group.contexts), workdir=workdir,
+            uids=tuple(_uids(group)), ports=tuple(container_ports), service_ports=tuple(service_ports),
+            health=tuple(_unique(_health(group))), read_only=tuple(_read_only(group)),
+            links=tuple(group.links)))
+    return SystemModel(tuple(deployments), linker.build_contexts(), tuple(linker.unlinked_routes),
+                       _git_ignored(project))
+
+

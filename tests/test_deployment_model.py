@@ -1,0 +1,180 @@
+"""The deployment model: which files describe the same app, what each layer claims about it, and
+``auditor model``, on the real fixtures and on small trees written here."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from auditor.api import scan
+from auditor.discovery import discover
+from auditor.model.deployment import SystemModel, deployments_of, to_dict
+from auditor.model.project import Project
+from auditor.parsers.deployment import health_path, image_keys
+from auditor.parsers.project import build_project
+from tests.conftest import FIXTURES, run_auditor
+
+
+def _project(root: Path) -> Project:
+    return build_project(discover([root], root))
+
+
+def _model(root: Path) -> SystemModel:
+    return deployments_of(_project(root))
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_compliant_fixture_is_one_deployment_linked_through_every_layer() -> None:
+    model = _model(FIXTURES / "compliant")
+    assert len(model.deployments) == 1
+    app = model.deployments[0]
+    assert app.name == "app"
+    assert app.layers == ("nginx", "Kubernetes", "compose", "Dockerfile", "Next.js")
+    assert app.dockerfile is not None and app.dockerfile.path == "Dockerfile"
+    assert app.stage is not None and app.stage.name == "runner"
+    assert [ref.service.name for ref in app.compose] == ["app"]
+    assert [(ref.workload.name, ref.container.name) for ref in app.containers] == [("storefront", "storefront")]
+    assert {route.location.label for route in app.routes} == {"location /", "location /_next/static/"}
+    assert all(route.target == "compose service 'app'" and route.ports == (3000,) for route in app.routes)
+    assert app.next_app is not None and app.next_app.dir == ""
+    assert {claim.value for claim in app.uids} == {1001}
+    assert {claim.layer for claim in app.uids} == {"Dockerfile", "compose", "Kubernetes"}
+    assert all(claim.value == (3000,) for claim in app.ports)
+    assert {claim.value for claim in app.health} == {"/api/health"}
+    writable = {mount.target for root in app.read_only for mount in root.writable}
+    assert writable == {"/tmp", "/app/.next/cache"}
+    assert [(c.directory, c.dockerignore.path if c.dockerignore else None) for c in model.build_contexts] == \
+        [("", ".dockerignore")]
+
+
+def test_noncompliant_fixture_claims_show_the_disagreements() -> None:
+    app = _model(FIXTURES / "noncompliant").deployments[0]
+    assert sorted((c.layer, c.value) for c in app.uids) == [("Dockerfile", 0), ("Kubernetes", 0), ("compose", 1000)]
+    nginx = [c for c in app.ports if c.layer == "nginx"]
+    assert [(c.value, c.span.path, c.span.line) for c in nginx] == [((8080,), "nginx/conf.d/storefront.conf", 5)]
+    assert [ref.service.name for ref in app.compose] == ["app", "preview"]
+    # the Kubernetes image is pushed to ghcr.io, compose names it without a registry: same app
+    assert any("same image repository acme/storefront" in link for link in app.links)
+    preview = [root for root in app.read_only if "preview" in root.subject]
+    assert len(preview) == 1 and preview[0].writable == ()
+
+
+def test_the_model_is_built_once_per_project() -> None:
+    project = _project(FIXTURES / "compliant")
+    assert deployments_of(project) is deployments_of(project)
+    assert deployments_of(_project(FIXTURES / "compliant")) is not deployments_of(project)
+
+
+def test_a_monorepo_gives_one_deployment_per_app(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "apps/shop/Dockerfile": "FROM node:20-alpine\nUSER 1001\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n",
+        "apps/shop/package.json": '{"name": "shop", "dependencies": {"next": "14.2.5"}}\n',
+        "apps/admin/Dockerfile": "FROM node:20-alpine\nUSER 1002\nEXPOSE 4000\nCMD [\"node\", \"server.js\"]\n",
+        "apps/admin/package.json": '{"name": "admin", "dependencies": {"next": "14.2.5"}}\n',
+        "docker-compose.yml": ("services:\n"
+                               "  shop:\n    build: apps/shop\n    image: acme/shop:1\n    expose: [\"3000\"]\n"
+                               "  admin:\n    build:\n      context: apps/admin\n    user: \"1002\"\n"
+                               "  proxy:\n    image: nginx:1.27-alpine\n"
+                               "  db:\n    image: postgres:16-alpine\n"),
+        "nginx/nginx.conf": ("server {\n  listen 80;\n  location / { proxy_pass http://shop:3000; }\n"
+                             "  location /admin { proxy_pass http://admin:4000; }\n}\n"),
+        "k8s/shop.yaml": ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: shop}\nspec:\n  template:\n"
+                          "    spec:\n      containers:\n        - name: shop\n          image: registry.example.com/acme/shop:1\n"),
+    })
+    model = _model(root)
+    by_name = {d.name: d for d in model.deployments}
+    assert set(by_name) == {"shop", "admin"}, "the proxy and the database are not apps"
+    shop, admin = by_name["shop"], by_name["admin"]
+    assert shop.dockerfile.path == "apps/shop/Dockerfile" and admin.dockerfile.path == "apps/admin/Dockerfile"
+    assert shop.next_app.dir == "apps/shop" and admin.next_app.dir == "apps/admin"
+    assert [r.location.label for r in shop.routes] == ["location /"]
+    assert [r.location.label for r in admin.routes] == ["location /admin"]
+    assert [ref.container.name for ref in shop.containers] == ["shop"] and admin.containers == ()
+    assert {c.value for c in admin.uids} == {1002}
+    result = scan([root], select=["XF001", "XF002"])
+    assert [f for f in result.findings if f.rule_id in ("XF001", "XF002")] == []
+    assert result.controls["XF002"].status == "pass"
+
+
+def test_a_single_app_is_linked_even_when_names_do_not_match(tmp_path: Path) -> None:
+    """nginx proxying to localhost and a Kubernetes image pushed under another name still belong to
+    the only app of the repository; the model says why."""
+    root = _write(tmp_path, {
+        "Dockerfile": "FROM node:20-alpine\nUSER 1001\nEXPOSE 3000\n",
+        "nginx.conf": "server {\n  listen 80;\n  location / { proxy_pass http://127.0.0.1:3001; }\n}\n",
+        "deploy.yaml": ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n"
+                        "      containers:\n        - name: web\n          image: ghcr.io/acme/storefront:2\n"
+                        "          ports:\n            - containerPort: 3000\n"
+                        "        - name: redis\n          image: bitnami/redis:7.2\n"),
+    })
+    app = _model(root).deployments[0]
+    assert [ref.container.name for ref in app.containers] == ["web"], "a sidecar is not the app"
+    assert "the only app of the repository" in app.routes[0].target
+    result = scan([root], select=["XF002"])
+    [finding] = [f for f in result.findings if f.rule_id == "XF002"]
+    assert (finding.span.path, finding.span.line) == ("nginx.conf", 3)
+    assert "3001" in finding.message and "Dockerfile:3" in finding.message
+
+
+def test_portmismatch_fixture_names_the_nginx_line_and_the_dockerfile_line() -> None:
+    result = scan([FIXTURES / "portmismatch"], select=["XF002"])
+    [finding] = [f for f in result.findings if f.rule_id == "XF002"]
+    assert (finding.span.path, finding.span.line) == ("nginx/conf.d/storefront.conf", 9)
+    assert finding.snippet == "server app:8080;"
+    assert "8080" in finding.message and "EXPOSE 3000 (Dockerfile:43)" in finding.message
+    assert ("Dockerfile", 43) in {(r.span.path, r.span.line) for r in finding.related}
+
+
+def test_xf_findings_carry_every_location_on_the_noncompliant_fixture() -> None:
+    result = scan([FIXTURES / "noncompliant"], select=["XF"])
+    related = {f.rule_id: {(r.span.path, r.span.line) for r in f.related} for f in result.findings}
+    assert related["XF001"] == {("Dockerfile", 44), ("k8s/deployment.yaml", 40)}
+    assert ("Dockerfile", 41) in related["XF002"] and ("k8s/service.yaml", 12) in related["XF002"]
+    assert ("package.json", 1) in related["XF003"]
+    assert (".dockerignore", 1) in related["XF005"]
+    compliant = scan([FIXTURES / "compliant"], select=["XF"])
+    assert [f.rule_id for f in compliant.findings] == []
+    assert {compliant.controls[f"XF00{n}"].status for n in range(1, 7)} == {"pass"}
+
+
+def test_missing_layers_are_info_findings_and_their_controls_not_applicable(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"Dockerfile": "FROM node:20-alpine\nUSER 1001\n"})
+    result = scan([root])
+    messages = [f.message for f in result.findings if f.rule_id == "XF006"]
+    assert len(messages) == 4 and all(f.startswith("no ") for f in messages)
+    assert {f.severity for f in result.findings if f.rule_id == "XF006"} == {"info"}
+    assert result.controls["NG004"].status == "not_applicable"
+    assert result.controls["XF002"].status == "not_applicable", "one layer alone has no chain to compare"
+
+
+def test_health_path_and_image_keys() -> None:
+    assert health_path("wget -qO- http://127.0.0.1:3000/api/health || exit 1") == "/api/health"
+    assert health_path("curl -fsS localhost:3000/api/health?full=1") == "/api/health"
+    assert health_path("node healthcheck.js") is None
+    assert image_keys("ghcr.io/acme/shop:1.2@sha256:" + "0" * 64) == ("acme/shop", "shop")
+    assert image_keys("node:20-alpine") == ("node", "node")
+    assert image_keys("localhost:5000/library/web") == ("web", "web")
+
+
+def test_model_command_prints_the_chain_on_the_compliant_fixture() -> None:
+    result = run_auditor("model", str(FIXTURES / "compliant"))
+    assert result.returncode == 0, result.stderr
+    chain = next(line for line in result.stdout.splitlines() if line.strip().startswith("chain") and "nginx" in line)
+    assert chain.index("nginx :3000") < chain.index("compose service 'app'") < \
+        chain.index("image ghcr.io/acme/storefront:1.4.2") < chain.index("Dockerfile Dockerfile stage 'runner'")
+    assert "port 3000; uid 1001; health /api/health" in chain
+    as_json = run_auditor("model", str(FIXTURES / "compliant"), "--format", "json")
+    data = json.loads(as_json.stdout)
+    assert data == to_dict(_model(FIXTURES / "compliant"))
+    assert data["deployments"][0]["dockerfile"]["stage"] == "runner"
+
+
+def test_model_command_rejects_a_file() -> None:
+    result = run_auditor("model", str(FIXTURES / "compliant" / "Dockerfile"))
+    assert result.returncode == 2 and "not a folder" in result.stderr
