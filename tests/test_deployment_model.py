@@ -178,3 +178,19 @@ def test_model_command_prints_the_chain_on_the_compliant_fixture() -> None:
 def test_model_command_rejects_a_file() -> None:
     result = run_auditor("model", str(FIXTURES / "compliant" / "Dockerfile"))
     assert result.returncode == 2 and "not a folder" in result.stderr
+
+
+def test_projects_side_by_side_are_separate_deployments(tmp_path: Path) -> None:
+    """Two copies of one project (both with a compose service named `app`, both proxied by
+    `proxy_pass http://app`) must not merge into one deployment: names link within a project."""
+    import shutil
+
+    for name in ("shop", "blog"):
+        shutil.copytree(FIXTURES / "compliant", tmp_path / name)
+    model = deployments_of(_project(tmp_path))
+    assert len(model.deployments) == 2
+    for deployment in model.deployments:
+        folders = {route.proxy.span.path.split("/")[0] for route in deployment.routes}
+        folders |= {ref.file.path.split("/")[0] for ref in deployment.compose}
+        folders |= {deployment.dockerfile.path.split("/")[0]} if deployment.dockerfile else set()
+        assert len(folders) == 1, folders

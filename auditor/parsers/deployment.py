@@ -102,6 +102,7 @@ class _Group:
     contexts: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     named_by_service: bool = False
+    scope: str = ""  # the project folder the group was found in (see _Linker.scope_of)
 
     def add_image(self, image: str | None) -> None:
         if image and image not in self.images:
@@ -109,21 +110,52 @@ class _Group:
 
 
 class _Linker:
+    """Links by name happen within a *scope*: the nearest folder above an artifact that holds a
+    Dockerfile, a compose file or a package.json (a project of a monorepo). Compose service names
+    (`app`) and the "only app of the repository" rule would otherwise tie every project of a
+    monorepo into one deployment. Links by path (compose `build`) and by full image repository
+    need no scope."""
+
     def __init__(self, project: Project) -> None:
         self.project = project
         self.groups: list[_Group] = []
         self.by_dockerfile: dict[str, _Group] = {}
         self.by_repository: dict[str, _Group] = {}
-        self.by_image_name: dict[str, _Group] = {}
-        self.by_compose_service: dict[str, _Group] = {}
-        self.by_kubernetes_service: dict[str, _Group] = {}
+        self.by_scoped_repository: dict[tuple[str, str], _Group] = {}
+        self.by_image_name: dict[tuple[str, str], _Group] = {}
+        self.by_compose_service: dict[tuple[str, str], _Group] = {}
+        self.by_kubernetes_service: dict[tuple[str, str], _Group] = {}
+        self.groups_in_scope: dict[str, list[_Group]] = {}
         self.unlinked_routes: list[ProxyRoute] = []
+        self.project_folders = ({d.directory for d in project.dockerfiles}
+                                | {c.directory for c in project.compose_files}
+                                | {app.dir for app in project.next_apps})
+
+    def scope_of(self, path: str) -> str:
+        folder = posixpath.dirname(path)
+        while folder and folder not in self.project_folders:
+            folder = posixpath.dirname(folder)
+        return folder
+
+    def _scopes_up(self, scope: str) -> list[str]:
+        chain = [scope]
+        while scope:
+            scope = self.scope_of(scope)  # the next project folder above
+            chain.append(scope)
+        return chain
+
+    def _scoped(self, index: dict[tuple[str, str], _Group], scope: str, key: str) -> _Group | None:
+        for folder in self._scopes_up(scope):
+            if (folder, key) in index:
+                return index[(folder, key)]
+        return None
 
     # -- groups -----------------------------------------------------------------------------
 
-    def new_group(self, name: str) -> _Group:
-        group = _Group(name)
+    def new_group(self, name: str, scope: str) -> _Group:
+        group = _Group(name, scope=scope)
         self.groups.append(group)
+        self.groups_in_scope.setdefault(scope, []).append(group)
         return group
 
     def index_image(self, group: _Group, image: str | None) -> None:
@@ -132,18 +164,27 @@ class _Linker:
         group.add_image(image)
         repository, name = image_keys(image)
         self.by_repository.setdefault(repository, group)
-        self.by_image_name.setdefault(name, group)
+        self.by_scoped_repository.setdefault((group.scope, repository), group)
+        self.by_image_name.setdefault((group.scope, name), group)
 
-    def find_by_image(self, image: str) -> tuple[_Group | None, str]:
+    def find_by_image(self, image: str, scope: str) -> tuple[_Group | None, str]:
         repository, name = image_keys(image)
-        if repository in self.by_repository:
+        group = self._scoped(self.by_scoped_repository, scope, repository)
+        if group is not None:
+            return group, f"same image repository {repository}"
+        group = self._scoped(self.by_image_name, scope, name)
+        if group is not None:
+            return group, f"same image name {name}"
+        if repository in self.by_repository:  # a Kubernetes folder running an image built elsewhere
             return self.by_repository[repository], f"same image repository {repository}"
-        if name in self.by_image_name:
-            return self.by_image_name[name], f"same image name {name}"
         return None, ""
 
-    def only_group(self) -> _Group | None:
-        return self.groups[0] if len(self.groups) == 1 else None
+    def only_group(self, scope: str) -> _Group | None:
+        """The single app of this project (the scope, or the folders above it), if there is one."""
+        candidates = [g for folder in self._scopes_up(scope) for g in self.groups_in_scope.get(folder, ())]
+        if not candidates and len(self.groups) == 1:
+            candidates = self.groups
+        return candidates[0] if len(candidates) == 1 else None
 
     # -- Dockerfiles and compose ------------------------------------------------------------
 
@@ -152,7 +193,7 @@ class _Linker:
             final = dockerfile.final_stage
             if final is None or is_proxy_image(dockerfile.lineage(final)[0].base.raw):
                 continue  # a custom nginx image is the proxy, not an app
-            group = self.new_group(dockerfile.directory or dockerfile.path)
+            group = self.new_group(dockerfile.directory or dockerfile.path, self.scope_of(dockerfile.path))
             group.dockerfile, group.stage = dockerfile, final
             self.by_dockerfile[dockerfile.path] = group
 
@@ -165,9 +206,10 @@ class _Linker:
                 elif service.is_app:
                     pending.append((compose, service))
         for compose, service in pending:  # pulled images: after every build is known
-            group, reason = self.find_by_image(service.image or "")
+            scope = self.scope_of(compose.path)
+            group, reason = self.find_by_image(service.image or "", scope)
             if group is None:
-                group, reason = self.new_group(service.name), "an app service with no build here"
+                group, reason = self.new_group(service.name, scope), "an app service with no build here"
             self.attach_compose(group, compose, service, reason)
 
     def compose_built(self, compose: ComposeFile, service: Service) -> None:
@@ -175,8 +217,8 @@ class _Linker:
         path = compose.service_dockerfile_path(service)
         group = self.by_dockerfile.get(path or "")
         if group is None:
-            group, _ = self.find_by_image(service.image or "")
-            group = group or self.new_group(service.name)
+            group, _ = self.find_by_image(service.image or "", self.scope_of(compose.path))
+            group = group or self.new_group(service.name, self.scope_of(compose.path))
             reason = f"builds {path or service.build.context}, which is not in the audited tree"
         else:
             reason = f"build: context {service.build.context}, dockerfile {service.build.dockerfile}"
@@ -191,7 +233,7 @@ class _Linker:
         group.compose.append(ComposeRef(compose, service))
         group.links.append(f"compose service '{service.name}' ({compose.path}): {reason}")
         self.index_image(group, service.image)
-        self.by_compose_service.setdefault(service.name, group)
+        self.by_compose_service.setdefault((self.scope_of(compose.path), service.name), group)
         if not group.named_by_service:  # "app" says more than "Dockerfile"
             group.name, group.named_by_service = service.name, True
 
@@ -206,18 +248,19 @@ class _Linker:
             pod = _pod_template(workload, raw_by_span.get((workload.kind, workload.span)))
             candidates = [c for c in (workload.pod.containers if workload.pod else ())
                           if c.image is not None and not is_proxy_image(c.image.raw)]
-            matched = [(c, *self.find_by_image(c.image.raw)) for c in candidates if c.image]
+            scope = self.scope_of(workload.span.path)
+            matched = [(c, *self.find_by_image(c.image.raw, scope)) for c in candidates if c.image]
             linked = [(c, group, reason) for c, group, reason in matched if group is not None]
             if not linked and candidates:
                 # Nothing matched by image: the workload's first container is its main one; it
                 # is the app when the repository has a single app, else an app of its own.
                 first = candidates[0]
                 image = first.image.raw if first.image else ""
-                only = self.only_group()
+                only = self.only_group(scope)
                 if only is not None and _could_be_the_app(image):
                     linked = [(first, only, "the only app of the repository (image names differ)")]
                 else:
-                    linked = [(first, self.new_group(workload.name), "a workload with no image built here")]
+                    linked = [(first, self.new_group(workload.name, scope), "a workload with no image built here")]
             for container, group, reason in linked:
                 self.attach_container(kubernetes, workload, container, pod, group, reason)
 
@@ -230,7 +273,7 @@ class _Linker:
                            f"({container.span.path}): image {image}, {reason}")
         self.index_image(group, image)
         for service in services:
-            self.by_kubernetes_service.setdefault(service.name, group)
+            self.by_kubernetes_service.setdefault((self.scope_of(service.span.path), service.name), group)
 
     # -- nginx ------------------------------------------------------------------------------
 
@@ -246,14 +289,15 @@ class _Linker:
     def attach_route(self, route: ProxyRoute) -> None:
         kubernetes = self.project.kubernetes
         short = route.host.split(".", 1)[0]
-        group = self.by_compose_service.get(route.host)
+        scope = self.scope_of(route.proxy.span.path)
+        group = self._scoped(self.by_compose_service, scope, route.host)
         target, service = f"compose service '{route.host}'", None
-        if group is None and short in self.by_kubernetes_service:
-            group = self.by_kubernetes_service[short]
+        if group is None and self._scoped(self.by_kubernetes_service, scope, short) is not None:
+            group = self._scoped(self.by_kubernetes_service, scope, short)
             target = f"Kubernetes Service {short}"
             service = next((s for s in kubernetes.services if s.name == short), None) if kubernetes else None
-        if group is None and self.only_group() is not None:
-            group = self.only_group()
+        if group is None and self.only_group(scope) is not None:
+            group = self.only_group(scope)
             why = "loopback" if route.host in _LOOPBACK else "no service of that name"
             target = f"host {route.host} ({why}; the only app of the repository)"
         route = ProxyRoute(route.config, route.location, route.proxy, route.host, route.ports,
@@ -277,7 +321,7 @@ class _Linker:
                     group.next_app = apps[context]
                     group.links.append(f"Next.js app at {context or '.'}: the build context")
                     break
-        if len(self.project.next_apps) == 1 and self.only_group() is not None and self.groups[0].next_app is None:
+        if len(self.project.next_apps) == 1 and len(self.groups) == 1 and self.groups[0].next_app is None:
             self.groups[0].next_app = self.project.next_apps[0]
             self.groups[0].links.append(f"Next.js app at {self.project.next_apps[0].dir or '.'}: "
                                         "the only app of the repository")
