@@ -8,6 +8,7 @@ Reference: the Compose specification, https://docs.docker.com/reference/compose-
 """
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass
@@ -360,6 +361,13 @@ class BuildSpec:
         return None if joined.startswith("../") or joined == ".." else joined
 
 
+@functools.lru_cache(maxsize=4096)
+def _looks_like_proxy(image: str, name: str, context: str, dockerfile: str) -> bool:
+    """Cached: every DC check asks each service's role."""
+    return any(proxy in text.lower() for text in (image, name, context, dockerfile) for proxy in PROXY_IMAGES) or \
+        any(word in name.lower() for word in PROXY_NAMES)
+
+
 @dataclass(frozen=True, slots=True)
 class Service:
     name: str
@@ -389,11 +397,8 @@ class Service:
     @property
     def is_proxy(self) -> bool:
         """An nginx-like reverse proxy, by image name (or by a Dockerfile folder named so)."""
-        names = [self.image or "", self.name]
-        if self.build:
-            names += [self.build.context, self.build.dockerfile]
-        return any(proxy in name.lower() for name in names for proxy in PROXY_IMAGES) or \
-            any(word in self.name.lower() for word in PROXY_NAMES)
+        build = (self.build.context, self.build.dockerfile) if self.build else ("", "")
+        return _looks_like_proxy(self.image or "", self.name, *build)
 
     @property
     def is_app(self) -> bool:

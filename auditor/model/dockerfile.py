@@ -2,6 +2,7 @@
 ``FROM`` as BuildKit does, exec/shell form told apart and heredoc bodies attached."""
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Iterator, Mapping
@@ -320,7 +321,17 @@ def parse_assignments(text: str) -> list[tuple[str, str | None]]:
     return pairs
 
 
-def _shell_words(text: str, operators: bool = True) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _shell_words_cached(text: str, operators: bool) -> tuple[str, ...]:
+    return tuple(_split_shell_words(text, operators))
+
+
+def _shell_words(text: str, operators: bool = True) -> tuple[str, ...]:
+    """Cached: several checks (DF005, DF006, DF010, DF016, DF017) read the same RUN lines."""
+    return _shell_words_cached(text, operators)
+
+
+def _split_shell_words(text: str, operators: bool = True) -> list[str]:
     """Shell words of one line; with ``operators`` the control operators are words of their own.
     Unbalanced quotes fall back to splitting on whitespace (Docker would fail the build anyway)."""
     lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|" if operators else False)

@@ -89,5 +89,8 @@ class Project:
 
     def line_text(self, path: str, line: int) -> str:
         """One source line (for snippets and fingerprints); reads the file if it was not kept."""
-        lines = self.text(path).splitlines()
+        split = self.__dict__.setdefault("_lines", {})  # split once per file, not once per finding
+        lines = split.get(path)
+        if lines is None:
+            lines = split[path] = self.text(path).splitlines()
         return lines[line - 1] if 0 < line <= len(lines) else ""
