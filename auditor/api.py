@@ -3,17 +3,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from auditor.catalog import Rule
 from auditor.config import Config
+from auditor.discovery import Discovered
 from auditor.engine import AuditResult
 
 
+def audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots: list[str], *,
+               jobs: int | None = None, progress: Any = None, **options: Any) -> AuditResult:
+    """Parse and check what discovery found, then finish the audit (suppressions, scanners,
+    baseline, changed-files filter: ``options`` go to ``engine.audit``).
+
+    A tree of independent projects is audited project by project (in worker processes when it is
+    large, see ``auditor.parallel``); anything else is one project.
+    """
+    from auditor.engine import audit
+    from auditor.model.project import Project
+    from auditor.parallel import audit_partitions, partitions
+    from auditor.parsers.project import build_project
+
+    groups = partitions(found)
+    wrap = progress or (lambda work: work())
+    if groups is None:
+        project = wrap(lambda: build_project(found))
+        return audit(project, rules, config, roots, **options)
+    merged = wrap(lambda: audit_partitions(found, groups, rules, config, config.jobs if jobs is None else jobs))
+    covered = tuple(f"{group[0]}/" for group in groups)
+    outside_notes = [note for note in found.notes if not note.span.path.startswith(covered)]
+    project = Project(root=found.root, files=tuple(found.files), recognised=tuple(sorted(merged.recognised)),
+                      problems=tuple(merged.problems), notes=tuple(outside_notes + merged.notes),
+                      unparsed={k: tuple(v) for k, v in merged.unparsed.items()})
+    return audit(project, rules, config, roots, checked=(merged.findings, merged.controls),
+                 suppression_sources=merged.suppression_sources, **options)
+
+
 def scan(paths: Sequence[Path | str], *, scan_root: Path | None = None, config: Config | None = None,
-         select: Sequence[str] = (), ignore: Sequence[str] = ()) -> AuditResult:
+         select: Sequence[str] = (), ignore: Sequence[str] = (), jobs: int | None = None) -> AuditResult:
     from auditor.catalog import load_catalog
     from auditor.discovery import discover
-    from auditor.engine import audit, select_rules
-    from auditor.parsers.project import build_project
+    from auditor.engine import select_rules
 
     roots = [Path(p).absolute() for p in paths]
     scan_root = scan_root or (roots[0] if len(roots) == 1 and roots[0].is_dir() else Path.cwd())
@@ -21,5 +51,4 @@ def scan(paths: Sequence[Path | str], *, scan_root: Path | None = None, config: 
     rules = select_rules(load_catalog(), config, select, ignore)
     found = discover(roots, scan_root, exclude=config.exclude, max_file_size=config.max_file_size,
                      max_files=config.max_files)
-    project = build_project(found)
-    return audit(project, rules, config, [str(p) for p in paths])
+    return audit_tree(found, rules, config, [str(p) for p in paths], jobs=jobs)

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="fail only on findings not in this baseline (see `auditor baseline create`)")
     scan.add_argument("--diff-base", metavar="REF",
                       help="report only files changed since this git ref (the whole tree is still read for context)")
+    scan.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                      help="worker processes for large trees of independent projects "
+                           "(default: the number of CPUs; 1: serial; findings are the same either way)")
     scan.add_argument("--trivy", metavar="PATH", help="the trivy binary to run (default: trivy on PATH)")
     scan.add_argument("--image", metavar="NAME", help="also scan this built image with `trivy image NAME`")
     scan.add_argument("--no-suppress", action="store_true",

@@ -202,7 +202,8 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
 def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[str], *,
           suppress: bool = True, baseline: list[dict[str, Any]] | None = None,
           report_paths: set[str] | None = None, known_rule_ids: Iterable[str] | None = None,
-          external: Any = None) -> AuditResult:
+          external: Any = None, checked: tuple[list[Finding], dict[str, ControlResult]] | None = None,
+          suppression_sources: dict[str, str] | None = None) -> AuditResult:
     """Check, then apply suppressions (inline and configured), the baseline, and the changed-files
     filter (``report_paths``: the whole tree is read for context, only these files reported).
 
@@ -212,7 +213,8 @@ def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[
     from auditor.suppressions import apply_suppressions
 
     started = time.perf_counter()
-    findings, controls = run_checks(project, rules, config)
+    # `checked`: the per-file and cross-file checks already ran, partition by partition
+    findings, controls = checked if checked is not None else run_checks(project, rules, config)
     from auditor.external import fold_runs
 
     runs = external.result() if external is not None else None
@@ -221,7 +223,8 @@ def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[
     external_findings, external_controls = fold_runs(runs, project, rules, _Stamper(project), overrides)
     findings += external_findings
     controls.update(external_controls)
-    suppressed = apply_suppressions(findings, project.all_sources(), config.suppress,
+    sources = suppression_sources if suppression_sources is not None else project.all_sources()
+    suppressed = apply_suppressions(findings, sources, config.suppress,
                                     known_rule_ids or rules, enabled=suppress)
     findings = suppressed.findings
     aud002 = rules.get("AUD002")

@@ -98,8 +98,8 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from auditor.catalog import load_catalog
     from auditor.config import find_config, load_config
     from auditor.discovery import discover
-    from auditor.engine import audit, select_rules
-    from auditor.parsers.project import build_project
+    from auditor.api import audit_tree
+    from auditor.engine import select_rules
 
     scan_root, roots, report_paths = _scan_root(args.paths)
     if getattr(args, "diff_base", None):
@@ -124,10 +124,11 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     found = discover(roots, scan_root, exclude=config.exclude, max_file_size=config.max_file_size,
                      max_files=config.max_files)
     external = _start_scanners(args, config, rules, scan_root, found)
-    project = _with_progress(lambda: build_project(found), len(found.files), args)
-    result = audit(project, rules, config, [_display(p, scan_root) for p in roots],
-                   suppress=not getattr(args, "no_suppress", False), baseline=baseline,
-                   report_paths=report_paths, known_rule_ids=catalog, external=external)
+    result = audit_tree(found, rules, config, [_display(p, scan_root) for p in roots],
+                        jobs=getattr(args, "jobs", None),
+                        progress=lambda work: _with_progress(work, len(found.files), args),
+                        suppress=not getattr(args, "no_suppress", False), baseline=baseline,
+                        report_paths=report_paths, known_rule_ids=catalog, external=external)
     return result, config
 
 

@@ -1,0 +1,145 @@
+"""Independent projects side by side: audit them one by one, in a process pool when there are many.
+
+A tree whose every top-level folder holding audited files is itself a project (a Dockerfile and a
+compose file or package.json directly inside, no compose file building from a sibling folder),
+with nothing audited at its root, is a collection
+of independent deployments (a monorepo of apps, a vendor drop of many services). Each is audited
+on its own, which is also what "separate deployments" means for the cross-file rules, and the
+partitions go to worker processes when the tree is large enough to pay for forking. The same
+partitions are used with one job or many, so ``--jobs 1`` and ``--jobs N`` give the same findings.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from auditor.catalog import Rule
+from auditor.config import Config
+from auditor.discovery import Discovered
+from auditor.findings import ControlResult, Finding
+from auditor.model.span import Note, ParseProblem
+
+POOL_THRESHOLD = 400  # files; below this, forking costs more than it saves
+_COMPOSE_NAMES = ("docker-compose", "compose.")
+_KINDS = ("dockerfiles", "compose", "yaml", "nginx", "dockerignores", "next_files")
+STATUS_PRECEDENCE = {"fail": 4, "error": 3, "pass": 2, "suppressed": 1, "not_applicable": 0}
+
+
+@dataclass
+class PartitionResult:
+    findings: list[Finding]
+    controls: dict[str, ControlResult]
+    notes: list[Note]
+    problems: list[ParseProblem]
+    recognised: list[str]
+    unparsed: dict[str, list[str]]
+    suppression_sources: dict[str, str] = field(default_factory=dict)  # files mentioning `auditor:`
+
+
+def partitions(found: Discovered) -> list[list[str]] | None:
+    """Top-level folders to audit apart, or ``None`` when the tree is one deployment."""
+    recognised = [path for kind in _KINDS for path in getattr(found, kind)]
+    if not recognised or any("/" not in path for path in recognised):
+        return None
+    folders = sorted({path.split("/", 1)[0] for path in recognised})
+    if len(folders) < 2:
+        return None
+    direct = [path.split("/") for path in recognised if path.count("/") == 1]
+    images = {folder for folder, name in direct if name.startswith(("Dockerfile", "Containerfile"))}
+    wiring = {folder for folder, name in direct if name == "package.json" or name.startswith(_COMPOSE_NAMES)}
+    if set(folders) - (images & wiring):
+        return None  # a folder like `deploy/`, `docker/` or `nginx/` serves the others: one deployment
+    if any(_reaches_outside(found, path) for path in found.compose):
+        return None  # a compose file builds from a sibling folder: they belong together
+    return [[folder] for folder in folders]
+
+
+def _reaches_outside(found: Discovered, compose_path: str) -> bool:
+    try:
+        return "../" in (found.root / compose_path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def _subset(found: Discovered, folders: Iterable[str]) -> Discovered:
+    prefixes = tuple(f"{folder}/" for folder in folders)
+    part = Discovered(found.root)
+    for item in fields(Discovered):
+        value = getattr(found, item.name)
+        if item.name == "root":
+            continue
+        if isinstance(value, list):
+            if value and isinstance(value[0], str):
+                setattr(part, item.name, [p for p in value if p.startswith(prefixes)])
+            elif item.name == "notes":
+                setattr(part, item.name, [n for n in value if n.span.path.startswith(prefixes)])
+        elif isinstance(value, set):
+            setattr(part, item.name, {p for p in value if p.startswith(prefixes)})
+    return part
+
+
+def _audit_partition(found: Discovered, rule_ids: list[str], config: Config) -> PartitionResult:
+    from auditor.catalog import load_catalog
+    from auditor.engine import run_checks
+    from auditor.parsers.project import build_project
+
+    catalog = load_catalog()
+    rules = {rule_id: catalog[rule_id] for rule_id in rule_ids}
+    project = build_project(found)
+    findings, controls = run_checks(project, rules, config)
+    sources = {path: text for path, text in project.all_sources().items() if "auditor:" in text}
+    return PartitionResult(findings, controls, list(project.notes), list(project.problems),
+                           list(project.recognised), {k: list(v) for k, v in project.unparsed.items()}, sources)
+
+
+def _audit_chunk(found: Discovered, chunk: list[list[str]], rule_ids: list[str], config: Config) -> list[PartitionResult]:
+    return [_audit_partition(_subset(found, folders), rule_ids, config) for folders in chunk]
+
+
+def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str, Rule], config: Config,
+                     jobs: int) -> PartitionResult:
+    rule_ids = list(rules)
+    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    if workers > 1 and len(found.files) >= POOL_THRESHOLD and len(groups) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # Several partitions per task keeps the pickling overhead low; more tasks than workers
+        # keeps both cores busy when projects differ in size.
+        size = max(1, len(groups) // (workers * 4))
+        chunks = [groups[i:i + size] for i in range(0, len(groups), size)]
+        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            results = [r for batch in pool.map(_audit_chunk, [found] * len(chunks), chunks,
+                                               [rule_ids] * len(chunks), [config] * len(chunks))
+                       for r in batch]
+    else:
+        results = [_audit_partition(_subset(found, folders), rule_ids, config) for folders in groups]
+    return merge(results)
+
+
+def merge(results: list[PartitionResult]) -> PartitionResult:
+    merged = PartitionResult([], {}, [], [], [], {})
+    for result in results:
+        merged.findings.extend(result.findings)
+        merged.notes.extend(result.notes)
+        merged.problems.extend(result.problems)
+        merged.recognised.extend(result.recognised)
+        merged.suppression_sources.update(result.suppression_sources)
+        for kind, paths in result.unparsed.items():
+            merged.unparsed.setdefault(kind, []).extend(paths)
+        for rule_id, control in result.controls.items():
+            merged.controls[rule_id] = _combine(merged.controls.get(rule_id), control)
+    return merged
+
+
+def _combine(first: ControlResult | None, second: ControlResult) -> ControlResult:
+    if first is None:
+        return second
+    winner = first if STATUS_PRECEDENCE[first.status] >= STATUS_PRECEDENCE[second.status] else second
+    return ControlResult(first.rule_id, winner.status, first.evidence + second.evidence, winner.reason)
+
+
+__all__ = ["partitions", "audit_partitions", "PartitionResult", "POOL_THRESHOLD", "Any"]
