@@ -29,6 +29,11 @@ examples:
   auditor scan fixtures/noncompliant    audit another tree
   auditor scan --format json -o report.json --fail-on medium
   auditor scan --select DF,DC --ignore DF004
+  auditor scan --format sarif:auditor.sarif --format text     SARIF for code scanning, text for the log
+  auditor scan --baseline .auditor-baseline.json              fail only on new findings
+  auditor scan Dockerfile k8s/deploy.yaml                     report only these files (pre-commit)
+  auditor report fixtures/noncompliant -o reports/            the compliance report (HTML, Markdown)
+  auditor model                         how the files were linked into deployments
   auditor rules                         list every control
   auditor explain DF008                 what a control checks, why, and how to fix it
 
