@@ -63,21 +63,29 @@ def _reaches_outside(found: Discovered, compose_path: str) -> bool:
         return False
 
 
-def _subset(found: Discovered, folders: Iterable[str]) -> Discovered:
-    prefixes = tuple(f"{folder}/" for folder in folders)
-    part = Discovered(found.root)
+def split(found: Discovered, groups: list[list[str]]) -> list[Discovered]:
+    """One Discovered per group, in a single pass over the lists (linear, whatever the count)."""
+    parts = [Discovered(found.root) for _ in groups]
+    index = {folder: position for position, group in enumerate(groups) for folder in group}
+
+    def owner(path: str) -> Discovered | None:
+        position = index.get(path.split("/", 1)[0])
+        return parts[position] if position is not None else None
+
     for item in fields(Discovered):
-        value = getattr(found, item.name)
         if item.name == "root":
             continue
-        if isinstance(value, list):
-            if value and isinstance(value[0], str):
-                setattr(part, item.name, [p for p in value if p.startswith(prefixes)])
-            elif item.name == "notes":
-                setattr(part, item.name, [n for n in value if n.span.path.startswith(prefixes)])
-        elif isinstance(value, set):
-            setattr(part, item.name, {p for p in value if p.startswith(prefixes)})
-    return part
+        value = getattr(found, item.name)
+        for entry in value:
+            part = owner(entry.span.path if isinstance(entry, Note) else entry)
+            if part is None:
+                continue
+            target = getattr(part, item.name)
+            if isinstance(target, set):
+                target.add(entry)
+            else:
+                target.append(entry)
+    return parts
 
 
 def _audit_partition(found: Discovered, rule_ids: list[str], config: Config) -> PartitionResult:
@@ -94,29 +102,29 @@ def _audit_partition(found: Discovered, rule_ids: list[str], config: Config) -> 
                            list(project.recognised), {k: list(v) for k, v in project.unparsed.items()}, sources)
 
 
-def _audit_chunk(found: Discovered, chunk: list[list[str]], rule_ids: list[str], config: Config) -> list[PartitionResult]:
-    return [_audit_partition(_subset(found, folders), rule_ids, config) for folders in chunk]
+def _audit_chunk(parts: list[Discovered], rule_ids: list[str], config: Config) -> list[PartitionResult]:
+    return [_audit_partition(part, rule_ids, config) for part in parts]
 
 
 def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str, Rule], config: Config,
                      jobs: int) -> PartitionResult:
     rule_ids = list(rules)
+    parts = split(found, groups)
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
-    if workers > 1 and len(found.files) >= POOL_THRESHOLD and len(groups) > 1:
+    if workers > 1 and len(found.files) >= POOL_THRESHOLD and len(parts) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         # Several partitions per task keeps the pickling overhead low; more tasks than workers
         # keeps both cores busy when projects differ in size.
-        size = max(1, len(groups) // (workers * 4))
-        chunks = [groups[i:i + size] for i in range(0, len(groups), size)]
+        size = max(1, len(parts) // (workers * 4))
+        chunks = [parts[i:i + size] for i in range(0, len(parts), size)]
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = [r for batch in pool.map(_audit_chunk, [found] * len(chunks), chunks,
-                                               [rule_ids] * len(chunks), [config] * len(chunks))
-                       for r in batch]
+            results = [r for batch in pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks),
+                                               [config] * len(chunks)) for r in batch]
     else:
-        results = [_audit_partition(_subset(found, folders), rule_ids, config) for folders in groups]
+        results = _audit_chunk(parts, rule_ids, config)
     return merge(results)
 
 
