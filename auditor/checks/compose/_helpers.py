@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from auditor.model.compose import ComposeFile, Service, has_substitution, substitution_defaults
+from auditor.secrets import is_secret_name, known_format
 
 ROOT_USERS = frozenset({"root", "0"})
 
@@ -37,46 +38,13 @@ def user_part(user: str) -> str:
     return user.split(":", 1)[0].strip()
 
 
-# Names that hold secrets (CONTROLS.md: *_TOKEN, *_SECRET, *PASSWORD*, *_KEY) ...
-_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:TOKEN|SECRET|KEY|APIKEY|PASS|PWD|CREDENTIALS?)$|PASSWORD|PASSWD|SECRET_KEY|PRIVATE_KEY",
-    re.IGNORECASE)
-# ... except settings about secrets and values meant to be public (NEXT_PUBLIC_* is compiled
-# into the browser bundle; a publishable key is public by design).
-_NOT_SECRET_NAME = re.compile(
-    r"_(?:FILE|PATH|DIR|LENGTH|LEN|MIN|MAX|TTL|EXPIRY|EXPIRES|TIMEOUT|ALGORITHM|ALG|HEADER|NAME|"
-    r"ENABLED|POLICY|ROUNDS|COST|ID)$|^NEXT_PUBLIC_|PUBLIC_KEY|PUBLISHABLE_KEY",
-    re.IGNORECASE)
-# Formats that are secrets whatever the variable is called.
-KNOWN_SECRET_FORMATS = (
-    ("an AWS access key ID", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")),
-    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
-    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("a Stripe secret key", re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
-    ("an npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}")),
-    ("an OpenAI API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-)
-# scheme://user:password@host with a literal password (not ${VAR})
-_URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@", re.IGNORECASE)
-
-
-def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_NAME.search(name)
-
-
 def secret_literal_reason(name: str, value: str) -> str | None:
     """Why ``name=value`` puts a secret literal in the file (never quoting the value), or ``None``."""
     if name.upper().endswith("_FILE"):
         return None  # POSTGRES_PASSWORD_FILE=/run/secrets/db is the recommended pattern
-    for description, pattern in KNOWN_SECRET_FORMATS:
-        if pattern.search(value):
-            return f"its value looks like {description}"
-    url = _URL_PASSWORD.search(value)
-    if url and not url.group(1).startswith("$"):
-        return "its value is a URL with an inline password"
+    kind = known_format(value)
+    if kind is not None:
+        return f"its value looks like {kind}"
     if not is_secret_name(name):
         return None
     if has_substitution(value):

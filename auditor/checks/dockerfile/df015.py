@@ -6,19 +6,9 @@ from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, parse_assignments
+from auditor.secrets import known_format
 
 ID = "DF015"
-# Formats that are secrets whatever the variable is called (the prefixes are public knowledge).
-KNOWN_FORMATS = (
-    ("an AWS access key ID", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})")),
-    ("a Slack token", re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}")),
-    ("a Stripe secret key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{16,}")),
-    ("an npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("a private key", re.compile(r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----")),
-    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
-)
 _REFERENCE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -40,7 +30,7 @@ def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
         for name, value in parse_assignments(instruction.arguments):
             checked += 1
             literal = literal_part(value)
-            kind = next((label for label, regex in KNOWN_FORMATS if regex.search(value or "")), None)
+            kind = known_format(value or "")
             where = f"{instruction.keyword} {name}"
             failed += bool(kind) or bool(literal and any(fnmatch.fnmatchcase(name.upper(), p) for p in patterns))
             if kind:

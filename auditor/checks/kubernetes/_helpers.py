@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from auditor.model.kubernetes import Container, Setting, Workload
+from auditor.secrets import is_secret_name, known_format
 
 
 def where(workload: Workload, container: Container) -> str:
@@ -32,21 +33,6 @@ def is_false(setting: Setting | None) -> bool:
     return setting is not None and setting.value is False
 
 
-# Names that announce a secret. `*PUBLIC*` is left out: `NEXT_PUBLIC_*` values are shipped to the
-# browser by design, so a publishable key there is not a leak.
-_SECRET_NAME = re.compile(
-    r"(PASSWORD|PASSWD|SECRET|(^|_)(TOKEN|KEY|PWD|PASS|CREDENTIALS?|APIKEY|AUTH)$)", re.IGNORECASE)
-# Well-known credential formats, whatever the variable is called.
-_SECRET_VALUE = re.compile(
-    r"AKIA[0-9A-Z]{16}"                        # AWS access key ID
-    r"|gh[pousr]_[A-Za-z0-9]{36,}"             # GitHub tokens
-    r"|github_pat_[A-Za-z0-9_]{22,}"
-    r"|xox[abposr]-[A-Za-z0-9-]{10,}"          # Slack
-    r"|(sk|rk)_live_[A-Za-z0-9]{16,}"          # Stripe secret keys
-    r"|AIza[0-9A-Za-z_-]{35}"                  # Google API key
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
-    r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"  # a JWT
-    r"|[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@")  # credentials inside a URL
 # Values that cannot be a secret even under a secret-sounding name.
 _HARMLESS_VALUES = {"", "true", "false", "yes", "no", "0", "1", "on", "off"}
 _REFERENCE = re.compile(r"\$\([A-Za-z_][A-Za-z0-9_]*\)")  # Kubernetes `$(OTHER_VAR)` expansion
@@ -54,11 +40,12 @@ _REFERENCE = re.compile(r"\$\([A-Za-z_][A-Za-z0-9_]*\)")  # Kubernetes `$(OTHER_
 
 def secret_reason(name: str, value: str) -> str | None:
     """Why a literal env value looks like a secret, or None."""
-    if _SECRET_VALUE.search(value):
-        return "its value has the format of a credential"
+    kind = known_format(value)
+    if kind is not None:
+        return f"its value has the format of {kind}"
     stripped = value.strip()
     if stripped.lower() in _HARMLESS_VALUES or _REFERENCE.fullmatch(stripped):
         return None
-    if _SECRET_NAME.search(name) and "PUBLIC" not in name.upper():
+    if is_secret_name(name):
         return "its name marks it as a secret"
     return None
