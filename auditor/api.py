@@ -11,6 +11,12 @@ from auditor.discovery import Discovered
 from auditor.engine import AuditResult
 
 
+def parse_bounds(config: Config) -> dict[str, Any]:
+    """The configured resource bounds, as ``build_project`` takes them."""
+    return {"parse_timeout": config.parse_timeout, "max_include_depth": config.max_include_depth,
+            "max_file_size": config.max_file_size}
+
+
 def audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots: list[str], *,
                jobs: int | None = None, progress: Any = None, **options: Any) -> AuditResult:
     """Parse and check what discovery found, then finish the audit (suppressions, scanners,
@@ -27,7 +33,7 @@ def audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots:
     groups = partitions(found)
     wrap = progress or (lambda work: work())
     if groups is None:
-        project = wrap(lambda: build_project(found))
+        project = wrap(lambda: build_project(found, **parse_bounds(config)))
         return audit(project, rules, config, roots, **options)
     merged = wrap(lambda: audit_partitions(found, groups, rules, config, config.jobs if jobs is None else jobs))
     covered = tuple(f"{group[0]}/" for group in groups)

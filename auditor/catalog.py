@@ -122,9 +122,9 @@ def load_catalog(directory: Path | None = None) -> dict[str, Rule]:
     cache_dir = _cache_dir()
     cache_file = cache_dir / f"rules-{digest.hexdigest()[:32]}.json" if cache_dir else None
     documents = None
-    if cache_file and cache_file.is_file():
-        try:
-            documents = json.loads(cache_file.read_text())
+    if cache_file:
+        try:  # an unreadable cache folder (another user's HOME) is no reason to fail
+            documents = json.loads(cache_file.read_text()) if cache_file.is_file() else None
         except (OSError, ValueError):
             documents = None
     if documents is None:

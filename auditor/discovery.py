@@ -122,13 +122,23 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
         kind = classify(relative)
         if kind is None:
             continue
-        size = os.path.getsize(absolute) if stat.S_ISLNK(info.st_mode) else info.st_size
+        if stat.S_ISLNK(info.st_mode):
+            try:
+                info = os.stat(absolute)
+            except OSError as exc:  # a dangling link or a link loop
+                found.notes.append(Note(Span(relative, 1), f"not read: {exc.strerror}"))
+                continue
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO would block the read forever, a device could be endless (/dev/zero).
+            found.notes.append(Note(Span(relative, 1), "not a regular file (FIFO, socket or device); not read"))
+            continue
+        size = info.st_size
         if size > max_file_size:
             found.notes.append(Note(Span(relative, 1), f"{size:,} bytes is over the {max_file_size:,}-byte size cap; not checked"))
             found.too_large.add(relative)
             continue
         if kind == "nginx?":
-            if not _looks_like_nginx(absolute):
+            if not looks_like_nginx(absolute):
                 continue
             kind = "nginx"
         {"dockerfile": found.dockerfiles, "compose": found.compose, "yaml": found.yaml, "nginx": found.nginx,
@@ -138,7 +148,8 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
     return found
 
 
-def _looks_like_nginx(path: str) -> bool:
+def looks_like_nginx(path: str) -> bool:
+    """Whether the head of the file reads like nginx configuration (no NUL, a known directive)."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(64 * 1024)

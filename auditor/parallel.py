@@ -95,7 +95,9 @@ def _audit_partition(found: Discovered, rule_ids: list[str], config: Config) -> 
 
     catalog = load_catalog()
     rules = {rule_id: catalog[rule_id] for rule_id in rule_ids}
-    project = build_project(found)
+    from auditor.api import parse_bounds
+
+    project = build_project(found, **parse_bounds(config))
     findings, controls = run_checks(project, rules, config)
     sources = {path: text for path, text in project.all_sources().items() if "auditor:" in text}
     return PartitionResult(findings, controls, list(project.notes), list(project.problems),

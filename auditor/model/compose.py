@@ -9,6 +9,7 @@ Reference: the Compose specification, https://docs.docker.com/reference/compose-
 from __future__ import annotations
 
 import functools
+import math
 import posixpath
 import re
 from dataclasses import dataclass
@@ -81,11 +82,13 @@ def parse_memory(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return int(value) if value >= 0 else None
+        # YAML reads `.inf`/`.nan` as floats, and int() of those raises
+        return int(value) if value >= 0 and math.isfinite(value) else None
     match = _MEMORY.match(str(value))
     if not match:
         return None
-    return int(float(match.group(1)) * _MEMORY_UNITS[match.group(2).lower()])
+    size = float(match.group(1)) * _MEMORY_UNITS[match.group(2).lower()]
+    return int(size) if math.isfinite(size) else None  # 400 digits are a float overflow
 
 
 def parse_cpus(value: Any) -> float | None:
@@ -97,7 +100,7 @@ def parse_cpus(value: Any) -> float | None:
         cpus = float(value)
     except (TypeError, ValueError):
         return None
-    return cpus if cpus >= 0 else None
+    return cpus if cpus >= 0 and math.isfinite(cpus) else None
 
 
 def format_bytes(size: int) -> str:

@@ -19,6 +19,7 @@ KNOWN_INSTRUCTIONS = frozenset(
     "STOPSIGNAL USER VOLUME WORKDIR".split())
 FLAG_INSTRUCTIONS = frozenset({"ADD", "COPY", "FROM", "RUN", "HEALTHCHECK"})
 MAX_STAGES = 1000
+MAX_EXPANSION = 64 * 1024  # characters an ARG substitution may produce
 
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _FLAG = re.compile(r"--([a-z][a-z-]*)(?:=(\S*))?\s*")
@@ -47,7 +48,12 @@ def substitute_args(text: str, values: dict[str, str | None]) -> tuple[str, bool
             return match.group(0)
         return value
 
-    return _VARIABLE.sub(replace, text), complete
+    expanded = _VARIABLE.sub(replace, text)
+    if len(expanded) > MAX_EXPANSION:
+        # ARG A1=${A0}${A0}, A2=${A1}${A1} ... doubles at each step: 40 lines would need
+        # terabytes. Past the cap the value is left unexpanded, i.e. not known for certain.
+        return text, False
+    return expanded, complete
 
 
 def _split_flags(keyword: str, text: str) -> tuple[dict[str, str], str]:

@@ -548,17 +548,23 @@ def _autoscaler(obj: KubernetesObject, reader: _Reader) -> Autoscaler:
 # Entry point
 # ---------------------------------------------------------------------------------------------
 
-def _is_helm_template(value: Any, depth: int = 0) -> bool:
-    """Go-template markers left in values or keys: the file is a chart template, not a manifest."""
-    if isinstance(value, str):
-        return "{{" in value and "}}" in value
-    if depth > 100:
-        return False
-    if isinstance(value, dict):
-        return any(_is_helm_template(k, depth + 1) or _is_helm_template(v, depth + 1)
-                   for k, v in value.items())
-    if isinstance(value, list):
-        return any(_is_helm_template(v, depth + 1) for v in value)
+def _is_helm_template(value: Any) -> bool:
+    """Go-template markers left in values or keys: the file is a chart template, not a manifest.
+
+    YAML aliases make the tree a graph with shared nodes; each is visited once, so an alias
+    bomb ("billion laughs") costs its size, not its expansion."""
+    seen: set[int] = set()
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            if "{{" in item and "}}" in item:
+                return True
+        elif isinstance(item, (dict, list)) and id(item) not in seen:
+            seen.add(id(item))
+            todo.extend(item.keys() if isinstance(item, dict) else item)
+            if isinstance(item, dict):
+                todo.extend(item.values())
     return False
 
 

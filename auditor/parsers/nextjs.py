@@ -264,16 +264,17 @@ def exported_methods(source: bytes, path: str) -> tuple[str, ...] | None:
                 exported = specifier.child_by_field_name("alias") or specifier.child_by_field_name(
                     "name")
                 if exported is not None:
-                    names.add(exported.text.decode())
+                    names.add(exported.text.decode(errors="replace"))
     return tuple(sorted(names & _HTTP_METHODS))
 
 
 def _declared_names(declaration: Node) -> list[str]:
     if declaration.type in ("lexical_declaration", "variable_declaration"):
-        return [d.child_by_field_name("name").text.decode() for d in declaration.named_children
+        return [d.child_by_field_name("name").text.decode(errors="replace")
+                for d in declaration.named_children
                 if d.type == "variable_declarator" and d.child_by_field_name("name") is not None]
     name = declaration.child_by_field_name("name")
-    return [name.text.decode()] if name is not None else []
+    return [name.text.decode(errors="replace")] if name is not None else []
 
 
 # --- next.config.* --------------------------------------------------------------------------
@@ -395,7 +396,7 @@ class _ConfigReader:
         for assignment in extra:  # nextConfig.output = 'standalone' after the literal
             left = assignment.child_by_field_name("left")
             right = assignment.child_by_field_name("right")
-            name = left.child_by_field_name("property").text.decode()
+            name = left.child_by_field_name("property").text.decode(errors="replace")
             properties[name] = self._value(assignment, right, 0)
         return NextConfig(self.span(config_object), MappingProxyType(properties))
 
@@ -409,9 +410,9 @@ class _ConfigReader:
                     name, value = (declarator.child_by_field_name("name"),
                                    declarator.child_by_field_name("value"))
                     if declarator.type == "variable_declarator" and name is not None and value:
-                        self.bindings[name.text.decode()] = value
+                        self.bindings[name.text.decode(errors="replace")] = value
             elif kind == "function_declaration" and statement.child_by_field_name("name"):
-                self.bindings[statement.child_by_field_name("name").text.decode()] = statement
+                self.bindings[statement.child_by_field_name("name").text.decode(errors="replace")] = statement
             elif kind == "expression_statement":
                 expression = statement.named_children[0] if statement.named_children else None
                 if expression is None or expression.type != "assignment_expression":
@@ -424,7 +425,7 @@ class _ConfigReader:
                 elif left.type == "member_expression" and left.child_by_field_name("object"):
                     owner = left.child_by_field_name("object")
                     if owner.type == "identifier" or _is_module_exports(owner):
-                        name = owner.text.decode().replace(" ", "")
+                        name = owner.text.decode(errors="replace").replace(" ", "")
                         self.assignments.setdefault(name, []).append(expression)
             elif kind == "export_statement":
                 exported = self._export_default(statement) or exported
@@ -465,7 +466,7 @@ class _ConfigReader:
             is_async = any(child.type == "async" for child in node.children)
             raise _NotStatic("exports an async function" if is_async else "exports a function")
         if kind == "identifier":
-            name = node.text.decode()
+            name = node.text.decode(errors="replace")
             bound = self.bindings.get(name)
             if bound is None:
                 raise _NotStatic(f"exports '{name}', which is not defined in this file")
@@ -499,8 +500,8 @@ class _ConfigReader:
                 if key is not None and value is not None:
                     properties[key] = self._value(member, value, depth)
             elif kind == "shorthand_property_identifier":  # { output } with const output = ...
-                bound = self.bindings.get(member.text.decode())
-                properties[member.text.decode()] = (
+                bound = self.bindings.get(member.text.decode(errors="replace"))
+                properties[member.text.decode(errors="replace")] = (
                     self._value(member, bound, depth) if bound is not None
                     else ConfigValue(None, self.span(member), literal=False))
             elif kind == "method_definition":  # async headers() { ... }
@@ -523,7 +524,7 @@ class _ConfigReader:
         if key is None:
             return None
         if key.type in ("property_identifier", "identifier", "number"):
-            return key.text.decode()
+            return key.text.decode(errors="replace")
         if key.type == "string":
             value = self._literal(key)
             return value if isinstance(value, str) else None
@@ -540,7 +541,7 @@ class _ConfigReader:
                 return ConfigValue(None, span, literal=False)
             return ConfigValue(None, span, literal=True, properties=MappingProxyType(nested))
         if value.type == "identifier" and value.text != b"undefined" and depth < _MAX_HOPS:
-            bound = self.bindings.get(value.text.decode())
+            bound = self.bindings.get(value.text.decode(errors="replace"))
             if bound is not None and bound.type not in _FUNCTIONS:
                 resolved = self._value(anchor, bound, depth + 1)
                 return ConfigValue(resolved.value, span, resolved.literal, resolved.properties)
@@ -560,14 +561,14 @@ class _ConfigReader:
         if kind in ("null", "undefined") or (kind == "identifier" and node.text == b"undefined"):
             return None
         if kind == "number":
-            return _number(node.text.decode())
+            return _number(node.text.decode(errors="replace"))
         if kind in ("string", "template_string"):
             parts = []
             for child in node.named_children:
                 if child.type == "string_fragment":
-                    parts.append(child.text.decode())
+                    parts.append(child.text.decode(errors="replace"))
                 elif child.type == "escape_sequence":
-                    parts.append(_unescape(child.text.decode()))
+                    parts.append(_unescape(child.text.decode(errors="replace")))
                 else:  # ${substitution}: depends on run time
                     raise _NotStatic("template substitution")
             return "".join(parts)

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from auditor.model.nginx import Directive, NginxConfig, build_config
 from auditor.model.span import Note, ParseProblem, Span
+from auditor.parsers.limits import ParseTimeout, time_budget
 
 _ETC_NGINX = "/etc/nginx/"
 _MAIN_CONTEXT = frozenset({"http", "events", "stream", "mail"})
@@ -33,6 +35,9 @@ class _Reader:
     root: Path
     real_root: str
     problems: list[ParseProblem] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    parse_timeout: float = 10.0
+    max_file_size: int = 5 * 1024 * 1024
     _cache: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def statements(self, rel: str) -> list[dict[str, Any]]:
@@ -44,9 +49,32 @@ class _Reader:
         import crossplane  # lazy: only scans with nginx files pay for it
 
         absolute = str(self.root / rel)
+        # Included files were never seen by discovery: apply its bounds here (a FIFO would block
+        # the read forever; a huge file would cost crossplane's pure-Python lexer minutes).
         try:
-            payload = crossplane.parse(absolute, single=True, comments=True, catch_errors=True,
-                                       check_ctx=False, check_args=False)
+            info = os.stat(absolute)
+        except OSError as error:
+            self.problems.append(ParseProblem(Span(rel, 1), f"file not readable: {error.strerror}"))
+            return []
+        if not stat.S_ISREG(info.st_mode):
+            self.notes.append(Note(Span(rel, 1), "not a regular file; not read"))
+            return []
+        if info.st_size > self.max_file_size:
+            self.notes.append(Note(Span(rel, 1), f"{info.st_size:,} bytes is over the "
+                                                 f"{self.max_file_size:,}-byte size cap; not checked"))
+            return []
+        try:
+            with time_budget(self.parse_timeout):
+                payload = crossplane.parse(absolute, single=True, comments=True, catch_errors=True,
+                                           check_ctx=False, check_args=False)
+        except ParseTimeout as timeout:
+            # AUD001 rather than a Note: the file's directives are missing from its config, so
+            # every nginx control must end as not checked, which a parse problem ensures.
+            self.problems.append(ParseProblem(Span(rel, 1), f"{timeout}; not checked"))
+            return []
+        except RecursionError:
+            self.problems.append(ParseProblem(Span(rel, 1), "nginx blocks nested too deeply to read"))
+            return []
         except Exception as error:  # crossplane should catch everything; never let input crash us
             self.problems.append(ParseProblem(Span(rel, 1), f"cannot parse nginx file: {error}"))
             return []
@@ -235,12 +263,16 @@ def _reachable(edges: dict[str, list[str]], start: str) -> set[str]:
 
 
 def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
-                max_include_files: int = 500
+                max_include_files: int = 500, parse_timeout: float = 10.0,
+                max_file_size: int = 5 * 1024 * 1024
                 ) -> tuple[list[NginxConfig], list[ParseProblem], list[Note]]:
     """Parse the nginx files discovery found (``paths``, relative to ``root``): one model per
-    root config, the parse problems of every file read, and Notes for includes not followed."""
+    root config, the parse problems of every file read, and Notes for includes not followed.
+    ``parse_timeout`` is each file's time budget (seconds); ``max_file_size`` caps included
+    files, which discovery did not see."""
     root = Path(root)
-    reader = _Reader(root, os.path.realpath(root))
+    reader = _Reader(root, os.path.realpath(root), parse_timeout=parse_timeout,
+                     max_file_size=max_file_size)
     configs: list[NginxConfig] = []
     notes: dict[Note, None] = {}
     for root_rel in _find_roots(reader, paths, max_include_files):
@@ -252,5 +284,6 @@ def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
         directives = splicer.splice(statements, root_rel, (root_rel,))
         configs.append(build_config(root_rel, directives, tuple(splicer.files)))
         notes.update(dict.fromkeys(splicer.notes))
+    notes.update(dict.fromkeys(reader.notes))
     problems = list(dict.fromkeys(reader.problems))
     return configs, problems, list(notes)

@@ -1,8 +1,15 @@
-"""Discovered files -> ``Project``: each file read once, decoded once and given to its parser."""
+"""Discovered files -> ``Project``: each file read once, decoded once and given to its parser.
+
+Every parse runs under the per-file time budget (``parse_timeout``, see ``parsers/limits.py``);
+a file that runs out of it, or whose lines are too long to parse in bounded time, is reported as
+a Note and its target as not checked (``unparsed``), never as passed.
+"""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from auditor.discovery import Discovered
 from auditor.model.dockerignore import parse_dockerignore
@@ -11,9 +18,14 @@ from auditor.model.span import Note, ParseProblem, Span
 from auditor.model.yaml import YamlDocument, YMap
 from auditor.parsers.compose import parse_compose
 from auditor.parsers.dockerfile import parse_dockerfile
+from auditor.parsers.limits import ParseTimeout, time_budget
 from auditor.parsers.yaml_loader import load_yaml_documents
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+# No real Dockerfile has a line this long, and splitting a RUN line into shell words (what the
+# checks do) costs time quadratic in the length of one word: a 4 MB line would take minutes.
+MAX_DOCKERFILE_LINE = 100_000
+_T = TypeVar("_T")
 
 
 def read_text(root: Path, relative: str) -> tuple[str | None, ParseProblem | None]:
@@ -31,21 +43,56 @@ def read_text(root: Path, relative: str) -> tuple[str | None, ParseProblem | Non
         return None, ParseProblem(Span(relative, line), f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
 
 
-def build_project(found: Discovered) -> Project:
+def _longest_line(text: str) -> tuple[int, int]:
+    """(length, 1-based line number) of the longest line."""
+    longest, number = 0, 1
+    for index, line in enumerate(text.split("\n"), 1):
+        if len(line) > longest:
+            longest, number = len(line), index
+    return longest, number
+
+
+def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include_depth: int = 10,
+                  max_file_size: int = 5 * 1024 * 1024) -> Project:
+    """Parse everything ``found`` lists. ``parse_timeout`` is each file's time budget in seconds
+    (0: none), ``max_include_depth`` bounds nginx ``include`` nesting and ``max_file_size`` the
+    files reached through includes (discovery already applied it to the files it found)."""
     root = found.root
     sources: dict[str, str] = {}
     problems: list[ParseProblem] = []
     notes: list[Note] = list(found.notes)
     unparsed: dict[str, list[str]] = {}
+    for relative in sorted(found.too_large):
+        target = _target_of_oversized(root, relative)
+        if target:
+            unparsed.setdefault(target, []).append(relative)
 
     def text_of(relative: str, target: str) -> str | None:
         text, problem = read_text(root, relative)
         if problem:
             problems.append(problem)
             unparsed.setdefault(target, []).append(relative)
-        else:
-            sources[relative] = text  # type: ignore[assignment]
+            return None
+        if target == "dockerfile" and len(text) > MAX_DOCKERFILE_LINE:  # type: ignore[arg-type]
+            length, line = _longest_line(text)  # type: ignore[arg-type]
+            if length > MAX_DOCKERFILE_LINE:
+                notes.append(Note(Span(relative, line), f"a line of {length:,} characters is over the "
+                                                        f"{MAX_DOCKERFILE_LINE:,}-character cap; not checked"))
+                unparsed.setdefault(target, []).append(relative)
+                return None
+        sources[relative] = text  # type: ignore[assignment]
         return text
+
+    def bounded(relatives: list[str], target: str, parse: Callable[[], _T]) -> _T | None:
+        """``parse()`` under the time budget; on timeout a Note on each file and None."""
+        try:
+            with time_budget(parse_timeout):
+                return parse()
+        except ParseTimeout as exc:
+            for relative in relatives:
+                notes.append(Note(Span(relative, 1), f"{exc}; not checked"))
+                unparsed.setdefault(target, []).append(relative)
+            return None
 
     def parsed(relative: str, target: str, file_problems: list[ParseProblem]) -> None:
         problems.extend(file_problems)
@@ -55,8 +102,11 @@ def build_project(found: Discovered) -> Project:
     dockerfiles = []
     for relative in found.dockerfiles:
         text = text_of(relative, "dockerfile")
-        if text is not None:
-            dockerfile, file_problems = parse_dockerfile(text, relative)
+        if text is None:
+            continue
+        result = bounded([relative], "dockerfile", lambda: parse_dockerfile(text, relative))
+        if result is not None:
+            dockerfile, file_problems = result
             parsed(relative, "dockerfile", file_problems)
             if dockerfile.stages:
                 dockerfiles.append(dockerfile)
@@ -64,8 +114,11 @@ def build_project(found: Discovered) -> Project:
     compose_files = []
     for relative in found.compose:
         text = text_of(relative, "compose")
-        if text is not None:
-            compose, file_problems = parse_compose(text, relative)
+        if text is None:
+            continue
+        composed = bounded([relative], "compose", lambda: parse_compose(text, relative))
+        if composed is not None:
+            compose, file_problems = composed
             parsed(relative, "compose", file_problems)
             if compose is not None:
                 compose_files.append(compose)
@@ -79,7 +132,10 @@ def build_project(found: Discovered) -> Project:
             notes.append(Note(Span(relative, _first_template_line(text)),
                               "contains template expressions ({{ }}, Helm or similar) that are not rendered; not checked"))
             continue
-        documents, file_problems = load_yaml_documents(text, relative)
+        loaded = bounded([relative], "kubernetes", lambda: load_yaml_documents(text, relative))
+        if loaded is None:
+            continue
+        documents, file_problems = loaded
         parsed(relative, "kubernetes", file_problems)
         manifests.extend(doc for doc in documents if _is_manifest(doc))
 
@@ -93,17 +149,22 @@ def build_project(found: Discovered) -> Project:
     if manifests:
         from auditor.parsers.kubernetes import build_kubernetes
 
-        kubernetes, file_problems, file_notes = build_kubernetes(manifests)
-        problems.extend(file_problems)
-        notes.extend(file_notes)
-        for problem in file_problems:
-            unparsed.setdefault("kubernetes", []).append(problem.span.path)
+        built = bounded(sorted({m.path for m in manifests}), "kubernetes", lambda: build_kubernetes(manifests))
+        if built is not None:
+            kubernetes, file_problems, file_notes = built
+            problems.extend(file_problems)
+            notes.extend(file_notes)
+            for problem in file_problems:
+                unparsed.setdefault("kubernetes", []).append(problem.span.path)
 
     nginx_configs: list = []
     if found.nginx:
         from auditor.parsers.nginx import parse_nginx
 
-        nginx_configs, file_problems, file_notes = parse_nginx(root, found.nginx)
+        # the budget applies per file, inside: one slow include must not cost the whole tree
+        nginx_configs, file_problems, file_notes = parse_nginx(
+            root, found.nginx, max_include_depth=max_include_depth, parse_timeout=parse_timeout,
+            max_file_size=max_file_size)
         problems.extend(file_problems)
         notes.extend(file_notes)
         for problem in file_problems:
@@ -113,11 +174,14 @@ def build_project(found: Discovered) -> Project:
     if found.next_files:
         from auditor.parsers.nextjs import build_next_apps
 
-        next_apps, file_problems, file_notes = build_next_apps(root, found.next_files)
-        problems.extend(file_problems)
-        notes.extend(file_notes)
-        for problem in file_problems:
-            unparsed.setdefault("nextjs", []).append(problem.span.path)
+        # C parsers (json, tree-sitter) on size-capped input: one budget for the whole app set
+        built_apps = bounded(list(found.next_files), "nextjs", lambda: build_next_apps(root, found.next_files))
+        if built_apps is not None:
+            next_apps, file_problems, file_notes = built_apps
+            problems.extend(file_problems)
+            notes.extend(file_notes)
+            for problem in file_problems:
+                unparsed.setdefault("nextjs", []).append(problem.span.path)
 
     return Project(
         root=root, files=tuple(found.files), dockerfiles=tuple(dockerfiles),
@@ -127,6 +191,26 @@ def build_project(found: Discovered) -> Project:
         sources=sources,
         recognised=tuple(sorted(set(found.dockerfiles + found.compose + found.yaml + found.nginx
                                     + found.dockerignores + found.next_files) - set(found.too_large))))
+
+
+def _target_of_oversized(root: Path, relative: str) -> str | None:
+    """The check target a file skipped for its size would have fed, so that its controls end as
+    not checked rather than not applicable. A big ``*.yaml`` counts as Kubernetes only if its
+    head looks like a manifest (large OpenAPI or CI files are common and are not manifests)."""
+    from auditor.discovery import classify, looks_like_nginx
+
+    kind = classify(relative)
+    if kind == "nginx?":
+        return "nginx" if looks_like_nginx(str(root / relative)) else None
+    if kind == "yaml":
+        try:
+            with open(root / relative, "rb") as handle:
+                head = handle.read(64 * 1024)
+        except OSError:
+            return None
+        return "kubernetes" if b"apiVersion" in head and b"kind" in head else None
+    return {"dockerfile": "dockerfile", "dockerignore": "dockerfile", "compose": "compose",
+            "next": "nextjs"}.get(kind or "")
 
 
 def _is_manifest(document: YamlDocument) -> bool:

@@ -57,6 +57,11 @@ except ImportError:  # pragma: no cover - depends on the platform's wheel
 
 MAX_DEPTH = 200
 MAX_NODES = 1_000_000
+# Nodes the document would have with every alias copied out. Values are shared, not copied, but
+# checks and models walk them as trees, so a "billion laughs" document (9 aliases of 9 aliases
+# ... = 9**10 nodes) would still cost its expansion downstream. go-yaml v3, which Kubernetes and
+# Compose use, rejects such documents too ("excessive aliasing").
+MAX_EXPANDED_NODES = 1_000_000
 
 _INT = re.compile(r"[-+]?[0-9]+$")  # YAML 1.2 core: 010 is decimal ten
 _HEX = re.compile(r"0x[0-9a-fA-F]+$")
@@ -110,7 +115,25 @@ class _Builder:
         self.path = path
         self.problems = problems
         self.built: dict[int, Any] = {}  # id(node) -> value: aliases share one value
+        self.weights: dict[int, int] = {}  # id(node) -> node count with aliases expanded
         self.count = 0
+
+    def weigh(self, node: yaml.Node) -> int:
+        """The size of ``node`` with every alias expanded, memoised per node (after ``build``)."""
+        key = id(node)
+        if key not in self.weights:
+            if isinstance(node, yaml.ScalarNode):
+                weight = 1
+            elif isinstance(node, yaml.SequenceNode):
+                weight = 1 + sum(self.weights.get(id(item), 1) for item in node.value)
+            else:
+                weight = 1 + sum(self.weights.get(id(k), 1) + self.weights.get(id(v), 1)
+                                 for k, v in node.value)
+            if weight > MAX_EXPANDED_NODES:
+                raise YamlTooComplex(f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes "
+                                     "(an alias bomb?)")
+            self.weights[key] = weight
+        return self.weights[key]
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
         key = id(node)
@@ -131,6 +154,7 @@ class _Builder:
             self.built[key] = seq
             for item in node.value:
                 seq.append_positioned(self.build(item, depth + 1), _span(self.path, item))
+            self.weigh(node)
             return seq
         mapping = YMap(_span(self.path, node))
         self.built[key] = mapping
@@ -153,6 +177,7 @@ class _Builder:
         for map_key, value, key_span, value_span in merged:
             if map_key not in mapping:
                 mapping.set_positioned(map_key, value, key_span, value_span)
+        self.weigh(node)
         return mapping
 
     def _merge_sources(self, value_node: yaml.Node, depth: int) -> list[tuple[Any, Any, Span, Span]]:
@@ -168,6 +193,8 @@ class _Builder:
                 if all(map_key != seen[0] for seen in entries):
                     entries.append((map_key, source[map_key], source.key_span(map_key),
                                     source.value_span(map_key)))
+        if isinstance(value_node, yaml.SequenceNode):  # never built itself: weigh it here
+            self.weigh(value_node)
         return entries
 
 

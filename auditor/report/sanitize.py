@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 
-# C0 controls but tab, DEL, C1 controls, and the Unicode bidi overrides and isolates.
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+# C0 controls but tab, DEL, C1 controls, the Unicode bidi overrides, isolates and marks, and the
+# Unicode line/paragraph separators (editors, log viewers and str.splitlines() break lines there,
+# so a file name could start a fake line of the report).
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f"
+                     "\u061c\u2028\u2029]")
 
 
 def printable(text: str) -> str:

@@ -1,0 +1,51 @@
+"""Resource bounds for parsing untrusted files: a per-file time budget.
+
+Input size is bounded before any parser runs (discovery's ``max_file_size``, a line-length cap in
+``parsers/project.py``), which is what keeps the C parsers (libyaml, ``json``, tree-sitter)
+linear and short. The time budget is the second line of defence for the pure-Python parsers
+(dockerfile-parse, crossplane) whose worst cases are super-linear: it uses ``SIGALRM``, which
+interrupts Python code between bytecodes. Signals can only be handled in the main thread, so in
+any other thread (``auditor.api.scan`` called from a worker) the budget is not enforced and the
+input bounds alone apply; a handler or timer someone else installed is restored afterwards.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class ParseTimeout(BaseException):
+    """The file's time budget ran out. A ``BaseException`` so that a parser's own broad
+    ``except Exception`` (crossplane is wrapped in one) cannot swallow it."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"parsing took longer than the {seconds:g} s time budget")
+        self.seconds = seconds
+
+
+def budget_enforceable() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[None]:
+    """Raise ``ParseTimeout`` inside the block once ``seconds`` have passed (main thread only).
+    Nested budgets: the inner one wins while it runs, the outer timer is re-armed after."""
+    if not seconds or seconds <= 0 or not budget_enforceable():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise ParseTimeout(seconds)
+
+    previous_handler = signal.signal(signal.SIGALRM, expire)
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay:
+            signal.setitimer(signal.ITIMER_REAL, previous_delay, previous_interval)
