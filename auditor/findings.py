@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from auditor.model.span import Span
 
@@ -35,8 +35,7 @@ class Pass:
 Outcome = Union[Fail, Pass]
 
 
-@dataclass(frozen=True, slots=True)
-class Related:
+class Related(NamedTuple):
     span: Span
     message: str = ""
 
@@ -69,8 +68,10 @@ class Finding:
         return (self.span.path, self.span.line, self.span.column or 0, self.rule_id, self.message)
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
+    """What decided a control at one place (a NamedTuple: one per pass and per failure, so
+    hundreds of thousands on a monorepo)."""
+
     span: Span
     text: str
     snippet: str = ""
