@@ -8,53 +8,11 @@ import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from auditor.model.image import ImageRef  # noqa: F401  (re-exported: checks import it from here)
 from auditor.model.span import Span
 
-_DIGEST = re.compile(r"@(sha256:[0-9a-fA-F]{64})$")
 _SHELL_OPERATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "|&"})
 _REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
-
-
-@dataclass(frozen=True, slots=True)
-class ImageRef:
-    """``[registry/]repository[:tag][@digest]``, split the way Docker reads it."""
-
-    raw: str
-    registry: str | None
-    repository: str
-    tag: str | None
-    digest: str | None
-    resolved: bool = True  # False when an ARG in FROM had no default we could substitute
-
-    @property
-    def name(self) -> str:
-        """The last path segment of the repository: ``node`` for ``docker.io/library/node``."""
-        return self.repository.rsplit("/", 1)[-1]
-
-    @property
-    def is_scratch(self) -> bool:
-        return self.repository == "scratch"
-
-    @classmethod
-    def parse(cls, text: str, resolved: bool = True) -> ImageRef:
-        rest, digest = text, None
-        match = _DIGEST.search(rest)
-        if match:
-            digest, rest = match.group(1), rest[: match.start()]
-        elif "@" in rest:
-            rest, digest = rest.split("@", 1)
-        registry = None
-        first, _, remainder = rest.partition("/")
-        # A first segment with a dot, a colon or "localhost" is a registry host, not a namespace.
-        if remainder and ("." in first or ":" in first or first == "localhost"):
-            registry, rest = first, remainder
-        repository, tag = rest, None
-        last_slash = rest.rfind("/")
-        colon = rest.rfind(":")
-        if colon > last_slash:
-            repository, tag = rest[:colon], rest[colon + 1:]
-        return cls(text, registry, repository.lower() if repository else repository, tag or None,
-                   digest, resolved)
 
 
 @dataclass(frozen=True, slots=True)

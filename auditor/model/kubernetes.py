@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
+from auditor.model.image import ImageRef
 from auditor.model.span import Span
 
 Level = Literal["container", "pod"]
@@ -37,22 +38,6 @@ class Setting:
     value: Any = field(hash=False)
     span: Span  # from the key to the end of the value: `runAsUser: 0`
     level: Level
-
-
-@dataclass(frozen=True, slots=True)
-class ImageRef:
-    """``registry/repository:tag@digest``, split the way the container runtime reads it."""
-
-    raw: str
-    registry: str | None
-    repository: str
-    tag: str | None
-    digest: str | None
-
-    @property
-    def is_templated(self) -> bool:
-        """Variable substitution (``$IMAGE``, ``${TAG}``) that is resolved outside the manifest."""
-        return "$" in self.raw
 
 
 @dataclass(frozen=True, slots=True)

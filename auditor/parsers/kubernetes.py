@@ -115,17 +115,7 @@ def parse_image(reference: str) -> ImageRef:
     The first path component is a registry only when it looks like a host (has ``.`` or ``:``,
     or is ``localhost``), so ``bitnami/nginx`` is a Docker Hub repository, not a registry.
     """
-    rest, _, digest = reference.partition("@")
-    slash = rest.rfind("/")
-    colon = rest.rfind(":")
-    tag = None
-    if colon > slash:
-        rest, tag = rest[:colon], rest[colon + 1:]
-    registry = None
-    first, sep, remainder = rest.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        registry, rest = first, remainder
-    return ImageRef(reference, registry, rest, tag or None, digest or None)
+    return ImageRef.parse(reference)
 
 
 # ---------------------------------------------------------------------------------------------
