@@ -95,7 +95,21 @@ def _read(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping of settings")
-    return data
+    return _dates_as_text(data)
+
+
+def _dates_as_text(value: Any) -> Any:
+    """YAML and TOML read `until: 2027-03-31` as a date; the schema and the suppressions take
+    the ISO text, whichever way the user wrote it."""
+    import datetime as dt
+
+    if isinstance(value, dict):
+        return {key: _dates_as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(item) for item in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    return value
 
 
 def _validate(data: dict[str, Any], path: Path, catalog: dict[str, Rule]) -> None:

@@ -11,3 +11,17 @@ def test_rules_md_is_current() -> None:
     result = subprocess.run([sys.executable, str(REPO / "docs" / "generate_rules_md.py"), "--check"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_readme_configuration_example_is_valid(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from auditor.catalog import load_catalog
+    from auditor.config import load_config
+
+    readme = (REPO / "README.md").read_text()
+    example = re.search(r"## Configuration.*?```yaml\n(.*?)```", readme, re.S)
+    assert example is not None
+    (tmp_path / ".auditor.yaml").write_text(example.group(1))
+    config = load_config(tmp_path / ".auditor.yaml", load_catalog())
+    assert config.rules["DF009"]["uid"] == 10001 and config.parse_timeout == 10
