@@ -132,6 +132,7 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
 
 def merge(results: list[PartitionResult]) -> PartitionResult:
     merged = PartitionResult([], {}, [], [], [], {})
+    evidence: dict[str, list[Any]] = {}
     for result in results:
         merged.findings.extend(result.findings)
         merged.notes.extend(result.notes)
@@ -141,15 +142,19 @@ def merge(results: list[PartitionResult]) -> PartitionResult:
         for kind, paths in result.unparsed.items():
             merged.unparsed.setdefault(kind, []).extend(paths)
         for rule_id, control in result.controls.items():
+            evidence.setdefault(rule_id, []).extend(control.evidence)  # one list: no quadratic copying
             merged.controls[rule_id] = _combine(merged.controls.get(rule_id), control)
+    for rule_id, control in merged.controls.items():
+        merged.controls[rule_id] = ControlResult(rule_id, control.status, tuple(evidence[rule_id]), control.reason)
     return merged
 
 
 def _combine(first: ControlResult | None, second: ControlResult) -> ControlResult:
-    if first is None:
-        return second
-    winner = first if STATUS_PRECEDENCE[first.status] >= STATUS_PRECEDENCE[second.status] else second
-    return ControlResult(first.rule_id, winner.status, first.evidence + second.evidence, winner.reason)
+    """The status that decides (fail over error over pass over not applicable); evidence is
+    gathered by ``merge``."""
+    if first is None or STATUS_PRECEDENCE[second.status] > STATUS_PRECEDENCE[first.status]:
+        return ControlResult(second.rule_id, second.status, (), second.reason)
+    return first
 
 
-__all__ = ["partitions", "audit_partitions", "PartitionResult", "POOL_THRESHOLD", "Any"]
+__all__ = ["partitions", "audit_partitions", "PartitionResult", "POOL_THRESHOLD"]
