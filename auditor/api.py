@@ -1,6 +1,7 @@
 """The auditor as a library: ``scan(paths) -> AuditResult`` (what ``auditor scan`` runs)."""
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,14 @@ def audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots:
     A tree of independent projects is audited project by project (in worker processes when it is
     large, see ``auditor.parallel``); anything else is one project.
     """
+    started = time.perf_counter()
+    result = _audit_tree(found, rules, config, roots, jobs, progress, options)
+    result.duration_seconds = time.perf_counter() - started  # parsing included, not checks alone
+    return result
+
+
+def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots: list[str],
+                jobs: int | None, progress: Any, options: dict[str, Any]) -> AuditResult:
     from auditor.engine import audit
     from auditor.model.project import Project
     from auditor.parallel import audit_partitions, partitions
