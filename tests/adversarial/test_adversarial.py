@@ -47,6 +47,14 @@ def _as_unprivileged_user(tmp_path: Path) -> tuple[list[str], dict[str, str], Pa
     ``nobody`` (setpriv), in a folder nobody can traverse, with a home of its own."""
     if shutil.which("setpriv") is None:
         pytest.skip("running as root and setpriv is not installed: permission bits do not stop root")
+    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                            "-c", "import jsonschema, yaml, crossplane, dockerfile_parse"],
+                           capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": "/tmp"})
+    if probe.returncode != 0:
+        # e.g. a Python installed under /root (pyenv): as `nobody` it cannot even read its own
+        # packages, so the unprivileged scan cannot run at all with this interpreter
+        pytest.skip(f"this interpreter's packages are not readable by an unprivileged user ({sys.executable}): "
+                    + (probe.stderr.strip().splitlines() or ["no output"])[-1])
     folder = Path(tempfile.mkdtemp(prefix="auditor-unreadable-", dir="/tmp"))
     folder.chmod(0o755)
     home = folder / "home"
