@@ -171,3 +171,23 @@ def test_explain_shows_documentation_and_suggests_on_typos(capsys: pytest.Captur
     assert "Why it matters" in text and "USER nextjs" in text and "https://" in text
     result = run_auditor("explain", "DF08")
     assert result.returncode == 2 and "no rule 'DF08'" in result.stderr
+
+
+def test_a_parser_defect_is_one_finding_and_the_audit_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The net under the parsers: were one to raise on some input (a bug), that file is AUD001
+    and every other file is still checked. The defect is simulated: no known input triggers one."""
+    import auditor.parsers.project as project_builder
+
+    def broken(text: str, path: str) -> None:
+        raise IndexError("simulated parser bug")
+
+    monkeypatch.setattr(project_builder, "parse_compose", broken)
+    (tmp_path / "docker-compose.yml").write_text("services:\n  app:\n    image: node:20-alpine\n")
+    (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\n")
+    from auditor.api import scan
+
+    result = scan([tmp_path], select=["DF008", "DC001"])
+    problems = [f for f in result.findings if f.rule_id == "AUD001"]
+    assert [(f.span.path, "simulated parser bug" in f.message) for f in problems] == [("docker-compose.yml", True)]
+    assert any(f.rule_id == "DF008" for f in result.findings)  # the Dockerfile was still checked
+    assert result.controls["DC001"].status == "error"

@@ -93,6 +93,14 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
                 notes.append(Note(Span(relative, 1), f"{exc}; not checked"))
                 unparsed.setdefault(target, []).append(relative)
             return None
+        except Exception as exc:  # noqa: BLE001 - a parser defect must not end the audit
+            # Parsers return problems rather than raise; this is the net under a bug in one,
+            # so that one odd file is reported (AUD001) and every other file is still checked.
+            for relative in relatives:
+                problems.append(ParseProblem(Span(relative, 1), f"the {target} parser failed on this file "
+                                             f"({type(exc).__name__}: {exc}); not checked, please report it"))
+                unparsed.setdefault(target, []).append(relative)
+            return None
 
     def parsed(relative: str, target: str, file_problems: list[ParseProblem]) -> None:
         problems.extend(file_problems)
@@ -162,9 +170,14 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         from auditor.parsers.nginx import parse_nginx
 
         # the budget applies per file, inside: one slow include must not cost the whole tree
-        nginx_configs, file_problems, file_notes = parse_nginx(
-            root, found.nginx, max_include_depth=max_include_depth, parse_timeout=parse_timeout,
-            max_file_size=max_file_size)
+        try:
+            nginx_configs, file_problems, file_notes = parse_nginx(
+                root, found.nginx, max_include_depth=max_include_depth, parse_timeout=parse_timeout,
+                max_file_size=max_file_size)
+        except Exception as exc:  # noqa: BLE001 - the same net as bounded(), without its budget
+            nginx_configs, file_notes = [], []
+            file_problems = [ParseProblem(Span(path, 1), f"the nginx parser failed ({type(exc).__name__}: "
+                                          f"{exc}); not checked, please report it") for path in found.nginx]
         problems.extend(file_problems)
         notes.extend(file_notes)
         for problem in file_problems:
