@@ -1,6 +1,7 @@
 """The whole audited tree, parsed: what every check and every cross-file rule receives."""
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,17 @@ if TYPE_CHECKING:
     from auditor.model.kubernetes import KubernetesSet
     from auditor.model.nextjs import NextApp
     from auditor.model.nginx import NginxConfig
+
+
+def inside_root(path: str) -> str | None:
+    """A '/'-separated path normalised against the scan root ('' for the root itself); ``None``
+    when it leaves the root or is a remote build context (a Git URL), which the audit cannot see."""
+    if "://" in path or path.startswith("git@"):
+        return None
+    cleaned = posixpath.normpath(path)
+    if cleaned.startswith("../") or cleaned == ".." or cleaned.startswith("/"):
+        return None
+    return "" if cleaned == "." else cleaned
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ from auditor.model.compose import PROXY_IMAGES, ComposeFile, Service
 from auditor.model.deployment import (BuildContext, Claim, ComposeRef, ContainerRef, Deployment,
                                       ProxyRoute, ReadOnlyRoot, SystemModel, WritableMount)
 from auditor.model.dockerfile import Dockerfile, Stage, expand
+from auditor.model.image import ImageRef
 from auditor.model.kubernetes import Container, KubernetesSet, Workload
 from auditor.model.nextjs import NextApp
-from auditor.model.project import Project
+from auditor.model.project import Project, inside_root
 from auditor.model.span import Span
 from auditor.model.yaml import YList, YMap
 
@@ -45,28 +46,11 @@ def health_path(command: str) -> str | None:
     return match.group(1).split("?", 1)[0] if match else None
 
 
-def inside_root(path: str) -> str | None:
-    """A '/'-separated path normalised against the scan root ('' for the root); ``None`` when it
-    leaves the root or is remote (a Git URL)."""
-    if "://" in path or path.startswith("git@"):
-        return None
-    cleaned = posixpath.normpath(path)
-    if cleaned.startswith("../") or cleaned == ".." or cleaned.startswith("/"):
-        return None
-    return "" if cleaned == "." else cleaned
-
-
 def image_keys(image: str) -> tuple[str, str]:
     """(repository without registry, tag or digest; last path segment) of an image name:
     ``ghcr.io/acme/storefront:1.4.2@sha256:..`` -> (``acme/storefront``, ``storefront``)."""
-    rest = image.split("@", 1)[0]
-    if rest.rfind(":") > rest.rfind("/"):
-        rest = rest[: rest.rfind(":")]
-    first, _, remainder = rest.partition("/")
-    if remainder and ("." in first or ":" in first or first == "localhost"):
-        rest = remainder
-    rest = rest.lower().removeprefix("library/")
-    return rest, rest.rsplit("/", 1)[-1]
+    repository = ImageRef.parse(image).repository.removeprefix("library/")
+    return repository, repository.rsplit("/", 1)[-1]
 
 
 # Infrastructure images pulled from a registry: never "the app" by elimination.

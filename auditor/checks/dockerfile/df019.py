@@ -6,20 +6,9 @@ from collections.abc import Iterator
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import BuildSpec
 from auditor.model.dockerignore import DockerIgnore
-from auditor.model.project import Project
+from auditor.model.project import Project, inside_root
 
 ID = "DF019"
-
-
-def inside_root(path: str) -> str | None:
-    """A '/'-separated path normalised against the scan root ('' for the root itself); None when
-    it leaves the root or is a remote context (a Git URL), which the audit cannot see."""
-    if "://" in path or path.startswith("git@"):
-        return None
-    cleaned = posixpath.normpath(path)
-    if cleaned.startswith("../") or cleaned == ".." or cleaned.startswith("/"):
-        return None
-    return "" if cleaned == "." else cleaned
 
 
 def build_contexts(project: Project) -> dict[str, list[tuple[str, BuildSpec]]]:
