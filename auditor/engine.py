@@ -18,7 +18,7 @@ from typing import Any
 from auditor.catalog import Rule
 from auditor.config import Config
 from auditor.findings import (SEVERITY_RANK, ControlResult, Evidence, Fail, Finding, Pass, Related,
-                              span_of)
+                              Unknown, span_of)
 from auditor.model.project import Project
 from auditor.model.span import Note, Span
 
@@ -177,6 +177,7 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
     severity = config.severity_for(rule)
     findings: list[Finding] = []
     evidence: list[Evidence] = []
+    unknowns: list[str] = []
     secret = SECRET_LITERAL in rule.tags
     try:
         for document in documents:
@@ -188,11 +189,16 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
                     evidence.append(Evidence(span, outcome.message, _snippet(project, span, secret)))
                 elif isinstance(outcome, Pass):
                     evidence.append(Evidence(span, outcome.evidence, _snippet(project, span, secret)))
+                elif isinstance(outcome, Unknown):
+                    unknowns.append(f"{span.path}:{span.line}: {outcome.reason}")
+                    evidence.append(Evidence(span, f"not checked: {outcome.reason}", _snippet(project, span, secret)))
     except Exception as exc:  # a defect in a check must not end the audit
         reason = f"internal error in the {rule.id} check: {type(exc).__name__}: {exc}"
         return findings, ControlResult(rule.id, "error", tuple(evidence), reason)
     if findings:
         status, reason = "fail", ""
+    elif unknowns:
+        status, reason = "error", "not checked: " + "; ".join(unknowns)
     elif unparsed:
         status, reason = "error", f"not fully checked: {', '.join(unparsed)} did not parse"
     elif evidence:

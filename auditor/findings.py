@@ -1,4 +1,4 @@
-"""What checks yield (``Fail``/``Pass``) and what the engine turns them into (``Finding``,
+"""What checks yield (``Fail``/``Pass``/``Unknown``) and what the engine turns them into (``Finding``,
 ``ControlResult``). Checks never build locations or repeat their own ID: the engine stamps those."""
 from __future__ import annotations
 
@@ -32,7 +32,17 @@ class Pass:
     evidence: str
 
 
-Outcome = Union[Fail, Pass]
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """The check could not decide at this node: its input was not read (an include outside the
+    tree, a template variable, an unrendered chart). Unknown is not absent: a control with an
+    Unknown and no Fail is ``error`` (not checked), never ``pass`` and never ``fail``."""
+
+    node: Any
+    reason: str
+
+
+Outcome = Union[Fail, Pass, Unknown]
 
 
 class Related(NamedTuple):
