@@ -12,6 +12,7 @@ from typing import Any
 
 from auditor import __version__
 from auditor.findings import Finding, Suppression
+from auditor.textsafe import json_escape
 
 BASELINE_VERSION = 1
 
@@ -37,7 +38,9 @@ def baseline_document(findings: list[Finding]) -> dict[str, Any]:
 
 def write_baseline(findings: list[Finding], path: Path) -> int:
     document = baseline_document(findings)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # json_escape: a file name that is not UTF-8 is recorded as the text \\xff (JSON has no form
+    # for the byte; the fingerprint holds the real name), invisible characters as \\u escapes.
+    path.write_text(json_escape(json.dumps(document, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8")
     return len(document["findings"])
 
 

@@ -11,7 +11,7 @@ from typing import IO
 
 from auditor.cli import EXIT_OK, UsageError
 from auditor.model.deployment import Claim, Deployment, SystemModel, deployments_of, to_dict
-from auditor.report.sanitize import printable
+from auditor.textsafe import display, json_escape
 
 
 def build(path: str, config_path: str | None = None) -> SystemModel:
@@ -37,7 +37,7 @@ def build(path: str, config_path: str | None = None) -> SystemModel:
 def run(args: argparse.Namespace) -> int:
     model = build(args.path, getattr(args, "config", None))
     if args.format == "json":
-        json.dump(to_dict(model), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write(json_escape(json.dumps(to_dict(model), indent=2, ensure_ascii=False)))
         sys.stdout.write("\n")
     else:
         render_text(model, sys.stdout)
@@ -152,12 +152,12 @@ def render_text(model: SystemModel, stream: IO[str]) -> None:
         if index:
             stream.write("\n")
         for line in _lines(deployment):
-            stream.write(printable(line) + "\n")
+            stream.write(display(line) + "\n")
     for route in model.unlinked_routes:
-        stream.write(printable(f"\nnginx {route.location.label} at {route.span.path}:{route.span.line} proxies to "
+        stream.write(display(f"\nnginx {route.location.label} at {route.span.path}:{route.span.line} proxies to "
                                f"{route.host}, which no app of the tree matches") + "\n")
     if model.build_contexts:
         stream.write("\nbuild contexts\n")
         for context in model.build_contexts:
             ignore = context.dockerignore.path if context.dockerignore else "no .dockerignore"
-            stream.write(printable(f"  {context.directory or '.'} -> {context.dockerfile.path} ({ignore})") + "\n")
+            stream.write(display(f"  {context.directory or '.'} -> {context.dockerfile.path} ({ignore})") + "\n")

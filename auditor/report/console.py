@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from auditor.engine import AuditResult
 from auditor.findings import SEVERITIES, SEVERITY_RANK, Finding
-from auditor.report.sanitize import printable
+from auditor.textsafe import display
 
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
                   "low": "cyan", "info": "dim"}
@@ -40,22 +40,22 @@ def _lines(result: AuditResult, threshold: str, quiet: bool) -> list[list[tuple[
     for finding in shown:
         by_file.setdefault(finding.span.path, []).append(finding)
     for path, findings in by_file.items():
-        out.append([(printable(path), "bold underline")])
+        out.append([(display(path), "bold underline")])
         for finding in findings:
             location = f"{finding.span.line}:{finding.span.column or 1}"
             out.append([("  " + location.ljust(8), "dim"), (finding.severity.ljust(9), SEVERITY_STYLE[finding.severity]),
-                        (finding.rule_id.ljust(8), "bold"), (printable(finding.message), "")])
+                        (finding.rule_id.ljust(8), "bold"), (display(finding.message), "")])
             if finding.snippet and not quiet:
-                out.append([("          │ ", "dim"), (printable(finding.snippet), "dim")])
+                out.append([("          │ ", "dim"), (display(finding.snippet), "dim")])
             for related in finding.related:
-                out.append([("          ↳ also ", "dim"), (printable(f"{related.span.path}:{related.span.line}"), "dim"),
-                            (printable(f" {related.message}" if related.message else ""), "dim")])
+                out.append([("          ↳ also ", "dim"), (display(f"{related.span.path}:{related.span.line}"), "dim"),
+                            (display(f" {related.message}" if related.message else ""), "dim")])
         out.append([])
     if not quiet and result.notes:
         out.append([("Not checked", "bold")])
         for note in result.notes:
-            out.append([("  " + printable(f"{note.span.path}:{note.span.line}").ljust(28), "dim"),
-                        (printable(note.message), "")])
+            out.append([("  " + display(f"{note.span.path}:{note.span.line}").ljust(28), "dim"),
+                        (display(note.message), "")])
         out.append([])
     if quiet:
         return out
@@ -115,7 +115,7 @@ def render_rules_table(rules: dict[str, Any], stream: IO[str], *, color: bool) -
     table.add_column("Severity")
     table.add_column("Control")
     for rule_id, severity, title in rows:
-        table.add_row(rule_id, f"[{SEVERITY_STYLE[severity]}]{severity}[/]", printable(title).replace("[", "\\["))
+        table.add_row(rule_id, f"[{SEVERITY_STYLE[severity]}]{severity}[/]", display(title).replace("[", "\\["))
     Console(file=stream, force_terminal=True).print(table)
 
 

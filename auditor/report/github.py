@@ -9,7 +9,7 @@ checked and a summary go out as ``notice``/``warning`` lines without a file.
 
 Escaping follows @actions/core (``toCommandValue``/``escapeData``/``escapeProperty``): ``%``, CR
 and LF in the message; additionally ``:`` and ``,`` in properties. Control characters from the
-audited tree are first made visible by ``printable``, so a file cannot smuggle a second workflow
+audited tree are first made visible by ``textsafe.display``, so a file cannot smuggle a second workflow
 command (``::add-mask::``, ``::stop-commands::``) onto its own line.
 
 Paths: GitHub resolves ``file=`` against the workspace, so when the scan root lies inside
@@ -24,7 +24,7 @@ from typing import IO
 
 from auditor.engine import AuditResult
 from auditor.findings import SEVERITIES, Finding
-from auditor.report.sanitize import printable
+from auditor.textsafe import display
 
 COMMAND = {"critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"}
 
@@ -64,7 +64,7 @@ def escape_property(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return printable(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+    return display(text)
 
 
 def _workspace_prefix(root: Path) -> str:

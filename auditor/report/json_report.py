@@ -6,7 +6,6 @@ runs over the same tree give byte-identical output.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from typing import IO, Any
 
@@ -14,12 +13,8 @@ from auditor import __version__
 from auditor.engine import AuditResult
 from auditor.findings import SEVERITIES, STATUSES, Finding
 from auditor.model.span import Span
+from auditor.textsafe import json_escape
 
-# json escapes C0 controls itself. These remain legal in JSON strings (the only place they can
-# occur here) but U+2028/2029 end a line in JavaScript and in many viewers, and C1 controls and
-# bidi overrides can make a path or message display differently from what it is. Escaped, the
-# decoded document is identical.
-_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 SCHEMA_URI = "https://github.com/auditor/auditor/schemas/report.schema.json"
 
@@ -80,5 +75,9 @@ def render_json(result: AuditResult, stream: IO[str]) -> None:
     # Without indent json uses its C encoder: a monorepo's report (hundreds of thousands of
     # evidence locations) encodes ten times faster. `jq .` pretty-prints it.
     text = json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":"))
-    stream.write(_INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    # textsafe.json_escape: C1 controls, bidi, zero-width and tag characters (legal in JSON strings,
+    # but they make a path or message display differently from what it is; U+2028/2029 end a line
+    # in JavaScript) become \\u escapes, so the decoded document is identical; a byte of a file name
+    # that is not UTF-8 has no JSON form and is written as the text \\xff.
+    stream.write(json_escape(text))
     stream.write("\n")

@@ -7,11 +7,10 @@ not be checked an ``<error>``; a not-applicable or fully suppressed control is `
 Suppressed and baselined findings are listed in the case's ``system-out``, never as failures.
 
 XML 1.0 cannot carry most control characters at all (not even escaped), so every text from the
-audited tree goes through ``printable`` first; ElementTree then escapes markup characters.
+audited tree goes through ``textsafe.display`` first; ElementTree then escapes markup characters.
 """
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import IO
@@ -19,10 +18,8 @@ from typing import IO
 from auditor.catalog import FAMILY_BY_PREFIX
 from auditor.engine import AuditResult
 from auditor.findings import ControlResult, Finding
-from auditor.report.sanitize import printable
+from auditor.textsafe import display
 
-# Besides C0 controls (handled by ``printable``), XML 1.0 forbids surrogates and U+FFFE/U+FFFF.
-_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 _SKIPPED_STATUSES = ("not_applicable", "suppressed")
 
 
@@ -110,9 +107,9 @@ def _add_case(suite: ET.Element, family: str, control: ControlResult, findings: 
 
 
 def _xml(text: str) -> str:
-    """Text XML 1.0 can carry: controls shown as escapes, undecodable bytes as U+FFFD."""
-    repaired = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return _NOT_XML.sub("\ufffd", printable(repaired))
+    """Text XML 1.0 can carry: controls, surrogates, U+FFFE/U+FFFF and undecodable bytes (shown
+    as ``\\xff``) all become visible escapes."""
+    return display(text)
 
 
 def _span(path: str, line: int) -> str:

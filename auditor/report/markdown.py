@@ -14,7 +14,7 @@ from typing import IO
 
 from auditor.engine import AuditResult
 from auditor.findings import SEVERITIES, STATUSES, Finding
-from auditor.report.sanitize import printable
+from auditor.textsafe import display
 
 MAX_ROWS = 200
 SEVERITY_ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
@@ -55,7 +55,7 @@ def result_to_markdown(result: AuditResult, threshold: str | None = None) -> str
 
 def escape(text: str) -> str:
     """Inline Markdown that renders as exactly ``text`` in one table cell or list item."""
-    clean = printable(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+    clean = display(text)
     clean = clean.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", clean)
 
@@ -63,7 +63,7 @@ def escape(text: str) -> str:
 def code(text: str) -> str:
     """An inline code span holding ``text`` literally (for snippets; never inside a table, where
     a ``|`` would still split the cell). The fence is one backtick longer than any run inside."""
-    clean = printable(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+    clean = display(text)
     if not clean.strip():
         return ""
     fence = "`" * (max((len(run) for run in re.findall(r"`+", clean)), default=0) + 1)
@@ -105,7 +105,7 @@ def _details(findings: list[Finding]) -> list[str]:
     lines: list[str] = []
     for path, mine in by_file.items():
         # The summary is HTML: entities only, no Markdown there.
-        summary = printable(path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+        summary = display(path)
         summary = summary.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         lines += [f"<details><summary>{summary} ({len(mine)})</summary>", ""]
         for finding in mine:

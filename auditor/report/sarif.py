@@ -6,8 +6,8 @@ unknown". Locations are relative to ``%SRCROOT%`` (the scan root), so GitHub map
 checkout wherever the scan ran. Suppressed findings keep their result and carry ``suppressions``;
 with a baseline every result carries ``baselineState``.
 
-Text from audited files is data: it goes through ``printable`` (control characters and bidi
-overrides shown as escapes) and then through SARIF's own message escaping (§3.11.5 braces,
+Text from audited files is data: it goes through ``textsafe.display`` (undecodable bytes, control,
+bidi and invisible characters shown as escapes) and then through SARIF's own message escaping (§3.11.5 braces,
 §3.11.6 embedded links), so a file cannot forge a placeholder or a link. Deterministic: no
 timestamps, so two runs over the same tree give byte-identical logs.
 """
@@ -24,7 +24,7 @@ from auditor.catalog import Rule
 from auditor.engine import AuditResult
 from auditor.findings import Finding, Suppression
 from auditor.model.span import Span
-from auditor.report.sanitize import printable
+from auditor.textsafe import display, json_escape
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -45,7 +45,9 @@ _LINK_BRACKETS = re.compile(r"([\[\]])")
 
 
 def render_sarif(result: AuditResult, stream: IO[str]) -> None:
-    json.dump(result_to_sarif(result), stream, indent=2, ensure_ascii=False)
+    # json_escape: whatever string did not pass through _text (a rule's own text) still leaves
+    # no raw control or invisible character in the log.
+    stream.write(json_escape(json.dumps(result_to_sarif(result), indent=2, ensure_ascii=False)))
     stream.write("\n")
 
 
@@ -83,10 +85,9 @@ def result_to_sarif(result: AuditResult) -> dict[str, Any]:
 
 
 def _text(text: str) -> str:
-    """Plain text safe for any SARIF string: undecodable bytes (surrogate escapes from file names)
-    become U+FFFD, control characters and bidi overrides become visible escapes."""
-    repaired = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return printable(repaired)
+    """Plain text safe for any SARIF string: undecodable bytes of file names (``\\xff``), control,
+    bidi and invisible characters become visible escapes."""
+    return display(text)
 
 
 def _message(text: str) -> dict[str, str]:
