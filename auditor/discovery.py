@@ -19,6 +19,10 @@ from auditor.model.span import Note, Span
 SKIPPED_DIRS = frozenset({".git", "node_modules", ".next", ".hg", ".svn", "__pycache__", ".venv"})
 NGINX_DIR_NAMES = frozenset({"nginx", "conf.d", "sites-enabled", "sites-available"})
 NEXT_CONFIG_NAMES = frozenset({"next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs"})
+# Names that start like a Dockerfile but are something else: a module, a document, a data file.
+_NOT_A_DOCKERFILE = (".py", ".pyc", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".go", ".rb", ".rs", ".java", ".sh",
+                     ".md", ".markdown", ".rst", ".txt", ".adoc", ".html", ".json", ".yaml", ".yml", ".toml",
+                     ".xml", ".lock", ".snap", ".orig", ".rej", ".swp", ".png", ".svg")
 _COMPOSE = re.compile(r"^(docker-)?compose[^/]*\.ya?ml$")
 _NGINX_SNIFF = re.compile(
     rb"^\s*(server|http|events|location|upstream|listen|server_name|add_header|proxy_pass|"
@@ -52,7 +56,7 @@ def classify(relative: str) -> str | None:
     lowered = name.lower()
     if name == ".dockerignore" or lowered.endswith(".dockerignore"):
         return "dockerignore"  # BuildKit also reads <Dockerfile name>.dockerignore beside it
-    if name in ("Dockerfile", "Containerfile") or name.startswith("Dockerfile.") or lowered.endswith(".dockerfile"):
+    if _is_dockerfile_name(lowered):
         return "dockerfile"
     if _COMPOSE.match(lowered):
         return "compose"
@@ -65,6 +69,16 @@ def classify(relative: str) -> str | None:
             (parents & NGINX_DIR_NAMES and lowered.endswith((".nginx", ".vhost"))):
         return "nginx?"
     return None
+
+
+def _is_dockerfile_name(lowered: str) -> bool:
+    """``Dockerfile``, ``dockerfile``, ``Dockerfile.prod``, ``Dockerfile-prod``, ``web.Dockerfile``,
+    ``Containerfile*`` (any case), but not a document or program about Dockerfiles
+    (``dockerfile.py``, ``Dockerfile.md``)."""
+    if lowered.endswith(_NOT_A_DOCKERFILE):
+        return False
+    stem = lowered.split(".", 1)[0].split("-", 1)[0].split("_", 1)[0]
+    return stem in ("dockerfile", "containerfile") or lowered.endswith((".dockerfile", ".containerfile"))
 
 
 def _excluded(relative: str, patterns: list[str]) -> bool:

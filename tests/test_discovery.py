@@ -17,6 +17,14 @@ from auditor.discovery import classify, discover
     ("package.json", "next"), ("package-lock.json", "next"), ("next.config.mjs", "next"),
     ("app/api/health/route.ts", "next"), ("src/pages/api/health.js", "next"), (".dockerignore", "dockerignore"),
     ("README.md", None), ("Dockerfile.dockerignore", "dockerignore"), ("src/app/page.tsx", None), ("nginx/mime.types", None),
+    # issue 11 attack 10: every name Docker and Podman users give a Dockerfile
+    ("dockerfile", "dockerfile"), ("DOCKERFILE", "dockerfile"), ("Dockerfile-prod", "dockerfile"),
+    ("svc/dockerfile.dev", "dockerfile"), ("Dockerfile_worker", "dockerfile"), ("web.Dockerfile", "dockerfile"),
+    ("Containerfile.prod", "dockerfile"), ("containerfile-dev", "dockerfile"), ("api.containerfile", "dockerfile"),
+    ("Dockerfile-prod.dockerignore", "dockerignore"),
+    # ... but not a module, document or data file about Dockerfiles
+    ("auditor/parsers/dockerfile.py", None), ("docs/Dockerfile.md", None), ("dockerfile-lint.json", None),
+    ("Dockerfiles", None), ("DockerfileLint", None),
 ])
 def test_classify_by_name(path: str, kind: str | None) -> None:
     assert classify(path) == kind
@@ -67,3 +75,50 @@ def test_file_cap_is_reported(tmp_path: Path) -> None:
     found = discover([tmp_path], tmp_path, max_files=3)
     assert len(found.files) == 3
     assert any("file cap" in n.message for n in found.notes)
+
+
+def test_odd_dockerfile_names_are_audited(tmp_path: Path) -> None:
+    from auditor.api import scan
+
+    for name in ("dockerfile", "Dockerfile-prod", "web.Dockerfile", "Containerfile.dev"):
+        (tmp_path / name.lower().replace(".", "_")).mkdir()
+        (tmp_path / name.lower().replace(".", "_") / name).write_text("FROM node:20-alpine\n")
+    result = scan([tmp_path], select=["DF008"])
+    assert {f.span.path for f in result.findings} == {
+        "containerfile_dev/Containerfile.dev", "dockerfile/dockerfile", "dockerfile-prod/Dockerfile-prod",
+        "web_dockerfile/web.Dockerfile"}
+
+
+def _compose_with_odd_dockerfile(root: Path) -> None:
+    (root / "docker").mkdir()
+    (root / "docker" / "web.df").write_text("FROM node:20-alpine\nCMD [\"node\", \"server.js\"]\n")
+    (root / "docker-compose.yml").write_text(
+        "services:\n  web:\n    build:\n      context: .\n      dockerfile: docker/web.df\n")
+
+
+def test_a_dockerfile_named_by_compose_build_is_audited(tmp_path: Path) -> None:
+    from auditor.api import scan
+
+    _compose_with_odd_dockerfile(tmp_path)
+    assert classify("docker/web.df") is None  # only the compose file makes it a Dockerfile
+    result = scan([tmp_path], select=["DF008", "XF006"])
+    assert [f.span.path for f in result.findings if f.rule_id == "DF008"] == ["docker/web.df"]
+    assert result.controls["DF008"].status == "fail"
+    assert not any("no Dockerfile" in f.message for f in result.findings if f.rule_id == "XF006"), \
+        [f.message for f in result.findings]
+
+
+def test_a_compose_named_dockerfile_outside_the_tree_or_a_fifo_is_not_read(tmp_path: Path) -> None:
+    from auditor.api import scan
+
+    root = tmp_path / "root"
+    root.mkdir()
+    (tmp_path / "outside.df").write_text("FROM node:20-alpine\n")
+    os.mkfifo(root / "pipe.df")  # reading it would block the audit forever
+    (root / "docker-compose.yml").write_text(
+        "services:\n  a:\n    build: {context: ., dockerfile: ../outside.df}\n"
+        "  b:\n    build: {context: ., dockerfile: pipe.df}\n")
+    result = scan([root], select=["DF008"])
+    assert not any("outside" in f.span.path for f in result.findings)
+    assert any(n.span.path == "pipe.df" and "not a regular file" in n.message for n in result.notes)
+    assert result.controls["DF008"].status == "error"  # a Dockerfile was named and not checked

@@ -107,18 +107,6 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         if file_problems:
             unparsed.setdefault(target, []).append(relative)
 
-    dockerfiles = []
-    for relative in found.dockerfiles:
-        text = text_of(relative, "dockerfile")
-        if text is None:
-            continue
-        result = bounded([relative], "dockerfile", lambda: parse_dockerfile(text, relative))
-        if result is not None:
-            dockerfile, file_problems = result
-            parsed(relative, "dockerfile", file_problems)
-            if dockerfile.stages:
-                dockerfiles.append(dockerfile)
-
     compose_files = []
     for relative in found.compose:
         text = text_of(relative, "compose")
@@ -130,6 +118,20 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
             parsed(relative, "compose", file_problems)
             if compose is not None:
                 compose_files.append(compose)
+
+    dockerfiles = []
+    # Compose first: a file its `build.dockerfile` names is a Dockerfile whatever its name.
+    named = _compose_dockerfiles(found, compose_files, max_file_size, notes, unparsed)
+    for relative in found.dockerfiles + named:
+        text = text_of(relative, "dockerfile")
+        if text is None:
+            continue
+        result = bounded([relative], "dockerfile", lambda: parse_dockerfile(text, relative))
+        if result is not None:
+            dockerfile, file_problems = result
+            parsed(relative, "dockerfile", file_problems)
+            if dockerfile.stages:
+                dockerfiles.append(dockerfile)
 
     manifests: list[YamlDocument] = []
     for relative in found.yaml:
@@ -202,8 +204,42 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         nginx_configs=tuple(nginx_configs), next_apps=tuple(next_apps), problems=tuple(problems),
         notes=tuple(notes), unparsed={k: tuple(sorted(set(v))) for k, v in unparsed.items()},
         sources=sources,
-        recognised=tuple(sorted(set(found.dockerfiles + found.compose + found.yaml + found.nginx
+        recognised=tuple(sorted(set(found.dockerfiles + named + found.compose + found.yaml + found.nginx
                                     + found.dockerignores + found.next_files) - set(found.too_large))))
+
+
+def _compose_dockerfiles(found: Discovered, compose_files: list, max_file_size: int, notes: list[Note],
+                         unparsed: dict[str, list[str]]) -> list[str]:
+    """Files of the tree that a compose ``build.dockerfile`` names and discovery did not take for
+    a Dockerfile by their name (``docker/web.df``): regular, inside the tree, under the size cap."""
+    import os
+    import stat
+
+    listed = set(found.files)
+    known = set(found.dockerfiles) | found.too_large
+    named: list[str] = []
+    for compose in compose_files:
+        for service in compose.services:
+            path = compose.service_dockerfile_path(service)
+            if path is None or path in known or path not in listed:
+                continue
+            known.add(path)
+            try:
+                info = os.stat(found.root / path)  # discovery kept no link that leaves the tree
+            except OSError as exc:
+                notes.append(Note(Span(path, 1), f"not read: {exc.strerror}"))
+                unparsed.setdefault("dockerfile", []).append(path)
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                notes.append(Note(Span(path, 1), "not a regular file (FIFO, socket or device); not read"))
+                unparsed.setdefault("dockerfile", []).append(path)
+            elif info.st_size > max_file_size:
+                notes.append(Note(Span(path, 1), f"{info.st_size:,} bytes is over the {max_file_size:,}-byte "
+                                                 "size cap; not checked"))
+                unparsed.setdefault("dockerfile", []).append(path)
+            else:
+                named.append(path)
+    return sorted(named)
 
 
 def _target_of_oversized(root: Path, relative: str) -> str | None:

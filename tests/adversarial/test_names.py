@@ -170,3 +170,22 @@ def test_json_escape_keeps_the_document_valid_and_the_text_real() -> None:
     assert not any(char in text for char in FORBIDDEN)
     decoded = json.loads(text)
     assert decoded == {**value, "file": ".env\\xff"}
+
+
+# --- attack 10: files hidden from discovery by their name --------------------------------------
+
+
+def test_dockerfiles_cannot_hide_behind_their_names(tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "dockerfile").write_text("FROM node:20-alpine\n")
+    (tmp_path / "Dockerfile-prod").write_text("FROM node:20-alpine\n")
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "web.image").write_text("FROM node:20-alpine\n")
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  web:\n    build:\n      context: ops\n      dockerfile: web.image\n")
+    done = _auditor("scan", ".", "--no-external", "--select", "DF008,XF006", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr.decode(errors="replace")
+    report = json.loads(done.stdout)
+    audited = {f["file"] for f in report["findings"] if f["rule_id"] == "DF008"}
+    assert audited == {"svc/dockerfile", "Dockerfile-prod", "ops/web.image"}
+    assert not any(f["rule_id"] == "XF006" and "no Dockerfile" in f["message"] for f in report["findings"])
