@@ -41,6 +41,7 @@ class Rule:
     examples: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     frameworks: tuple[str, ...] = ()
+    applies_to: tuple[str, ...] = ("app", "proxy", "other")  # workload roles (see model.deployment.ROLES)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -147,4 +148,5 @@ def _rule(doc: dict[str, Any]) -> Rule:
         rationale=doc["rationale"].strip(), remediation=doc["remediation"].strip(),
         references=tuple(doc["references"]), parameters=doc.get("parameters") or {},
         examples=doc.get("examples") or {}, tags=tuple(doc.get("tags") or ()),
-        frameworks=tuple(doc.get("frameworks") or ()))
+        frameworks=tuple(doc.get("frameworks") or ()),
+        applies_to=tuple(doc.get("applies_to") or ("app", "proxy", "other")))

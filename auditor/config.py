@@ -35,6 +35,7 @@ class Config:
     parse_timeout: float = 10.0
     jobs: int = 0
     scanners: dict[str, Any] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # workload name -> app | proxy | other
 
     def parameters_for(self, rule: Rule) -> dict[str, Any]:
         merged = rule.defaults

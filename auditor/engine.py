@@ -166,11 +166,14 @@ def _unparsed_inputs(rule: Rule, project: Project) -> tuple[str, ...]:
 
 def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
               ) -> tuple[list[Finding], ControlResult]:
-    documents = project.documents_for(rule.target)
+    documents = project.for_roles(rule.applies_to).documents_for(rule.target)  # the rule's roles only
     unparsed = _unparsed_inputs(rule, project)
     if not documents:
         if unparsed:
             return [], ControlResult(rule.id, "error", (), f"not checked: {', '.join(unparsed)} did not parse")
+        if project.documents_for(rule.target):
+            return [], ControlResult(rule.id, "not_applicable", (), f"applies to {' and '.join(rule.applies_to)} "
+                                                                   f"workloads; the {rule.target} files have none")
         return [], ControlResult(rule.id, "not_applicable", (), f"no {rule.target} files in the audited tree")
     check = importlib.import_module(rule.check_module).check
     params = config.parameters_for(rule)

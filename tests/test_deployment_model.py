@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from auditor.api import scan
 from auditor.discovery import discover
 from auditor.model.deployment import SystemModel, deployments_of, to_dict
@@ -194,3 +196,101 @@ def test_projects_side_by_side_are_separate_deployments(tmp_path: Path) -> None:
         folders |= {ref.file.path.split("/")[0] for ref in deployment.compose}
         folders |= {deployment.dockerfile.path.split("/")[0]} if deployment.dockerfile else set()
         assert len(folders) == 1, folders
+
+
+# --- workload roles ---------------------------------------------------------------------------
+
+def _role(root: Path, name: str) -> tuple[str, str]:
+    found = [w for w in _model(root).workloads if w.name == name]
+    assert len(found) == 1, _model(root).workloads
+    return found[0].role, found[0].evidence
+
+
+@pytest.mark.parametrize(("body", "name", "role"), [
+    ("build: .", "app", "app"),
+    ("image: nginx:1.27-alpine", "web", "proxy"),
+    ("build: ./nginx", "edge", "proxy"),
+    ("build: {context: ., dockerfile: nginx.Dockerfile}", "edge", "proxy"),
+    ("image: example/custom:1", "reverse-proxy", "proxy"),
+    ("image: traefik:v3.1", "router", "proxy"),
+    ("image: node:20-alpine", "worker", "app"),
+    ("image: registry.example.com/web:1", "web", "app"),
+    ("image: prom/node-exporter:v1.8.2", "monitor", "other"),
+    ("image: postgres:16-alpine", "db", "other"),
+    ("image: php:8.3-fpm-alpine", "web", "other"),  # a third-party image named web is not the app
+    ("image: example/custom:1\n    volumes: [\"./site.conf:/etc/nginx/conf.d/default.conf:ro\"]", "edge", "proxy"),
+])
+def test_compose_service_roles(tmp_path: Path, body: str, name: str, role: str) -> None:
+    _write(tmp_path, {"docker-compose.yml": f"services:\n  {name}:\n    {body}\n"})
+    assert _role(tmp_path, name)[0] == role
+
+
+def test_dockerfile_roles_and_the_services_that_build_them(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "web/Dockerfile": "FROM node:20-alpine AS builder\nRUN npx next build\n"
+                          "FROM node:20-alpine\nCOPY --from=builder /app/.next/standalone ./\n",
+        "proxy/Dockerfile": "FROM nginx:1.27-alpine\nCOPY nginx.conf /etc/nginx/nginx.conf\n",
+        "jobs/Dockerfile": "FROM python:3.12-alpine\nCMD [\"python\", \"job.py\"]\n",
+        "docker-compose.yml": "services:\n  front:\n    build: ./proxy\n  site:\n    build: ./web\n"
+                              "  jobs:\n    build: ./jobs\n",
+    })
+    model = _model(tmp_path)
+    roles = {(w.kind, w.name): (w.role, w.evidence) for w in model.workloads}
+    assert roles[("Dockerfile", "web/Dockerfile")][0] == "app"
+    assert "next build" in roles[("Dockerfile", "web/Dockerfile")][1]
+    assert roles[("Dockerfile", "proxy/Dockerfile")] == ("proxy", "the final stage is FROM nginx:1.27-alpine, "
+                                                                  "a reverse-proxy image")
+    assert roles[("Dockerfile", "jobs/Dockerfile")][0] == "other"
+    assert roles[("compose service", "front")][0] == "proxy"
+    assert roles[("compose service", "site")][0] == "app"
+    assert roles[("compose service", "jobs")][0] == "other"
+    assert [d.name for d in model.deployments] == ["site"]  # only the app is a deployment
+
+
+def test_kubernetes_container_roles(tmp_path: Path) -> None:
+    _write(tmp_path, {"k8s/all.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop}
+spec:
+  template:
+    metadata: {labels: {app: shop}}
+    spec:
+      initContainers:
+        - {name: wait, image: busybox:1.36}
+      containers:
+        - {name: shop, image: ghcr.io/acme/shop:1.0.0}
+        - name: edge
+          image: ghcr.io/acme/edge:1.0.0
+          volumeMounts: [{name: conf, mountPath: /etc/nginx/conf.d, readOnly: true}]
+      volumes: [{name: conf, configMap: {name: edge}}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: cache}
+spec:
+  template:
+    spec:
+      containers: [{name: redis, image: redis:7.2-alpine}]
+"""})
+    assert _role(tmp_path, "shop")[0] == "app"
+    assert _role(tmp_path, "wait")[0] == "other"
+    assert _role(tmp_path, "edge") == ("proxy", "mounts nginx configuration at /etc/nginx/conf.d")
+    assert _role(tmp_path, "redis")[0] == "other"
+    assert [d.name for d in _model(tmp_path).deployments] == ["shop"]
+
+
+def test_configuration_assigns_a_role_by_name(tmp_path: Path) -> None:
+    _write(tmp_path, {"docker-compose.yml": "services:\n  shop:\n    image: php:8.3-fpm-alpine\n",
+                      ".auditor.yaml": "roles: {shop: app}\n"})
+    result = run_auditor("model", "--format", "json", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    workloads = json.loads(result.stdout)["workloads"]
+    assert [(w["name"], w["role"]) for w in workloads] == [("shop", "app")]
+    assert "configuration" in workloads[0]["evidence"]
+    assert scan([tmp_path], select=["DC006"]).findings == []  # without the configuration: not the app
+    from auditor.catalog import load_catalog
+    from auditor.config import load_config
+
+    config = load_config(tmp_path / ".auditor.yaml", load_catalog())
+    assert [f.rule_id for f in scan([tmp_path], config=config, select=["DC006"]).findings] == ["DC006"]

@@ -16,6 +16,7 @@ from auditor.textsafe import display, json_escape
 
 def build(path: str, config_path: str | None = None) -> SystemModel:
     """Discover and parse ``path`` the way ``auditor scan`` does, then link the deployment."""
+    from auditor.api import parse_bounds
     from auditor.catalog import load_catalog
     from auditor.config import find_config, load_config
     from auditor.discovery import discover
@@ -31,7 +32,7 @@ def build(path: str, config_path: str | None = None) -> SystemModel:
     config = load_config(config_file, load_catalog())
     found = discover([root], root, exclude=config.exclude, max_file_size=config.max_file_size,
                      max_files=config.max_files)
-    return deployments_of(build_project(found))
+    return deployments_of(build_project(found, **parse_bounds(config)))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -145,6 +146,13 @@ def _lines(deployment: Deployment) -> list[str]:
 
 
 def render_text(model: SystemModel, stream: IO[str]) -> None:
+    if model.workloads:
+        stream.write("workloads and their roles\n")
+        width = max(len(f"{w.kind} {w.name}") for w in model.workloads)
+        for w in sorted(model.workloads, key=lambda w: (w.span.path, w.span.line)):
+            stream.write(printable(f"  {f'{w.kind} {w.name}':<{width}}  {w.role:<5}  {w.evidence} "
+                                   f"({w.span.path}:{w.span.line})") + "\n")
+        stream.write("\n")
     if not model.deployments:
         stream.write("No deployment found: no Dockerfile, compose app service, Kubernetes workload "
                      "or nginx proxy in the tree.\n")

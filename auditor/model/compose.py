@@ -8,7 +8,6 @@ Reference: the Compose specification, https://docs.docker.com/reference/compose-
 """
 from __future__ import annotations
 
-import functools
 import math
 import posixpath
 import re
@@ -19,10 +18,6 @@ from auditor.model.span import Span
 from auditor.model.yaml import YList, YMap
 
 _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-PROXY_IMAGES = ("nginx", "openresty", "traefik", "caddy", "haproxy", "envoy", "httpd")
-# Service names that say "reverse proxy" even when the image is custom (`build: ./edge`).
-PROXY_NAMES = ("proxy", "gateway", "ingress")
-APP_NAMES = ("app", "web", "frontend", "nextjs", "next", "site")
 # docker/go-units RAMInBytes, which Compose uses for `mem_limit` and `deploy...memory`:
 # binary multiples, optional space, optional `i` and `b` ("2G", "2g", "2gb", "2GiB", "2048m").
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s?([kmgtp]?)i?b?\s*$", re.IGNORECASE)
@@ -364,19 +359,16 @@ class BuildSpec:
         return None if joined.startswith("../") or joined == ".." else joined
 
 
-@functools.lru_cache(maxsize=4096)
-def _looks_like_proxy(image: str, name: str, context: str, dockerfile: str) -> bool:
-    """Cached: every DC check asks each service's role."""
-    return any(proxy in text.lower() for text in (image, name, context, dockerfile) for proxy in PROXY_IMAGES) or \
-        any(word in name.lower() for word in PROXY_NAMES)
-
-
 @dataclass(frozen=True, slots=True)
 class Service:
     name: str
     span: Span  # the service's key line
     body: YMap
     build: BuildSpec | None
+    # The workload role the project model gives the service (``auditor.model.deployment``):
+    # app, proxy or other; empty on a service read outside a project.
+    role: str = ""
+    role_evidence: str = ""
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value of a key with ``${VAR:-default}`` interpolated."""
@@ -399,24 +391,11 @@ class Service:
 
     @property
     def is_proxy(self) -> bool:
-        """An nginx-like reverse proxy, by image name (or by a Dockerfile folder named so)."""
-        build = (self.build.context, self.build.dockerfile) if self.build else ("", "")
-        return _looks_like_proxy(self.image or "", self.name, *build)
+        return self.role == "proxy"
 
     @property
     def is_app(self) -> bool:
-        """The application container: built from this repository or a node/Next.js image, and
-        not the proxy. Databases and caches pulled from a registry are neither."""
-        if self.is_proxy:
-            return False
-        if self.build is not None:
-            return True
-        repository = (self.image or "").lower().rsplit("/", 1)[-1].split("@")[0].split(":")[0]
-        return repository == "node" or "next" in repository or self.name.lower() in APP_NAMES
-
-    @property
-    def role(self) -> str:
-        return "proxy" if self.is_proxy else "app" if self.is_app else "service"
+        return self.role == "app"
 
     def list_of(self, key: str) -> YList:
         value = self.body.get(key)
@@ -569,14 +548,6 @@ class ComposeFile:
     def section(self, key: str) -> YMap:
         value = self.root.get(key)
         return value if isinstance(value, YMap) else YMap(self.root.key_span(key))
-
-    @property
-    def app_services(self) -> list[Service]:
-        return [service for service in self.services if service.is_app]
-
-    @property
-    def proxy_services(self) -> list[Service]:
-        return [service for service in self.services if service.is_proxy]
 
     @property
     def networks(self) -> dict[str, NetworkDefinition]:

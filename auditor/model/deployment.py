@@ -17,7 +17,7 @@ Build it with ``deployments_of(project)``: built once per ``Project`` and kept o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from auditor.model.span import Span
@@ -33,6 +33,40 @@ if TYPE_CHECKING:
 
 #: Layer names, in the order the request travels backwards (proxy first, image last).
 LAYERS = ("nginx", "Kubernetes", "compose", "Dockerfile", "Next.js")
+
+#: Workload roles: ``app`` is the Next.js application, ``proxy`` the nginx-like reverse proxy in
+#: front of it, ``other`` any other workload (databases, caches, workers, third-party images).
+ROLES = ("app", "proxy", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadRole:
+    """What one workload is, and why the auditor thinks so. ``kind`` is ``Dockerfile``,
+    ``compose service`` or ``Kubernetes container``; ``key`` identifies the workload's node
+    (see ``role_key``)."""
+
+    kind: str
+    name: str
+    role: str
+    evidence: str
+    span: Span
+    key: tuple[Any, ...]
+
+
+def role_key(node: Any) -> tuple[Any, ...]:
+    """The identity of a workload node across views of the model: a Dockerfile by path, a
+    compose service by (file, name), a Kubernetes container by its span."""
+    from auditor.model.compose import Service
+    from auditor.model.dockerfile import Dockerfile
+    from auditor.model.kubernetes import Container
+
+    if isinstance(node, Dockerfile):
+        return ("Dockerfile", node.path)
+    if isinstance(node, Service):
+        return ("compose service", node.span.path, node.name)
+    if isinstance(node, Container):
+        return ("Kubernetes container", node.span)
+    raise TypeError(f"not a workload: {type(node).__name__}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +236,11 @@ class SystemModel:
     build_contexts: tuple[BuildContext, ...] = ()
     unlinked_routes: tuple[ProxyRoute, ...] = ()
     git_ignored: frozenset[str] = frozenset()  # files of the tree a .gitignore leaves out
+    workloads: tuple[WorkloadRole, ...] = ()  # every workload with its role and the evidence
+
+    def role_of(self, node: Any) -> WorkloadRole | None:
+        by_key = {w.key: w for w in self.workloads}
+        return by_key.get(role_key(node))
 
 
 _CACHE_KEY = "_auditor_system_model"
@@ -220,6 +259,57 @@ def deployments_of(project: Project) -> SystemModel:
         cached = build_system_model(project)
         project.__dict__[_CACHE_KEY] = cached
     return cached
+
+
+def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
+    """The project as a check of a rule that applies to ``roles`` sees it: Dockerfiles, compose
+    services and Kubernetes containers of other roles left out (a workload left with no
+    container is left out too), every compose service and container carrying its role. The one
+    place where a rule's ``applies_to`` is enforced; views are built once per role set."""
+    wanted = frozenset(roles or ROLES)
+    views = project.__dict__.setdefault("_auditor_role_views", {})
+    view = views.get(wanted)
+    if view is not None:
+        return view
+    model = deployments_of(project)
+    by_key = {w.key: w for w in model.workloads}
+
+    def role(node: Any) -> WorkloadRole | None:
+        return by_key.get(role_key(node))
+
+    def keep(node: Any) -> bool:
+        found = role(node)
+        return (found.role if found else "other") in wanted
+
+    compose_files = []
+    for compose in project.compose_files:
+        services = tuple(replace(s, role=found.role, role_evidence=found.evidence)
+                         if (found := role(s)) is not None else s for s in compose.services)
+        compose_files.append(replace(compose, services=tuple(s for s in services if s.role in wanted)))
+    kubernetes = project.kubernetes
+    if kubernetes is not None:
+        workloads = []
+        for workload in kubernetes.workloads:
+            if workload.pod is None:
+                workloads.append(workload)
+                continue
+
+            def annotated(containers: tuple[Any, ...]) -> tuple[Any, ...]:
+                marked = (replace(c, role=found.role) if (found := role(c)) is not None else c for c in containers)
+                return tuple(c for c in marked if (c.role or "other") in wanted)
+
+            pod = replace(workload.pod, containers=annotated(workload.pod.containers),
+                          init_containers=annotated(workload.pod.init_containers))
+            if pod.containers or pod.init_containers:
+                workloads.append(replace(workload, pod=pod))
+        kubernetes = replace(kubernetes, workloads=tuple(workloads), indexes={})
+    view = replace(project, dockerfiles=tuple(d for d in project.dockerfiles if keep(d)),
+                   compose_files=tuple(compose_files), kubernetes=kubernetes)
+    view.__dict__[_CACHE_KEY] = replace(model, deployments=tuple(
+        d for d in model.deployments if "app" in wanted))
+    view.__dict__["_auditor_role_views"] = {wanted: view}
+    views[wanted] = view
+    return view
 
 
 def to_dict(model: SystemModel) -> dict[str, Any]:
@@ -262,6 +352,8 @@ def to_dict(model: SystemModel) -> dict[str, Any]:
             "links": list(d.links),
         })
     return {
+        "workloads": [{"kind": w.kind, "name": w.name, "role": w.role, "evidence": w.evidence,
+                       "file": w.span.path, "line": w.span.line} for w in model.workloads],
         "deployments": deployments,
         "build_contexts": [{"directory": c.directory or ".", "dockerfile": c.dockerfile.path,
                             "dockerignore": c.dockerignore.path if c.dockerignore else None}

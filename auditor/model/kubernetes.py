@@ -170,6 +170,7 @@ class Container:
     env_from: tuple[EnvFromSource, ...]
     ports: tuple[ContainerPort, ...]
     restart_policy: str | None  # ``Always`` makes an init container a sidecar
+    role: str = ""  # app, proxy or other, as the project model infers it (``auditor.model.deployment``)
 
 
 @dataclass(frozen=True, slots=True)

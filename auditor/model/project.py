@@ -45,6 +45,7 @@ class Project:
     unparsed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)  # text of files read, for snippets
     recognised: tuple[str, ...] = ()  # every file read as one of the audited kinds
+    role_overrides: Mapping[str, str] = field(default_factory=dict)  # configuration `roles:` (name -> role)
 
     def documents_for(self, target: str) -> list[Any]:
         if target == "dockerfile":
@@ -60,6 +61,12 @@ class Project:
         if target == "project":
             return [self]
         return []
+
+    def for_roles(self, roles: tuple[str, ...] | None) -> Project:
+        """The project as a rule that applies to ``roles`` sees it (see ``model.deployment.role_view``)."""
+        from auditor.model.deployment import role_view
+
+        return role_view(self, roles)
 
     @property
     def kubernetes_present(self) -> bool:

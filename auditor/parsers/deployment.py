@@ -20,9 +20,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.model.compose import PROXY_IMAGES, ComposeFile, Service
-from auditor.model.deployment import (BuildContext, Claim, ComposeRef, ContainerRef, Deployment,
-                                      ProxyRoute, ReadOnlyRoot, SystemModel, WritableMount)
+from auditor.model.compose import ComposeFile, Service
+from auditor.model.deployment import (ROLES, BuildContext, Claim, ComposeRef, ContainerRef, Deployment,
+                                      ProxyRoute, ReadOnlyRoot, SystemModel, WorkloadRole, WritableMount,
+                                      role_key)
 from auditor.model.dockerfile import Dockerfile, Stage, expand
 from auditor.model.image import ImageRef
 from auditor.model.kubernetes import Container, KubernetesSet, Workload
@@ -63,12 +64,75 @@ def _could_be_the_app(image: str) -> bool:
     a namespaced or registry image (``acme/shop``) that is not a known piece of infrastructure
     (``postgres``, ``bitnami/redis``)."""
     repository, name = image_keys(image)
-    return "/" in repository and not any(word in name for word in _INFRASTRUCTURE)
+    custom = "/" in repository or ImageRef.parse(image).registry is not None
+    return custom and not any(word in name for word in _INFRASTRUCTURE)
+
+
+# Reverse proxies by image name; service names that say "reverse proxy" even when the image is
+# custom (`build: ./edge`); names that say "the app" for a custom image pushed elsewhere.
+PROXY_IMAGES = ("nginx", "openresty", "traefik", "caddy", "haproxy", "envoy", "httpd")
+PROXY_NAMES = ("proxy", "gateway", "ingress")
+APP_NAMES = ("app", "web", "frontend", "nextjs", "next", "site")
+# Where the nginx images read their configuration: a container mounting a file there is a proxy.
+NGINX_CONFIG_DIRS = ("/etc/nginx", "/usr/local/openresty/nginx/conf", "/usr/local/nginx/conf")
 
 
 def is_proxy_image(image: str) -> bool:
     name = image_keys(image)[1]
     return any(proxy in name for proxy in PROXY_IMAGES)
+
+
+def _is_node_image(image: str) -> bool:
+    """``node``, ``cgr.dev/chainguard/node``, or an image named for Next.js."""
+    name = image_keys(image)[1]
+    return name == "node" or "next" in name
+
+
+def _mounts_nginx_config(targets: list[str]) -> str | None:
+    return next((t for t in targets if t.rstrip("/").startswith(NGINX_CONFIG_DIRS)), None)
+
+
+def _named_proxy(*texts: str) -> bool:
+    return any(word in text.lower() for text in texts for word in PROXY_NAMES + PROXY_IMAGES)
+
+
+def _next_build(dockerfile: Dockerfile) -> str | None:
+    """Why a Dockerfile builds or packages a Next.js app: a RUN that runs ``next build``, or a
+    COPY of the build output (``.next/standalone``, ``.next``). ``None`` when it does neither."""
+    for stage in dockerfile.stages:
+        for instruction in stage.instructions:
+            if instruction.keyword == "RUN":
+                for command in instruction.shell_commands:
+                    words = [w.rsplit("/", 1)[-1] for w in command]
+                    if any(a == "next" and b == "build" for a, b in zip(words, words[1:])):
+                        return f"runs `next build` (line {instruction.span.line})"
+            elif instruction.keyword in ("COPY", "ADD"):
+                source = next((src for src in instruction.copy_sources
+                               if ".next/standalone" in src or src.rstrip("/").endswith(".next")), None)
+                if source is not None:
+                    return f"copies {source} (line {instruction.span.line})"
+    return None
+
+
+def _dockerfile_role(dockerfile: Dockerfile, next_dirs: dict[str, NextApp]) -> tuple[str, str]:
+    """(role, evidence): an nginx-family base makes the proxy; the Next.js build, a package.json
+    depending on next beside it, or a Node.js runtime image make the app (a Node.js worker is
+    the app too until the configuration says ``roles: {worker: other}``)."""
+    final = dockerfile.final_stage
+    if final is None:
+        return "other", "no build stage"
+    base = dockerfile.lineage(final)[0].base.raw
+    if is_proxy_image(base):
+        return "proxy", f"the final stage is FROM {base}, a reverse-proxy image"
+    why = _next_build(dockerfile)
+    if why is not None:
+        return "app", why
+    app = next_dirs.get(dockerfile.directory)
+    if app is not None and app.package is not None and app.package.depends_on("next"):
+        return "app", f"{app.package.span.path} beside it depends on next"
+    if _is_node_image(base):
+        return "app", f"the final stage is FROM {base}, a Node.js image"
+    return "other", f"the final stage is FROM {base}: no Next.js build, not a reverse proxy"
 
 
 @dataclass
@@ -111,6 +175,8 @@ class _Linker:
         self.by_kubernetes_service: dict[tuple[str, str], _Group] = {}
         self.groups_in_scope: dict[str, list[_Group]] = {}
         self.unlinked_routes: list[ProxyRoute] = []
+        self.roles: dict[tuple[Any, ...], WorkloadRole] = {}
+        self.overrides = dict(getattr(project, "role_overrides", None) or {})
         self.project_folders = ({d.directory for d in project.dockerfiles}
                                 | {c.directory for c in project.compose_files}
                                 | {app.dir for app in project.next_apps})
@@ -133,6 +199,21 @@ class _Linker:
             if (folder, key) in index:
                 return index[(folder, key)]
         return None
+
+    # -- roles ------------------------------------------------------------------------------
+
+    def set_role(self, node: Any, kind: str, name: str, role: str, evidence: str, span: Span,
+                 *names: str) -> str:
+        """Record a workload's role; a role the configuration assigns by name wins."""
+        for key in (name, *names):
+            if key in self.overrides and self.overrides[key] in ROLES:
+                role, evidence = self.overrides[key], f"the configuration assigns it (roles: {{{key}: {self.overrides[key]}}})"
+                break
+        self.roles[role_key(node)] = WorkloadRole(kind, name, role, evidence, span, role_key(node))
+        return role
+
+    def role(self, node: Any) -> WorkloadRole | None:
+        return self.roles.get(role_key(node))
 
     # -- groups -----------------------------------------------------------------------------
 
@@ -173,10 +254,16 @@ class _Linker:
     # -- Dockerfiles and compose ------------------------------------------------------------
 
     def dockerfiles(self) -> None:
+        apps = {app.dir: app for app in self.project.next_apps}
         for dockerfile in self.project.dockerfiles:
+            role, evidence = _dockerfile_role(dockerfile, apps)
+            folder = dockerfile.directory or "."
+            anchor = dockerfile.final_stage.span if dockerfile.final_stage else dockerfile.span
+            role = self.set_role(dockerfile, "Dockerfile", dockerfile.path, role, evidence, anchor,
+                                 folder, posixpath.basename(folder))
             final = dockerfile.final_stage
-            if final is None or is_proxy_image(dockerfile.lineage(final)[0].base.raw):
-                continue  # a custom nginx image is the proxy, not an app
+            if final is None or role != "app":
+                continue  # a custom nginx image is the proxy, a worker image no app
             group = self.new_group(dockerfile.directory or dockerfile.path, self.scope_of(dockerfile.path))
             group.dockerfile, group.stage = dockerfile, final
             self.by_dockerfile[dockerfile.path] = group
@@ -185,9 +272,11 @@ class _Linker:
         pending: list[tuple[ComposeFile, Service]] = []
         for compose in self.project.compose_files:
             for service in compose.services:
-                if service.build is not None and not service.is_proxy:
+                if self.compose_role(compose, service) != "app":
+                    continue
+                if service.build is not None:
                     self.compose_built(compose, service)
-                elif service.is_app:
+                else:
                     pending.append((compose, service))
         for compose, service in pending:  # pulled images: after every build is known
             scope = self.scope_of(compose.path)
@@ -195,6 +284,38 @@ class _Linker:
             if group is None:
                 group, reason = self.new_group(service.name, scope), "an app service with no build here"
             self.attach_compose(group, compose, service, reason)
+        for compose in self.project.compose_files:  # a pulled image an app service builds is the app
+            for service in compose.services:
+                found = self.role(service)
+                if found is not None and found.role == "other" and service.image and not found.evidence.startswith("the configuration"):
+                    group, reason = self.find_by_image(service.image, self.scope_of(compose.path))
+                    if group is not None and group.dockerfile is not None:
+                        self.set_role(service, "compose service", service.name, "app", f"runs the app's image ({reason})",
+                                      service.span)
+                        self.attach_compose(group, compose, service, reason)
+
+    def compose_role(self, compose: ComposeFile, service: Service) -> str:
+        image = service.image or ""
+        built = compose.service_dockerfile_path(service)
+        dockerfile_role = self.roles.get(("Dockerfile", built)) if built else None
+        targets = [m.target for m in service.volumes if m.target]
+        if dockerfile_role is not None:
+            role, evidence = dockerfile_role.role, f"builds {built}, which {dockerfile_role.evidence}"
+        elif image and is_proxy_image(image):
+            role, evidence = "proxy", f"image {image} is a reverse proxy"
+        elif (mounted := _mounts_nginx_config(targets)) is not None:
+            role, evidence = "proxy", f"mounts nginx configuration at {mounted}"
+        elif _named_proxy(service.name, *((service.build.context, service.build.dockerfile) if service.build else ())):
+            role, evidence = "proxy", f"its name or build folder says reverse proxy ({service.name})"
+        elif service.build is not None:
+            role, evidence = "app", f"built here from {service.build.context} (its Dockerfile is not in the audited tree)"
+        elif image and _is_node_image(image):
+            role, evidence = "app", f"image {image} is a Node.js image"
+        elif image and service.name.lower() in APP_NAMES and _could_be_the_app(image):
+            role, evidence = "app", f"named {service.name} and runs a custom image ({image})"
+        else:
+            role, evidence = "other", f"third-party image {image}" if image else "no image and no build"
+        return self.set_role(service, "compose service", service.name, role, evidence, service.span)
 
     def compose_built(self, compose: ComposeFile, service: Service) -> None:
         assert service.build is not None
@@ -230,23 +351,48 @@ class _Linker:
         raw_by_span = {(obj.kind, obj.span): obj.raw for obj in kubernetes.objects}
         for workload in kubernetes.workloads:
             pod = _pod_template(workload, raw_by_span.get((workload.kind, workload.span)))
-            candidates = [c for c in (workload.pod.containers if workload.pod else ())
-                          if c.image is not None and not is_proxy_image(c.image.raw)]
             scope = self.scope_of(workload.span.path)
-            matched = [(c, *self.find_by_image(c.image.raw, scope)) for c in candidates if c.image]
-            linked = [(c, group, reason) for c, group, reason in matched if group is not None]
-            if not linked and candidates:
-                # Nothing matched by image: the workload's first container is its main one; it
-                # is the app when the repository has a single app, else an app of its own.
-                first = candidates[0]
-                image = first.image.raw if first.image else ""
-                only = self.only_group(scope)
-                if only is not None and _could_be_the_app(image):
-                    linked = [(first, only, "the only app of the repository (image names differ)")]
-                else:
-                    linked = [(first, self.new_group(workload.name, scope), "a workload with no image built here")]
+            main = next((c for c in (workload.pod.containers if workload.pod else ())
+                         if c.image is not None and not is_proxy_image(c.image.raw)), None)
+            linked: list[tuple[Container, _Group, str]] = []
+            for container in workload.containers:
+                group, reason = self.container_role(workload, container, pod, scope, main)
+                if group is not None:
+                    linked.append((container, group, reason))
             for container, group, reason in linked:
                 self.attach_container(kubernetes, workload, container, pod, group, reason)
+
+    def container_role(self, workload: Workload, container: Container, pod: YMap | None, scope: str,
+                       main: Container | None) -> tuple[_Group | None, str]:
+        """The container's role (recorded), and the app group it joins when it is the app."""
+        image = container.image.raw if container.image else ""
+        mounted = _mounts_nginx_config(_mount_paths(pod, container))
+        group, reason = self.find_by_image(image, scope) if image else (None, "")
+        if image and is_proxy_image(image):
+            role, evidence = "proxy", f"image {image} is a reverse proxy"
+        elif mounted is not None:
+            role, evidence = "proxy", f"mounts nginx configuration at {mounted}"
+        elif group is not None:
+            role, evidence = "app", f"runs the app's image ({reason})"
+        elif image and _is_node_image(image):
+            role, evidence = "app", f"image {image} is a Node.js image"
+            reason = "a Node.js image not built here"
+        elif container is main and _could_be_the_app(image) and self.only_group(scope) is not None:
+            role, evidence = "app", f"the main container runs a custom image ({image}) and the repository has one app"
+            group, reason = self.only_group(scope), "the only app of the repository (image names differ)"
+        elif container is main and _could_be_the_app(image) and not self.groups_in_scope.get(scope):
+            role, evidence = "app", f"the main container runs a custom image ({image}) and no app is built here"
+            reason = "a workload with no image built here"
+        else:
+            role, evidence = "other", f"third-party image {image}" if image else "no image"
+        role = self.set_role(container, "Kubernetes container", container.name, role, evidence, container.span,
+                             workload.name)
+        if role != "app":
+            return None, ""
+        if group is None:
+            group = self.new_group(workload.name, scope)
+            reason = reason or "the configuration makes it the app"
+        return group, reason
 
     def attach_container(self, kubernetes: KubernetesSet, workload: Workload, container: Container,
                          pod: YMap | None, group: _Group, reason: str) -> None:
@@ -350,6 +496,23 @@ def _pod_template(workload: Workload, raw: Any) -> YMap | None:
     template = spec.get("template") if isinstance(spec, dict) else None
     pod = template.get("spec") if isinstance(template, dict) else None
     return pod if isinstance(pod, YMap) else None
+
+
+def _container_item(pod: YMap | None, container: Container) -> YMap | None:
+    for key in ("initContainers", "containers") if container.is_init else ("containers",):
+        items = pod.get(key) if pod is not None else None
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, YMap) and item.get("name") == container.name:
+                return item
+    return None
+
+
+def _mount_paths(pod: YMap | None, container: Container) -> list[str]:
+    """Every ``mountPath`` of a container, read-only ones included."""
+    item = _container_item(pod, container)
+    mounts = item.get("volumeMounts") if item is not None else None
+    return [str(m["mountPath"]) for m in mounts if isinstance(m, dict) and m.get("mountPath")] \
+        if isinstance(mounts, list) else []
 
 
 def _pod_mounts(pod: YMap | None, container_name: str) -> tuple[WritableMount, ...]:
@@ -618,6 +781,6 @@ def build_system_model(project: Project) -> SystemModel:
             health=tuple(_unique(_health(group))), read_only=tuple(_read_only(group)),
             links=tuple(group.links)))
     return SystemModel(tuple(deployments), linker.build_contexts(), tuple(linker.unlinked_routes),
-                       _git_ignored(project))
+                       _git_ignored(project), tuple(linker.roles.values()))
 
 

@@ -53,7 +53,7 @@ def _longest_line(text: str) -> tuple[int, int]:
 
 
 def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include_depth: int = 10,
-                  max_file_size: int = 5 * 1024 * 1024) -> Project:
+                  max_file_size: int = 5 * 1024 * 1024, roles: dict[str, str] | None = None) -> Project:
     """Parse everything ``found`` lists. ``parse_timeout`` is each file's time budget in seconds
     (0: none), ``max_include_depth`` bounds nginx ``include`` nesting and ``max_file_size`` the
     files reached through includes (discovery already applied it to the files it found)."""
@@ -203,7 +203,7 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         dockerignores=tuple(dockerignores), compose_files=tuple(compose_files), kubernetes=kubernetes,
         nginx_configs=tuple(nginx_configs), next_apps=tuple(next_apps), problems=tuple(problems),
         notes=tuple(notes), unparsed={k: tuple(sorted(set(v))) for k, v in unparsed.items()},
-        sources=sources,
+        sources=sources, role_overrides=dict(roles or {}),
         recognised=tuple(sorted(set(found.dockerfiles + named + found.compose + found.yaml + found.nginx
                                     + found.dockerignores + found.next_files) - set(found.too_large))))
 

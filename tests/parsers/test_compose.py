@@ -158,24 +158,6 @@ def test_service_with_null_body_is_an_empty_service() -> None:
     assert problems == [] and parsed.services[0].body == {}
 
 
-# --- roles ------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("body", "name", "role"), [
-    ("build: .", "app", "app"),
-    ("image: nginx:1.27-alpine", "web", "proxy"),
-    ("build: ./nginx", "edge", "proxy"),
-    ("build: {context: ., dockerfile: nginx.Dockerfile}", "edge", "proxy"),
-    ("image: example/custom:1", "reverse-proxy", "proxy"),
-    ("image: traefik:v3.1", "router", "proxy"),
-    ("image: node:20-alpine", "worker", "app"),
-    ("image: registry.example.com/web:1", "web", "app"),
-    ("image: prom/node-exporter:v1.8.2", "monitor", "service"),
-    ("image: postgres:16-alpine", "db", "service"),
-])
-def test_app_and_proxy_roles(body: str, name: str, role: str) -> None:
-    assert service(f"services:\n  {name}:\n    {body}\n", name).role == role
-
-
 # --- ports, volumes, tmpfs --------------------------------------------------------------------
 
 def test_port_syntaxes() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from auditor.model.compose import ComposeFile, Service, has_substitution, substitution_defaults
+from auditor.model.compose import Service, has_substitution, substitution_defaults
 from auditor.secrets import is_secret_name, known_format
 
 ROOT_USERS = frozenset({"root", "0"})
@@ -12,7 +12,7 @@ ROOT_USERS = frozenset({"root", "0"})
 def label(service: Service) -> str:
     """``app service 'web'``, ``proxy service 'nginx'`` or ``service 'db'`` for messages."""
     role = service.role
-    return f"service {service.name!r}" if role == "service" else f"{role} service {service.name!r}"
+    return f"{role} service {service.name!r}" if role in ("app", "proxy") else f"service {service.name!r}"
 
 
 def shown(value: object) -> str:
@@ -20,12 +20,6 @@ def shown(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "null" if value is None else str(value)
-
-
-def hardened_services(doc: ComposeFile) -> list[Service]:
-    """The services of the reference architecture: the app and the reverse proxy. Databases and
-    caches pulled from a registry are outside the documented deployment."""
-    return [service for service in doc.services if service.is_app or service.is_proxy]
 
 
 def probes_path(command: str, path: str) -> bool:

@@ -10,7 +10,7 @@ ID = "DC001"
 
 
 def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
-    for service in doc.app_services:
+    for service in doc.services:
         read_only = service.flag("read_only")
         if read_only:
             yield Pass(service.key_span("read_only"), f"{label(service)} has read_only: true")

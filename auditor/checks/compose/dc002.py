@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.compose._helpers import hardened_services, label
+from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, Service, normalize_capability
 
@@ -10,7 +10,7 @@ ID = "DC002"
 
 
 def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
-    for service in hardened_services(doc):
+    for service in doc.services:
         key = "proxy_allowed_cap_add" if service.is_proxy else "allowed_cap_add"
         allowed = {normalize_capability(name) for name in params[key]}
         failures = [*_drop_failures(service), *_add_failures(service, allowed)]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.compose._helpers import hardened_services, label
+from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, as_bool, interpolate
 
@@ -11,7 +11,7 @@ OPTION = "no-new-privileges"
 
 
 def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
-    for service in hardened_services(doc):
+    for service in doc.services:
         options = service.list_of("security_opt")
         found = False
         for index, option in enumerate(options):

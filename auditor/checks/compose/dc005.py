@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.checks.compose._helpers import hardened_services, label
+from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, Service, format_bytes, parse_memory
 from auditor.model.span import Span
@@ -15,7 +15,7 @@ def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
     max_cpus, max_memory = float(params["max_cpus"]), parse_memory(params["max_memory"])
     if max_memory is None:
         raise ValueError(f"DC005 max_memory {params['max_memory']!r} is not a size such as 2G")
-    for service in hardened_services(doc):
+    for service in doc.services:
         limits = service.resource_limits
         failures = [
             *_limit_failures(service, "CPU", limits.cpus_raw, limits.cpus, limits.cpus_span or limits.span,

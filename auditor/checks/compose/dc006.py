@@ -15,7 +15,7 @@ ID = "DC006"
 def check(project: Project, params: dict) -> Iterator[Outcome]:
     health_path = params["health_path"]
     for compose in project.compose_files:
-        for service in compose.app_services:
+        for service in compose.services:
             yield from _service_outcomes(project, compose, service, health_path)
 
 

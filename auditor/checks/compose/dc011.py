@@ -12,7 +12,7 @@ DEFAULT_WORKING_DIR = "/app"  # the reference image's WORKDIR
 
 
 def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
-    for service in doc.app_services:
+    for service in doc.services:
         if not service.flag("read_only"):
             continue
         mounts = service.writable_mounts
