@@ -182,11 +182,15 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
     evidence: list[Evidence] = []
     unknowns: list[str] = []
     secret = SECRET_LITERAL in rule.tags
+    reported: set[tuple[str, int, str]] = set()  # identical findings (manifests repeating names) once
     try:
         for document in documents:
             for outcome in check(document, params):
                 span = span_of(outcome.node)
                 if isinstance(outcome, Fail):
+                    if (span.path, span.line, outcome.message) in reported:
+                        continue
+                    reported.add((span.path, span.line, outcome.message))
                     related = tuple(Related(span_of(node)) for node in outcome.related)
                     findings.append(stamper.finding(rule, outcome.severity or severity, outcome.message, span, related))
                     evidence.append(Evidence(span, outcome.message, _snippet(project, span, secret)))

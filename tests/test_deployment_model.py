@@ -137,7 +137,8 @@ def test_xf_findings_carry_every_location_on_the_noncompliant_fixture() -> None:
     result = scan([FIXTURES / "noncompliant"], select=["XF"])
     related = {f.rule_id: {(r.span.path, r.span.line) for r in f.related} for f in result.findings}
     assert related["XF001"] == {("Dockerfile", 44), ("k8s/deployment.yaml", 40)}
-    assert ("Dockerfile", 41) in related["XF002"] and ("k8s/service.yaml", 12) in related["XF002"]
+    # the Service targetPort names the containerPort, so the containerPort speaks for both
+    assert ("Dockerfile", 41) in related["XF002"] and ("k8s/deployment.yaml", 30) in related["XF002"]
     assert ("package.json", 1) in related["XF003"]
     assert (".dockerignore", 1) in related["XF005"]
     compliant = scan([FIXTURES / "compliant"], select=["XF"])

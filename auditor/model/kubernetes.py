@@ -14,7 +14,8 @@ stays hashable; they still take part in equality.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import posixpath
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
@@ -329,6 +330,22 @@ class Autoscaler:
     max_replicas: int | None
 
 
+# Files that make their folder a project: Kubernetes objects link to each other only within one.
+PROJECT_MARKERS = ("Dockerfile", "Containerfile", "docker-compose.yml", "docker-compose.yaml", "compose.yml",
+                   "compose.yaml", "package.json", "kustomization.yaml", "kustomization.yml", "Chart.yaml")
+
+
+def project_folders(files: Iterable[str]) -> frozenset[str]:
+    """Folders (relative, '' for the root) holding a Dockerfile, a compose file, a package.json,
+    a kustomization or a Helm chart."""
+    folders = set()
+    for path in files:
+        folder, _, name = path.rpartition("/")
+        if name in PROJECT_MARKERS or name.startswith(("Dockerfile.", "docker-compose.")):
+            folders.add(folder)
+    return frozenset(folders)
+
+
 def same_namespace(first: str | None, second: str | None) -> bool:
     """Manifests without ``namespace`` land in whichever namespace ``kubectl -n`` names, so they
     can meet an object of any namespace."""
@@ -346,6 +363,22 @@ class KubernetesSet:
     autoscalers: tuple[Autoscaler, ...]
     paths: tuple[str, ...] = ()  # files that contributed manifests, in scan order
     indexes: dict = field(default_factory=dict, compare=False, repr=False)  # see _lookup
+    project_folders: frozenset[str] = frozenset()  # see project_folders(): where links stop
+
+    def scope_of(self, path: str) -> str:
+        """The project a manifest belongs to: the nearest folder above it that holds a project
+        marker, else its own folder (manifests side by side with nothing else are one project)."""
+        own = folder = posixpath.dirname(path)
+        while True:
+            if folder in self.project_folders:
+                return folder
+            if not folder:
+                return own
+            folder = posixpath.dirname(folder)
+
+    def same_project(self, first: Any, second: Any) -> bool:
+        return self.scope_of(first.span.path) == self.scope_of(second.span.path) \
+            and same_namespace(first.namespace, second.namespace)
 
     def containers(self) -> Iterator[tuple[Workload, Container]]:
         """Every container of every workload, init containers included."""
@@ -381,13 +414,13 @@ class KubernetesSet:
         ordered = sorted({id(s): s for s in candidates}.values(), key=lambda s: positions[id(s)])
         return tuple(
             service for service in ordered
-            if same_namespace(service.namespace, workload.namespace)
+            if self.same_project(service, workload)
             and all(workload.pod_labels.get(k) == v for k, v in service.selector.items()))
 
     def backends_for(self, service: Service) -> tuple[tuple[Ingress, IngressBackend], ...]:
         """Ingress backends that send traffic to ``service``."""
         return tuple((ingress, backend) for ingress, backend in self._lookup("backends").get(service.name, ())
-                     if same_namespace(ingress.namespace, service.namespace))
+                     if self.same_project(ingress, service))
 
     def ingresses_for(self, service: Service) -> tuple[Ingress, ...]:
         found: list[Ingress] = []
@@ -399,4 +432,4 @@ class KubernetesSet:
     def autoscaler_for(self, workload: Workload) -> Autoscaler | None:
         """The HPA whose ``scaleTargetRef`` names the workload."""
         return next((hpa for hpa in self._lookup("targets").get((workload.kind, workload.name), ())
-                     if same_namespace(hpa.namespace, workload.namespace)), None)
+                     if self.same_project(hpa, workload)), None)

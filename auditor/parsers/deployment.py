@@ -88,6 +88,25 @@ def _is_node_image(image: str) -> bool:
     return name == "node" or "next" in name
 
 
+def _next_signs(container: Container) -> str | None:
+    """What shows a container of a custom image runs Next.js: its port 3000, ``NEXT_*`` or
+    ``NODE_ENV`` variables."""
+    if any(p.container_port == 3000 for p in container.ports):
+        return "it listens on 3000, the Next.js port"
+    variable = next((v.name for v in container.env if v.name.startswith("NEXT_") or v.name == "NODE_ENV"), None)
+    return f"it sets {variable}" if variable else None
+
+
+def _grpc(container: Container) -> str | None:
+    """The port or probe that shows a container serves gRPC, as written."""
+    port = next((p for p in container.ports if p.name and p.name.lower().startswith("grpc")), None)
+    if port is not None:
+        return f"port {port.name}"
+    probe = next((p for p in (container.liveness_probe, container.readiness_probe, container.startup_probe)
+                  if p is not None and p.handler == "grpc"), None)
+    return f"{probe.kind}Probe grpc" if probe is not None else None
+
+
 def _mounts_nginx_config(targets: list[str]) -> str | None:
     return next((t for t in targets if t.rstrip("/").startswith(NGINX_CONFIG_DIRS)), None)
 
@@ -349,21 +368,47 @@ class _Linker:
         if kubernetes is None:
             return
         raw_by_span = {(obj.kind, obj.span): obj.raw for obj in kubernetes.objects}
+        mains: dict[int, Container] = {}
+        unmatched: dict[str, list[Container]] = {}  # scope -> main containers no image links
+        for workload in kubernetes.workloads:
+            main = next((c for c in (workload.pod.containers if workload.pod else ())
+                         if c.image is not None and not is_proxy_image(c.image.raw)), None)
+            if main is not None and main.image is not None:
+                mains[id(workload)] = main
+                scope = self.scope_of(workload.span.path)
+                if self.find_by_image(main.image.raw, scope)[0] is None and _could_be_the_app(main.image.raw) \
+                        and _grpc(main) is None:
+                    unmatched.setdefault(scope, []).append(main)
+        apps_here = {scope: self.custom_apps(scope, mains) for scope, mains in unmatched.items()}
         for workload in kubernetes.workloads:
             pod = _pod_template(workload, raw_by_span.get((workload.kind, workload.span)))
             scope = self.scope_of(workload.span.path)
-            main = next((c for c in (workload.pod.containers if workload.pod else ())
-                         if c.image is not None and not is_proxy_image(c.image.raw)), None)
+            main = mains.get(id(workload))
+            chosen = apps_here.get(scope, {})
             linked: list[tuple[Container, _Group, str]] = []
             for container in workload.containers:
-                group, reason = self.container_role(workload, container, pod, scope, main)
+                group, reason = self.container_role(workload, container, pod, scope, main,
+                                                    chosen.get(id(container)) if container is main else None)
                 if group is not None:
                     linked.append((container, group, reason))
             for container, group, reason in linked:
                 self.attach_container(kubernetes, workload, container, pod, group, reason)
 
+    def custom_apps(self, scope: str, mains: list[Container]) -> dict[int, str]:
+        """Which main containers of custom images no build matches are the app, and why: those
+        showing Next.js; else, when the project builds an app, the single one (pushed under
+        another name); else, when nothing here is known to be the app, every one of them (which
+        is Next.js cannot be told: ``roles:`` in the configuration says it)."""
+        signed = {id(c): f"{why}" for c in mains if (why := _next_signs(c))}
+        if signed:
+            return signed
+        if self.only_group(scope) is not None or any(self.groups_in_scope.get(f) for f in self._scopes_up(scope)):
+            return {id(mains[0]): "the only custom image of the project no build matches"} if len(mains) == 1 else {}
+        return {id(c): "no app is built here and nothing tells which custom image is the Next.js app"
+                for c in mains}
+
     def container_role(self, workload: Workload, container: Container, pod: YMap | None, scope: str,
-                       main: Container | None) -> tuple[_Group | None, str]:
+                       main: Container | None, chosen: str | None) -> tuple[_Group | None, str]:
         """The container's role (recorded), and the app group it joins when it is the app."""
         image = container.image.raw if container.image else ""
         mounted = _mounts_nginx_config(_mount_paths(pod, container))
@@ -377,14 +422,19 @@ class _Linker:
         elif image and _is_node_image(image):
             role, evidence = "app", f"image {image} is a Node.js image"
             reason = "a Node.js image not built here"
-        elif container is main and _could_be_the_app(image) and self.only_group(scope) is not None:
-            role, evidence = "app", f"the main container runs a custom image ({image}) and the repository has one app"
-            group, reason = self.only_group(scope), "the only app of the repository (image names differ)"
-        elif container is main and _could_be_the_app(image) and not self.groups_in_scope.get(scope):
-            role, evidence = "app", f"the main container runs a custom image ({image}) and no app is built here"
-            reason = "a workload with no image built here"
+        elif (grpc := _grpc(container)) is not None:
+            role, evidence = "other", f"serves gRPC ({grpc}), which a Next.js app does not"
+        elif chosen is not None:
+            role, evidence = "app", f"the main container runs a custom image ({image}): {chosen}"
+            group = self.only_group(scope)
+            reason = "the only app of the repository (image names differ)" if group is not None \
+                else "a workload with no image built here"
+        elif container is main and _could_be_the_app(image):
+            role, evidence = "other", (f"custom image {image}, one of several no build matches, with no sign of "
+                                       "Next.js (port 3000, NEXT_* or NODE_ENV)")
         else:
-            role, evidence = "other", f"third-party image {image}" if image else "no image"
+            role, evidence = "other", f"image {image} is neither the app's nor a Node.js or proxy image" \
+                if image else "no image"
         role = self.set_role(container, "Kubernetes container", container.name, role, evidence, container.span,
                              workload.name)
         if role != "app":
@@ -425,7 +475,8 @@ class _Linker:
         if group is None and self._scoped(self.by_kubernetes_service, scope, short) is not None:
             group = self._scoped(self.by_kubernetes_service, scope, short)
             target = f"Kubernetes Service {short}"
-            service = next((s for s in kubernetes.services if s.name == short), None) if kubernetes else None
+            service = next((s for ref in group.containers for s in ref.services if s.name == short), None) \
+                if group is not None else None
         if group is None and self.only_group(scope) is not None:
             group = self.only_group(scope)
             why = "loopback" if route.host in _LOOPBACK else "no service of that name"
@@ -649,12 +700,17 @@ def _ports(group: _Group) -> tuple[list[Claim], list[tuple[Claim, Any]]]:
             container_claims.append(claim)
     seen_services: set[int] = set()
     for ref in group.containers:
-        named = {p.name: p.container_port for p in ref.container.ports if p.name and p.container_port}
         declared = tuple(p.container_port for p in ref.container.ports if p.container_port)
         if declared:
             container_claims.append(Claim("Kubernetes", f"{ref.label} containerPort "
                                                         f"{', '.join(map(str, declared))}",
                                           declared, ref.container.ports[0].span))
+        # Ports by name and number across the pod: a targetPort naming or numbering a port some
+        # container of the pod declares is consistent by construction (a two-port container, a
+        # sidecar's port); only one no container declares is a claim to compare.
+        pod_ports = [p for c in ref.workload.containers for p in c.ports if p.container_port]
+        named = {p.name: p.container_port for p in pod_ports if p.name}
+        numbers = {p.container_port for p in pod_ports}
         for service in ref.services:
             if id(service) in seen_services:
                 continue
@@ -662,9 +718,10 @@ def _ports(group: _Group) -> tuple[list[Claim], list[tuple[Claim, Any]]]:
             for port in service.ports:
                 target = port.target_port if port.target_port is not None else port.port
                 resolved = named.get(target, None) if isinstance(target, str) else target
+                if isinstance(target, str) and resolved is not None or resolved in numbers:
+                    continue
                 if isinstance(resolved, int):
-                    shown = f"{target} (= {resolved})" if isinstance(target, str) else str(target)
-                    container_claims.append(Claim("Kubernetes", f"Service {service.name} targetPort {shown}",
+                    container_claims.append(Claim("Kubernetes", f"Service {service.name} targetPort {target}",
                                                   (resolved,), port.span))
     return _unique(container_claims), service_claims
 

@@ -7,12 +7,14 @@ a Note and its target as not checked (``unparsed``), never as passed.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from auditor.discovery import Discovered
 from auditor.model.dockerignore import parse_dockerignore
+from auditor.model.kubernetes import project_folders
 from auditor.model.project import Project
 from auditor.model.span import Note, ParseProblem, Span
 from auditor.model.yaml import YamlDocument, YMap
@@ -162,6 +164,7 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         built = bounded(sorted({m.path for m in manifests}), "kubernetes", lambda: build_kubernetes(manifests))
         if built is not None:
             kubernetes, file_problems, file_notes = built
+            kubernetes = replace(kubernetes, project_folders=project_folders(found.files))  # links stop there
             problems.extend(file_problems)
             notes.extend(file_notes)
             for problem in file_problems:
