@@ -295,3 +295,78 @@ def test_configuration_assigns_a_role_by_name(tmp_path: Path) -> None:
 
     config = load_config(tmp_path / ".auditor.yaml", load_catalog())
     assert [f.rule_id for f in scan([tmp_path], config=config, select=["DC006"]).findings] == ["DC006"]
+
+
+# --- linking within a project -----------------------------------------------------------------
+
+_TWO_PORTS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: consul}
+spec:
+  template:
+    metadata: {labels: {app: consul}}
+    spec:
+      containers:
+        - name: consul
+          image: ghcr.io/acme/consul-ui:1.0.0
+          ports:
+            - {name: http, containerPort: 8500}
+            - {name: https, containerPort: 8501}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: consul}
+spec:
+  selector: {app: consul}
+  ports:
+    - {name: http, port: 8500, targetPort: 8500}
+    - {name: https, port: 8501, targetPort: https}
+"""
+
+
+def test_a_two_port_container_is_no_port_mismatch(tmp_path: Path) -> None:
+    _write(tmp_path, {"k8s/consul.yaml": _TWO_PORTS})
+    result = scan([tmp_path], select=["XF002"])
+    assert [f.message for f in result.findings] == []
+    _write(tmp_path, {"k8s/consul.yaml": _TWO_PORTS.replace("targetPort: https", "targetPort: 9000")})
+    messages = [f.message for f in scan([tmp_path], select=["XF002"]).findings]
+    assert len(messages) == 1 and "targetPort 9000" in messages[0]  # a port no container declares
+
+
+def test_projects_side_by_side_do_not_link(tmp_path: Path) -> None:
+    import shutil
+
+    for name in ("compliant", "portmismatch"):
+        shutil.copytree(FIXTURES / name, tmp_path / name)
+    # a folder that is no project keeps the tree one audit (as `auditor scan fixtures` is)
+    _write(tmp_path, {"shared/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"})
+    result = scan([tmp_path], ignore=["SC"])
+    for finding in result.findings:
+        project = finding.span.path.split("/", 1)[0]
+        assert all(r.span.path.split("/", 1)[0] == project for r in finding.related), finding
+        assert not any(f"{other}/" in finding.message for other in ("compliant", "portmismatch")
+                       if other != project), finding.message
+    model = _model(tmp_path)
+    for deployment in model.deployments:
+        files = {ref.span.path.split("/", 1)[0] for ref in deployment.containers + deployment.compose} \
+            | {s.span.path.split("/", 1)[0] for ref in deployment.containers for s in ref.services}
+        assert len(files) == 1, deployment.links
+
+
+def test_manifests_repeating_names_report_each_finding_once(tmp_path: Path) -> None:
+    manifest = _TWO_PORTS.replace("consul", "web") + """\
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec:
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 8500}}}}
+"""
+    _write(tmp_path, {"k8s/app.yaml": manifest, "k8s/app-copy.yaml": manifest})
+    found = [(f.span.path, f.span.line, f.message) for f in scan([tmp_path], select=["KS009"]).findings]
+    assert len(found) == 2 and len(set(found)) == 2  # once in each file, not once per Service that matches
