@@ -150,7 +150,7 @@ def render_text(model: SystemModel, stream: IO[str]) -> None:
         stream.write("workloads and their roles\n")
         width = max(len(f"{w.kind} {w.name}") for w in model.workloads)
         for w in sorted(model.workloads, key=lambda w: (w.span.path, w.span.line)):
-            stream.write(printable(f"  {f'{w.kind} {w.name}':<{width}}  {w.role:<5}  {w.evidence} "
+            stream.write(display(f"  {f'{w.kind} {w.name}':<{width}}  {w.role:<5}  {w.evidence} "
                                    f"({w.span.path}:{w.span.line})") + "\n")
         stream.write("\n")
     if not model.deployments:

@@ -331,8 +331,8 @@ class Autoscaler:
 
 
 # Files that make their folder a project: Kubernetes objects link to each other only within one.
-PROJECT_MARKERS = ("Dockerfile", "Containerfile", "docker-compose.yml", "docker-compose.yaml", "compose.yml",
-                   "compose.yaml", "package.json", "kustomization.yaml", "kustomization.yml", "Chart.yaml")
+PROJECT_MARKERS = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml", "package.json",
+                   "kustomization.yaml", "kustomization.yml", "Chart.yaml")
 
 
 def project_folders(files: Iterable[str]) -> frozenset[str]:
@@ -341,7 +341,9 @@ def project_folders(files: Iterable[str]) -> frozenset[str]:
     folders = set()
     for path in files:
         folder, _, name = path.rpartition("/")
-        if name in PROJECT_MARKERS or name.startswith(("Dockerfile.", "docker-compose.")):
+        lowered = name.lower()
+        if name in PROJECT_MARKERS or name.startswith("docker-compose.") \
+                or lowered.startswith(("dockerfile", "containerfile")) or lowered.endswith(".dockerfile"):
             folders.add(folder)
     return frozenset(folders)
 
