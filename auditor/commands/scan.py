@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from auditor import gitcmd
 from auditor.cli import EXIT_FINDINGS, EXIT_OK, UsageError
 
 TEXT_FORMATS = ("text",)
@@ -19,16 +20,6 @@ RENDERERS = {
 }
 FORMATS = ("text", *RENDERERS)
 PROGRESS_THRESHOLD = 200  # files; below this a progress display would only flicker
-
-
-def _git(args: list[str], cwd: Path) -> str | None:
-    import subprocess
-
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None
 
 
 def _scan_root(paths: list[str]) -> tuple[Path, list[Path], set[str] | None]:
@@ -49,8 +40,7 @@ def _scan_root(paths: list[str]) -> tuple[Path, list[Path], set[str] | None]:
         common = Path(os.path.commonpath([str(p) for p in resolved]))
         return common, resolved, None
     cwd = Path.cwd()
-    toplevel = _git(["rev-parse", "--show-toplevel"], cwd)
-    root = Path(toplevel.strip()) if toplevel else cwd
+    root = gitcmd.show_toplevel(cwd) or cwd
     if not all(p == root or root in p.parents for p in resolved):
         root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
     report: set[str] = set()
@@ -60,17 +50,6 @@ def _scan_root(paths: list[str]) -> tuple[Path, list[Path], set[str] | None]:
             return root, [root], None if relative == "." else None
         report.add(relative)
     return root, [root], report
-
-
-def _changed_since(root: Path, base: str) -> set[str]:
-    changed = _git(["diff", "--name-only", "--diff-filter=ACMRT", base, "--", "."], root)
-    if changed is None:
-        raise UsageError(f"--diff-base {base}: `git diff` failed in {root}; is it a git repository with that ref?")
-    untracked = _git(["ls-files", "--others", "--exclude-standard"], root) or ""
-    prefix = (_git(["rev-parse", "--show-prefix"], root) or "").strip()
-    names = [line for line in (changed + untracked).splitlines() if line]
-    # git diff names are relative to the repository top; make them relative to the scan root
-    return {name[len(prefix):] if prefix and name.startswith(prefix) else name for name in names}
 
 
 def parse_formats(specs: list[str] | None, output: str | None) -> list[tuple[str, str | None]]:
@@ -101,9 +80,11 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from auditor.api import audit_tree
     from auditor.engine import select_rules
 
+    if getattr(args, "diff_base", None) is not None:
+        gitcmd.check_ref(args.diff_base)  # an option-looking ref never reaches git
     scan_root, roots, report_paths = _scan_root(args.paths)
     if getattr(args, "diff_base", None):
-        report_paths = _changed_since(scan_root, args.diff_base)
+        report_paths = gitcmd.changed_since(scan_root, args.diff_base)
     catalog = load_catalog()
     unknown = [p for p in args.select + args.ignore if not any(r.startswith(p) for r in catalog)]
     if unknown:

@@ -2,15 +2,22 @@
 
 npm exits 1 both when it finds advisories and when it fails, so success is decided from the
 JSON: a report has ``auditReportVersion``, a failure has ``message``/``error``.
-npm may write next to the lockfile it audits, so it runs in a temporary directory holding
-copies; the user's npm configuration (environment, ~/.npmrc, the project's .npmrc) is kept and
-we only add flags: the registry, proxy and credentials stay the user's.
+
+npm runs in a box. The audited tree is hostile, and npm obeys any ``.npmrc`` it finds: a
+``registry=http://host/${TOKEN}/`` there would send the user's secrets to that host, and
+``cache=``/``logs-dir=`` would make npm write into the tree. So npm runs in a fresh temporary
+folder holding copies of ``package-lock.json`` and ``package.json`` only (never the tree's
+``.npmrc``), with ``--prefix`` pinned to that folder (no walk up to a parent's ``.npmrc``), its
+user and global configuration pointed at empty files in it, its cache and logs in it,
+``--ignore-scripts``, and a minimal environment: ``PATH``, ``HOME`` (the temporary folder) and the
+npm settings the user chose in the environment (``npm_config_registry``, proxy and CA settings).
+The registry therefore comes only from the user's side, never from the tree.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
-import shutil
 import tempfile
 import threading
 from pathlib import Path, PurePosixPath
@@ -52,12 +59,16 @@ def run(root: Path, relative: str, options: ScannerOptions) -> ScannerRun:
     omit_dev = options.npm_omit_dev
     if omit_dev is None:
         omit_dev = installs_production_only(root, relative)
-    command = _command(binary, options, omit_dev)
     sha256 = file_sha256(binary)
-    with tempfile.TemporaryDirectory(prefix="auditor-npm-audit-") as workdir:
-        lock_text = _copy_inputs(root, relative, Path(workdir))
-        result = run_process(command, cwd=Path(workdir), timeout_seconds=options.timeout_seconds)
-    version = None if result.timed_out or result.start_error else _version(binary, options)
+    with tempfile.TemporaryDirectory(prefix="auditor-npm-audit-") as temporary:
+        box = Path(temporary)
+        project = box / "project"
+        project.mkdir()
+        lock_text = _copy_inputs(root, relative, project)
+        command = _command(binary, omit_dev, box)
+        result = run_process(command, cwd=project, timeout_seconds=options.timeout_seconds,
+                             env=child_environment(box))
+        version = None if result.timed_out or result.start_error else _version(binary, options, box)
     report = _parse(result.stdout)
     if report is not None and "auditReportVersion" in report:
         minimum = severity.threshold(options.severity_threshold_npm) or "high"
@@ -73,26 +84,57 @@ def run(root: Path, relative: str, options: ScannerOptions) -> ScannerRun:
     )
 
 
-def _command(binary: Path, options: ScannerOptions, omit_dev: bool) -> tuple[str, ...]:
+def _command(binary: Path, omit_dev: bool, box: Path) -> tuple[str, ...]:
+    """``box`` holds the project copy, npm's home, cache, logs and (empty) configuration files."""
+    for name in ("npmrc", "global-npmrc"):
+        (box / name).write_text("", encoding="utf-8")
     command = [str(binary), "audit", "--json", "--package-lock-only"]
     if omit_dev:
         command.append("--omit=dev")
-    if options.cache_dir:
-        # Only when asked: npm's default cache (~/.npm) is already outside the audited tree.
-        command += ["--cache", str(Path(options.cache_dir).expanduser() / "npm-cache")]
+    command += [
+        "--ignore-scripts", "--no-fund", "--no-update-notifier",
+        f"--prefix={box / 'project'}", f"--userconfig={box / 'npmrc'}",
+        f"--globalconfig={box / 'global-npmrc'}", f"--cache={box / 'cache'}",
+        f"--logs-dir={box / 'logs'}",
+    ]
     return tuple(command)
 
 
-def _copy_inputs(root: Path, relative: str, workdir: Path) -> str | None:
-    """Copy the lockfile, its package.json and the project's .npmrc (its registry settings)
-    into ``workdir``; return the lockfile text."""
+# npm settings a user may give in the environment (trusted: they are the user's, not the
+# tree's), matched case-insensitively as npm does, and the proxy/CA variables node honours.
+_TRUSTED_NPM_SETTINGS = frozenset({
+    "npm_config_registry", "npm_config_proxy", "npm_config_https_proxy", "npm_config_noproxy",
+    "npm_config_no_proxy", "npm_config_cafile", "npm_config_ca", "npm_config_strict_ssl",
+    "npm_config_maxsockets", "npm_config_fetch_timeout", "npm_config_fetch_retries",
+})
+_TRUSTED_VARIABLES = frozenset({
+    "http_proxy", "https_proxy", "no_proxy", "node_extra_ca_certs", "ssl_cert_file",
+    "ssl_cert_dir", "lang", "lc_all", "tz",
+})
+
+
+def child_environment(box: Path) -> dict[str, str]:
+    """The whole environment npm runs with: nothing else of the caller's passes (no tokens,
+    no NODE_OPTIONS, no npm_config_* that names a folder or a script shell)."""
+    path = os.pathsep.join(entry for entry in os.environ.get("PATH", "").split(os.pathsep)
+                           if entry and os.path.isabs(entry))
+    env = {"PATH": path or os.defpath, "HOME": str(box), "TMPDIR": str(box),
+           "NO_UPDATE_NOTIFIER": "1"}
+    for key, value in os.environ.items():
+        if key.lower() in _TRUSTED_NPM_SETTINGS or key.lower() in _TRUSTED_VARIABLES:
+            env[key] = value
+    return env
+
+
+def _copy_inputs(root: Path, relative: str, project: Path) -> str | None:
+    """Copy the lockfile and its package.json (nothing else: never an ``.npmrc``) into
+    ``project``; return the lockfile text."""
     folder = PurePosixPath(relative).parent
     lock_text = lockfile.read_text(root, relative)
-    (workdir / "package-lock.json").write_text(lock_text or "", encoding="utf-8")
-    for name in ("package.json", ".npmrc"):
-        source = lockfile.inside_root(root, str(folder / name))
-        if source is not None:
-            shutil.copyfile(source, workdir / name)
+    (project / "package-lock.json").write_text(lock_text or "", encoding="utf-8")
+    manifest = lockfile.read_text(root, str(folder / "package.json"))
+    if manifest is not None:
+        (project / "package.json").write_text(manifest, encoding="utf-8")
     return lock_text
 
 
@@ -221,11 +263,13 @@ _versions: dict[Path, str | None] = {}
 _versions_lock = threading.Lock()
 
 
-def _version(binary: Path, options: ScannerOptions) -> str | None:
+def _version(binary: Path, options: ScannerOptions, box: Path) -> str | None:
     with _versions_lock:
         if binary not in _versions:
-            probe = run_process((str(binary), "--version"), cwd=Path(tempfile.gettempdir()),
-                                timeout_seconds=min(20.0, options.timeout_seconds))
+            probe = run_process((str(binary), "--version", f"--userconfig={box / 'npmrc'}",
+                                 f"--globalconfig={box / 'global-npmrc'}"), cwd=box,
+                                timeout_seconds=min(20.0, options.timeout_seconds),
+                                env=child_environment(box))
             text = probe.stdout.strip()
             _versions[binary] = text if re.fullmatch(r"\d+\.\d+\.\d+\S*", text) else None
         return _versions[binary]

@@ -1,6 +1,6 @@
 """npm audit, run with the real npm CLI against a local advisory server (the public registry's
-advisory endpoint is not reachable from these machines). The auditor adds flags only: the tests
-point npm at the server the way a user would, through npm's own configuration."""
+advisory endpoint is not reachable from these machines). The tests point npm at the server the
+way a user would: npm_config_registry in the environment (the tree's .npmrc is never read)."""
 from __future__ import annotations
 
 import json
@@ -60,11 +60,14 @@ def test_threshold_moderate_reports_medium_advisories(project, advisory_server, 
     assert [f.severity for f in redos] == ["medium"]
 
 
-def test_project_npmrc_registry_is_honoured(project, advisory_server, monkeypatch):
-    monkeypatch.delenv("npm_config_registry", raising=False)
+def test_project_npmrc_is_never_read(project, advisory_server, closed_port_url, monkeypatch):
+    """The tree's .npmrc cannot choose the registry (issue 11): npm asks the user's registry."""
+    monkeypatch.setenv("npm_config_registry", closed_port_url)
     (project / ".npmrc").write_text(f"registry={advisory_server.url}\n")
     (run,) = npm_runs(project, ["package-lock.json"])
-    assert run.error is None and len(run.findings) == 2
+    assert advisory_server.bulk_requests == [] and advisory_server.packument_requests == []
+    assert run.error and run.error.startswith("unreachable")
+    assert [f.rule_id for f in run.findings] == ["SC004"]
 
 
 def test_production_only_dockerfile_omits_dev_dependencies(project, advisory_server, monkeypatch):
