@@ -246,12 +246,15 @@ def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[
     aud002 = rules.get("AUD002")
     if aud002 is not None:
         stamper = _Stamper(project)
+        # Trivy's inline ignores come as AUD002 findings of the `trivy config` run (scanners/trivy.py)
+        inline = [Evidence(f.span, f.message) for f in findings if f.rule_id == "AUD002"]
         config_label = config.source or "(configuration)"
         findings += [stamper.finding(aud002, config.severity_for(aud002), message,
                                      span if span.path != "(configuration)" else Span(_relative(config_label, project), 1))
                      for span, message in suppressed.problems]
-        controls["AUD002"] = ControlResult("AUD002", "fail" if suppressed.problems else "pass",
-                                           tuple(Evidence(span, message) for span, message in suppressed.problems))
+        controls["AUD002"] = ControlResult("AUD002", "fail" if suppressed.problems or inline else "pass",
+                                           tuple(Evidence(span, message) for span, message in suppressed.problems)
+                                           + tuple(inline))
     fixed: list[dict[str, Any]] = []
     if baseline is not None:
         comparison = compare(findings, baseline)

@@ -46,7 +46,8 @@ def fold_runs(runs: list[Any] | None, project: Project, rules: dict[str, Rule], 
             finding = stamper.finding(rules[item.rule_id], severity, message, span, properties=properties,
                                       identity=item.identity)
             findings.append(finding)
-            evidence[item.rule_id].append(Evidence(span, message, finding.snippet))
+            if item.rule_id in evidence:  # AUD002 (a Trivy inline ignore): the engine decides its control
+                evidence[item.rule_id].append(Evidence(span, message, finding.snippet))
     for rule_id in selected:
         relevant = [run for run in runs if run.scanner in SCANNERS_FOR_RULE.get(rule_id, ())] if rule_id != "SC004" else runs
         mine = evidence[rule_id]

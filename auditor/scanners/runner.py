@@ -90,20 +90,26 @@ def _trivy_context(
     if pin and sha256 != pin:
         return _Unavailable("pin-mismatch", f"was refused: {path} has SHA-256 {sha256}, not the "
                             f"pinned {pin}", sha256)
+    trivy.prepare_workdir(workdir)
     return trivy.TrivyContext(
         root=root, binary=trivy.TrivyBinary(path, sha256), options=options, minimum=minimum,
-        workdir=workdir, cache_dir=_trivy_cache_dir(root, options),
+        workdir=workdir, cache_dir=_trivy_cache_dir(root, options, workdir),
     )
 
 
-def _trivy_cache_dir(root: Path, options: ScannerOptions) -> str | None:
-    """The configured cache; else Trivy's default (where a downloaded database lives), unless
-    that default falls inside the audited tree (auditing one's home directory)."""
+def _trivy_cache_dir(root: Path, options: ScannerOptions, workdir: Path) -> str | None:
+    """The configured cache; else Trivy's default (where a downloaded database lives). Never a
+    folder inside the audited tree (auditing one's home directory, or a cache named by a path
+    that leads into the tree): Trivy writes there, so this run's private temporary folder is used."""
+    fallback = str(workdir / "cache")
     if options.cache_dir:
-        return str(Path(options.cache_dir).expanduser())
+        chosen = Path(options.cache_dir).expanduser()
+        if not chosen.is_absolute() or chosen.resolve().is_relative_to(root):
+            return fallback
+        return str(chosen)
     default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "trivy"
     if default.resolve().is_relative_to(root):
-        return str(Path(tempfile.gettempdir()) / "auditor-trivy-cache")
+        return fallback
     return None
 
 

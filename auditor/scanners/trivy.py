@@ -6,7 +6,9 @@ empty stdout when it cannot scan.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -56,6 +58,28 @@ def _cache_flags(context: TrivyContext) -> list[str]:
     return ["--cache-dir", context.cache_dir] if context.cache_dir else []
 
 
+# Trivy reads trivy.yaml, .trivyignore and trivy-secret.yaml from its working directory unless
+# told otherwise; the audited tree must not be able to pass any of them (they can drop findings,
+# narrow the scanners, disable secret rules). Each points at a neutral file of our own.
+_BOX_FILES = {"config": ("auditor-trivy.yaml", ""), "ignore": ("auditor-trivyignore", ""),
+              "secret": ("auditor-trivy-secret.yaml", "{}\n")}
+
+
+def prepare_workdir(workdir: Path) -> None:
+    """Write the neutral configuration files the box flags name (an empty trivy.yaml, an empty
+    ignore file, a secret configuration that changes nothing)."""
+    for name, content in _BOX_FILES.values():
+        (workdir / name).write_text(content, encoding="utf-8")
+
+
+def _box_flags(context: TrivyContext, *, secrets: bool = False) -> list[str]:
+    flags = ["--config", str(context.workdir / _BOX_FILES["config"][0]),
+             "--ignorefile", str(context.workdir / _BOX_FILES["ignore"][0])]
+    if secrets:
+        flags += ["--secret-config", str(context.workdir / _BOX_FILES["secret"][0])]
+    return flags
+
+
 def _offline_flags(context: TrivyContext, *, database: bool) -> list[str]:
     if not context.options.offline:
         return []
@@ -69,15 +93,16 @@ def fs_command(context: TrivyContext, scanners: str = "vuln,secret") -> tuple[st
     unfixed = ["--ignore-unfixed"] if context.options.ignore_unfixed else []
     return (
         str(context.binary.path), "fs", "--format", "json", "--scanners", scanners,
-        "--list-all-pkgs", *unfixed, *_cache_flags(context),
-        *_offline_flags(context, database="vuln" in scanners), str(context.root),
+        "--list-all-pkgs", *unfixed, *_box_flags(context, secrets="secret" in scanners),
+        *_cache_flags(context), *_offline_flags(context, database="vuln" in scanners),
+        str(context.root),
     )
 
 
 def config_command(context: TrivyContext) -> tuple[str, ...]:
     return (
-        str(context.binary.path), "config", "--format", "json", *_cache_flags(context),
-        *_offline_flags(context, database=False), str(context.root),
+        str(context.binary.path), "config", "--format", "json", *_box_flags(context),
+        *_cache_flags(context), *_offline_flags(context, database=False), str(context.root),
     )
 
 
@@ -85,7 +110,7 @@ def image_command(context: TrivyContext, image: str) -> tuple[str, ...]:
     unfixed = ["--ignore-unfixed"] if context.options.ignore_unfixed else []
     return (
         str(context.binary.path), "image", "--format", "json", "--scanners", "vuln",
-        "--list-all-pkgs", *unfixed, *_cache_flags(context),
+        "--list-all-pkgs", *unfixed, *_box_flags(context), *_cache_flags(context),
         *_offline_flags(context, database=True), image,
     )
 
@@ -119,9 +144,83 @@ def run_fs(context: TrivyContext) -> ScannerRun:
 
 
 def run_config(context: TrivyContext) -> ScannerRun:
+    """Misconfigurations, plus an AUD002 for every inline ``trivy:ignore`` of the tree: Trivy
+    has no switch to turn those off, so what they hide is unknown to us and a reviewer sees
+    each one like a suppression that gives no reason."""
     command = config_command(context)
     result = _run(context, command)
-    return _finish(context, "trivy config", command, result, parse_report(result.stdout))
+    run = _finish(context, "trivy config", command, result, parse_report(result.stdout))
+    ignores = inline_ignores(context.root)
+    return dataclasses.replace(run, findings=run.findings + tuple(ignores)) if ignores else run
+
+
+# ---------------------------------------------------------------- inline ignores
+
+# `#trivy:ignore:AVD-DS-0002`, `# tfsec:ignore:aws-s3-...` (Trivy honours the tfsec form too),
+# in a `#`, `//` or `/*` comment; `:exp:DATE` and `[ws:...]` parameters may follow the ID.
+_INLINE_IGNORE = re.compile(r"(?:#|//|/\*)[^\n]*?\b((?:trivy|tfsec):ignore:[^\s,;]+)")
+_IGNORE_MARKERS = (b"trivy:ignore:", b"tfsec:ignore:")
+# Files Trivy's misconfiguration scanners read (Dockerfiles, Kubernetes/Helm/CloudFormation/
+# Ansible YAML and JSON, Terraform); others cannot carry an inline ignore it honours.
+_CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".tf", ".tfvars", ".hcl", ".tpl", ".dockerfile",
+                    ".containerfile")
+_SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
+_MAX_IGNORE_SCAN_BYTES = 4 * 1024 * 1024
+_MAX_IGNORE_FINDINGS = 1000
+
+
+def _may_carry_ignores(name: str) -> bool:
+    lower = name.lower()
+    return (lower.startswith(("dockerfile", "containerfile")) or lower.endswith(_CONFIG_SUFFIXES))
+
+
+def inline_ignores(root: Path) -> list[ScannerFinding]:
+    """One AUD002 per line of the tree that carries a Trivy/tfsec inline ignore comment."""
+    found: list[ScannerFinding] = []
+    for folder, subfolders, files in os.walk(root):  # never follows a symbolic link
+        subfolders[:] = sorted(d for d in subfolders if d not in _SKIPPED_FOLDERS)
+        for name in sorted(files):
+            if not _may_carry_ignores(name):
+                continue
+            path = Path(folder) / name
+            try:
+                if not path.is_file() or path.is_symlink() or \
+                        path.stat().st_size > _MAX_IGNORE_SCAN_BYTES:
+                    continue
+                data = path.read_bytes()
+            except OSError:
+                continue
+            if not any(marker in data for marker in _IGNORE_MARKERS):
+                continue
+            relative = path.relative_to(root).as_posix()
+            text = data.decode("utf-8", errors="replace")
+            for number, line in enumerate(text.splitlines(), start=1):
+                if "ignore:" not in line:
+                    continue
+                ids = _INLINE_IGNORE.findall(line)
+                if ids:
+                    found.append(_ignore_finding(relative, number, ids))
+                    if len(found) >= _MAX_IGNORE_FINDINGS:
+                        return found
+    return found
+
+
+def _ignore_finding(relative: str, line: int, ids: list[str]) -> ScannerFinding:
+    shown = ", ".join(dict.fromkeys(ids))
+    return ScannerFinding(
+        rule_id="AUD002",
+        # high, not AUD002's usual medium: the results it drops are unknown, SC002 reports only
+        # HIGH and above by default, so a hidden one would have failed the gate; this does.
+        severity="high",
+        title=f"Trivy inline ignore without a reason: {shown}"[:200],
+        message=(f"the comment `{shown}`"[:240] + " makes Trivy drop its results here with no "
+                 "reason and no expiry the audit can check, so what it hides is not known; "
+                 "remove it and, if a Trivy result must be waived, suppress its SC001/SC002 "
+                 "finding with `# auditor: ignore=SC002 reason=\"...\"`"),
+        span=Span(relative, line),
+        properties={"scanner": "trivy config", "kind": "inline-ignore", "ignores": list(ids)},
+        identity=f"trivy-inline-ignore:{relative}:{shown}",
+    )
 
 
 def run_image(context: TrivyContext, image: str) -> ScannerRun:

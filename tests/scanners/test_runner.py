@@ -3,6 +3,7 @@ exception."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from auditor.scanners import ScannerOptions, run_scanners
 from auditor.scanners.process import run_process
@@ -32,7 +33,8 @@ def test_a_root_that_does_not_exist_gives_sc004_runs_not_an_exception(tmp_path):
 def test_offline_flags_and_cache_dir_are_passed_to_trivy(tmp_path):
     log = tmp_path / "args"
     trivy = write_stub(tmp_path / "bin", "trivy", f'echo "$@" >> "{log}"\necho "{{}}"\n')
-    run_scanners(tmp_path, [], ScannerOptions(trivy_path=str(trivy), cache_dir=str(tmp_path / "c"), ignore_unfixed=True))
+    (tmp_path / "tree").mkdir()
+    run_scanners(tmp_path / "tree", [], ScannerOptions(trivy_path=str(trivy), cache_dir=str(tmp_path / "c"), ignore_unfixed=True))
     # the stub is called concurrently (version probe, fs, config): pick each call by its verb
     calls = log.read_text().splitlines()
     fs_args = next(line for line in calls if line.startswith("fs"))
@@ -40,6 +42,17 @@ def test_offline_flags_and_cache_dir_are_passed_to_trivy(tmp_path):
     for flag in ("--skip-db-update", "--offline-scan", "--skip-check-update", "--ignore-unfixed", f"--cache-dir {tmp_path / 'c'}"):
         assert flag in fs_args
     assert "--skip-check-update" in config_args and "--skip-db-update" not in config_args
+
+
+def test_a_cache_dir_inside_the_audited_tree_is_never_used(tmp_path):
+    log = tmp_path / "args"
+    trivy = write_stub(tmp_path / "bin", "trivy", f'echo "$@" >> "{log}"\necho "{{}}"\n')
+    (tmp_path / "tree").mkdir()
+    run_scanners(tmp_path / "tree", [], ScannerOptions(trivy_path=str(trivy), cache_dir=str(tmp_path / "tree" / "c")))
+    fs_args = next(line for line in log.read_text().splitlines() if line.startswith("fs"))
+    cache = fs_args.split("--cache-dir ", 1)[1].split()[0]
+    assert not Path(cache).is_relative_to(tmp_path / "tree")
+    assert sorted(p.name for p in (tmp_path / "tree").iterdir()) == []
 
 
 def test_run_process_reports_a_binary_that_cannot_start(tmp_path):
