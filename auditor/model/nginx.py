@@ -11,7 +11,28 @@ The inheritance facts encoded here (nginx source, ``*_merge_loc_conf`` of each m
 - handlers (``proxy_pass``) and location-level rewrite directives (``return``) are never
   inherited by nested locations, but a server-level ``return`` runs in the server-rewrite phase,
   before any location is chosen, so it answers every request of that server.
-Blocks inside ``if`` and ``limit_except`` are conditional and do not count as the level's own.
+Blocks inside ``if`` and ``limit_except`` are conditional and do not count as the level's own;
+but an ``if`` inside a location that declares ``add_header`` is a level of its own (nginx gives
+the ``if`` its own location configuration: when the condition holds, its header list replaces the
+location's), modelled as a ``Location`` with ``condition`` set.
+
+Unknown is not absent. An include the parser did not read stays in the tree as an ``include``
+directive with a ``reason``; ``Effective.unknown(key)`` lists the unread includes that could change
+what a level sees for one directive:
+- a value directive (``ssl_protocols``, ``server_tokens`` ...): unread includes at every level
+  inside the one that sets it (at the setting level itself nginx would reject a duplicate), or at
+  every level when none sets it;
+- an array directive (``add_header``, ``limit_req``, ``ssl_certificate`` ...): for its *absence*,
+  unread includes at the level that owns the list and inside it; for a header's *presence*
+  (``add_header:drop``), only those strictly inside the owning level (one could declare
+  ``add_header`` and drop the inherited list);
+- ``return``: the level's own and its server's; ``listen``: the server's.
+A stand-alone fragment of ``location`` blocks sits in a server that is not in the tree: that
+server level is unknown (a synthetic unread include). A fragment of plain directives (a snippet)
+is judged on what it writes only.
+
+A server without a catch-all ``location /`` also answers from its own level (nginx's implicit
+default location), so ``effective_locations`` includes that level next to the declared ones.
 """
 from __future__ import annotations
 
@@ -37,6 +58,16 @@ class Directive:
     args: tuple[str, ...]
     span: Span
     block: tuple[Directive, ...] | None = None
+    reason: str = ""  # set on an ``include`` the parser did not read: why
+
+    @property
+    def unread(self) -> bool:
+        return self.name == "include" and bool(self.reason)
+
+    @property
+    def templated(self) -> bool:
+        """An argument is an envsubst ``${VAR}`` of a template: its value is not known."""
+        return is_template(self.span.path) and any("${" in arg for arg in self.args)
 
     def children(self, name: str) -> tuple[Directive, ...]:
         return tuple(child for child in self.block or () if child.name == name)
@@ -48,12 +79,28 @@ class Directive:
             yield from child.walk()
 
 
+_TEMPLATE_SUFFIXES = (".template", ".tpl")
+
+
+def is_template(path: str) -> bool:
+    """A file rendered before nginx reads it (the official image's envsubst templates)."""
+    return path.lower().endswith(_TEMPLATE_SUFFIXES)
+
+
+def templated(args: Iterable[str], span: Span) -> bool:
+    return is_template(span.path) and any("${" in arg for arg in args)
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """The effective value of a value directive and the directive that set it."""
 
     args: tuple[str, ...]
     span: Span
+
+    @property
+    def templated(self) -> bool:
+        return templated(self.args, self.span)
 
     @property
     def value(self) -> str:
@@ -76,6 +123,10 @@ class Header:
     @property
     def key(self) -> str:
         return self.name.lower()
+
+    @property
+    def templated(self) -> bool:
+        return templated((self.name, self.value), self.span)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +159,8 @@ class Listen:
     def parse(cls, args: tuple[str, ...], span: Span) -> Listen:
         address, port = _split_host_port(args[0] if args else "80", default_port=80,
                                          bare_number_is_port=True)
+        if templated(args[:1], span):
+            port = None  # `listen ${PORT}`: the port is chosen when the template is rendered
         flags = {arg.lower() for arg in args[1:]}
         return cls(port, "ssl" in flags, span, address,
                    bool(flags & {"default_server", "default"}), "http2" in flags)
@@ -167,6 +220,10 @@ class ProxyPass:
     @property
     def has_variables(self) -> bool:
         return "$" in self.url
+
+    @property
+    def templated(self) -> bool:
+        return templated((self.url,), self.span)
 
     @property
     def ports(self) -> frozenset[int]:
@@ -324,6 +381,13 @@ class Effective:
     try_files: Setting | None = None
     proxy_pass: ProxyPass | None = None
     return_: Return | None = None
+    unread: tuple[tuple[str, tuple[Directive, ...]], ...] = ()
+
+    def unknown(self, *keys: str) -> tuple[Directive, ...]:
+        """The unread includes that could change what this level sees for ``keys`` (see the
+        module docstring), in file order, each once."""
+        pending = dict(self.unread)
+        return tuple(dict.fromkeys(d for key in keys for d in pending.get(key, ())))
 
     def header(self, name: str) -> Header | None:
         """The first effective header called ``name`` (any case) with a non-empty value."""
@@ -344,6 +408,14 @@ class Effective:
 
 
 _STATIC_EXTENSIONS = re.compile(r"\b(js|css|png|jpe?g|gif|svg|ico|woff2?|ttf|webp|avif|map)\b")
+# Locations whose answers are not pages a browser renders: APIs, Next.js build assets and image
+# optimiser, ACME challenges, health and status endpoints.
+_NOT_HTML = re.compile(
+    r"^[\^]?/(api|_next/(static|image|data)|\.well-known/acme-challenge|"
+    r"(api/)?(health|healthz|healthcheck|livez|readyz|ready|ping|status|nginx_status|"
+    r"stub_status|metrics))(\b|/|$)", re.IGNORECASE)
+_CATCH_ALL_LOCATION_REGEXES = frozenset({"^", "^/", "/", ".*", "^.*", "^.*$", "^/.*", "^/.*$",
+                                         "(.*)", "^(.*)$", "^/(.*)$", "^/?(.*)$"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +430,7 @@ class Location:
     effective: Effective
     directives: tuple[Directive, ...] = ()  # the block as written, `if` blocks included
     implicit: bool = False
+    condition: str | None = None  # an `if (...)` level inside ``parent``: its condition
 
     @property
     def named(self) -> bool:
@@ -390,13 +463,30 @@ class Location:
             _STATIC_EXTENSIONS.search(self.uri))
 
     @property
+    def catches_all(self) -> bool:
+        """``location /`` (or a regex matching every URI): no request falls through to the
+        server's own level."""
+        if self.condition is not None or self.parent is not None:
+            return False
+        if self.modifier in (None, "^~"):
+            return self.uri == "/"
+        return self.modifier in ("~", "~*") and self.uri in _CATCH_ALL_LOCATION_REGEXES
+
+    @property
     def serves_html(self) -> bool:
-        """Content that a browser may render as a page: everything but static-asset locations."""
-        return self.serves_content and not self.serves_static_assets
+        """Content that a browser may render as a page: not static assets, APIs, the image
+        optimiser, ACME challenges, health endpoints or ``return``-only answers."""
+        if not self.serves_content or self.serves_static_assets:
+            return False
+        if self.effective.return_ is not None or _NOT_HTML.search(self.uri.strip()):
+            return False
+        return not any(d.name == "stub_status" for d in self.directives)
 
     @property
     def label(self) -> str:
         """How a message names this location: ``location /api`` or ``the server block``."""
+        if self.condition is not None and self.parent is not None:
+            return f"if {self.condition} in {self.parent.label}"
         if self.implicit:
             return "the server block"
         return "location " + " ".join(part for part in (self.modifier, self.uri) if part)
@@ -414,6 +504,7 @@ class Server:
     effective: Effective
     directives: tuple[Directive, ...] = ()  # the block as written, `if` blocks included
     implicit: bool = False
+    snippet: bool = False  # a fragment of plain directives: judged on what it writes only
 
     @property
     def effective_listens(self) -> tuple[Listen, ...]:
@@ -438,10 +529,14 @@ class Server:
 
     @property
     def effective_locations(self) -> tuple[Location, ...]:
-        """Every location a request can end in: the declared ones, or the server itself."""
-        if self.locations:
+        """Every location a request can end in: the declared ones, and the server's own level
+        (nginx's implicit default location) unless a ``location /`` catches every request. A
+        stand-alone fragment of locations answers only through them."""
+        if any(location.catches_all for location in self.locations) or (
+                self.implicit and self.locations):
             return self.locations
-        return (Location(self.span, None, "", None, self.effective, (), implicit=True),)
+        default = Location(self.span, None, "", None, self.effective, (), implicit=True)
+        return self.locations + (default,)
 
     @property
     def serves_content(self) -> bool:
@@ -449,6 +544,8 @@ class Server:
 
     @property
     def label(self) -> str:
+        if self.implicit:
+            return f"the server that includes {self.span.path}"
         names = " ".join(n for n in self.server_names if n and n != "_")
         return f"server {names}" if names else f"the server block at line {self.span.line}"
 
@@ -579,6 +676,8 @@ def content_security_policy(value: str) -> dict[str, tuple[str, ...]]:
 
 _CONDITIONAL_BLOCKS = frozenset({"if", "limit_except"})
 _VALUE_SETTINGS = ("ssl_protocols", "gzip", "gzip_types", "expires", "server_tokens", "root")
+_VALUE_KEYS = _VALUE_SETTINGS + ("ssl_ciphers",)
+_ARRAY_KEYS = ("ssl_certificate", "ssl_certificate_key", "proxy_set_header", "limit_req")
 _MAIN_ONLY = frozenset({"http", "events", "stream", "mail", "user", "worker_processes", "pid",
                         "load_module", "worker_rlimit_nofile", "daemon", "master_process", "env",
                         "worker_cpu_affinity", "worker_priority"})
@@ -637,6 +736,8 @@ class _Builder:
         if limits:
             values["limit_reqs"] = limits
         values.update(self._headers(parent, owner, own))
+        values["unread"] = _pending(parent, own, values.get("headers_from") == owner
+                                    or values.get("header_inherit") == "off")
         # Never inherited: each level starts without them (see the module docstring).
         values.update(alias=None, try_files=None, proxy_pass=None, return_=None)
         alias, try_files, proxy = (_first(own, n) for n in ("alias", "try_files", "proxy_pass"))
@@ -675,33 +776,81 @@ class _Builder:
         return LimitReq(zone_name, directive.span, self._zones.get(zone_name),
                         int(burst) if burst.isdigit() else None, "nodelay" in options)
 
-    def server(self, http: Effective, directive: Directive, implicit: bool = False) -> Server:
+    def server(self, http: Effective, directive: Directive, implicit: bool = False,
+               snippet: bool = False) -> Server:
         own = _level_directives(directive.block or ())
         effective = self.merge(http, directive.span, own)
+        server_unread = tuple(d for d in own if d.unread)
         locations: list[Location] = []
         for child in own:
             if child.name == "location":
-                self._location(child, effective, None, effective.return_, locations)
+                self._location(child, effective, None, effective.return_, server_unread,
+                               locations)
         listens = tuple(Listen.parse(d.args, d.span) for d in own if d.name == "listen")
         names = tuple(name for d in own if d.name == "server_name" for name in d.args)
         return Server(directive.span, listens, names, tuple(locations), effective,
-                      directive.block or (), implicit)
+                      directive.block or (), implicit, snippet)
 
     def _location(self, directive: Directive, parent_effective: Effective,
                   parent: Location | None, server_return: Return | None,
-                  into: list[Location]) -> None:
+                  server_unread: tuple[Directive, ...], into: list[Location]) -> None:
         own = _level_directives(directive.block or ())
         effective = self.merge(parent_effective, directive.span, own)
         if effective.return_ is None and server_return is not None:
             effective = replace(effective, return_=server_return)
+        effective = _with_pending(effective, "return",
+                                  effective.unknown("return") + server_unread)
         args = directive.args
         modifier, uri = (args[0], " ".join(args[1:])) if len(args) > 1 else (None, " ".join(args))
         location = Location(directive.span, modifier, uri, parent, effective,
                             directive.block or ())
         into.append(location)
+        for child in directive.block or ():
+            if child.name == "if" and child.block and any(
+                    d.name in ("add_header", "add_header_inherit") for d in child.block):
+                into.append(self._if_level(child, location))
         for child in own:
             if child.name == "location":
-                self._location(child, effective, location, server_return, into)
+                self._location(child, effective, location, server_return, server_unread, into)
+
+    def _if_level(self, directive: Directive, location: Location) -> Location:
+        """``if (...) { add_header ...; }`` in a location: when the condition holds, the if's
+        own header list is the one sent. It answers like its location (same handler)."""
+        own = _level_directives(directive.block or ())
+        effective = self.merge(location.effective, directive.span, own)
+        effective = replace(effective, proxy_pass=None,
+                            return_=effective.return_ or location.effective.return_,
+                            alias=location.effective.alias,
+                            try_files=location.effective.try_files)
+        condition = "(" + " ".join(directive.args) + ")"
+        return Location(directive.span, location.modifier, location.uri, location, effective,
+                        directive.block or (), condition=condition)
+
+
+def _pending(parent: Effective, own: tuple[Directive, ...],
+             owns_headers: bool) -> tuple[tuple[str, tuple[Directive, ...]], ...]:
+    """``Effective.unread`` for one more level (rules in the module docstring)."""
+    here = tuple(d for d in own if d.unread)
+    pending = dict(parent.unread)
+    names = {d.name for d in own}
+    for key in _VALUE_KEYS:
+        pending[key] = () if key in names else pending.get(key, ()) + here
+    for key in _ARRAY_KEYS:
+        pending[key] = here if key in names else pending.get(key, ()) + here
+    if owns_headers:
+        pending["add_header"], pending["add_header:drop"] = here, ()
+    else:
+        pending["add_header"] = pending.get("add_header", ()) + here
+        pending["add_header:drop"] = pending.get("add_header:drop", ()) + here
+    pending["return"] = here
+    pending["listen"] = here
+    return tuple(pending.items())
+
+
+def _with_pending(effective: Effective, key: str, unread: tuple[Directive, ...]) -> Effective:
+    pending = dict(effective.unread)
+    pending[key] = tuple(dict.fromkeys(unread))
+    return replace(effective, unread=tuple(pending.items()))
 
 
 def _level_directives(block: tuple[Directive, ...]) -> tuple[Directive, ...]:
@@ -736,28 +885,45 @@ def _zones(http_directives: tuple[Directive, ...]) -> tuple[LimitReqZone, ...]:
     return tuple(zones)
 
 
+FRAGMENT_REASON = "is not in the audited tree (this file is a fragment nothing here includes)"
+
+
 def build_config(path: str, directives: tuple[Directive, ...],
                  files: tuple[str, ...] = ()) -> NginxConfig:
     """The model of one spliced root config.
 
-    A file with main-context directives (``http``, ``events`` ...) is a full config; one without
-    is a fragment read as if inside ``http {}``; a fragment whose top level holds ``location`` or
-    ``listen`` (meant for inclusion inside a ``server``) gets an implicit server around it."""
+    A file with main-context directives (``http``, ``events`` ...) is a full config; one with
+    ``server`` blocks is a fragment read as if inside the official image's stock ``http {}``
+    (which sets none of the directives the controls read); a fragment whose top level holds
+    ``location``/``listen``/``server_name`` (meant for inclusion inside a ``server``) gets an
+    implicit server around it whose own level is unknown; any other fragment is a snippet of
+    directives, checked in server context on what it writes."""
     http: Directive | None = None
     wrapper: Directive | None = None
+    snippet = False
     if any(d.name in _MAIN_ONLY for d in directives):
         http = next((d for d in directives if d.name == "http" and d.block is not None), None)
         http_directives = http.block if http is not None and http.block else ()
     elif any(d.name in ("location", "listen", "server_name") for d in directives):
-        wrapper = Directive("server", (), Span(path, 1), directives)
+        enclosing = Directive("include", (), Span(path, 1), None,
+                              f"the server that includes {path} {FRAGMENT_REASON}")
+        wrapper = Directive("server", (), Span(path, 1), (enclosing,) + directives)
         http_directives = (wrapper,)
-    else:
+    elif any(d.name == "server" and d.block is not None for d in directives) or not directives:
         http_directives = directives
-    upstreams, zones = _upstreams(http_directives), _zones(http_directives)
+    else:
+        wrapper = Directive("server", (), Span(path, 1), directives)
+        http_directives = (wrapper,) + tuple(
+            d for d in directives if d.name in ("upstream", "limit_req_zone"))
+        snippet = True
+    zone_source = http_directives if wrapper is None else http_directives + directives
+    upstreams, zones = _upstreams(zone_source), _zones(tuple(dict.fromkeys(zone_source)))
     builder = _Builder(upstreams, zones)
     http_span = http.span if http is not None else Span(path, 1)
-    http_effective = builder.merge(Effective(), http_span, _level_directives(http_directives))
-    servers = tuple(builder.server(http_effective, d, implicit=d is wrapper)
+    http_level = () if snippet else _level_directives(http_directives)
+    http_effective = builder.merge(Effective(), http_span, http_level)
+    servers = tuple(builder.server(http_effective, d, implicit=d is wrapper,
+                                   snippet=snippet and d is wrapper)
                     for d in http_directives if d.name == "server" and d.block is not None)
     return NginxConfig(path, directives, http, servers, upstreams, zones, files or (path,),
                        http_effective)

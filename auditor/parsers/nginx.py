@@ -9,23 +9,62 @@ here, inside the scan root only:
 - anything else absolute, or anything resolving outside the root (``..``, symlinks), is a Note,
   never read;
 - globs expand sorted, like glob(3) in ``ngx_conf_include``; included directives keep the spans
-  of their own file.
+  of their own file; each (folder, pattern) is expanded once per scan, so ``include *.conf`` in
+  thousands of files costs one directory listing.
+
+Unknown is not absent: an include that is not read (outside the tree, no match, over the depth or
+file cap) stays in the spliced tree as an ``include`` directive carrying the reason
+(``Directive.reason``), at the level where it was written, so the model can tell which settings it
+could have changed. Two kinds of include are *not* unknown:
+- nginx's stock files, when the tree does not hold its own copy, are read as their known contents
+  (``STOCK_FILES``): ``mime.types`` (a ``types`` block), ``fastcgi_params``/``fastcgi.conf``/
+  ``uwsgi_params``/``scgi_params`` (only ``*_param`` lines), ``koi-utf``/``koi-win``/``win-utf``
+  (``charset_map``), Debian's ``proxy_params`` (four ``proxy_set_header``) and
+  ``snippets/fastcgi-php.conf``. None of them sets a header, TLS, limit or value the controls read.
+- a glob whose folder exists in the tree and holds no match: the tree says what is there.
+
+Templates (``*.conf.template`` rendered by the official image's envsubst, ``*.conf.tpl``) are read
+with ``${VAR}`` kept as written; the model and checks treat such values as unknown.
 """
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
+import re
 import stat
+import tempfile
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from auditor.model.nginx import Directive, NginxConfig, build_config
+from auditor.model.nginx import Directive, NginxConfig, build_config, is_template
 from auditor.model.span import Note, ParseProblem, Span
 from auditor.parsers.limits import ParseTimeout, time_budget
 
 _ETC_NGINX = "/etc/nginx/"
 _MAIN_CONTEXT = frozenset({"http", "events", "stream", "mail"})
+_OUTSIDE = "points outside the audited tree; not read"
+_NO_MATCH = "matches no file in the audited tree; not read"
+
+# nginx's stock files by their name under the prefix, with the directives a control could read.
+# Debian's proxy_params (nginx-common): four proxy_set_header lines; snippets/fastcgi-php.conf:
+# fastcgi_split_path_info, try_files $fastcgi_script_name =404, set, fastcgi_param, fastcgi_index,
+# include fastcgi.conf. The others hold only types/charset_map/*_param lines.
+STOCK_FILES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "mime.types": (), "fastcgi_params": (), "fastcgi.conf": (), "uwsgi_params": (),
+    "scgi_params": (), "koi-utf": (), "koi-win": (), "win-utf": (),
+    "proxy_params": (("proxy_set_header", ("Host", "$http_host")),
+                     ("proxy_set_header", ("X-Real-IP", "$remote_addr")),
+                     ("proxy_set_header", ("X-Forwarded-For", "$proxy_add_x_forwarded_for")),
+                     ("proxy_set_header", ("X-Forwarded-Proto", "$scheme"))),
+    "snippets/fastcgi-php.conf": (("try_files", ("$fastcgi_script_name", "=404")),
+                                  ("fastcgi_index", ("index.php",))),
+}
+# crossplane glues `${VAR} ssl` into one token; templates are lexed with placeholders instead.
+_TEMPLATE_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PLACEHOLDER = re.compile(r"@@auditor-envsubst:([A-Za-z_][A-Za-z0-9_]*)@@")
 
 
 @dataclass(slots=True)
@@ -39,6 +78,8 @@ class _Reader:
     parse_timeout: float = 10.0
     max_file_size: int = 5 * 1024 * 1024
     _cache: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _expanded: dict[tuple[str, str], tuple[str, ...] | None] = field(default_factory=dict)
+    _listing: dict[str, list[str]] = field(default_factory=dict)
 
     def statements(self, rel: str) -> list[dict[str, Any]]:
         if rel not in self._cache:
@@ -63,9 +104,12 @@ class _Reader:
             self.notes.append(Note(Span(rel, 1), f"{info.st_size:,} bytes is over the "
                                                  f"{self.max_file_size:,}-byte size cap; not checked"))
             return []
+        source, temporary = absolute, None
         try:
+            if is_template(rel):
+                source = temporary = _placeholder_copy(absolute)
             with time_budget(self.parse_timeout):
-                payload = crossplane.parse(absolute, single=True, comments=True, catch_errors=True,
+                payload = crossplane.parse(source, single=True, comments=True, catch_errors=True,
                                            check_ctx=False, check_args=False)
         except ParseTimeout as timeout:
             # AUD001 rather than a Note: the file's directives are missing from its config, so
@@ -78,14 +122,18 @@ class _Reader:
         except Exception as error:  # crossplane should catch everything; never let input crash us
             self.problems.append(ParseProblem(Span(rel, 1), f"cannot parse nginx file: {error}"))
             return []
+        finally:
+            if temporary is not None:
+                os.unlink(temporary)
         for error in payload.get("errors", []):
-            message = str(error.get("error", "parse error")).replace(absolute, rel)
+            message = str(error.get("error", "parse error")).replace(source, rel)
             # crossplane appends " in <file>:<line>"; the span already says where.
             message = message.split(f" in {rel}")[0] or "parse error"
             self.problems.append(ParseProblem(Span(rel, error.get("line") or 1),
                                               f"nginx syntax: {message}"))
         configs = payload.get("config") or [{}]
-        return configs[0].get("parsed", [])
+        parsed = configs[0].get("parsed", [])
+        return _restore_placeholders(parsed) if temporary is not None else parsed
 
     def inside(self, absolute: str) -> bool:
         real = os.path.realpath(absolute)
@@ -94,21 +142,71 @@ class _Reader:
     def rel(self, absolute: str) -> str:
         return PurePosixPath(os.path.relpath(absolute, self.root).replace(os.sep, "/")).as_posix()
 
-    def expand(self, directory: str, pattern: str) -> list[str] | None:
+    def expand(self, directory: str, pattern: str) -> tuple[str, ...] | None:
         """Files matching ``pattern`` under ``directory`` (relative to the root), sorted, as
-        relative paths; ``None`` if the pattern leaves the root."""
+        relative paths; ``None`` if the pattern leaves the root. Cached per (folder, pattern)."""
+        key = (directory, pattern)
+        if key not in self._expanded:
+            self._expanded[key] = self._expand(directory, pattern)
+        return self._expanded[key]
+
+    def _expand(self, directory: str, pattern: str) -> tuple[str, ...] | None:
         base = os.path.normpath(os.path.join(self.root, directory, pattern))
         if not (base == str(self.root) or base.startswith(str(self.root) + os.sep)):
             return None
         if glob.has_magic(pattern):
-            escaped = glob.escape(os.path.join(str(self.root), directory))
-            matches = sorted(glob.glob(os.path.join(escaped, pattern)))
+            folder, _, last = base.rpartition(os.sep)
+            if glob.has_magic(folder):
+                escaped = glob.escape(os.path.join(str(self.root), directory))
+                matches = sorted(glob.glob(os.path.join(escaped, pattern)))
+            else:  # the usual `conf.d/*.conf`: one listing per folder, whatever the pattern
+                matches = [os.path.join(folder, name) for name in self._list(folder)
+                           if fnmatch.fnmatchcase(name, last) and
+                           (last.startswith(".") or not name.startswith("."))]
         else:
             matches = [base] if os.path.exists(base) else []
         files = [m for m in matches if os.path.isfile(m)]
         if any(not self.inside(m) for m in files):
             return None
-        return [self.rel(m) for m in files]
+        return tuple(self.rel(m) for m in files)
+
+    def _list(self, folder: str) -> list[str]:
+        if folder not in self._listing:
+            try:
+                self._listing[folder] = sorted(os.listdir(folder))
+            except OSError:
+                self._listing[folder] = []
+        return self._listing[folder]
+
+    def folder_exists(self, directory: str, pattern: str) -> bool:
+        """Whether the fixed folder part of a glob exists inside the tree."""
+        fixed = []
+        for part in pattern.split("/")[:-1]:
+            if glob.has_magic(part):
+                break
+            fixed.append(part)
+        folder = os.path.normpath(os.path.join(self.root, directory, *fixed))
+        return os.path.isdir(folder) and self.inside(folder)
+
+
+def _placeholder_copy(absolute: str) -> str:
+    """A temporary copy (outside the tree) of a template with ``${VAR}`` as one-token
+    placeholders; the caller removes it."""
+    with open(absolute, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    handle_fd, path = tempfile.mkstemp(prefix="auditor-nginx-", suffix=".conf")
+    with os.fdopen(handle_fd, "w", encoding="utf-8") as out:
+        out.write(_TEMPLATE_VAR.sub(lambda m: f"@@auditor-envsubst:{m.group(1)}@@", text))
+    return path
+
+
+def _restore_placeholders(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for stmt in statements:
+        stmt["args"] = [_PLACEHOLDER.sub(lambda m: "${" + m.group(1) + "}", str(arg))
+                        for arg in stmt.get("args", [])]
+        if stmt.get("block"):
+            _restore_placeholders(stmt["block"])
+    return statements
 
 
 def _parent_dir(rel: str) -> str:
@@ -125,12 +223,18 @@ def _include_patterns(statements: list[dict[str, Any]]) -> list[str]:
     return patterns
 
 
+def _stock(pattern: str) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    name = pattern[len(_ETC_NGINX):] if pattern.startswith(_ETC_NGINX) else pattern
+    return STOCK_FILES.get(name)
+
+
 class _Splicer:
     """Splices one root config; collects Notes; bounded by depth, file count and cycles."""
 
-    def __init__(self, reader: _Reader, root_rel: str, max_depth: int, max_files: int) -> None:
+    def __init__(self, reader: _Reader, root_rel: str, max_depth: int, max_files: int,
+                 prefixes: list[str] | None = None) -> None:
         self.reader = reader
-        self.prefixes = [_parent_dir(root_rel)]
+        self.prefixes = prefixes if prefixes is not None else [_parent_dir(root_rel)]
         self.max_depth = max_depth
         self.max_files = max_files
         self.spliced_files = 0
@@ -142,23 +246,25 @@ class _Splicer:
         """(files, reason it was not read). Tries the prefix, then the including file's dir."""
         if pattern.startswith("/"):
             if not pattern.startswith(_ETC_NGINX):
-                return [], "points outside the audited tree; not read"
+                return [], _OUTSIDE
             pattern = pattern[len(_ETC_NGINX):]
             absolute = True
         else:
             absolute = False
         outside = False
-        for directory in dict.fromkeys(self.prefixes + [_parent_dir(including)]):
+        candidates = list(dict.fromkeys(self.prefixes + [_parent_dir(including)]))
+        for directory in candidates:
             matches = self.reader.expand(directory, pattern)
             if matches is None:
                 outside = True
             elif matches:
                 return matches, None
+        if glob.has_magic(pattern) and any(self.reader.folder_exists(d, pattern)
+                                           for d in candidates):
+            return [], None  # the folder is in the tree and holds no match: nginx reads nothing
         if outside or absolute:
-            return [], "points outside the audited tree; not read"
-        if "*" in pattern or "?" in pattern or "[" in pattern:
-            return [], None  # an empty glob is fine for nginx too
-        return [], "matches no file in the audited tree; not read"
+            return [], _OUTSIDE
+        return [], _NO_MATCH
 
     def splice(self, statements: list[dict[str, Any]], rel: str,
                stack: tuple[str, ...]) -> tuple[Directive, ...]:
@@ -177,6 +283,10 @@ class _Splicer:
                                  None if block is None else self.splice(block, rel, stack)))
         return tuple(out)
 
+    def _unread(self, pattern: str, span: Span, reason: str) -> Directive:
+        self.notes.append(Note(span, f"include {pattern} {reason}"))
+        return Directive("include", (pattern,), span, None, reason)
+
     def _include(self, args: tuple[str, ...], span: Span, rel: str,
                  stack: tuple[str, ...]) -> list[Directive]:
         if not args:
@@ -184,7 +294,12 @@ class _Splicer:
         pattern = args[0]
         files, reason = self.resolve(pattern, rel)
         if reason:
-            self.notes.append(Note(span, f"include {pattern} {reason}"))
+            stock = _stock(pattern)
+            if stock is not None:
+                self.notes.append(Note(span, f"include {pattern} is not in the audited tree; "
+                                             "read as nginx's stock file of that name"))
+                return [Directive(name, values, span) for name, values in stock]
+            return [self._unread(pattern, span, reason)]
         out: list[Directive] = []
         for included in files:
             if included in stack:
@@ -192,14 +307,16 @@ class _Splicer:
                 self.notes.append(Note(span, f"include cycle {chain}; not followed"))
                 continue
             if len(stack) > self.max_depth:
-                self.notes.append(Note(span, f"include {included} nested deeper than "
-                                             f"{self.max_depth} levels; not read"))
+                out.append(self._unread(included, span, f"is nested deeper than "
+                                                         f"{self.max_depth} levels; not read"))
                 continue
             if self.spliced_files >= self.max_files:
                 if not self._cap_reported:
                     self.notes.append(Note(span, f"more than {self.max_files} included files; "
                                                  f"{included} and the rest not read"))
                     self._cap_reported = True
+                out.append(Directive("include", (included,), span, None,
+                                     f"is over the {self.max_files}-file include cap; not read"))
                 continue
             self.spliced_files += 1
             if included not in self.files:
@@ -211,36 +328,58 @@ class _Splicer:
 
 def _find_roots(reader: _Reader, paths: list[str], max_files: int) -> list[str]:
     """Files nothing else includes, in the order given; then, to cover include cycles, the
-    first file not reached from any root, repeatedly."""
-    edges: dict[str, list[str]] = {}
-    queue = list(dict.fromkeys(paths))
-    while queue and len(edges) < max(max_files, len(paths)):
-        rel = queue.pop(0)
+    first file not reached from any root, repeatedly.
+
+    Linear in the include graph: each file's patterns resolve to shared, cached match lists
+    (``include *.conf`` in 2,000 files is one list, visited once)."""
+    edges: dict[str, list[tuple[str, ...]]] = {}
+    queue = deque(dict.fromkeys(paths))
+    queued: dict[int, tuple[str, ...]] = {}
+    limit = max(max_files, len(paths))
+    while queue and len(edges) < limit:
+        rel = queue.popleft()
         if rel in edges:
             continue
-        targets: list[str] = []
-        for pattern in _include_patterns(reader.statements(rel)):
-            targets.extend(_loose_resolve(reader, pattern, rel))
+        targets = []
+        for pattern in dict.fromkeys(_include_patterns(reader.statements(rel))):
+            matches = _loose_resolve(reader, pattern, rel)
+            if matches:
+                targets.append(matches)
+                if id(matches) not in queued:  # each shared list is queued once
+                    queued[id(matches)] = matches
+                    queue.extend(t for t in matches if t not in edges)
         edges[rel] = targets
-        queue.extend(t for t in targets if t not in edges)
-    included = {t for source, targets in edges.items() for t in targets if t != source}
+    # Who is included by another file (a file including only itself stays a root): per
+    # distinct match list, its sources (two are enough to know).
+    sources: dict[int, set[str]] = {}
+    for source, targets in edges.items():
+        for matches in targets:
+            holders = sources.setdefault(id(matches), set())
+            if len(holders) < 2:
+                holders.add(source)
+    included: set[str] = set()
+    for key, holders in sources.items():
+        matches = queued[key]
+        included.update(matches if len(holders) > 1 else
+                        (t for t in matches if t not in holders))
     roots = [p for p in dict.fromkeys(paths) if p not in included]
-    reached = set()
+    reached: set[str] = set()
+    seen_lists: set[int] = set()
     for root in roots:
-        reached |= _reachable(edges, root)
+        _reach(edges, root, reached, seen_lists)
     for path in dict.fromkeys(paths):
         if path not in reached:
             roots.append(path)
-            reached |= _reachable(edges, path)
+            _reach(edges, path, reached, seen_lists)
     return roots
 
 
-def _loose_resolve(reader: _Reader, pattern: str, rel: str) -> list[str]:
+def _loose_resolve(reader: _Reader, pattern: str, rel: str) -> tuple[str, ...]:
     """Who-includes-whom, before the prefix is known: try the file's directory and each
     ancestor up to the root."""
     if pattern.startswith("/"):
         if not pattern.startswith(_ETC_NGINX):
-            return []
+            return ()
         pattern = pattern[len(_ETC_NGINX):]
     directory = _parent_dir(rel)
     while True:
@@ -248,18 +387,43 @@ def _loose_resolve(reader: _Reader, pattern: str, rel: str) -> list[str]:
         if matches:
             return matches
         if not directory:
-            return []
+            return ()
         directory = _parent_dir(directory)
 
 
-def _reachable(edges: dict[str, list[str]], start: str) -> set[str]:
-    seen, todo = set(), [start]
+def _reach(edges: dict[str, list[tuple[str, ...]]], start: str, seen: set[str],
+           seen_lists: set[int]) -> None:
+    todo = [start]
     while todo:
         node = todo.pop()
-        if node not in seen:
-            seen.add(node)
-            todo.extend(edges.get(node, []))
-    return seen
+        if node in seen:
+            continue
+        seen.add(node)
+        for matches in edges.get(node, ()):
+            if id(matches) not in seen_lists:
+                seen_lists.add(id(matches))
+                todo.extend(matches)
+
+
+def _main_dirs(reader: _Reader, paths: list[str]) -> list[str]:
+    """Folders of the tree's main configs (files with ``http``/``events`` ...): nginx's prefix."""
+    return list(dict.fromkeys(
+        _parent_dir(p) for p in paths
+        if any(s.get("directive") in _MAIN_CONTEXT for s in reader.statements(p))))
+
+
+def _fragment_prefixes(root_rel: str, main_dirs: list[str]) -> list[str]:
+    """Where a fragment's relative includes resolve: the main config's folder (deepest one
+    above the fragment first, then any other), then the fragment's own folder and its
+    ancestors (nginx's prefix is usually the folder above ``conf.d/``)."""
+    own = _parent_dir(root_rel)
+    above = sorted((d for d in main_dirs if d == "" or own == d or own.startswith(d + "/")),
+                   key=len, reverse=True)
+    others = [d for d in main_dirs if d not in above]
+    ancestors = [own]
+    while ancestors[-1]:
+        ancestors.append(_parent_dir(ancestors[-1]))
+    return list(dict.fromkeys(above + others + ancestors))
 
 
 def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
@@ -275,12 +439,12 @@ def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
                      max_file_size=max_file_size)
     configs: list[NginxConfig] = []
     notes: dict[Note, None] = {}
+    main_dirs = _main_dirs(reader, paths)
     for root_rel in _find_roots(reader, paths, max_include_files):
-        splicer = _Splicer(reader, root_rel, max_include_depth, max_include_files)
         statements = reader.statements(root_rel)
-        if not any(s.get("directive") in _MAIN_CONTEXT for s in statements):
-            # A stand-alone conf.d/ fragment: nginx's prefix is usually the directory above it.
-            splicer.prefixes.append(_parent_dir(_parent_dir(root_rel)))
+        main = any(s.get("directive") in _MAIN_CONTEXT for s in statements)
+        prefixes = None if main else _fragment_prefixes(root_rel, main_dirs)
+        splicer = _Splicer(reader, root_rel, max_include_depth, max_include_files, prefixes)
         directives = splicer.splice(statements, root_rel, (root_rel,))
         configs.append(build_config(root_rel, directives, tuple(splicer.files)))
         notes.update(dict.fromkeys(splicer.notes))

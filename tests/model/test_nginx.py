@@ -33,7 +33,8 @@ def _write(tmp_path: Path, text: str) -> NginxConfig:
 
 
 def _locations(config: NginxConfig) -> dict[str, object]:
-    return {location.uri: location for _, location in config.locations()}
+    return {location.uri: location for _, location in config.locations()
+            if location.condition is None and not location.implicit}
 
 
 def test_a_location_with_its_own_add_header_loses_the_parents_and_says_which():
@@ -65,6 +66,41 @@ def test_nested_locations_inherit_from_their_parent_location_and_if_blocks_do_no
     assert health.modifier == "="
     assert health.effective.header("X-Debug") is None
     assert health.effective.lost_headers == ()
+
+
+def test_an_if_with_add_header_is_a_level_of_its_own_that_drops_the_inherited_headers():
+    config = _config("lost_headers")
+    [level] = [loc for _, loc in config.locations() if loc.condition is not None]
+    assert level.label == "if ($request_method = POST) in location = /health"
+    assert level.parent is _locations(config)["/health"]
+    assert [h.name for h in level.effective.headers] == ["X-Debug"]
+    assert {h.name for h in level.effective.lost_headers} == {
+        "Strict-Transport-Security", "Content-Security-Policy", "X-Frame-Options"}
+    assert level.effective.return_.code == 200  # it answers like its location
+
+
+def test_a_server_without_location_slash_also_answers_from_its_own_level(tmp_path: Path):
+    config = _write(tmp_path, "http { server { listen 443 ssl; root /srv;\n"
+                              "  location ~ /\\.ht { deny all; } } }\n")
+    [server] = config.servers
+    labels = [loc.label for loc in server.effective_locations]
+    assert labels == ["location ~ /\\.ht", "the server block"]
+    assert [loc.serves_html for loc in server.effective_locations] == [False, True]
+    caught = _write(tmp_path, "http { server { location / { root /srv; } location /x { } } }\n")
+    assert [loc.uri for loc in caught.servers[0].effective_locations] == ["/", "/x"]
+
+
+@pytest.mark.parametrize("uri,html", [
+    ("/", True), ("/api/", False), ("^~ /api", False), ("/_next/static/", False),
+    ("/_next/image", False), ("/.well-known/acme-challenge/", False), ("= /health", False),
+    ("/healthz", False), ("= /api/health", False), ("/apiary", True), ("/docs", True)])
+def test_only_locations_that_may_answer_with_a_page_serve_html(tmp_path: Path, uri: str,
+                                                               html: bool):
+    config = _write(tmp_path, f"http {{ server {{ location {uri} {{ proxy_pass http://app; }}\n"
+                              "  location / { root /srv; } } }\n")
+    assert config.servers[0].locations[0].serves_html is html
+    returns = _write(tmp_path, "http { server { location /x { return 200 ok; } } }\n")
+    assert returns.servers[0].locations[0].serves_html is False
 
 
 def test_add_header_inherit_merge_appends_the_parent_headers():

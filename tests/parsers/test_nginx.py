@@ -51,8 +51,8 @@ def test_includes_outside_the_tree_become_notes_and_are_not_read():
     _, _, notes = _parse("layout")
     messages = {(note.span.path, note.span.line): note.message for note in notes}
     assert messages == {
-        ("nginx/nginx.conf", 9): "include /etc/nginx/mime.types points outside the audited tree; "
-                                 "not read",
+        ("nginx/nginx.conf", 9): "include /etc/nginx/mime.types is not in the audited tree; read "
+                                 "as nginx's stock file of that name",
         ("nginx/snippets/proxy.conf", 4): "include /etc/letsencrypt/options-ssl-nginx.conf points "
                                           "outside the audited tree; not read",
         ("nginx/snippets/proxy.conf", 5): "include ../../../../../etc/passwd points outside the "
@@ -78,11 +78,15 @@ def test_symlink_leaving_the_tree_is_not_followed(tmp_path: Path):
 
 def test_missing_literal_include_is_a_note(tmp_path: Path):
     (tmp_path / "nginx.conf").write_text("http {\n    include missing.conf;\n"
-                                         "    include none/*.conf;\n}\n")
+                                         "    include none/*.conf;\n    include empty/*.conf;\n}\n")
+    (tmp_path / "empty").mkdir()
     _, problems, notes = parse_nginx(tmp_path, ["nginx.conf"])
     assert problems == []
+    # A glob over a folder the tree holds reads what is there (nothing); over a folder the tree
+    # does not hold, it is unknown like any unread include.
     assert [(n.span.line, n.message) for n in notes] == [
-        (2, "include missing.conf matches no file in the audited tree; not read")]
+        (2, "include missing.conf matches no file in the audited tree; not read"),
+        (3, "include none/*.conf matches no file in the audited tree; not read")]
 
 
 def test_include_cycles_end_with_a_note():
