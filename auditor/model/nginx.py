@@ -569,6 +569,13 @@ class NginxConfig:
     def span(self) -> Span:
         return Span(self.path, 1)
 
+    @property
+    def http_unread(self) -> tuple[Directive, ...]:
+        """Unread includes written at the http level: they could hold servers, zones, anything."""
+        level = self.http.block if self.http is not None and self.http.block else \
+            (() if self.servers and self.servers[0].implicit else self.directives)
+        return tuple(d for d in level or () if d.unread)
+
     def upstream(self, name: str) -> Upstream | None:
         return next((u for u in self.upstreams if u.name == name), None)
 

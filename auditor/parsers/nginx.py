@@ -315,9 +315,11 @@ class _Splicer:
                     self.notes.append(Note(span, f"more than {self.max_files} included files; "
                                                  f"{included} and the rest not read"))
                     self._cap_reported = True
-                out.append(Directive("include", (included,), span, None,
-                                     f"is over the {self.max_files}-file include cap; not read"))
-                continue
+                # One marker for the rest of this include, not one per file.
+                out.append(Directive("include", (pattern,), span, None,
+                                     f"goes over the {self.max_files}-file include cap; "
+                                     f"{included} and the rest not read"))
+                break
             self.spliced_files += 1
             if included not in self.files:
                 self.files.append(included)

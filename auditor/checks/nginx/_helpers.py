@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from auditor.findings import Fail, Outcome, span_of
-from auditor.model.nginx import Directive, Location, NginxConfig, Server
+from auditor.findings import Fail, Outcome, Pass, Unknown, span_of
+from auditor.model.nginx import Directive, Header, Location, NginxConfig, Server
 from auditor.model.span import Span
 
 
@@ -38,7 +38,8 @@ def once_per_anchor(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
     failed: set[Span] = set()
     for outcome in outcomes:
         span = span_of(outcome.node)
-        kind = "fail" if isinstance(outcome, Fail) else "pass"
+        kind = "fail" if isinstance(outcome, Fail) else \
+            "unknown" if isinstance(outcome, Unknown) else "pass"
         if (kind, span) in seen or (kind == "pass" and span in failed):
             continue
         seen.add((kind, span))
@@ -72,3 +73,56 @@ def header_subject(server: Server, location: Location) -> str:
     if header_anchor(server, location) == location.span:
         return location.label
     return f"{header_home(server, location)[3:]} (inherited by {location.label})"
+
+
+def unread_text(unread: Iterable[Directive]) -> str:
+    """What was not read, with where it was written: ``include /etc/x.conf at nginx.conf:9
+    points outside the audited tree; not read``."""
+    unread = list(dict.fromkeys(unread))
+    text = "; ".join(directive.reason if not directive.args else
+                     f"include {directive.args[0]} at {where(directive.span)} {directive.reason}"
+                     for directive in unread[:3])
+    return text + (f"; and {len(unread) - 3} more" if len(unread) > 3 else "")
+
+
+def unknown(node: object, subject: str, what: str, unread: Iterable[Directive]) -> Unknown:
+    """Unknown is not absent: ``what`` may be set by an include that was not read."""
+    return Unknown(node, f"{subject}: {what} may be set by what the audit could not read "
+                         f"({unread_text(unread)})")
+
+
+def templated(node: object, subject: str, what: str) -> Unknown:
+    return Unknown(node, f"{subject}: {what} comes from a template variable (${{...}}) that is "
+                         "only known when the template is rendered")
+
+
+def missing_header(server: Server, location: Location, names: str,
+                   fail: Fail) -> Outcome | None:
+    """A header the location lacks: ``fail``, or Unknown when an unread include could add it;
+    nothing for a snippet (judged on what it writes)."""
+    if server.snippet:
+        return None
+    unread = location.effective.unknown("add_header")
+    if unread:
+        return unknown(header_anchor(server, location), header_subject(server, location),
+                       names, unread)
+    return fail
+
+
+def header_outcome(server: Server, location: Location, header: Header,
+                   judged: Outcome) -> Outcome:
+    """A header present at ``location`` judged as ``judged``. A templated value is unknown; a
+    pass is unknown while an unread include inside the owning level could drop the header."""
+    if header.templated:
+        return templated(header, header_subject(server, location), header.name)
+    if isinstance(judged, Pass):
+        unread = location.effective.unknown("add_header:drop")
+        if unread:
+            return unknown(header_anchor(server, location), header_subject(server, location),
+                           f"an add_header that drops {header.name}", unread)
+    return judged
+
+
+def walk(directives: Iterable[Directive]) -> Iterator[Directive]:
+    for directive in directives:
+        yield from directive.walk()

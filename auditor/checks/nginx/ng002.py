@@ -2,17 +2,48 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.nginx._helpers import once_per_anchor
+from auditor.checks.nginx._helpers import once_per_anchor, templated, unknown, walk
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.nginx import NginxConfig, Server
+from auditor.model.nginx import CipherList, Directive, NginxConfig, Server, Setting
 
 ID = "NG002"
 
 
 def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
-    servers = [s for s in doc.servers if s.uses_tls and not s.implicit]
-    for server in servers:
-        yield from once_per_anchor(_server(server, params))
+    yield from once_per_anchor(_outcomes(doc, params))
+
+
+def _outcomes(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
+    # A weak ssl_protocols or ssl_ciphers is reported wherever it is written (http, a server
+    # that does not use TLS yet, a snippet nothing includes): the line is wrong as written.
+    for directive in walk(doc.directives):
+        if directive.name == "ssl_protocols":
+            yield from _protocols(Setting(directive.args, directive.span), params)
+        elif directive.name == "ssl_ciphers":
+            yield from _ciphers(directive, params)
+    for server in doc.servers:
+        if server.uses_tls and not server.implicit:
+            yield from _server(server, params)
+
+
+def _protocols(protocols: Setting, params: dict) -> Iterator[Outcome]:
+    allowed = set(params["allowed_protocols"])
+    if protocols.templated:
+        yield templated(protocols, "ssl_protocols", "the enabled TLS versions")
+    elif extra := [p for p in protocols.args if p not in allowed]:
+        kept = " ".join(p for p in protocols.args if p in allowed) or " ".join(sorted(allowed))
+        yield Fail(protocols, f"ssl_protocols enables {' '.join(extra)}; limit it to {kept}")
+
+
+def _ciphers(directive: Directive, params: dict) -> Iterator[Outcome]:
+    if directive.templated:
+        yield templated(directive, "ssl_ciphers", "the cipher list")
+        return
+    ciphers = CipherList.parse(" ".join(directive.args), directive.span)
+    weak = ciphers.weak_enabled(params["weak_ciphers"])
+    if weak:
+        yield Fail(ciphers, f"ssl_ciphers {ciphers.raw} leaves {', '.join(weak)} enabled; "
+                            f"append {_exclusions(weak)} or use Mozilla's intermediate cipher list")
 
 
 def _server(server: Server, params: dict) -> Iterator[Outcome]:
@@ -20,20 +51,29 @@ def _server(server: Server, params: dict) -> Iterator[Outcome]:
     protocols = server.effective.ssl_protocols
     ciphers = server.effective.ssl_ciphers
     if protocols is None:
-        yield Fail(server, f"{server.label} serves TLS without ssl_protocols, so nginx's default "
-                           "also enables TLSv1 and TLSv1.1; add ssl_protocols "
-                           f"{' '.join(params['allowed_protocols'])}")
-    elif extra := [p for p in protocols.args if p not in allowed]:
-        kept = " ".join(p for p in protocols.args if p in allowed) or " ".join(sorted(allowed))
-        yield Fail(protocols, f"ssl_protocols enables {' '.join(extra)}; limit it to {kept}")
-    weak = ciphers.weak_enabled(params["weak_ciphers"]) if ciphers is not None else []
-    if weak:
-        yield Fail(ciphers, f"ssl_ciphers {ciphers.raw} leaves {', '.join(weak)} enabled; "
-                            f"append {_exclusions(weak)} or use Mozilla's intermediate cipher list")
-    if protocols is not None and not weak and set(protocols.args) <= allowed:
-        cipher_text = ciphers.raw if ciphers is not None else "nginx default HIGH:!aNULL:!MD5"
-        yield Pass(server, f"{server.label}: ssl_protocols {protocols.value}; ciphers "
-                           f"{cipher_text} exclude {', '.join(params['weak_ciphers'])}")
+        unread = server.effective.unknown("ssl_protocols")
+        if unread:
+            yield unknown(server, server.label, "ssl_protocols", unread)
+        else:
+            yield Fail(server, f"{server.label} serves TLS without ssl_protocols, so nginx's "
+                               "default also enables TLSv1 and TLSv1.1; add ssl_protocols "
+                               f"{' '.join(params['allowed_protocols'])}")
+        return
+    if protocols.templated or not set(protocols.args) <= allowed:
+        return  # reported where it is written
+    if ciphers is None and (unread := server.effective.unknown("ssl_ciphers")):
+        yield unknown(server, server.label, "ssl_ciphers", unread)
+        return
+    if ciphers is not None and (templated_ciphers(ciphers) or
+                                ciphers.weak_enabled(params["weak_ciphers"])):
+        return
+    cipher_text = ciphers.raw if ciphers is not None else "nginx default HIGH:!aNULL:!MD5"
+    yield Pass(server, f"{server.label}: ssl_protocols {protocols.value}; ciphers "
+                       f"{cipher_text} exclude {', '.join(params['weak_ciphers'])}")
+
+
+def templated_ciphers(ciphers: CipherList) -> bool:
+    return Setting((ciphers.raw,), ciphers.span).templated
 
 
 def _exclusions(weak: list[str]) -> str:

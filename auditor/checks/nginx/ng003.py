@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.nginx._helpers import unknown
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import Directive, NginxConfig, Return, Server
 
@@ -24,6 +25,13 @@ def _server(server: Server, listen) -> Iterator[Outcome]:
         return
     serving = [loc for loc in server.effective_locations
                if loc.serves_content and _ACME not in loc.uri]
+    # A serving location may still answer with a redirect from an include that was not read.
+    known = [loc for loc in serving if not loc.effective.unknown("return")]
+    if serving and not known:
+        unread = tuple(d for loc in serving for d in loc.effective.unknown("return"))
+        yield unknown(server, f"{server.label} on port 80", "a return 301 https://", unread)
+        return
+    serving = known
     if serving:
         anchor = server if listen.implicit else listen
         names = ", ".join(loc.label for loc in serving)

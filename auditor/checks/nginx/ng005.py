@@ -6,7 +6,9 @@ from auditor.checks.nginx._helpers import (
     content_locations,
     header_anchor,
     header_home,
+    header_outcome,
     header_subject,
+    missing_header,
     once_per_anchor,
 )
 from auditor.findings import Fail, Outcome, Pass
@@ -18,20 +20,26 @@ _UNSAFE = ("'unsafe-inline'", "'unsafe-eval'")
 
 
 def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
-    yield from once_per_anchor(_location(server, location)
-                               for server, location in content_locations(doc, html_only=True))
+    yield from once_per_anchor(
+        outcome for server, location in content_locations(doc, html_only=True)
+        if (outcome := _location(server, location)) is not None)
 
 
-def _location(server: Server, location: Location) -> Outcome:
+def _location(server: Server, location: Location) -> Outcome | None:
     header = location.effective.header("Content-Security-Policy")
     if header is None:
         report_only = location.effective.header("Content-Security-Policy-Report-Only")
         hint = " (Content-Security-Policy-Report-Only only reports)" if report_only else ""
-        return Fail(header_anchor(server, location),
-                    f"{header_subject(server, location)} serves pages without "
-                    f"Content-Security-Policy{hint}; add "
-                    "`add_header Content-Security-Policy \"default-src 'self'\" always;` "
-                    f"{header_home(server, location)}")
+        return missing_header(server, location, "Content-Security-Policy", Fail(
+            header_anchor(server, location),
+            f"{header_subject(server, location)} serves pages without "
+            f"Content-Security-Policy{hint}; add "
+            "`add_header Content-Security-Policy \"default-src 'self'\" always;` "
+            f"{header_home(server, location)}"))
+    return header_outcome(server, location, header, _judge(header))
+
+
+def _judge(header) -> Outcome:
     policy = content_security_policy(header.value)
     # script-src falls back to default-src when absent (CSP3 §6.1.1).
     directive = "script-src" if "script-src" in policy else "default-src"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.nginx._helpers import once_per_anchor, value_anchor
+from auditor.checks.nginx._helpers import once_per_anchor, templated, unknown, value_anchor
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import NginxConfig, Server
 
@@ -17,18 +17,28 @@ _ALIASES = {
 
 def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
     servers = [s for s in doc.servers if s.serves_content]
-    yield from once_per_anchor(_server(doc, server, params["types"]) for server in servers)
+    yield from once_per_anchor(outcome for server in servers
+                               if (outcome := _server(doc, server, params["types"])) is not None)
 
 
-def _server(doc: NginxConfig, server: Server, required: list[str]) -> Outcome:
+def _server(doc: NginxConfig, server: Server, required: list[str]) -> Outcome | None:
     gzip, types = server.effective.gzip, server.effective.gzip_types
+    for setting in (gzip, types):
+        if setting is not None and setting.templated:
+            return templated(setting, server.label, "gzip")
     if gzip is None:
+        if server.snippet:
+            return None
+        if unread := server.effective.unknown("gzip"):
+            return unknown(value_anchor(doc, server), server.label, "gzip", unread)
         return Fail(value_anchor(doc, server), f"gzip is off (nginx default) for {server.label}; "
                                                f"add gzip on; and gzip_types {' '.join(required)}")
     if not gzip.is_on:
         return Fail(gzip, f"gzip {gzip.value} for {server.label}; set gzip on")
     listed = set(types.args) if types is not None else {"text/html"}
     missing = [t for t in required if "*" not in listed and not _ALIASES.get(t, {t}) & listed]
+    if missing and types is None and (unread := server.effective.unknown("gzip_types")):
+        return unknown(gzip, server.label, "gzip_types", unread)
     if missing:
         return Fail(types or gzip, f"gzip_types does not cover {', '.join(missing)} (only "
                                    f"text/html is compressed by default); add them to gzip_types")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor.checks.nginx._helpers import once_per_anchor
+from auditor.checks.nginx._helpers import once_per_anchor, unknown
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import Location, NginxConfig, expires_seconds
 
@@ -19,7 +19,9 @@ def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
         if not any(loc.proxies_to_app for loc in server.effective_locations):
             continue
         static = [loc for loc in server.locations if loc.serves_static_assets]
-        if not static:
+        if not static and (unread := server.effective.unknown("listen")):
+            yield unknown(server, server.label, "a location for /_next/static", unread)
+        elif not static:
             yield Fail(server, f"{server.label} has no location for /_next/static; add location "
                                "/_next/static { expires 1y; add_header Cache-Control \"public, "
                                "max-age=31536000, immutable\"; ... }")
@@ -36,6 +38,8 @@ def _location(location: Location, minimum: int) -> Outcome:
     seconds = expires_seconds(effective.expires.args) if effective.expires else None
     if seconds is not None and seconds >= minimum:
         return Pass(effective.expires, f"{location.label}: expires {effective.expires.value}")
+    if effective.expires is None and (unread := effective.unknown("expires", "add_header")):
+        return unknown(location, location.label, "expires or Cache-Control", unread)
     seen = f"expires {effective.expires.value}" if effective.expires else "no expires"
     return Fail(effective.expires or location,
                 f"{location.label} caches static assets too briefly ({seen}); use expires 1y or "

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.nginx._helpers import templated, unknown
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import Location, NginxConfig
 
@@ -12,7 +13,11 @@ def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
     proxies = [loc for _, loc in doc.locations() if loc.proxies_to_app]
     if not proxies:
         serving = [s for s in doc.servers if s.serves_content and not s.implicit]
-        if serving:
+        unread = tuple(d for s in serving for d in s.effective.unknown("listen"))
+        if serving and unread:
+            yield unknown(serving[0], serving[0].label, "a location that proxies to the app",
+                          unread)
+        elif serving:
             yield Fail(serving[0], f"{serving[0].label} serves content but no location proxies "
                                    f"to the app; add proxy_pass http://app:{params['app_port']};")
         return
@@ -24,6 +29,8 @@ def _location(location: Location, app_port: int, forwarded: list[str]) -> Outcom
     proxy = location.effective.proxy_pass
     assert proxy is not None  # proxies_to_app says so
     problems = []
+    if proxy.templated:
+        return templated(proxy, location.label, f"proxy_pass {proxy.url}")
     if proxy.has_variables:
         problems.append(f"proxy_pass {proxy.url} uses a variable, so its port cannot be checked "
                         "(name an upstream instead)")
@@ -31,6 +38,9 @@ def _location(location: Location, app_port: int, forwarded: list[str]) -> Outcom
         ports = ", ".join(str(p) for p in sorted(proxy.ports)) or "none"
         problems.append(f"proxy_pass {proxy.url} reaches port {ports}, not {app_port}")
     missing = [name for name in forwarded if not location.effective.has_proxy_header(name)]
+    unread = location.effective.unknown("proxy_set_header")
+    if missing and unread and not problems:
+        return unknown(proxy, location.label, f"proxy_set_header {', '.join(missing)}", unread)
     if missing:
         problems.append(f"no proxy_set_header for {', '.join(missing)}")
     if problems:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.nginx._helpers import once_per_anchor, value_anchor
+from auditor.checks.nginx._helpers import once_per_anchor, templated, unknown, value_anchor
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import NginxConfig, Server
 
@@ -10,12 +10,19 @@ ID = "NG012"
 
 
 def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
-    yield from once_per_anchor(_server(doc, server) for server in doc.servers)
+    yield from once_per_anchor(outcome for server in doc.servers
+                               if (outcome := _server(doc, server)) is not None)
 
 
-def _server(doc: NginxConfig, server: Server) -> Outcome:
+def _server(doc: NginxConfig, server: Server) -> Outcome | None:
     tokens = server.effective.server_tokens
+    if tokens is not None and tokens.templated:
+        return templated(tokens, server.label, "server_tokens")
     if tokens is None:
+        if server.snippet:
+            return None
+        if unread := server.effective.unknown("server_tokens"):
+            return unknown(value_anchor(doc, server), server.label, "server_tokens", unread)
         return Fail(value_anchor(doc, server), f"server_tokens is on (nginx default) for "
                                                f"{server.label}, so responses and error pages "
                                                "name the nginx version; add server_tokens off")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.nginx._helpers import where
+from auditor.checks.nginx._helpers import unknown, where
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import Effective, Header, NginxConfig, Server
 
@@ -16,12 +16,20 @@ def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
 
 
 def _server(server: Server, security: set[str]) -> Iterator[Outcome]:
-    levels = [(server, server.label, server.effective)] + [
-        (location, location.label, location.effective) for location in server.locations]
+    # Every level that can own a header list: the server, each location and each `if` inside
+    # a location that adds headers (when its condition holds, its list is the one sent).
+    levels = [(server, server.label, server.effective, None)] + [
+        (location, location.label, location.effective, location.parent)
+        for location in server.locations]
     checked = False
-    for node, label, effective in levels:
+    for node, label, effective, parent in levels:
+        own_unread = tuple(d for d in getattr(node, "directives", ()) if d.unread)
         lost = [h for h in effective.lost_headers if h.key in security]
-        if lost:
+        if lost and own_unread:
+            checked = True
+            yield unknown(node, label, f"the add_header lines that repeat {_names(lost)}",
+                          own_unread)
+        elif lost:
             checked = True
             yield Fail(node, f"{label} declares its own add_header, so nginx drops the "
                              f"inherited {_names(lost)}; repeat them there (or include a shared "
@@ -31,6 +39,10 @@ def _server(server: Server, security: set[str]) -> Iterator[Outcome]:
             checked = True
             yield Pass(node, f"{label} adds its own headers and repeats "
                              f"{', '.join(h.name for h in _kept(effective, security))}")
+        elif own_unread and parent is not None and _kept(effective, security):
+            checked = True
+            yield unknown(node, label, "an add_header that drops the inherited "
+                          f"{', '.join(h.name for h in _kept(effective, security))}", own_unread)
     inherited = _kept(server.effective, security)
     if not checked and inherited:
         yield Pass(server, f"no location of {server.label} overrides add_header; all inherit "
