@@ -65,6 +65,11 @@ def classify(relative: str) -> str | None:
     if lowered.endswith((".yaml", ".yml")):
         return "yaml"
     parents = set(relative.split("/")[:-1])
+    # nginx templates: the official image renders /etc/nginx/templates/*.template with envsubst;
+    # projects also keep *.conf.tpl. Read with ${VAR} as unknown (auditor/parsers/nginx.py).
+    if lowered.endswith((".conf.template", ".conf.tpl")) or \
+            ("templates" in parents and lowered.endswith(".template")):
+        return "nginx?"
     if lowered.endswith(".conf") or (parents & NGINX_DIR_NAMES and "." not in name) or \
             (parents & NGINX_DIR_NAMES and lowered.endswith((".nginx", ".vhost"))):
         return "nginx?"

@@ -170,6 +170,15 @@ class _Reader:
             return None
         return tuple(self.rel(m) for m in files)
 
+    def expand_rendered(self, directory: str, pattern: str) -> tuple[str, ...] | None:
+        """``pattern`` as nginx sees it, or, for ``conf.d/...``, the official image's templates
+        rendered there (``templates/X.template`` becomes ``conf.d/X``)."""
+        matches = self.expand(directory, pattern)
+        if matches or not pattern.startswith("conf.d/"):
+            return matches
+        rendered = self.expand(directory, "templates/" + pattern[len("conf.d/"):] + ".template")
+        return rendered if rendered else matches
+
     def _list(self, folder: str) -> list[str]:
         if folder not in self._listing:
             try:
@@ -241,6 +250,7 @@ class _Splicer:
         self.files: list[str] = [root_rel]
         self.notes: list[Note] = []
         self._cap_reported = False
+        self._cycle_spans: set[Span] = set()
 
     def resolve(self, pattern: str, including: str) -> tuple[list[str], str | None]:
         """(files, reason it was not read). Tries the prefix, then the including file's dir."""
@@ -254,7 +264,7 @@ class _Splicer:
         outside = False
         candidates = list(dict.fromkeys(self.prefixes + [_parent_dir(including)]))
         for directory in candidates:
-            matches = self.reader.expand(directory, pattern)
+            matches = self.reader.expand_rendered(directory, pattern)
             if matches is None:
                 outside = True
             elif matches:
@@ -303,13 +313,15 @@ class _Splicer:
         out: list[Directive] = []
         for included in files:
             if included in stack:
-                chain = " -> ".join(stack[stack.index(included):] + (included,))
-                self.notes.append(Note(span, f"include cycle {chain}; not followed"))
+                if span not in self._cycle_spans:  # one note per include line
+                    self._cycle_spans.add(span)
+                    chain = " -> ".join(stack[stack.index(included):] + (included,))
+                    self.notes.append(Note(span, f"include cycle {chain}; not followed"))
                 continue
-            if len(stack) > self.max_depth:
-                out.append(self._unread(included, span, f"is nested deeper than "
-                                                         f"{self.max_depth} levels; not read"))
-                continue
+            if len(stack) > self.max_depth:  # one marker for the whole include
+                out.append(self._unread(pattern, span, f"is nested deeper than "
+                                                       f"{self.max_depth} levels; not read"))
+                break
             if self.spliced_files >= self.max_files:
                 if not self._cap_reported:
                     self.notes.append(Note(span, f"more than {self.max_files} included files; "
@@ -385,7 +397,7 @@ def _loose_resolve(reader: _Reader, pattern: str, rel: str) -> tuple[str, ...]:
         pattern = pattern[len(_ETC_NGINX):]
     directory = _parent_dir(rel)
     while True:
-        matches = reader.expand(directory, pattern)
+        matches = reader.expand_rendered(directory, pattern)
         if matches:
             return matches
         if not directory:

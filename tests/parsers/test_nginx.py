@@ -170,3 +170,26 @@ def test_any_input_gives_a_model_and_problems_never_an_exception(text: str):
         configs, problems, notes = parse_nginx(root, ["nginx.conf", "other.conf"])
     assert configs
     assert all(p.span.path in ("nginx.conf", "other.conf") for p in problems)
+
+
+def test_a_folder_is_listed_once_however_many_files_glob_it(tmp_path: Path, monkeypatch):
+    # Issue 11 item 8: 2,001 files each with `include *.conf;` took 404 s; each (folder,
+    # pattern) now expands once and the include graph is walked once per shared match list.
+    folder = tmp_path / "nginx"
+    folder.mkdir()
+    for index in range(300):
+        (folder / f"f{index:03}.conf").write_text("include *.conf;\n")
+    listed: list[str] = []
+    real_listdir = os.listdir
+
+    def counting_listdir(path):
+        listed.append(os.fspath(path))
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting_listdir)
+    configs, problems, notes = parse_nginx(tmp_path, [f"nginx/f{i:03}.conf" for i in range(300)])
+    assert problems == []
+    assert listed == [str(folder)]
+    assert [c.path for c in configs] == ["nginx/f000.conf"]  # all include each other
+    assert len(notes) < 300 * 12  # a note per cycle and one per capped include, not per file
+    assert any("nested deeper than 10 levels" in n.message for n in notes)
