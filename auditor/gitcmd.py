@@ -86,21 +86,29 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _config_flags(extra: tuple[tuple[str, str], ...] = ()) -> list[str]:
+def _config_flags() -> list[str]:
     flags: list[str] = []
-    for key, value in HARDENED_CONFIG + extra:
+    for key, value in HARDENED_CONFIG:
         flags += ["-c", f"{key}={value}"]
     return flags
 
 
 def _raw(args: list[str], cwd: Path, extra: tuple[tuple[str, str], ...] = ()) -> str | None:
-    """stdout of ``git [hardened flags] ARGS`` in ``cwd``; None when git is missing or fails."""
+    """stdout of ``git [hardened flags] ARGS`` in ``cwd``; None when git is missing or fails.
+    ``extra`` settings go through GIT_CONFIG_KEY_n/GIT_CONFIG_VALUE_n (same precedence as
+    ``-c``), which take any key: a tree-chosen driver name may hold ``=``, which ``-c`` cannot."""
     binary = git_binary()
     if binary is None:
         return None
+    env = _environment()
+    if extra:
+        env["GIT_CONFIG_COUNT"] = str(len(extra))
+        for index, (key, value) in enumerate(extra):
+            env[f"GIT_CONFIG_KEY_{index}"] = key
+            env[f"GIT_CONFIG_VALUE_{index}"] = value
     try:
         done = subprocess.run(
-            [binary, "--no-pager", *_config_flags(extra), *args], cwd=cwd, env=_environment(),
+            [binary, "--no-pager", *_config_flags(), *args], cwd=cwd, env=env,
             stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT_SECONDS,
         )
     except (OSError, subprocess.TimeoutExpired):
@@ -119,7 +127,7 @@ def _filter_blanks(cwd: Path) -> tuple[tuple[str, str], ...]:
     for name in (listing or "").split("\0"):
         head, _, rest = name.partition(".")
         driver, _, _ = rest.rpartition(".")
-        if head.lower() == "filter" and driver:
+        if head.lower() == "filter" and driver and "\n" not in driver:
             drivers.add(driver)
     return tuple((f"filter.{driver}.{key}", "") for driver in sorted(drivers)
                  for key in ("clean", "smudge", "process"))

@@ -27,10 +27,12 @@ from auditor.scanners import lockfile, severity
 from auditor.scanners.failures import NPM_INSTALL_HINT, failed_run
 from auditor.scanners.process import (
     ProcessResult,
+    absolute_path_entries,
     file_sha256,
     last_lines,
     resolve_executable,
     run_process,
+    where_looked,
 )
 from auditor.scanners.records import ScannerFinding, ScannerOptions, ScannerRun
 
@@ -51,7 +53,7 @@ def run(root: Path, relative: str, options: ScannerOptions) -> ScannerRun:
     planned = ("npm", "audit", "--json", "--package-lock-only")
     if binary is None:
         return failed_run(SCANNER, planned, "not-found", f"found no npm executable "
-                          f"({options.npm_path or 'npm on PATH'})", NPM_INSTALL_HINT, span=span)
+                          f"({where_looked(options.npm_path, 'npm')})", NPM_INSTALL_HINT, span=span)
     if lockfile.inside_root(root, relative) is None:
         return failed_run(SCANNER, planned, "lockfile-unreadable", f"cannot read {relative} "
                           "inside the scan root", "check the path and that it is a regular file",
@@ -116,9 +118,7 @@ _TRUSTED_VARIABLES = frozenset({
 def child_environment(box: Path) -> dict[str, str]:
     """The whole environment npm runs with: nothing else of the caller's passes (no tokens,
     no NODE_OPTIONS, no npm_config_* that names a folder or a script shell)."""
-    path = os.pathsep.join(entry for entry in os.environ.get("PATH", "").split(os.pathsep)
-                           if entry and os.path.isabs(entry))
-    env = {"PATH": path or os.defpath, "HOME": str(box), "TMPDIR": str(box),
+    env = {"PATH": absolute_path_entries() or os.defpath, "HOME": str(box), "TMPDIR": str(box),
            "NO_UPDATE_NOTIFIER": "1"}
     for key, value in os.environ.items():
         if key.lower() in _TRUSTED_NPM_SETTINGS or key.lower() in _TRUSTED_VARIABLES:

@@ -89,10 +89,29 @@ def resolve_executable(explicit: str | None, name: str) -> Path | None:
     wanted = explicit or name
     if os.sep in wanted or (os.altsep and os.altsep in wanted):
         candidate = Path(wanted).expanduser()
+        # A relative path would be resolved against the working directory, which is often the
+        # audited checkout: never run a program the tree placed there.
+        if not candidate.is_absolute():
+            return None
         found = str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
     else:
-        found = shutil.which(wanted)
+        found = shutil.which(wanted, path=absolute_path_entries())
     return Path(found).resolve() if found else None
+
+
+def where_looked(explicit: str | None, name: str) -> str:
+    """For a not-found message: what was looked for, and why a relative path was refused."""
+    if explicit and (os.sep in explicit or (os.altsep and os.altsep in explicit)) \
+            and not Path(explicit).expanduser().is_absolute():
+        return f"{explicit}: a relative path is refused, give an absolute one"
+    return explicit or f"{name} not on PATH"
+
+
+def absolute_path_entries() -> str:
+    """PATH without its relative entries (``.``, empty, ``bin``): those name folders of the
+    working directory, and a program found there could be the audited tree's."""
+    entries = os.environ.get("PATH", os.defpath).split(os.pathsep)
+    return os.pathsep.join(entry for entry in entries if entry and os.path.isabs(entry))
 
 
 def file_sha256(path: Path) -> str | None:

@@ -81,12 +81,16 @@ def _box_flags(context: TrivyContext, *, secrets: bool = False) -> list[str]:
 
 
 def _offline_flags(context: TrivyContext, *, database: bool) -> list[str]:
+    # --offline-scan always: without it Trivy resolves dependencies over the network from
+    # endpoints the tree names (a pom.xml's <repositories>); only the database download (the
+    # user's choice, `offline: false`) may use the network.
+    scan = ["--offline-scan"] if database else []
     if not context.options.offline:
-        return []
+        return scan
     flags = ["--skip-check-update", "--skip-version-check"]
     if database:
-        flags += ["--skip-db-update", "--skip-java-db-update", "--offline-scan"]
-    return flags
+        flags += ["--skip-db-update", "--skip-java-db-update"]
+    return flags + scan
 
 
 def fs_command(context: TrivyContext, scanners: str = "vuln,secret") -> tuple[str, ...]:
@@ -225,6 +229,10 @@ def _ignore_finding(relative: str, line: int, ids: list[str]) -> ScannerFinding:
 
 def run_image(context: TrivyContext, image: str) -> ScannerRun:
     command = image_command(context, image)
+    if not image or image.startswith("-"):  # would be read as an option
+        return failed_run("trivy image", command, "bad-image", f"was given an image name that "
+                          f"is not one: {image!r}", "name the image as REPOSITORY[:TAG]",
+                          binary_sha256=context.binary.sha256)
     result = _run(context, command)
     return _finish(context, "trivy image", command, result, parse_report(result.stdout))
 

@@ -310,7 +310,8 @@ def hostile_repo(tmp_path: Path) -> tuple[Path, Path]:
     repo.mkdir()
     markers.mkdir()
     (repo / "Dockerfile").write_text("FROM node:20\nUSER root\n")
-    (repo / ".gitattributes").write_text("* filter=evil diff=evil merge=evil\n")
+    (repo / ".gitattributes").write_text("* filter=evil diff=evil merge=evil\n*.conf filter=x=Y\n")
+    (repo / "app.conf").write_text("server {}\n")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "one")
@@ -335,6 +336,8 @@ def hostile_repo(tmp_path: Path) -> tuple[Path, Path]:
         ("credential.helper", f"!touch '{markers}/credential'"),
         ("gpg.program", f"touch '{markers}/gpg'"),
         ("pager.diff", f"touch '{markers}/pager-diff'; cat"),
+        ("filter.x=Y.clean", f"touch '{markers}/clean-x'; cat"),
+        ("filter.x=Y.smudge", f"touch '{markers}/smudge-x'; cat"),
     ):
         git(repo, "config", key, value)
     # A worktree change, so that the worktree is compared (and hashed) against the base.
@@ -386,6 +389,24 @@ def test_changed_files_include_untracked_and_worktree_changes(hostile_repo):
     (repo / "sub" / "Dockerfile").write_text("FROM node:20\n")
     assert changed_since(repo, "HEAD") == {"Dockerfile", "new.Dockerfile", "sub/Dockerfile"}
     assert changed_since(repo / "sub", "HEAD~1") == {"Dockerfile"}  # relative to the scan root
+    assert fired(markers) == []
+
+
+@needs_git
+def test_every_filter_driver_the_config_names_is_switched_off(hostile_repo):
+    """Hashing a worktree file (what git does for a racily clean index entry) runs the clean
+    filter of its driver; the driver names are the tree's (``x=Y`` cannot even be written with
+    ``-c``), so each one the configuration defines is blanked."""
+    from auditor.gitcmd import git as hardened_git
+
+    repo, markers = hostile_repo
+    subprocess.run(["git", "hash-object", "app.conf"], cwd=repo, capture_output=True, timeout=60)
+    assert "clean-x" in fired(markers)  # live for plain git
+    for marker in markers.iterdir():
+        if marker.name != "hooks":
+            marker.unlink()
+    for name in ("app.conf", "Dockerfile"):
+        assert hardened_git(["hash-object", "--", name], repo)
     assert fired(markers) == []
 
 
@@ -461,3 +482,15 @@ def test_a_diff_base_that_is_not_a_commit_is_a_usage_error(tmp_path, ref):
     git(repo, "commit", "-q", "-m", "one")
     done = run_auditor("scan", ".", "--diff-base", ref, "--no-external", cwd=repo)
     assert done.returncode == 2 and "not a commit" in done.stderr
+
+
+@needs_npm
+def test_lockfile_resolved_urls_cannot_send_npm_to_the_trees_host(tmp_path, leak_host, advisory_server, monkeypatch):
+    tree = copy_project(LODASH_PROJECT, tmp_path / "tree")
+    lock = tree / "package-lock.json"
+    lock.write_text(lock.read_text().replace("https://registry.npmjs.org/",
+                                             f"http://127.0.0.1:{leak_host.port}/leak/"))
+    monkeypatch.setenv("npm_config_registry", advisory_server.url)
+    run = npm_run(tree)
+    assert leak_host.requests == []
+    assert run.error is None and {f.properties["package"] for f in run.findings} == {"lodash", "minimist"}

@@ -3,6 +3,7 @@ exception."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from auditor.scanners import ScannerOptions, run_scanners
@@ -60,3 +61,48 @@ def test_run_process_reports_a_binary_that_cannot_start(tmp_path):
     not_executable.write_text("not a program")
     result = run_process([str(not_executable)], cwd=tmp_path, timeout_seconds=5)
     assert result.start_error and result.exit_code is None
+
+
+def test_a_relative_scanner_path_is_never_resolved_against_the_working_directory(tmp_path, monkeypatch):
+    """A program the audited checkout holds (./tools/trivy, or trivy in a relative PATH entry)
+    never runs: relative paths and relative PATH entries name the working directory."""
+    marker = tmp_path / "ran"
+    tree = tmp_path / "tree"
+    write_stub(tree / "tools", "trivy", f'touch "{marker}"\necho "{{}}"\n')
+    write_stub(tree / "tools", "npm", f'touch "{marker}"\n')
+    (tree / "package-lock.json").write_text("{}")
+    monkeypatch.chdir(tree)
+    runs = {run.scanner: run for run in run_scanners(
+        tree, ["package-lock.json"], ScannerOptions(trivy_path="./tools/trivy", npm_path="tools/npm"))}
+    assert not marker.exists()
+    for scanner in ("trivy config", "npm audit"):
+        assert runs[scanner].error.startswith("not-found")
+        assert "a relative path is refused" in runs[scanner].findings[-1].message
+    # a relative PATH entry: only absolute entries are searched (the real binaries, if any)
+    monkeypatch.setenv("PATH", "tools" + os.pathsep + "/nonexistent-bin")
+    runs = {run.scanner: run for run in run_scanners(tree, ["package-lock.json"], ScannerOptions())}
+    assert not marker.exists()
+    assert runs["trivy config"].error.startswith("not-found") and runs["npm audit"].error.startswith("not-found")
+
+
+def test_trivy_fs_never_resolves_dependencies_over_the_network(tmp_path):
+    """--offline-scan even with offline: false (which only allows the database download): a
+    pom.xml's <repositories> must not choose where Trivy connects."""
+    log = tmp_path / "args"
+    trivy = write_stub(tmp_path / "bin", "trivy", f'echo "$@" >> "{log}"\necho "{{}}"\n')
+    (tmp_path / "tree").mkdir()
+    run_scanners(tmp_path / "tree", [], ScannerOptions(trivy_path=str(trivy), offline=False, image="shop:1"))
+    calls = log.read_text().splitlines()
+    for verb in ("fs", "image"):
+        line = next(call for call in calls if call.startswith(verb))
+        assert "--offline-scan" in line and "--skip-db-update" not in line
+
+
+def test_an_image_name_that_looks_like_an_option_is_refused(tmp_path):
+    log = tmp_path / "args"
+    trivy = write_stub(tmp_path / "bin", "trivy", f'echo "$@" >> "{log}"\necho "{{}}"\n')
+    (tmp_path / "tree").mkdir()
+    runs = run_scanners(tmp_path / "tree", [], ScannerOptions(trivy_path=str(trivy), image="--output=/tmp/x"))
+    image = next(run for run in runs if run.scanner == "trivy image")
+    assert image.error.startswith("bad-image")
+    assert not any(call.startswith("image") for call in log.read_text().splitlines())
