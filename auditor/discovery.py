@@ -26,7 +26,10 @@ _NOT_A_DOCKERFILE = (".py", ".pyc", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".go",
 _COMPOSE = re.compile(r"^(docker-)?compose[^/]*\.ya?ml$")
 _NGINX_SNIFF = re.compile(
     rb"^\s*(server|http|events|location|upstream|listen|server_name|add_header|proxy_pass|"
-    rb"ssl_certificate|limit_req_zone|gzip|include)\b[^\n]*[;{]", re.MULTILINE)
+    rb"ssl_certificate|limit_req_zone|gzip|include|"
+    # snippets of plain directives (a TLS policy, server_tokens) are nginx configuration too
+    rb"ssl_[a-z_]+|server_tokens|proxy_[a-z_]+|limit_req|gzip_[a-z_]+|expires|try_files|"
+    rb"client_max_body_size)\b[^\n]*[;{]", re.MULTILINE)
 _API_ROUTE = re.compile(r"(^|/)(src/)?(pages/api/.+\.(js|jsx|ts|tsx|mjs)|app/api/(.+/)?route\.(js|ts|mjs|jsx|tsx))$")
 
 

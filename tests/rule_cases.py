@@ -3,7 +3,10 @@
 ``# ruleid: ID`` (``// ruleid: ID`` in JS) on its own line expects a finding of that rule on the
 next line that is not itself an annotation; ``# ok: ID`` marks a near miss that must stay quiet
 (it documents intent; any unexpected finding fails anyway); ``todoruleid:``/``todook:`` record known
-misses without failing. ``expect.yaml`` lists expectations where comments cannot go. A first line
+misses without failing. ``# unknownid: ID [text]`` expects the check to yield an Unknown (the control
+is not checked, never pass or fail) on the next line, whose reason contains ``text``; nginx cases
+(``NG*``) also fail on an Unknown no annotation expects. ``expect.yaml`` lists expectations where
+comments cannot go. A first line
 ``# params: {...}`` overrides the rule's parameters for the case.
 
 A case folder holding files is one small project; a case folder holding only folders makes each
@@ -20,7 +23,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "fixtures" / "cases"
-_ANNOTATION = re.compile(r"^\s*(#|//)\s*(ruleid|ok|todoruleid|todook):\s*([A-Z]+[0-9]{3})\b")
+_ANNOTATION = re.compile(r"^\s*(#|//)\s*(ruleid|ok|todoruleid|todook|unknownid):\s*([A-Z]+[0-9]{3})\b"
+                         r"[ \t]*(.*?)\s*$")
 _PARAMS = re.compile(r"^\s*(#|//)\s*params:\s*(\{.*\})\s*$")
 
 
@@ -32,6 +36,7 @@ class Case:
     known_misses: set[tuple[str, int]] = field(default_factory=set)  # todoruleid
     known_false_positives: set[tuple[str, int]] = field(default_factory=set)  # todook
     params: dict = field(default_factory=dict)
+    unknowns: dict[tuple[str, int], str] = field(default_factory=dict)  # unknownid: -> text
 
     @property
     def name(self) -> str:
@@ -44,7 +49,7 @@ def _annotations(case: Case, path: Path) -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (UnicodeDecodeError, OSError):
         return
-    pending: list[tuple[str, str]] = []
+    pending: list[tuple[str, str, str]] = []
     for number, line in enumerate(lines, start=1):
         params = _PARAMS.match(line)
         if params and number == 1:
@@ -52,10 +57,13 @@ def _annotations(case: Case, path: Path) -> None:
             continue
         match = _ANNOTATION.match(line)
         if match:
-            pending.append((match.group(2), match.group(3)))
+            pending.append((match.group(2), match.group(3), match.group(4)))
             continue
-        for kind, rule_id in pending:
+        for kind, rule_id, text in pending:
             if rule_id != case.rule_id:
+                continue
+            if kind == "unknownid":
+                case.unknowns[(relative, number)] = text
                 continue
             target = {"ruleid": case.expected, "todoruleid": case.known_misses,
                       "todook": case.known_false_positives}.get(kind)

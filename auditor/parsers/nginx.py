@@ -51,7 +51,8 @@ _NO_MATCH = "matches no file in the audited tree; not read"
 # nginx's stock files by their name under the prefix, with the directives a control could read.
 # Debian's proxy_params (nginx-common): four proxy_set_header lines; snippets/fastcgi-php.conf:
 # fastcgi_split_path_info, try_files $fastcgi_script_name =404, set, fastcgi_param, fastcgi_index,
-# include fastcgi.conf. The others hold only types/charset_map/*_param lines.
+# include fastcgi.conf; snippets/snakeoil.conf: the snakeoil ssl_certificate and key. The others
+# hold only types/charset_map/*_param lines.
 STOCK_FILES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "mime.types": (), "fastcgi_params": (), "fastcgi.conf": (), "uwsgi_params": (),
     "scgi_params": (), "koi-utf": (), "koi-win": (), "win-utf": (),
@@ -59,6 +60,9 @@ STOCK_FILES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
                      ("proxy_set_header", ("X-Real-IP", "$remote_addr")),
                      ("proxy_set_header", ("X-Forwarded-For", "$proxy_add_x_forwarded_for")),
                      ("proxy_set_header", ("X-Forwarded-Proto", "$scheme"))),
+    "snippets/snakeoil.conf": (("ssl_certificate", ("/etc/ssl/certs/ssl-cert-snakeoil.pem",)),
+                               ("ssl_certificate_key",
+                                ("/etc/ssl/private/ssl-cert-snakeoil.key",))),
     "snippets/fastcgi-php.conf": (("try_files", ("$fastcgi_script_name", "=404")),
                                   ("fastcgi_index", ("index.php",))),
 }

@@ -251,3 +251,38 @@ def test_small_value_parsers():
     assert expires_seconds(("-1",)) == -1
     assert content_security_policy("default-src 'self'; script-src 'self' 'unsafe-inline'") == {
         "default-src": ("'self'",), "script-src": ("'self'", "'unsafe-inline'")}
+
+
+def test_a_control_fed_by_an_unread_include_is_error_naming_it_never_fail_or_pass(tmp_path: Path):
+    from auditor.api import scan
+
+    (tmp_path / "nginx").mkdir()
+    (tmp_path / "nginx" / "site.conf").write_text(
+        "server {\n    listen 443 ssl;\n    server_name shop.example.org;\n"
+        "    ssl_certificate /etc/letsencrypt/live/shop/fullchain.pem;\n"
+        "    ssl_certificate_key /etc/letsencrypt/live/shop/privkey.pem;\n"
+        "    include /etc/letsencrypt/options-ssl-nginx.conf;\n"
+        "    location / { proxy_pass http://app:3000; }\n}\n")
+    result = scan([tmp_path], select=["NG001", "NG002", "NG004"])
+    controls = result.controls
+    assert controls["NG001"].status == "pass"  # the certificate lines are in the tree
+    assert controls["NG002"].status == "error"
+    assert "include /etc/letsencrypt/options-ssl-nginx.conf at nginx/site.conf:6" in \
+        controls["NG002"].reason
+    # The unread file could hold add_header too: HSTS is not known to be missing.
+    assert controls["NG004"].status == "error"
+    assert [f.rule_id for f in result.findings] == []
+
+
+def test_a_template_is_discovered_and_its_variables_are_unknown(tmp_path: Path):
+    from auditor.api import scan
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "default.conf.template").write_text(
+        "server {\n  listen 443 ssl;\n  ssl_certificate /c/${DOMAIN}.pem;\n"
+        "  ssl_certificate_key /k/${DOMAIN}.key;\n  ssl_protocols ${SSL_PROTOCOLS};\n"
+        "  location / { proxy_pass http://app:3000; }\n}\n")
+    result = scan([tmp_path], select=["NG001", "NG002"])
+    assert result.controls["NG001"].status == "pass"
+    assert result.controls["NG002"].status == "error"
+    assert "template variable" in result.controls["NG002"].reason

@@ -193,3 +193,53 @@ def test_a_folder_is_listed_once_however_many_files_glob_it(tmp_path: Path, monk
     assert [c.path for c in configs] == ["nginx/f000.conf"]  # all include each other
     assert len(notes) < 300 * 12  # a note per cycle and one per capped include, not per file
     assert any("nested deeper than 10 levels" in n.message for n in notes)
+
+
+def test_unread_includes_stay_in_the_tree_with_their_reason(tmp_path: Path):
+    (tmp_path / "nginx.conf").write_text(
+        "events {}\nhttp {\n  include /etc/nginx/mime.types;\n  include /etc/nginx/conf.d/*.conf;\n"
+        "  server {\n    listen 443 ssl;\n    include /etc/letsencrypt/options-ssl-nginx.conf;\n"
+        "    location / { include proxy_params; proxy_pass http://app:3000; }\n  }\n}\n")
+    [config], problems, _ = parse_nginx(tmp_path, ["nginx.conf"])
+    assert problems == []
+    assert [(d.args, d.reason) for d in config.http_unread] == [
+        (("/etc/nginx/conf.d/*.conf",), "points outside the audited tree; not read")]
+    [server] = config.servers
+    assert [d.span.line for d in server.effective.unknown("ssl_protocols")] == [4, 7]
+    assert server.effective.unknown("ssl_certificate") == server.effective.unknown("ssl_protocols")
+    location = server.locations[0]
+    # Debian's proxy_params is read as its four proxy_set_header lines, not as unknown.
+    assert [h.name for h in location.effective.proxy_set_headers] == [
+        "Host", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Proto"]
+    assert location.effective.unknown("proxy_set_header") == ()
+
+
+def test_templates_keep_their_variables_as_one_token(tmp_path: Path):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "default.conf.template").write_text(
+        "server {\n  listen ${HTTPS_PORT} ssl;\n  server_name ${DOMAIN};\n"
+        "  ssl_protocols ${SSL_PROTOCOLS};\n  location / { proxy_pass http://${APP}:3000; }\n}\n")
+    [config], problems, _ = parse_nginx(tmp_path, ["templates/default.conf.template"])
+    assert problems == []
+    [server] = config.servers
+    [listen] = server.listens
+    assert listen.ssl and listen.port is None  # the port is only known once rendered
+    assert server.server_names == ("${DOMAIN}",)
+    assert server.effective.ssl_protocols.templated
+    assert server.locations[0].effective.proxy_pass.templated
+    assert not list(tmp_path.rglob("*auditor*"))  # nothing written into the tree
+
+
+def test_fragments_resolve_includes_against_the_main_configs_folder(tmp_path: Path):
+    (tmp_path / "nginx" / "conf.d" / "templates").mkdir(parents=True)
+    (tmp_path / "nginx" / "h5bp" / "tls").mkdir(parents=True)
+    (tmp_path / "nginx" / "nginx.conf").write_text("events {}\nhttp { include conf.d/*.conf; }\n")
+    (tmp_path / "nginx" / "h5bp" / "tls" / "policy.conf").write_text("ssl_protocols TLSv1.3;\n")
+    (tmp_path / "nginx" / "conf.d" / "templates" / "site.conf").write_text(
+        "server { listen 443 ssl; include h5bp/tls/policy.conf; }\n")
+    paths = ["nginx/conf.d/templates/site.conf", "nginx/h5bp/tls/policy.conf", "nginx/nginx.conf"]
+    configs, problems, notes = parse_nginx(tmp_path, paths)
+    assert problems == [] and notes == []
+    site = next(c for c in configs if c.path == "nginx/conf.d/templates/site.conf")
+    assert site.servers[0].effective.ssl_protocols.span == Span("nginx/h5bp/tls/policy.conf", 1)
+    assert {c.path for c in configs} == {"nginx/nginx.conf", "nginx/conf.d/templates/site.conf"}

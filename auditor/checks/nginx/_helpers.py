@@ -22,7 +22,10 @@ def content_locations(doc: NginxConfig, *, tls_only: bool = False,
 def header_anchor(server: Server, location: Location) -> Span:
     """Where a missing header belongs: the block whose ``add_header`` list is in effect there
     (a header added anywhere else would not reach this location), else the server."""
-    return location.effective.headers_from or server.span
+    if location.effective.headers_from is not None:
+        return location.effective.headers_from
+    # A stand-alone fragment's server is not in the tree: the location is the place to fix.
+    return location.span if server.implicit else server.span
 
 
 def value_anchor(doc: NginxConfig, server: Server) -> Directive | Server:
