@@ -564,6 +564,24 @@ class NginxConfig:
     limit_req_zones: tuple[LimitReqZone, ...]
     files: tuple[str, ...] = ()
     http_effective: Effective = field(default_factory=Effective)
+    maps: tuple[tuple[str, tuple[tuple[str, Span], ...]], ...] = ()
+    # TLS servers on 443 in the tree's other root configs (a main nginx.conf and the site
+    # fragments beside it are one deployment): "no server listens on 443" is false then.
+    tls_elsewhere: tuple[Span, ...] = ()
+
+    def header_values(self, header: Header) -> tuple[Header, ...] | None:
+        """The values a header can take: itself, or for a value that is exactly a ``map``
+        variable (h5bp's ``add_header X-Frame-Options $x_frame_options``), one Header per
+        non-empty value of the map, at the map line (an empty value sends no header).
+        ``None`` when the value holds a variable the tree does not define by a ``map``."""
+        if "$" not in header.value:
+            return (header,)
+        defined = dict(self.maps)
+        values = defined.get(header.value.strip())
+        if values is None:
+            return None
+        return tuple(Header(header.name, value, header.always, span)
+                     for value, span in values if value)
 
     @property
     def span(self) -> Span:
@@ -895,13 +913,36 @@ def _zones(http_directives: tuple[Directive, ...]) -> tuple[LimitReqZone, ...]:
 FRAGMENT_REASON = "is not in the audited tree (this file is a fragment nothing here includes)"
 
 
+_MAP_KEYWORDS = frozenset({"hostnames", "volatile", "include"})
+
+
+def _maps(http_directives: tuple[Directive, ...]
+          ) -> tuple[tuple[str, tuple[tuple[str, Span], ...]], ...]:
+    """``map $source $variable { key value; ... }`` blocks: each variable's possible values
+    (``default`` included; without one the default is empty). A map that includes a file
+    the audit did not read is left out (its values are unknown)."""
+    maps = []
+    for directive in http_directives:
+        if directive.name != "map" or len(directive.args) < 2 or directive.block is None:
+            continue
+        entries = [d for d in directive.block if d.name not in _MAP_KEYWORDS]
+        if any(d.unread for d in directive.block):
+            continue
+        values = [(d.args[0] if d.args else "", d.span) for d in entries]
+        if not any(d.name == "default" for d in entries):
+            values.append(("", directive.span))
+        maps.append((directive.args[1], tuple(values)))
+    return tuple(maps)
+
+
 def build_config(path: str, directives: tuple[Directive, ...],
-                 files: tuple[str, ...] = ()) -> NginxConfig:
+                 files: tuple[str, ...] = (), context: tuple[Directive, ...] = ()) -> NginxConfig:
     """The model of one spliced root config.
 
     A file with main-context directives (``http``, ``events`` ...) is a full config; one with
     ``server`` blocks is a fragment read as if inside the official image's stock ``http {}``
-    (which sets none of the directives the controls read); a fragment whose top level holds
+    (which sets none of the directives the controls read), or inside the tree's own main
+    config's http level when the parser passes it as ``context``; a fragment whose top level holds
     ``location``/``listen``/``server_name`` (meant for inclusion inside a ``server``) gets an
     implicit server around it whose own level is unknown; any other fragment is a snippet of
     directives, checked in server context on what it writes."""
@@ -917,7 +958,7 @@ def build_config(path: str, directives: tuple[Directive, ...],
         wrapper = Directive("server", (), Span(path, 1), (enclosing,) + directives)
         http_directives = (wrapper,)
     elif any(d.name == "server" and d.block is not None for d in directives) or not directives:
-        http_directives = directives
+        http_directives = context + directives
     else:
         wrapper = Directive("server", (), Span(path, 1), directives)
         http_directives = (wrapper,) + tuple(
@@ -933,4 +974,4 @@ def build_config(path: str, directives: tuple[Directive, ...],
                                    snippet=snippet and d is wrapper)
                     for d in http_directives if d.name == "server" and d.block is not None)
     return NginxConfig(path, directives, http, servers, upstreams, zones, files or (path,),
-                       http_effective)
+                       http_effective, _maps(zone_source))

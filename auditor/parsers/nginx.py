@@ -35,7 +35,7 @@ import re
 import stat
 import tempfile
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -444,6 +444,23 @@ def _fragment_prefixes(root_rel: str, main_dirs: list[str]) -> list[str]:
     return list(dict.fromkeys(above + others + ancestors))
 
 
+def _http_context(fragment: str, mains: list[str],
+                  spliced: dict[str, tuple[Directive, ...]]) -> tuple[Directive, ...]:
+    """What an http-level fragment inherits: the http-level settings (not the servers, not the
+    includes it does not read) of the tree's main config nearest above it, else the first. The
+    fragment is most likely one of the files that config's ``include conf.d/*.conf`` reads
+    once deployed (h5bp's ``conf.d/templates/``, the image's ``templates/``)."""
+    if not mains:
+        return ()
+    folder = _parent_dir(fragment)
+    above = [m for m in mains if _parent_dir(m) == "" or folder == _parent_dir(m)
+             or folder.startswith(_parent_dir(m) + "/")]
+    chosen = max(above, key=lambda m: len(_parent_dir(m))) if above else mains[0]
+    http = next((d for d in spliced[chosen] if d.name == "http" and d.block is not None), None)
+    return tuple(d for d in (http.block if http is not None else ()) or ()
+                 if d.name not in ("server", "include"))
+
+
 def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
                 max_include_files: int = 500, parse_timeout: float = 10.0,
                 max_file_size: int = 5 * 1024 * 1024
@@ -455,17 +472,28 @@ def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
     root = Path(root)
     reader = _Reader(root, os.path.realpath(root), parse_timeout=parse_timeout,
                      max_file_size=max_file_size)
-    configs: list[NginxConfig] = []
     notes: dict[Note, None] = {}
     main_dirs = _main_dirs(reader, paths)
-    for root_rel in _find_roots(reader, paths, max_include_files):
-        statements = reader.statements(root_rel)
-        main = any(s.get("directive") in _MAIN_CONTEXT for s in statements)
+    roots = _find_roots(reader, paths, max_include_files)
+    spliced: dict[str, tuple[Directive, ...]] = {}
+    files: dict[str, tuple[str, ...]] = {}
+    mains = [r for r in roots if any(s.get("directive") in _MAIN_CONTEXT
+                                     for s in reader.statements(r))]
+    for root_rel in mains + [r for r in roots if r not in mains]:  # mains first: the context
+        main = root_rel in mains
         prefixes = None if main else _fragment_prefixes(root_rel, main_dirs)
         splicer = _Splicer(reader, root_rel, max_include_depth, max_include_files, prefixes)
-        directives = splicer.splice(statements, root_rel, (root_rel,))
-        configs.append(build_config(root_rel, directives, tuple(splicer.files)))
+        spliced[root_rel] = splicer.splice(reader.statements(root_rel), root_rel, (root_rel,))
+        files[root_rel] = tuple(splicer.files)
         notes.update(dict.fromkeys(splicer.notes))
+    configs = [build_config(r, spliced[r], files[r],
+                            context=() if r in mains else _http_context(r, mains, spliced))
+               for r in roots]
+    tls = {c.path: tuple(s.span for s in c.servers
+                         if s.uses_tls and not s.implicit and 443 in s.ports) for c in configs}
+    configs = [replace(c, tls_elsewhere=tuple(span for path, spans in tls.items()
+                                              if path != c.path for span in spans))
+               for c in configs]
     notes.update(dict.fromkeys(reader.notes))
     problems = list(dict.fromkeys(reader.problems))
     return configs, problems, list(notes)

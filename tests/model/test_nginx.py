@@ -286,3 +286,42 @@ def test_a_template_is_discovered_and_its_variables_are_unknown(tmp_path: Path):
     assert result.controls["NG001"].status == "pass"
     assert result.controls["NG002"].status == "error"
     assert "template variable" in result.controls["NG002"].reason
+
+
+def test_a_site_fragment_is_read_inside_the_main_configs_http_with_its_maps(tmp_path: Path):
+    # h5bp's layout: nginx.conf sets server_tokens and the header maps at http level; the site
+    # in conf.d/templates/ is copied into conf.d/ when deployed and inherits them.
+    (tmp_path / "conf.d" / "templates").mkdir(parents=True)
+    (tmp_path / "nginx.conf").write_text(
+        "events {}\nhttp {\n  server_tokens off;\n"
+        "  map $sent_http_content_type $x_frame_options {\n    ~*text/html DENY;\n  }\n"
+        "  map $sent_http_content_type $weak {\n    default ALLOW-FROM;\n  }\n"
+        "  include conf.d/*.conf;\n  server { listen 80; return 301 https://$host$request_uri; }\n}\n")
+    (tmp_path / "conf.d" / "templates" / "site.conf").write_text(
+        "server {\n  listen 443 ssl;\n  ssl_certificate /c.pem; ssl_certificate_key /k.pem;\n"
+        "  add_header X-Frame-Options $x_frame_options always;\n"
+        "  location / { proxy_pass http://app:3000; }\n"
+        "  location /legacy { add_header X-Frame-Options $weak always; proxy_pass http://app:3000; }\n"
+        "  location /other { add_header X-Frame-Options $undefined always; root /srv; }\n}\n")
+    configs, problems, _ = parse_nginx(tmp_path, ["conf.d/templates/site.conf", "nginx.conf"])
+    assert problems == []
+    site = next(c for c in configs if c.path == "conf.d/templates/site.conf")
+    [server] = site.servers
+    assert server.effective.server_tokens.value == "off"
+    root, legacy, other = server.locations
+    [deny] = site.header_values(root.effective.header("X-Frame-Options"))
+    assert (deny.value, deny.span) == ("DENY", Span("nginx.conf", 5))
+    assert [h.value for h in site.header_values(legacy.effective.header("X-Frame-Options"))] == [
+        "ALLOW-FROM"]
+    assert site.header_values(other.effective.header("X-Frame-Options")) is None
+    main = next(c for c in configs if c.path == "nginx.conf")
+    assert main.tls_elsewhere == (Span("conf.d/templates/site.conf", 1),)
+
+    from auditor.api import scan
+
+    result = scan([tmp_path], select=["NG001", "NG006", "NG012"])
+    assert result.controls["NG001"].status == "pass"  # the TLS server is in the fragment
+    assert result.controls["NG012"].status == "pass"
+    assert [(f.rule_id, f.span.path, f.span.line) for f in result.findings] == [
+        ("NG006", "nginx.conf", 8)]  # the map value ALLOW-FROM, where it is written
+    assert any("$undefined" in e.text for e in result.controls["NG006"].evidence)

@@ -2,7 +2,7 @@
 missing header belongs, and one finding per anchor."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from auditor.findings import Fail, Outcome, Pass, Unknown, span_of
 from auditor.model.nginx import Directive, Header, Location, NginxConfig, Server
@@ -112,17 +112,33 @@ def missing_header(server: Server, location: Location, names: str,
     return fail
 
 
-def header_outcome(server: Server, location: Location, header: Header,
-                   judged: Outcome) -> Outcome:
-    """A header present at ``location`` judged as ``judged``. A templated value is unknown; a
-    pass is unknown while an unread include inside the owning level could drop the header."""
+def header_outcome(doc: NginxConfig, server: Server, location: Location, header: Header,
+                   judge: Callable[[Header], Outcome]) -> Outcome:
+    """A header present at ``location`` judged by ``judge`` on each value it can take (a
+    ``map`` variable's values). A templated value, or a variable the tree does not define, is
+    unknown; a pass is unknown while an unread include inside the owning level could drop it."""
+    subject = header_subject(server, location)
     if header.templated:
-        return templated(header, header_subject(server, location), header.name)
-    if isinstance(judged, Pass):
-        unread = location.effective.unknown("add_header:drop")
-        if unread:
-            return unknown(header_anchor(server, location), header_subject(server, location),
-                           f"an add_header that drops {header.name}", unread)
+        return templated(header, subject, header.name)
+    values = doc.header_values(header)
+    if values is None:
+        return Unknown(header, f"{subject}: {header.name} is {header.value}, a variable the "
+                               "audited tree does not define with a map, so its value is only "
+                               "known at request time")
+    if not values:
+        return Fail(header, f"{header.name} {header.value} is empty for every response, so nginx "
+                            "never sends it; give it a value")
+    outcomes = [judge(value) for value in values]
+    for kind in (Fail, Unknown):
+        found = next((o for o in outcomes if isinstance(o, kind)), None)
+        if found is not None:
+            return found
+    judged = outcomes[0] if len(outcomes) == 1 else Pass(
+        header, "; ".join(o.evidence for o in outcomes if isinstance(o, Pass)))
+    unread = location.effective.unknown("add_header:drop")
+    if unread:
+        return unknown(header_anchor(server, location), subject,
+                       f"an add_header that drops {header.name}", unread)
     return judged
 
 

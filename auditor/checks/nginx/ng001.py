@@ -22,8 +22,8 @@ def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
                                    "speaks plain HTTP; write listen 443 ssl")
     for server in https:
         yield _certificates(server)
-    if https or any(l.port == 443 for s in servers for l in s.listens):
-        return
+    if https or any(l.port == 443 for s in servers for l in s.listens) or doc.tls_elsewhere:
+        return  # a TLS server elsewhere in the tree is checked in its own config
     templated = [s for s in servers if _templated_port(s)]
     if templated:
         yield Unknown(templated[0], f"{templated[0].label} listens on a port set by a template "

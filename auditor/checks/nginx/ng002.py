@@ -50,14 +50,14 @@ def _server(server: Server, params: dict) -> Iterator[Outcome]:
     allowed = set(params["allowed_protocols"])
     protocols = server.effective.ssl_protocols
     ciphers = server.effective.ssl_ciphers
+    unread = server.effective.unknown("ssl_protocols")
+    if unread:  # an unread include inside the level that sets it may set its own
+        yield unknown(server, server.label, "ssl_protocols", unread)
+        return
     if protocols is None:
-        unread = server.effective.unknown("ssl_protocols")
-        if unread:
-            yield unknown(server, server.label, "ssl_protocols", unread)
-        else:
-            yield Fail(server, f"{server.label} serves TLS without ssl_protocols, so nginx's "
-                               "default also enables TLSv1 and TLSv1.1; add ssl_protocols "
-                               f"{' '.join(params['allowed_protocols'])}")
+        yield Fail(server, f"{server.label} serves TLS without ssl_protocols, so nginx's "
+                           "default also enables TLSv1 and TLSv1.1; add ssl_protocols "
+                           f"{' '.join(params['allowed_protocols'])}")
         return
     if protocols.templated or not set(protocols.args) <= allowed:
         return  # reported where it is written

@@ -24,10 +24,11 @@ def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
     # Browsers ignore HSTS received over plain HTTP (RFC 6797 §8.1), so only TLS servers count.
     yield from once_per_anchor(
         outcome for server, location in content_locations(doc, tls_only=True)
-        if (outcome := _location(server, location, params["min_max_age"])) is not None)
+        if (outcome := _location(doc, server, location, params["min_max_age"])) is not None)
 
 
-def _location(server: Server, location: Location, min_max_age: int) -> Outcome | None:
+def _location(doc: NginxConfig, server: Server, location: Location,
+              min_max_age: int) -> Outcome | None:
     header = location.effective.header("Strict-Transport-Security")
     if header is None:
         return missing_header(server, location, "Strict-Transport-Security", Fail(
@@ -36,7 +37,7 @@ def _location(server: Server, location: Location, min_max_age: int) -> Outcome |
                     "Strict-Transport-Security; add "
                     f'`add_header Strict-Transport-Security "max-age={min_max_age}; '
                     f'includeSubDomains" always;` {header_home(server, location)}'))
-    return header_outcome(server, location, header, _judge(header, min_max_age))
+    return header_outcome(doc, server, location, header, lambda h: _judge(h, min_max_age))
 
 
 def _judge(header, min_max_age: int) -> Outcome:

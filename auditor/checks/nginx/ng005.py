@@ -22,10 +22,10 @@ _UNSAFE = ("'unsafe-inline'", "'unsafe-eval'")
 def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
     yield from once_per_anchor(
         outcome for server, location in content_locations(doc, html_only=True)
-        if (outcome := _location(server, location)) is not None)
+        if (outcome := _location(doc, server, location)) is not None)
 
 
-def _location(server: Server, location: Location) -> Outcome | None:
+def _location(doc: NginxConfig, server: Server, location: Location) -> Outcome | None:
     header = location.effective.header("Content-Security-Policy")
     if header is None:
         report_only = location.effective.header("Content-Security-Policy-Report-Only")
@@ -36,7 +36,7 @@ def _location(server: Server, location: Location) -> Outcome | None:
             f"Content-Security-Policy{hint}; add "
             "`add_header Content-Security-Policy \"default-src 'self'\" always;` "
             f"{header_home(server, location)}"))
-    return header_outcome(server, location, header, _judge(header))
+    return header_outcome(doc, server, location, header, _judge)
 
 
 def _judge(header) -> Outcome:

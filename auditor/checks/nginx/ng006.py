@@ -12,7 +12,13 @@ from auditor.checks.nginx._helpers import (
     once_per_anchor,
 )
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.nginx import Location, NginxConfig, Server, content_security_policy
+from auditor.model.nginx import (
+    Header,
+    Location,
+    NginxConfig,
+    Server,
+    content_security_policy,
+)
 
 ID = "NG006"
 
@@ -21,29 +27,35 @@ def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
     # Framing matters for pages: APIs, build assets, health checks and redirects are not framed.
     yield from once_per_anchor(
         outcome for server, location in content_locations(doc, html_only=True)
-        if (outcome := _location(server, location)) is not None)
+        if (outcome := _location(doc, server, location)) is not None)
 
 
-def _location(server: Server, location: Location) -> Outcome | None:
+def _location(doc: NginxConfig, server: Server, location: Location) -> Outcome | None:
     frame_options = location.effective.header("X-Frame-Options")
     csp = location.effective.header("Content-Security-Policy")
-    ancestors = content_security_policy(csp.value).get("frame-ancestors") if csp else None
-    if ancestors is not None:
-        return header_outcome(server, location, csp, Pass(
-            csp, f"Content-Security-Policy frame-ancestors {' '.join(ancestors)}"))
+    if csp is not None:
+        values = None if csp.templated else doc.header_values(csp)
+        if values and all("frame-ancestors" in content_security_policy(v.value) for v in values):
+            return header_outcome(doc, server, location, csp, _ancestors)
+        if frame_options is None and values is None:  # templated or an undefined variable
+            return header_outcome(doc, server, location, csp, _ancestors)
     if frame_options is None:
-        if csp is not None and csp.templated:
-            return header_outcome(server, location, csp, Pass(csp, ""))
         return missing_header(server, location, "X-Frame-Options", Fail(
             header_anchor(server, location),
             f"{header_subject(server, location)} serves pages without "
             "X-Frame-Options or CSP "
             f"frame-ancestors; add `add_header X-Frame-Options DENY always;` "
             f"{header_home(server, location)}"))
-    if frame_options.value.strip().upper() not in ("DENY", "SAMEORIGIN"):
-        judged: Outcome = Fail(frame_options, f"X-Frame-Options {frame_options.value} is not "
-                                              "DENY or SAMEORIGIN (ALLOW-FROM is ignored by "
-                                              "browsers); use DENY")
-    else:
-        judged = Pass(frame_options, f"X-Frame-Options {frame_options.value}")
-    return header_outcome(server, location, frame_options, judged)
+    return header_outcome(doc, server, location, frame_options, _frame_options)
+
+
+def _ancestors(csp: Header) -> Outcome:
+    ancestors = content_security_policy(csp.value).get("frame-ancestors", ())
+    return Pass(csp, f"Content-Security-Policy frame-ancestors {' '.join(ancestors)}")
+
+
+def _frame_options(header: Header) -> Outcome:
+    if header.value.strip().upper() not in ("DENY", "SAMEORIGIN"):
+        return Fail(header, f"X-Frame-Options {header.value} is not DENY or SAMEORIGIN "
+                            "(ALLOW-FROM is ignored by browsers); use DENY")
+    return Pass(header, f"X-Frame-Options {header.value}")
