@@ -2,16 +2,19 @@
 ``FROM`` as BuildKit does, exec/shell form told apart and heredoc bodies attached."""
 from __future__ import annotations
 
+import bisect
 import functools
+import posixpath
 import re
 import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from auditor.model.image import ImageRef  # noqa: F401  (re-exported: checks import it from here)
 from auditor.model.span import Span
+from auditor.parsers.shell import ShellCommand, exec_commands, parse_script
 
-_SHELL_OPERATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "|&"})
 _REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -22,6 +25,58 @@ class Heredoc:
     delimiter: str
     body: str
     span: Span
+
+
+class Script(NamedTuple):
+    """Shell text a ``RUN`` runs (continuations joined as Docker joins them, heredoc bodies
+    appended) with anchors: (offset in ``text``, line, column) where each source line piece starts."""
+
+    text: str
+    anchors: tuple[tuple[int, int, int], ...]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The Dockerfile (line, column) of a character of ``text``."""
+        starts = [anchor[0] for anchor in self.anchors]
+        index = max(bisect.bisect_right(starts, offset) - 1, 0)
+        if not self.anchors:
+            return 0, 0
+        at, line, column = self.anchors[index]
+        return line, column + max(offset - at, 0)
+
+
+
+
+class ShellView(NamedTuple):
+    """A RUN's parsed commands with Dockerfile positions, and what was not understood as
+    (line, column, message)."""
+
+    commands: tuple[ShellCommand, ...]
+    problems: tuple[tuple[int, int, str], ...]
+
+
+@functools.lru_cache(maxsize=8192)
+def _run_shell(scripts: tuple[Script, ...], exec_args: tuple[str, ...] | None, exec_line: int) -> ShellView:
+    """Cached per RUN text: DF005, DF006, DF007, DF009, DF010, DF016 and DF017 all read the same
+    RUN lines, and a corpus repeats them."""
+    if exec_args is not None:
+        parsed = exec_commands(exec_args)
+        return ShellView(tuple(_placed(c, None, exec_line) for c in parsed.commands),
+                         tuple((exec_line, 1, message) for _, message in parsed.problems))
+    commands: list[ShellCommand] = []
+    problems: list[tuple[int, int, str]] = []
+    for script in scripts:
+        parsed = parse_script(script.text)
+        commands.extend(_placed(c, script, 0) for c in parsed.commands)
+        problems.extend((*script.position(offset), message) for offset, message in parsed.problems)
+    return ShellView(tuple(commands), tuple(problems))
+
+
+def _placed(command: ShellCommand, script: Script | None, line: int) -> ShellCommand:
+    found_line, column = script.position(command.offset) if script is not None else (line, 1)
+    return command._replace(
+        line=found_line, column=column,
+        upstream=tuple(_placed(c, script, line) for c in command.upstream),
+        substituted=tuple(_placed(c, script, line) for c in command.substituted))
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +94,7 @@ class Instruction:
     heredocs: tuple[Heredoc, ...]
     span: Span
     source: str  # the instruction as written, continuation lines included
+    scripts: tuple[Script, ...] = ()  # a shell-form RUN's shell text (see parsers/dockerfile.py)
 
     @property
     def exec_form(self) -> bool:
@@ -52,25 +108,30 @@ class Instruction:
         return "\n".join(parts)
 
     @property
-    def shell_commands(self) -> tuple[tuple[str, ...], ...]:
-        """The simple commands a ``RUN`` runs, as word lists: split at newlines (heredoc bodies),
-        ``&&``, ``||``, ``;`` and ``|``; quotes removed as the shell would. Good enough to find
-        ``npm ci`` or ``apk add`` and their options; not a shell interpreter."""
-        if self.exec_args is not None:
-            return (self.exec_args,) if self.exec_args else ()
-        commands: list[tuple[str, ...]] = []
-        for line in self.command_text.replace("\\\n", " ").splitlines():
-            current: list[str] = []
-            for word in _shell_words(line):
-                if word in _SHELL_OPERATORS:
-                    if current:
-                        commands.append(tuple(current))
-                    current = []
-                else:
-                    current.append(word)
-            if current:
-                commands.append(tuple(current))
-        return tuple(commands)
+    def shell(self) -> ShellView:
+        """What a ``RUN`` runs, parsed: every simple command the shell may run (both branches of
+        an ``if``, after ``&&`` and ``||``, inside ``sh -c '...'`` and heredoc scripts), each with
+        the branches it runs under and its Dockerfile line and column. Exec form is one command
+        with literal words (or the script of ``["sh", "-c", "..."]``). Empty for other keywords."""
+        if self.keyword != "RUN":
+            return ShellView((), ())
+        return _run_shell(self.scripts, self.exec_args, self.span.line if self.exec_args is not None else 0)
+
+    @property
+    def commands(self) -> tuple[ShellCommand, ...]:
+        return self.shell.commands
+
+    def unreadable_shell(self, *words: str) -> str | None:
+        """Why this ``RUN``'s commands may be incomplete (shell text not understood), when its
+        text mentions any of ``words`` (all text when none is given); else None."""
+        problems = self.shell.problems
+        if not problems:
+            return None
+        text = self.source + "".join(heredoc.body for heredoc in self.heredocs)
+        if words and not any(word in text for word in words):
+            return None
+        line, column, message = problems[0]
+        return f"RUN at line {self.span.line}: {message} (line {line}, column {column}), so its commands are not all known"
 
     @property
     def copy_sources(self) -> tuple[str, ...]:
@@ -86,7 +147,7 @@ class Instruction:
     def _copy_operands(self) -> tuple[str, ...]:
         if self.exec_args is not None:
             return self.exec_args
-        return tuple(_shell_words(self.arguments, operators=False))
+        return _copy_words(self.arguments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,9 +279,9 @@ class Dockerfile:
         if name == "root":
             return "0", None
         for instruction in reversed(list(self.inherited_instructions(stage))):
-            for command in instruction.shell_commands if instruction.keyword == "RUN" else ():
-                words = _without_wrappers(command)
-                if words and words[0].rsplit("/", 1)[-1] in ("adduser", "useradd"):
+            for command in instruction.commands:
+                words = command.program
+                if command.name in ("adduser", "useradd"):
                     uid = _created_uid(words, name)
                     if uid is not None:
                         return uid, instruction
@@ -280,30 +341,16 @@ def parse_assignments(text: str) -> list[tuple[str, str | None]]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _shell_words_cached(text: str, operators: bool) -> tuple[str, ...]:
-    return tuple(_split_shell_words(text, operators))
-
-
-def _shell_words(text: str, operators: bool = True) -> tuple[str, ...]:
-    """Cached: several checks (DF005, DF006, DF010, DF016, DF017) read the same RUN lines."""
-    return _shell_words_cached(text, operators)
-
-
-def _split_shell_words(text: str, operators: bool = True) -> list[str]:
-    """Shell words of one line; with ``operators`` the control operators are words of their own.
-    Unbalanced quotes fall back to splitting on whitespace (Docker would fail the build anyway)."""
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|" if operators else False)
+def _copy_words(text: str) -> tuple[str, ...]:
+    """``COPY``/``ADD`` operands of the shell-like form: split at whitespace, quotes removed.
+    Unbalanced quotes fall back to plain whitespace splitting."""
+    lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
     lexer.commenters = ""
     try:
-        words = list(lexer)
+        return tuple(lexer)
     except ValueError:
-        return text.split()
-    # A comment starts only at the beginning of a word, unlike shlex's default.
-    for index, word in enumerate(words):
-        if word.startswith("#"):
-            return words[:index]
-    return words
+        return tuple(text.split())
 
 
 # Options of adduser (BusyBox and Debian) and useradd that take a value.
@@ -314,16 +361,6 @@ _USER_VALUE_OPTIONS = frozenset({
     "--firstuid", "--lastuid", "--firstgid", "--lastgid", "--conf", "--extrausers"})
 # Users that images bring along: the official node images have `node` with UID 1000.
 _IMAGE_USERS = {"node": {"node": "1000"}}
-_WRAPPERS = frozenset({"sudo", "exec", "env", "time", "nice", "command"})
-
-
-def _without_wrappers(command: tuple[str, ...]) -> tuple[str, ...]:
-    """A simple command without leading ``VAR=value`` assignments and wrappers like ``sudo``."""
-    index = 0
-    while index < len(command) and (command[index] in _WRAPPERS or (
-            "=" in command[index] and command[index].split("=", 1)[0].isidentifier())):
-        index += 1
-    return command[index:]
 
 
 def _created_uid(words: tuple[str, ...], name: str) -> str | None:
@@ -342,3 +379,153 @@ def _created_uid(words: tuple[str, ...], name: str) -> str | None:
             positional.append(word)
         index += 1
     return uid if positional[:1] == [name] else None
+
+
+# Every spelling npm accepts for `npm install` (npm/lib/commands/install.js aliases).
+NPM_INSTALL = frozenset({"install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta",
+                         "isntal", "isntall", "add"})
+NPM_CLEAN_INSTALL = frozenset({"ci", "clean-install", "ic", "install-clean", "isntall-clean"})
+PRODUCTION_FLAGS = frozenset({"--omit=dev", "--only=production", "--only=prod", "--production"})
+# npm options written before the subcommand that take a value (`npm --prefix /app ci`).
+_NPM_VALUE_OPTIONS = frozenset({"--prefix", "-C", "--cache", "--registry", "--userconfig",
+                                "--loglevel", "-w", "--workspace"})
+
+
+class NpmCommand(NamedTuple):
+    """One ``npm <subcommand> ...`` a ``RUN`` may run (``words`` exclude ``npm`` itself)."""
+
+    command: ShellCommand
+    instruction: Instruction
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return self.command.program[1:]
+
+    @property
+    def inline_env(self) -> tuple[str, ...]:
+        """``NODE_ENV=production npm ci``, ``env NODE_ENV=production npm ci``."""
+        return self.command.inline_assignments
+
+    @property
+    def subcommand(self) -> str:
+        words = self.words
+        index = 0
+        while index < len(words) and words[index].startswith("-"):
+            index += 2 if words[index] in _NPM_VALUE_OPTIONS else 1
+        return words[index] if index < len(words) else ""
+
+    @property
+    def is_global(self) -> bool:
+        return any(w in ("-g", "--global", "--location=global") for w in self.words)
+
+    @property
+    def is_install(self) -> bool:
+        """``npm install`` (any alias) of the project's dependencies; ``-g`` tools are not."""
+        return self.subcommand in NPM_INSTALL and not self.is_global
+
+    @property
+    def is_clean_install(self) -> bool:
+        return self.subcommand in NPM_CLEAN_INSTALL
+
+    @property
+    def installs_dependencies(self) -> bool:
+        return self.is_install or self.is_clean_install
+
+    @property
+    def production_only(self) -> bool:
+        words = list(self.words)
+        paired = {f"{a}={b}" for a, b in zip(words, words[1:]) if a in ("--omit", "--only")}
+        return bool((set(words) | paired) & PRODUCTION_FLAGS) or "NODE_ENV=production" in self.inline_env
+
+    @property
+    def text(self) -> str:
+        """The command for a message, with the branch it runs in when it is conditional:
+        \'npm ci\' (line 9, in the elif [ -f package-lock.json ] branch)."""
+        shown = "'npm " + " ".join(self.words) + "'"
+        where = self.command.where()
+        if self.command.line != self.instruction.span.line:
+            shown += f" (line {self.command.line}{', ' + where if where else ''})"
+        elif where:
+            shown += f" ({where})"
+        return shown
+
+
+def npm_commands(instruction: Instruction) -> Iterator[NpmCommand]:
+    for command in instruction.commands:
+        if command.name == "npm":
+            yield NpmCommand(command, instruction)
+
+
+def stage_npm_commands(doc: Dockerfile, stage: Stage) -> Iterator[NpmCommand]:
+    for instruction in stage.all("RUN"):
+        yield from npm_commands(instruction)
+
+
+def installs_production_only(doc: Dockerfile, stage: Stage, command: NpmCommand) -> bool:
+    """Whether the install leaves only production dependencies: an omit flag, NODE_ENV=production
+    in force (npm then omits dev dependencies by default), or a later ``npm prune`` to production."""
+    if command.production_only:
+        return True
+    node_env = doc.variables(stage, until=command.instruction).get("NODE_ENV")
+    if node_env is not None and node_env.kind == "ENV" and node_env.value == "production":
+        return True
+    after_install = False
+    for instruction in doc.inherited_instructions(stage):
+        for other in npm_commands(instruction):
+            if after_install and other.subcommand == "prune" and other.production_only:
+                return True
+            after_install = after_install or (other.instruction is command.instruction
+                                              and other.command.offset == command.command.offset)
+    return False
+
+
+def ships_only_production_dependencies(doc: Dockerfile) -> bool | None:
+    """Whether the npm dependencies the final image ships are production-only: True when every
+    npm install in a stage whose ``node_modules`` reach the final image leaves devDependencies
+    out, False when one does not, None when no such stage installs with npm. (For the npm-audit
+    runner: then devDependencies never ship and ``--omit=dev`` applies.)"""
+    verdicts = [installs_production_only(doc, stage, command)
+                for stage in shipping_stages(doc) for command in stage_npm_commands(doc, stage)
+                if command.installs_dependencies]
+    return all(verdicts) if verdicts else None
+
+
+def normalized(path: str) -> str:
+    """A COPY operand without quotes, ``./`` prefixes and trailing slashes ('.' for the root)."""
+    return posixpath.normpath(path.strip("\"'")) if path else "."
+
+
+def ends_with(path: str, suffix: str) -> bool:
+    """Whether a path's last segments are ``suffix``: ``/app/.next/static/`` ends with ``.next/static``."""
+    cleaned = normalized(path)
+    return cleaned == suffix or cleaned.endswith("/" + suffix)
+
+
+def is_whole_tree(doc: Dockerfile, source_stage: Stage, source: str) -> bool:
+    """A COPY source naming the source stage's whole working tree: ``/app``, ``.``, ``/``."""
+    cleaned = normalized(source)
+    return cleaned in (".", "/", "*", "./*", "/app", normalized(doc.workdir(source_stage)))
+
+
+def carries_node_modules(doc: Dockerfile, source_stage: Stage, source: str) -> bool:
+    return ends_with(source, "node_modules") or is_whole_tree(doc, source_stage, source)
+
+
+def shipping_stages(doc: Dockerfile) -> list[Stage]:
+    """The final stage, the stages it is built FROM, and the stages whose ``node_modules`` (or
+    whole tree) it copies, with theirs: where an install ends up in the image that ships."""
+    final = doc.final_stage
+    if final is None:
+        return []
+    found: dict[int, Stage] = {}
+    pending = [final]
+    while pending:
+        stage = pending.pop()
+        for member in doc.lineage(stage):
+            if member.index in found:
+                continue
+            found[member.index] = member
+            for instruction, source_stage in doc.copies_from_stages(member):
+                if any(carries_node_modules(doc, source_stage, s) for s in instruction.copy_sources):
+                    pending.append(source_stage)
+    return [found[index] for index in sorted(found)]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+import posixpath
 import re
 
-from auditor.model.dockerfile import (Dockerfile, Heredoc, ImageRef, Instruction, Stage,
+from auditor.model.dockerfile import (Dockerfile, Heredoc, ImageRef, Instruction, Script, Stage,
                                       parse_assignments)
 from auditor.model.span import ParseProblem, Span
 
@@ -23,6 +24,11 @@ MAX_EXPANSION = 64 * 1024  # characters an ARG substitution may produce
 
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _FLAG = re.compile(r"--([a-z][a-z-]*)(?:=(\S*))?\s*")
+_CONTINUATION = re.compile(r"\\[ \t]*$")
+_KEYWORD_AND_FLAGS = re.compile(r"\s*[A-Za-z]+\s*(?:--[a-z][a-z-]*(?:=\S*)?\s*)*")
+_BARE_HEREDOCS = re.compile(r"\s*(?:<<-?([\"']?)[A-Za-z_][A-Za-z0-9_]*\1\s*)+")
+_SHEBANG = re.compile(r"#!\s*(\S+)(?:\s+(\S+))?")
+_SHELL_NAMES = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -113,6 +119,79 @@ def _read_heredocs(keyword: str, value: str, lines: list[str], after: int, path:
     return tuple(heredocs), line_index
 
 
+def _joined_lines(lines: list[str], start: int, end: int) -> tuple[str, list[tuple[int, int, int]]]:
+    """An instruction's lines joined as Docker joins them, with anchors mapping the text back.
+
+    BuildKit removes the escape character and the newline at a continuation, adds nothing, and
+    drops comment lines and empty lines met inside a continuation. Each anchor is (offset in the
+    joined text, 1-based line, 1-based column) of the line piece starting there.
+    """
+    pieces: list[str] = []
+    anchors: list[tuple[int, int, int]] = []
+    offset = 0
+    for index in range(start, min(end, len(lines) - 1) + 1):
+        raw = lines[index].rstrip("\n").rstrip("\r")
+        if index > start and (not raw.strip() or raw.lstrip().startswith("#")):
+            continue
+        continued = _CONTINUATION.search(raw)
+        piece = raw[: continued.start()] if continued else raw
+        anchors.append((offset, index + 1, 1))
+        pieces.append(piece)
+        offset += len(piece)
+    return "".join(pieces), anchors
+
+
+def _heredoc_script(heredoc: Heredoc, anchors: list[tuple[int, int, int]], offset: int,
+                    delimiter: bool) -> str:
+    """The heredoc body (and its closing delimiter) as script text, anchoring each of its lines."""
+    text = heredoc.body + (heredoc.delimiter + "\n" if delimiter else "")
+    line = heredoc.span.line
+    for piece in text.splitlines(keepends=True):
+        anchors.append((offset, line, 1))
+        offset += len(piece)
+        line += 1
+    return text
+
+
+def _run_scripts(lines: list[str], start: int, end: int, exec_form: bool,
+                 heredocs: tuple[Heredoc, ...]) -> tuple[Script, ...]:
+    """The shell text a shell-form ``RUN`` runs, keyword and ``--flags`` removed.
+
+    ``RUN <<EOF`` alone (BuildKit) runs each heredoc body as a script of its own, by its shebang
+    when it has one: a ``#!/usr/bin/env python3`` body is not shell and is left out. Otherwise
+    the heredocs are input to the command line's commands (``RUN bash <<EOF``, ``RUN cat <<EOF >
+    file``), so they are appended to it as a shell would read them.
+    """
+    if exec_form:
+        return ()
+    joined, anchors = _joined_lines(lines, start, end)
+    skip = _KEYWORD_AND_FLAGS.match(joined)
+    cut = skip.end() if skip else 0
+    command_line = joined[cut:]
+    shifted: list[tuple[int, int, int]] = []
+    for index, (at, line, column) in enumerate(anchors):
+        following = anchors[index + 1][0] if index + 1 < len(anchors) else None
+        if following is not None and following <= cut:
+            continue  # a line holding only the keyword and flags
+        shifted.append((at - cut, line, column) if at >= cut else (0, line, column + cut - at))
+    if heredocs and _BARE_HEREDOCS.fullmatch(command_line):
+        scripts = []
+        for heredoc in heredocs:
+            shebang = _SHEBANG.match(heredoc.body)
+            interpreter = shebang and posixpath.basename(
+                shebang.group(2) if shebang.group(1).endswith("/env") and shebang.group(2) else shebang.group(1))
+            if interpreter and interpreter not in _SHELL_NAMES:
+                continue
+            body_anchors: list[tuple[int, int, int]] = []
+            scripts.append(Script(_heredoc_script(heredoc, body_anchors, 0, False), tuple(body_anchors)))
+        return tuple(scripts)
+    text = command_line
+    for heredoc in heredocs:
+        text += "\n"
+        text += _heredoc_script(heredoc, shifted, len(text), True)
+    return (Script(text, tuple(shifted)),)
+
+
 def parse_dockerfile(text: str, path: str) -> tuple[Dockerfile, list[ParseProblem]]:
     from dockerfile_parse import DockerfileParser  # deferred: only when a Dockerfile is read
 
@@ -140,8 +219,10 @@ def parse_dockerfile(text: str, path: str) -> tuple[Dockerfile, list[ParseProble
         value = item["value"]
         heredocs, consumed_until = _read_heredocs(keyword, value, lines, end + 1, path, problems)
         flags, arguments = _split_flags(keyword, value)
-        instructions.append(Instruction(keyword, arguments, flags, _exec_args(keyword, arguments),
-                                        heredocs, span, item["content"]))
+        exec_args = _exec_args(keyword, arguments)
+        scripts = _run_scripts(lines, start, end, exec_args is not None, heredocs) if keyword == "RUN" else ()
+        instructions.append(Instruction(keyword, arguments, flags, exec_args, heredocs, span,
+                                        item["content"], scripts))
     stages, global_args = _group_stages(instructions, path, problems)
     return Dockerfile(path, Span(path, 1), tuple(instructions), tuple(stages), global_args), problems
 

@@ -1,4 +1,4 @@
-"""The Dockerfile parser and model: stages, ARG resolution, inheritance, shell words."""
+"""The Dockerfile parser and model: stages, ARG resolution, inheritance, RUN commands."""
 from __future__ import annotations
 
 from auditor.model.dockerfile import Dockerfile
@@ -47,20 +47,85 @@ def test_repeated_flags_keep_every_value() -> None:
     assert run.arguments.startswith("npm ci --omit=dev")
 
 
-def test_shell_commands_split_at_operators_and_read_heredocs() -> None:
+def argvs(instruction) -> list[tuple[str, ...]]:
+    return [command.argv for command in instruction.commands]
+
+
+def test_run_commands_are_parsed_through_flags_continuations_and_heredocs() -> None:
     doc = parse(THREE_STAGES)
-    assert doc.stages[1].last("RUN").shell_commands == (
-        ("npm", "ci", "--omit=dev"), ("npm", "cache", "clean", "--force"))
+    install = doc.stages[1].last("RUN")
+    assert argvs(install) == [("npm", "ci", "--omit=dev"), ("npm", "cache", "clean", "--force")]
+    # positions are Dockerfile lines and columns, through the flags and the continuation
+    assert [(c.line, c.column) for c in install.commands] == [(9, 5), (9, 26)]
     heredoc_run = doc.stages[2].last("RUN")
-    assert ("apk", "add", "--no-cache", "git") in heredoc_run.shell_commands
-    # quoted operators stay words of the quoted string; the comment is dropped
-    assert ("echo", "a && b") in heredoc_run.shell_commands
-    assert ("tee", "out") in heredoc_run.shell_commands
+    assert argvs(heredoc_run) == [("apk", "add", "--no-cache", "git"), ("echo", "a && b"), ("tee", "out")]
+    assert [c.line for c in heredoc_run.commands] == [13, 14, 14]
 
 
 def test_exec_form_run_is_one_command() -> None:
     doc = parse('FROM node:20-alpine\nRUN ["npm", "ci"]\n')
-    assert doc.stages[0].last("RUN").shell_commands == (("npm", "ci"),)
+    (command,) = doc.stages[0].last("RUN").commands
+    assert command.argv == ("npm", "ci") and command.line == 2
+
+
+def test_exec_form_shell_runs_its_script() -> None:
+    doc = parse('FROM node:20-alpine\nRUN ["/bin/sh", "-ec", "cd /app && npm ci"]\n')
+    assert argvs(doc.stages[0].last("RUN")) == [("/bin/sh", "-ec", "cd /app && npm ci"), ("cd", "/app"), ("npm", "ci")]
+
+
+CANONICAL = """\
+FROM node:20-alpine AS deps
+COPY package.json yarn.lock* package-lock.json* pnpm-lock.yaml* ./
+RUN \\
+  if [ -f yarn.lock ]; then yarn --frozen-lockfile; \\
+  # a comment line inside the continuation, dropped by Docker
+  elif [ -f package-lock.json ]; then npm ci; \\
+  elif [ -f pnpm-lock.yaml ]; then corepack enable pnpm && pnpm i --frozen-lockfile; \\
+  else echo "Lockfile not found." && exit 1; \\
+  fi
+"""
+
+
+def test_lockfile_chain_gives_every_branch_with_its_position() -> None:
+    run = parse(CANONICAL).stages[0].last("RUN")
+    found = {c.argv: (c.line, c.column, c.where()) for c in run.commands}
+    assert found[("npm", "ci")] == (6, 39, "in the elif [ -f package-lock.json ] branch")
+    assert found[("yarn", "--frozen-lockfile")] == (4, 29, "in the if [ -f yarn.lock ] branch")
+    assert found[("pnpm", "i", "--frozen-lockfile")][:2] == (7, 60)
+    assert found[("exit", "1")][2] == "in the else branch of if [ -f yarn.lock ]"
+    assert run.shell.problems == ()
+
+
+def test_bare_heredoc_runs_as_a_script_unless_its_shebang_says_otherwise() -> None:
+    doc = parse("FROM alpine:3.20\nRUN <<EOF\nset -e\napk add --no-cache git\nEOF\n"
+                "RUN <<EOF\n#!/usr/bin/env python3\nprint('apk add x')\nEOF\n"
+                "RUN <<EOF\n#!/bin/bash\nif true; then npm ci; fi\nEOF\n")
+    shell_script, python_script, bash_script = doc.stages[0].all("RUN")
+    assert argvs(shell_script) == [("set", "-e"), ("apk", "add", "--no-cache", "git")]
+    assert shell_script.commands[1].line == 4
+    assert argvs(python_script) == []
+    assert argvs(bash_script) == [("true",), ("npm", "ci")]
+
+
+def test_heredoc_fed_to_a_shell_is_parsed_and_a_data_heredoc_is_not() -> None:
+    doc = parse("FROM alpine:3.20\nRUN bash -e <<'SCRIPT'\nnpm ci\nSCRIPT\n"
+                "RUN cat <<EOF > /etc/motd\nnpm install is not run here\nEOF\n")
+    fed, data = doc.stages[0].all("RUN")
+    assert argvs(fed) == [("bash", "-e"), ("npm", "ci")] and fed.commands[1].line == 3
+    assert argvs(data) == [("cat",)]
+
+
+def test_unparsable_run_is_reported_with_its_line() -> None:
+    run = parse("FROM alpine:3.20\nRUN if then npm ci; fi; (\n").stages[0].last("RUN")
+    assert run.shell.problems and run.shell.problems[0][0] == 2
+    assert run.unreadable_shell("npm") and run.unreadable_shell("apk") is None
+
+
+def test_empty_lines_and_comments_inside_a_continuation_map_to_their_lines() -> None:
+    doc = parse("FROM alpine:3.20\nRUN --mount=type=cache,target=/var/cache/apk \\\n"
+                "    # why\n    apk add git \\\n    && apk add curl\n")
+    assert [(c.argv[-1], c.line, c.column) for c in doc.stages[0].last("RUN").commands] == [
+        ("git", 4, 5), ("curl", 5, 8)]
 
 
 def test_copy_operands_in_exec_and_shell_form() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.dockerfile._helpers import (installs_production_only, shipping_stages,
-                                                stage_npm_commands)
+                                                stage_npm_commands, unreadable_runs)
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
 
@@ -15,7 +15,7 @@ def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
     for stage in doc.stages:
         for command in stage_npm_commands(doc, stage):
             if command.is_install:
-                yield Fail(command.instruction, f"{stage.label} runs '{command.text}', which can rewrite "
+                yield Fail(command.instruction, f"{stage.label} runs {command.text}, which can rewrite "
                                                 "the lockfile and install other versions; use npm ci here")
             elif not command.is_clean_install:
                 continue
@@ -23,7 +23,8 @@ def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
                 # A builder's full install is legitimate: only what reaches the final image must
                 # leave out devDependencies.
                 yield Fail(command.instruction, f"{stage.label} ends up in the final image but runs "
-                                                f"'{command.text}' with devDependencies; add --omit=dev")
+                                                f"{command.text} with devDependencies; add --omit=dev")
             else:
                 kind = "production-only " if installs_production_only(doc, stage, command) else ""
-                yield Pass(command.instruction, f"{stage.label} uses {kind}'{command.text}'")
+                yield Pass(command.instruction, f"{stage.label} uses {kind}{command.text}")
+    yield from unreadable_runs(doc, "npm")

@@ -4,7 +4,7 @@ import fnmatch
 import posixpath
 from collections.abc import Iterator
 
-from auditor.checks.dockerfile._helpers import normalized, stage_npm_commands
+from auditor.checks.dockerfile._helpers import normalized, stage_npm_commands, unreadable_runs
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, Instruction, Stage
 
@@ -48,3 +48,4 @@ def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
         installs = [c.instruction for c in stage_npm_commands(doc, stage) if c.installs_dependencies]
         if installs:
             yield check_install(doc, stage, installs[0])
+    yield from unreadable_runs(doc, "npm")

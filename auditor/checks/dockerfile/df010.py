@@ -3,7 +3,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from auditor.checks.dockerfile._helpers import program_words
+from auditor.checks.dockerfile._helpers import unreadable_runs
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, Instruction, Stage
 
@@ -18,9 +18,9 @@ def installs_init(instruction: Instruction) -> bool:
     if instruction.keyword in ("COPY", "ADD"):
         operands = [*instruction.copy_sources, instruction.copy_destination or ""]
         return any(posixpath.basename(o.rstrip("/")) in INIT_BINARIES for o in operands)
-    for command in instruction.shell_commands if instruction.keyword == "RUN" else ():
-        _, words = program_words(command)
-        if len(words) > 1 and any((posixpath.basename(words[0]), w) in _INSTALLERS for w in words[1:3]):
+    for command in instruction.commands:
+        words = command.program
+        if len(words) > 1 and any((command.name, w) in _INSTALLERS for w in words[1:3]):
             if any(w.split("=", 1)[0] in INIT_BINARIES for w in words[2:]):
                 return True
     return False
@@ -53,4 +53,8 @@ def check_stage(doc: Dockerfile, final: Stage) -> Outcome:
 
 def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
     if doc.final_stage is not None:
-        yield check_stage(doc, doc.final_stage)
+        outcome = check_stage(doc, doc.final_stage)
+        yield outcome
+        if isinstance(outcome, Fail):
+            # The init may be installed in a RUN whose shell text was not understood.
+            yield from unreadable_runs(doc, *INIT_BINARIES)

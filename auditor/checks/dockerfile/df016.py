@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.dockerfile._helpers import program_words
+from auditor.checks.dockerfile._helpers import unreadable_runs
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
 
@@ -11,17 +11,17 @@ ID = "DF016"
 
 def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
     for instruction in doc.instructions:
-        if instruction.keyword != "RUN":
-            continue
         cache_mount = "/var/cache/apk" in instruction.flags.get("mount", "")
-        for command in instruction.shell_commands:
-            _, words = program_words(command)
-            if not words or words[0].rsplit("/", 1)[-1] != "apk" or "add" not in words[1:]:
+        for command in instruction.commands:
+            words = command.program
+            if command.name != "apk" or "add" not in words[1:]:
                 continue
-            shown = " ".join(words)
+            where = command.where()
+            shown = "'" + " ".join(words) + "'" + (f" ({where})" if where else "")
             if "--no-cache" in words or cache_mount:
                 how = "--no-cache" if "--no-cache" in words else "a cache mount on /var/cache/apk"
-                yield Pass(instruction, f"'{shown}' keeps the package index out of the layer with {how}")
+                yield Pass(instruction, f"{shown} keeps the package index out of the layer with {how}")
             else:
-                yield Fail(instruction, f"'{shown}' leaves the apk index cache in the layer; "
+                yield Fail(instruction, f"{shown} leaves the apk index cache in the layer; "
                                         "write apk add --no-cache in this RUN")
+    yield from unreadable_runs(doc, "apk")

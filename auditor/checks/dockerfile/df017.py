@@ -3,15 +3,30 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from auditor.checks.dockerfile._helpers import unreadable_runs
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
+from auditor.parsers.shell import SHELLS, ShellCommand, script_operand
 
 ID = "DF017"
-_SHELL = r"(?:sudo\s+(?:-\S+\s+)*)?(?:/\S*/)?(?:ba|a|da|z|k)?sh\b"
-_PIPED_TO_SHELL = re.compile(
-    r"\b(?:curl|wget)\b[^|;&\n]*\|\s*" + _SHELL  # curl ... | sh
-    + r"|" + _SHELL + r"\s+(?:-\S+\s+)*(?:<\(|[\"']?\$\()\s*(?:curl|wget)\b")  # sh <(curl ...), sh -c "$(curl ...)"
+FETCHERS = frozenset({"curl", "wget"})
+# Programs that run the text they are given: a shell, and eval/source/. inside one.
+_RUNNERS = SHELLS | {"eval", "source", "."}
 _URL = re.compile(r"^(https?://|git@|ftp://)", re.IGNORECASE)
+
+
+def fetched_script(command: ShellCommand) -> tuple[ShellCommand, ...]:
+    """The curl/wget commands whose output this command runs as a script: piped into a shell
+    (``curl ... | sh``), or substituted into its words (``sh -c "$(curl ...)"``,
+    ``bash <(wget -qO- ...)``, ``eval "$(curl ...)"``)."""
+    if command.name not in _RUNNERS:
+        return ()
+    substituted = tuple(c for c in command.substituted if c.name in FETCHERS)
+    if substituted:
+        return substituted
+    reads_stdin = command.name in SHELLS and script_operand(command) is None and all(
+        w.startswith(("-", "+")) for w in command.program[1:2])
+    return tuple(c for c in command.upstream if c.name in FETCHERS) if reads_stdin else ()
 
 
 def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
@@ -26,10 +41,14 @@ def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
                                             "download it in a RUN that checks a pinned checksum, or COPY a vendored file")
         elif instruction.keyword == "RUN":
             checked += 1
-            match = _PIPED_TO_SHELL.search(instruction.command_text.replace("\\\n", " "))
-            if match:
-                failed += 1
-                yield Fail(instruction, f"'{' '.join(match.group(0).split())}' runs a downloaded script "
-                                        "unverified; download it, check its SHA-256, then run it")
+            for command in instruction.commands:
+                fetchers = fetched_script(command)
+                if fetchers:
+                    failed += 1
+                    shown = " | ".join([c.text for c in command.upstream] + [command.text]) if not command.substituted \
+                        else f"{command.text}"
+                    yield Fail(instruction, f"'{shown}' runs a downloaded script unverified; download it, "
+                                            "check its SHA-256, then run it")
+    yield from unreadable_runs(doc, "curl", "wget")
     if checked and not failed:
         yield Pass(doc, f"{checked} RUN/ADD instruction(s) fetch nothing into a shell")
