@@ -7,7 +7,7 @@ import functools
 import posixpath
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -34,16 +34,17 @@ class Script(NamedTuple):
     text: str
     anchors: tuple[tuple[int, int, int], ...]
 
-    def position(self, offset: int) -> tuple[int, int]:
-        """The Dockerfile (line, column) of a character of ``text``."""
+    def locator(self) -> Callable[[int], tuple[int, int]]:
+        """A function giving the Dockerfile (line, column) of a character of ``text``."""
         starts = [anchor[0] for anchor in self.anchors]
-        index = max(bisect.bisect_right(starts, offset) - 1, 0)
-        if not self.anchors:
-            return 0, 0
-        at, line, column = self.anchors[index]
-        return line, column + max(offset - at, 0)
 
+        def position(offset: int) -> tuple[int, int]:
+            if not starts:
+                return 0, 0
+            at, line, column = self.anchors[max(bisect.bisect_right(starts, offset) - 1, 0)]
+            return line, column + max(offset - at, 0)
 
+        return position
 
 
 class ShellView(NamedTuple):
@@ -66,17 +67,18 @@ def _run_shell(scripts: tuple[Script, ...], exec_args: tuple[str, ...] | None, e
     problems: list[tuple[int, int, str]] = []
     for script in scripts:
         parsed = parse_script(script.text)
-        commands.extend(_placed(c, script, 0) for c in parsed.commands)
-        problems.extend((*script.position(offset), message) for offset, message in parsed.problems)
+        position = script.locator()
+        commands.extend(_placed(c, position, 0) for c in parsed.commands)
+        problems.extend((*position(offset), message) for offset, message in parsed.problems)
     return ShellView(tuple(commands), tuple(problems))
 
 
-def _placed(command: ShellCommand, script: Script | None, line: int) -> ShellCommand:
-    found_line, column = script.position(command.offset) if script is not None else (line, 1)
+def _placed(command: ShellCommand, position: Callable[[int], tuple[int, int]] | None, line: int) -> ShellCommand:
+    found_line, column = position(command.offset) if position is not None else (line, 1)
     return command._replace(
         line=found_line, column=column,
-        upstream=tuple(_placed(c, script, line) for c in command.upstream),
-        substituted=tuple(_placed(c, script, line) for c in command.substituted))
+        upstream=tuple(_placed(c, position, line) for c in command.upstream),
+        substituted=tuple(_placed(c, position, line) for c in command.substituted))
 
 
 @dataclass(frozen=True, slots=True)

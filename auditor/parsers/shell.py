@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 # sh -c 'sh -c "..."' nests; past this depth the inner text is not opened (a hostile file could
 # nest thousands of levels; no real Dockerfile nests more than two or three).
 MAX_NESTING = 8
+# Commands read per RUN. A real RUN has tens, a long heredoc script a few hundred; a hostile one
+# could hold a million, and controls compare commands pairwise (DF006: cleanup after install).
+MAX_COMMANDS = 2000
+_MAX_UPSTREAM = 16
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
 # Programs that run the command that follows them (after their own options).
 _WRAPPER_VALUE_OPTIONS = {
@@ -163,6 +167,10 @@ def parse_script(text: str, depth: int = 0) -> ShellScript:
         walker.statements(tree.root_node, ())
     except RecursionError:  # hostile nesting such as 20,000 `$(` in one RUN
         walker.problems.append((0, "shell text nested too deeply to read"))
+    except _TooManyCommands as stop:
+        walker.problems.append((stop.offset, f"more than {MAX_COMMANDS} commands; the rest not read"))
+    if tree.root_node.has_error and not walker.problems:
+        walker.problems.append((0, "shell syntax not understood"))
     return ShellScript(tuple(sorted(walker.commands, key=lambda c: c.offset)), tuple(walker.problems))
 
 
@@ -238,18 +246,24 @@ _ANSI = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "a": "
          "e": "\x1b", "f": "\f", "v": "\v"}
 
 
+class _TooManyCommands(Exception):
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
 class _Walker:
     """Walks one parse tree, collecting commands with their branches."""
 
     def __init__(self, text: str, data: bytes, depth: int) -> None:
         self.text, self.data, self.depth = text, data, depth
-        self.ascii = text.isascii()
+        self.char_at: list[int] | None = None if text.isascii() else _char_offsets(text)
         self.commands: list[ShellCommand] = []
         self.problems: list[tuple[int, str]] = []
 
     def offset(self, node: Node) -> int:
         byte = node.start_byte
-        return byte if self.ascii else len(self.data[:byte].decode("utf-8", "replace"))
+        return byte if self.char_at is None else self.char_at[min(byte, len(self.char_at) - 1)]
 
     def source(self, node: Node) -> str:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -306,11 +320,20 @@ class _Walker:
         return []
 
     def list(self, node: Node, branches: tuple[Branch, ...]) -> list[ShellCommand]:
-        children = node.children
+        # `a && b || c` is a left-deep tree, (list (list a && b) || c): flatten it without
+        # recursion, so that a RUN chaining hundreds of commands with && stays within the stack.
+        chain: list[Node] = []
+        current = node
+        while current.type == "list":
+            chain[:0] = current.children[1:]
+            current = current.children[0] if current.children else current
+            if not current.is_named:
+                break
+        chain.insert(0, current)
         found: list[ShellCommand] = []
         left: list[Node] = []
         inner = branches
-        for child in children:
+        for child in chain:
             if not child.is_named and child.type in ("&&", "||"):
                 kind = "and" if child.type == "&&" else "or"
                 inner = (*inner, Branch(kind, self.brief(left), self.offset(child)))
@@ -327,12 +350,14 @@ class _Walker:
             self.statement(child, branches)
             element = self.commands[start:]
             if upstream:
-                # Re-record the element's commands with what feeds their stdin.
-                fed = tuple(upstream)
+                # Re-record the element's commands with what feeds their stdin: the nearest
+                # _MAX_UPSTREAM commands before them (a real pipeline has a handful), kept flat
+                # so that a long hostile pipeline stays linear, not exponential.
+                fed = tuple(upstream[-_MAX_UPSTREAM:])
                 element = [c._replace(upstream=fed) for c in element]
                 self.commands[start:] = element
             found.extend(element)
-            upstream.extend(element)
+            upstream.extend(c._replace(upstream=()) for c in element)
         return found
 
     def redirected(self, node: Node, branches: tuple[Branch, ...]) -> list[ShellCommand]:
@@ -444,6 +469,8 @@ class _Walker:
                                self.offset(node), substituted=substituted)
         if not words:
             return []
+        if len(self.commands) >= MAX_COMMANDS:
+            raise _TooManyCommands(command.offset)
         self.commands.append(command)
         script = script_operand(command)
         if script is not None and literal[script]:
@@ -520,6 +547,15 @@ class _Walker:
             value_text, plain = self.word(value) if value is not None else ("", True)
             return f"{self.source(name) if name else ''}={value_text}", plain
         return self.source(node), False
+
+
+def _char_offsets(text: str) -> list[int]:
+    """Character offset of every UTF-8 byte offset of ``text`` (tree-sitter counts bytes)."""
+    table: list[int] = []
+    for index, character in enumerate(text):
+        table.extend([index] * len(character.encode("utf-8")))
+    table.append(len(text))
+    return table
 
 
 def _argument_nodes(node: Node) -> list[Node]:

@@ -47,7 +47,6 @@ def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
                 yield Pass(command.instruction, f"{command.text} in {stage.label} with {handling}")
             else:
                 yield Fail(command.instruction, f"{command.text} in {stage.label} leaves the npm cache "
-                                                "in the layer; clean it after the install on the same path "
-                                                "of this RUN ('&& npm cache clean --force') or use "
-                                                "--mount=type=cache,target=/root/.npm")
+                                                "in the layer; append '&& npm cache clean --force' to "
+                                                "this RUN or use --mount=type=cache,target=/root/.npm")
     yield from unreadable_runs(doc, "npm")
