@@ -121,8 +121,8 @@ def _next_build(dockerfile: Dockerfile) -> str | None:
     for stage in dockerfile.stages:
         for instruction in stage.instructions:
             if instruction.keyword == "RUN":
-                for command in instruction.shell_commands:
-                    words = [w.rsplit("/", 1)[-1] for w in command]
+                for command in instruction.commands:
+                    words = [w.rsplit("/", 1)[-1] for w in command.argv]
                     if any(a == "next" and b == "build" for a, b in zip(words, words[1:])):
                         return f"runs `next build` (line {instruction.span.line})"
             elif instruction.keyword in ("COPY", "ADD"):
