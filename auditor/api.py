@@ -15,7 +15,8 @@ from auditor.engine import AuditResult
 def parse_bounds(config: Config) -> dict[str, Any]:
     """The configured resource bounds, as ``build_project`` takes them."""
     return {"parse_timeout": config.parse_timeout, "max_include_depth": config.max_include_depth,
-            "max_file_size": config.max_file_size, "roles": dict(config.roles)}
+            "max_file_size": config.max_file_size, "roles": dict(config.roles),
+            "helm_values": tuple(str(v) for v in (config.helm or {}).get("values", []))}
 
 
 def audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots: list[str], *,

@@ -36,6 +36,7 @@ class Config:
     jobs: int = 0
     scanners: dict[str, Any] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)  # workload name -> app | proxy | other
+    helm: dict[str, Any] = field(default_factory=dict)  # {values: [tree paths]}: extra chart renders
 
     def parameters_for(self, rule: Rule) -> dict[str, Any]:
         merged = rule.defaults

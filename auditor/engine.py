@@ -6,6 +6,7 @@ as ``error`` with the exception, and the rest of the audit goes on.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import re
@@ -146,6 +147,15 @@ def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tupl
         controls["AUD001"] = ControlResult(
             "AUD001", "fail" if project.problems else "pass",
             tuple(Evidence(p.span, p.message) for p in project.problems))
+    aud004 = rules.get("AUD004")
+    if aud004 is not None:
+        severity = config.severity_for(aud004)
+        unrendered = getattr(project, "unrendered", ())
+        for problem in unrendered:
+            findings.append(stamper.finding(aud004, severity, problem.message, problem.span))
+        controls["AUD004"] = ControlResult(
+            "AUD004", "fail" if unrendered else "pass",
+            tuple(Evidence(p.span, p.message) for p in unrendered))
     return findings, controls
 
 
@@ -185,6 +195,17 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
     reported: set[tuple[str, int, str]] = set()  # identical findings (manifests repeating names) once
     try:
         for document in documents:
+            # a rendered deployment (Helm chart, Kustomize overlay): named in each message, its
+            # rendered line as the snippet (parsers/rendered.py)
+            origin = getattr(document, "origin", "")
+            rendered = getattr(document, "snippets", None) or {}
+            suffix = f" [in {origin}]" if origin else ""
+
+            def snippet(span: Span, rendered: dict = rendered) -> str:
+                line = rendered.get((span.path, span.line))
+                return _snippet(project, span, secret) if line is None else \
+                    (redact(line) if secret else line)[:SNIPPET_LIMIT]
+
             for outcome in check(document, params):
                 span = span_of(outcome.node)
                 if isinstance(outcome, Fail):
@@ -192,13 +213,16 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
                         continue
                     reported.add((span.path, span.line, outcome.message))
                     related = tuple(Related(span_of(node)) for node in outcome.related)
-                    findings.append(stamper.finding(rule, outcome.severity or severity, outcome.message, span, related))
-                    evidence.append(Evidence(span, outcome.message, _snippet(project, span, secret)))
+                    finding = stamper.finding(rule, outcome.severity or severity, outcome.message + suffix, span, related)
+                    if rendered:
+                        finding = dataclasses.replace(finding, snippet=snippet(span))
+                    findings.append(finding)
+                    evidence.append(Evidence(span, outcome.message + suffix, snippet(span)))
                 elif isinstance(outcome, Pass):
-                    evidence.append(Evidence(span, outcome.evidence, _snippet(project, span, secret)))
+                    evidence.append(Evidence(span, outcome.evidence + suffix, snippet(span)))
                 elif isinstance(outcome, Unknown):
-                    unknowns.append(f"{span.path}:{span.line}: {outcome.reason}")
-                    evidence.append(Evidence(span, f"not checked: {outcome.reason}", _snippet(project, span, secret)))
+                    unknowns.append(f"{span.path}:{span.line}: {outcome.reason}{suffix}")
+                    evidence.append(Evidence(span, f"not checked: {outcome.reason}{suffix}", snippet(span)))
     except Exception as exc:  # a defect in a check must not end the audit
         reason = f"internal error in the {rule.id} check: {type(exc).__name__}: {exc}"
         return findings, ControlResult(rule.id, "error", tuple(evidence), reason)

@@ -381,6 +381,10 @@ class KubernetesSet:
     def same_project(self, first: Any, second: Any) -> bool:
         return self.scope_of(first.span.path) == self.scope_of(second.span.path) \
             and same_namespace(first.namespace, second.namespace)
+    # a rendered deployment (a Helm chart render, a Kustomize overlay): its name for reports, and
+    # the rendered line shown for each source line its spans point at (parsers/rendered.py)
+    origin: str = ""
+    snippets: dict = field(default_factory=dict, compare=False, repr=False)
 
     def containers(self) -> Iterator[tuple[Workload, Container]]:
         """Every container of every workload, init containers included."""

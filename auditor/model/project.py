@@ -46,6 +46,10 @@ class Project:
     sources: Mapping[str, str] = field(default_factory=dict)  # text of files read, for snippets
     recognised: tuple[str, ...] = ()  # every file read as one of the audited kinds
     role_overrides: Mapping[str, str] = field(default_factory=dict)  # configuration `roles:` (name -> role)
+    # each Helm chart render and each Kustomize overlay: its own deployment, checked on its own
+    rendered_kubernetes: tuple[KubernetesSet, ...] = ()
+    # charts and overlays that could not be rendered: AUD004, their objects not checked
+    unrendered: tuple[ParseProblem, ...] = ()
 
     def documents_for(self, target: str) -> list[Any]:
         if target == "dockerfile":
@@ -55,7 +59,8 @@ class Project:
         if target == "nginx":
             return list(self.nginx_configs)
         if target == "kubernetes":
-            return [self.kubernetes] if self.kubernetes is not None and self.kubernetes_present else []
+            plain = [self.kubernetes] if self.kubernetes is not None and self.kubernetes_present else []
+            return plain + [rendered for rendered in self.rendered_kubernetes if rendered.objects]
         if target == "nextjs":
             return list(self.next_apps)
         if target == "project":

@@ -6,6 +6,7 @@ a Note and its target as not checked (``unparsed``), never as passed.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import replace
 from collections.abc import Callable
@@ -55,10 +56,15 @@ def _longest_line(text: str) -> tuple[int, int]:
 
 
 def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include_depth: int = 10,
-                  max_file_size: int = 5 * 1024 * 1024, roles: dict[str, str] | None = None) -> Project:
+                  max_file_size: int = 5 * 1024 * 1024, roles: dict[str, str] | None = None,
+                  helm_values: tuple[str, ...] | list[str] = ()) -> Project:
     """Parse everything ``found`` lists. ``parse_timeout`` is each file's time budget in seconds
     (0: none), ``max_include_depth`` bounds nginx ``include`` nesting and ``max_file_size`` the
-    files reached through includes (discovery already applied it to the files it found)."""
+    files reached through includes (discovery already applied it to the files it found).
+    ``helm_values``: values files (tree paths) each chart is rendered with once more."""
+    from auditor.parsers.helm import chart_of, find_charts
+    from auditor.parsers.kustomize import is_kustomization, read_kustomization, referenced_files
+
     root = found.root
     sources: dict[str, str] = {}
     problems: list[ParseProblem] = []
@@ -135,19 +141,34 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
             if dockerfile.stages:
                 dockerfiles.append(dockerfile)
 
+    # Helm charts and Kustomize overlays are rendered (see _render_charts/_render_overlays): the
+    # files of a chart, and the files a kustomization names, are audited through their renders.
+    charts = find_charts(found.yaml)
+    kustomizations = {}
+    for relative in found.yaml:
+        if is_kustomization(relative) and chart_of(relative, charts) is None:
+            text = text_of(relative, "kubernetes")
+            if text is not None:
+                kustomizations[relative] = read_kustomization(relative, text)
+    through_overlays = referenced_files(kustomizations)
     manifests: list[YamlDocument] = []
     for relative in found.yaml:
+        if chart_of(relative, charts) is not None or relative in kustomizations or relative in through_overlays:
+            continue
         text = text_of(relative, "kubernetes")
         if text is None:
-            continue
-        if _TEMPLATE.search(text):
-            notes.append(Note(Span(relative, _first_template_line(text)),
-                              "contains template expressions ({{ }}, Helm or similar) that are not rendered; not checked"))
             continue
         loaded = bounded([relative], "kubernetes", lambda: load_yaml_documents(text, relative))
         if loaded is None:
             continue
         documents, file_problems = loaded
+        if file_problems and _TEMPLATE.search(text):
+            # a templated file outside any chart (envsubst, Jinja, a stray Helm template) that is
+            # not YAML as written: not ours to render
+            notes.append(Note(Span(relative, _first_template_line(text)),
+                              "contains template expressions ({{ }}) outside a Helm chart and is not "
+                              "valid YAML as written; not checked"))
+            continue
         parsed(relative, "kubernetes", file_problems)
         manifests.extend(doc for doc in documents if _is_manifest(doc))
 
@@ -169,6 +190,24 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
             notes.extend(file_notes)
             for problem in file_problems:
                 unparsed.setdefault("kubernetes", []).append(problem.span.path)
+
+    from auditor.parsers.render import Limits
+
+    limits = Limits(timeout=max(30.0, 6 * parse_timeout) if parse_timeout else 60.0)
+    rendered_sets: list = []
+    unrendered: list[ParseProblem] = []
+    for result in _render_charts(root, charts, tuple(helm_values), limits, notes) + \
+            _render_overlays(root, kustomizations, limits):
+        if result.failed is not None:
+            unrendered.append(result.failed)
+            unparsed.setdefault("kubernetes", []).append(result.failed.span.path)
+            continue
+        problems.extend(result.problems)
+        notes.extend(result.notes)
+        for problem in result.problems:
+            unparsed.setdefault("kubernetes", []).append(problem.span.path)
+        if result.kubernetes is not None:
+            rendered_sets.append(result.kubernetes)
 
     nginx_configs: list = []
     if found.nginx:
@@ -207,6 +246,7 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         nginx_configs=tuple(nginx_configs), next_apps=tuple(next_apps), problems=tuple(problems),
         notes=tuple(notes), unparsed={k: tuple(sorted(set(v))) for k, v in unparsed.items()},
         sources=sources, role_overrides=dict(roles or {}),
+        rendered_kubernetes=tuple(rendered_sets), unrendered=tuple(unrendered),
         recognised=tuple(sorted(set(found.dockerfiles + named + found.compose + found.yaml + found.nginx
                                     + found.dockerignores + found.next_files) - set(found.too_large))))
 
@@ -275,3 +315,139 @@ def _first_template_line(text: str) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
+
+
+class _Rendered:
+    """One chart render or overlay: its KubernetesSet, or the AUD004 problem that stopped it."""
+
+    def __init__(self) -> None:
+        self.kubernetes = None
+        self.failed: ParseProblem | None = None
+        self.problems: list[ParseProblem] = []
+        self.notes: list[Note] = []
+
+
+def _render_charts(root: Path, charts: list[str], helm_values: tuple[str, ...], limits,  # noqa: ANN001
+                   notes: list[Note]) -> list[_Rendered]:
+    from auditor.parsers.helm import CHART_FILE, chart_of, render_chart, renderer_available
+    from auditor.parsers.rendered import SourceIndex, parse_rendered, place_lines
+
+    results: list[_Rendered] = []
+    if not charts:
+        return results
+    from auditor.model.project import inside_root
+
+    named, helm_values = helm_values, ()
+    for values in named:
+        cleaned = inside_root(values)
+        if not cleaned or chart_of(cleaned, charts) is None:
+            notes.append(Note(Span("(configuration)", 1), f"Helm values file {values!r} named in the configuration "
+                                                          "is in no chart of the audited tree; not used"))
+        else:
+            helm_values += (cleaned,)
+    renderer = renderer_available()
+    for chart in charts:
+        chart_file = posixpath.join(chart, CHART_FILE) if chart else CHART_FILE
+        for extra in [()] + [(v,) for v in helm_values if chart_of(v, charts) == chart]:
+            rendered = render_chart(root, chart, extra, limits, renderer)
+            result = _Rendered()
+            results.append(result)
+            if rendered.error is not None:
+                result.failed = ParseProblem(Span(chart_file, 1), f"{rendered.label} was not rendered, so none of "
+                                             f"its manifests were checked: {rendered.error}")
+                continue
+            result.notes = [Note(Span(chart_file, 1), f"{rendered.label}: {note}") for note in rendered.notes]
+            snippets: dict[tuple[str, int], str] = {}
+            documents: list[YamlDocument] = []
+            for path, text in rendered.sections:
+                template, _ = read_text(root, path)
+                index = SourceIndex(path, template or "")
+                placed, file_problems = parse_rendered(text, path, lambda t, i=index: place_lines(t, i), snippets)
+                documents.extend(d for d in placed if _is_manifest(d))
+                result.problems.extend(file_problems)
+            _build_set(result, documents, rendered.label + f" (rendered by {rendered.renderer})", snippets)
+    return results
+
+
+def _render_overlays(root: Path, kustomizations: dict, limits) -> list[_Rendered]:  # noqa: ANN001
+    from auditor.parsers.kustomize import entry_points, render_overlay, renderer_command
+    from auditor.parsers.rendered import SourceIndex, parse_rendered, place_lines
+
+    results: list[_Rendered] = []
+    if not kustomizations:
+        return results
+    command = renderer_command()
+    by_folder = {k.folder: k for k in kustomizations.values()}
+    indexes: dict[str, SourceIndex] = {}
+    texts: dict[str, str] = {}
+
+    def text(path: str) -> str:
+        if path not in texts:
+            texts[path] = read_text(root, path)[0] or ""
+        return texts[path]
+
+    def index(path: str) -> SourceIndex:
+        if path not in indexes:
+            indexes[path] = SourceIndex(path, text(path))
+        return indexes[path]
+
+    for overlay in entry_points(kustomizations):
+        own = by_folder[overlay].path
+        rendered = render_overlay(root, overlay, kustomizations, limits, command)
+        result = _Rendered()
+        results.append(result)
+        if rendered.error is not None:
+            result.failed = ParseProblem(Span(own, 1), f"{rendered.label} was not rendered, so none of its "
+                                         f"manifests were checked: {rendered.error}")
+            continue
+        snippets: dict[tuple[str, int], str] = {}
+        documents: list[YamlDocument] = []
+        for document in rendered.documents:
+            origin = document["origin"] or own
+            changed_by = [kustomizations[k] for k in document["transformers"] if k in kustomizations]
+            patches = tuple(index(p) for k in changed_by for p in k.patches)
+            special = _image_entry(changed_by, text)
+            placed, file_problems = parse_rendered(
+                document["text"], origin,
+                lambda t, i=index(origin), o=patches, s=special: place_lines(t, i, o, s), snippets)
+            documents.extend(d for d in placed if _is_manifest(d))
+            result.problems.extend(file_problems)
+        _build_set(result, documents, rendered.label + f" (rendered by {rendered.renderer})", snippets)
+    return results
+
+
+def _image_entry(changed_by: list, text: Callable[[str], str]) -> Callable[[str], Span | None]:
+    """Places a rendered ``image:`` line at the ``images:`` entry (newTag, digest, newName) of a
+    kustomization that set it."""
+    def place(line: str) -> Span | None:
+        stripped = line.strip().removeprefix("- ").strip()
+        if not stripped.startswith("image:"):
+            return None
+        image = stripped[len("image:"):].strip().strip("'\"")
+        for kustomization in changed_by:
+            found = None
+            for number, source in enumerate(text(kustomization.path).splitlines(), 1):
+                key, _, value = source.strip().removeprefix("- ").partition(":")
+                value = value.strip().strip("'\"")
+                if key.strip() in ("digest", "newTag", "newName") and value and value in image:
+                    found = found or number
+                    if key.strip() in ("digest", "newTag"):
+                        return Span(kustomization.path, number)
+            if found:
+                return Span(kustomization.path, found)
+        return None
+    return place
+
+
+def _build_set(result: _Rendered, documents: list[YamlDocument], label: str,
+               snippets: dict[tuple[str, int], str]) -> None:
+    import dataclasses
+
+    from auditor.parsers.kubernetes import build_kubernetes
+
+    if not documents:
+        return
+    kubernetes, problems, notes = build_kubernetes(documents)
+    result.kubernetes = dataclasses.replace(kubernetes, origin=label, snippets=snippets)
+    result.problems.extend(problems)
+    result.notes.extend(notes)
