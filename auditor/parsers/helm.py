@@ -144,7 +144,10 @@ def stage_chart(source: Path, destination: Path) -> list[str]:
                 info = os.lstat(path)
             except OSError:
                 continue
-            if not os.path.isfile(path) or os.path.islink(path):
+            if os.path.islink(path):
+                notes.append(f"{shown}: a symbolic link; left out of the render")
+                continue
+            if not os.path.isfile(path):
                 notes.append(f"{shown}: not a regular file; left out of the render")
                 continue
             count += 1
