@@ -209,9 +209,9 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
             for outcome in check(document, params):
                 span = span_of(outcome.node)
                 if isinstance(outcome, Fail):
-                    if (span.path, span.line, outcome.message) in reported:
+                    if (span.path, span.line, outcome.message + suffix) in reported:
                         continue
-                    reported.add((span.path, span.line, outcome.message))
+                    reported.add((span.path, span.line, outcome.message + suffix))
                     related = tuple(Related(span_of(node)) for node in outcome.related)
                     finding = stamper.finding(rule, outcome.severity or severity, outcome.message + suffix, span, related)
                     if rendered:

@@ -448,6 +448,9 @@ def _build_set(result: _Rendered, documents: list[YamlDocument], label: str,
     if not documents:
         return
     kubernetes, problems, notes = build_kubernetes(documents)
-    result.kubernetes = dataclasses.replace(kubernetes, origin=label, snippets=snippets)
+    # one render is one deployment: its objects link with each other wherever their spans point
+    # (a base file, a patch, a template), and with nothing outside it
+    scoped = {"project_folders": frozenset({""})} if hasattr(kubernetes, "project_folders") else {}
+    result.kubernetes = dataclasses.replace(kubernetes, origin=label, snippets=snippets, indexes={}, **scoped)
     result.problems.extend(problems)
     result.notes.extend(notes)
