@@ -103,9 +103,18 @@ def fs_command(context: TrivyContext, scanners: str = "vuln,secret") -> tuple[st
     )
 
 
+# Every misconfiguration scanner of Trivy 0.76 but `terraform`: its parser downloads the remote
+# modules a tree names (`source = "git::https://host/x"` runs git, an HTTP or registry source
+# fetches from the tree's host) and Trivy has no switch to stop it. Terraform is outside the
+# auditor's scope; plan files (terraformplan-*) are parsed without downloads.
+MISCONFIG_SCANNERS = ("azure-arm", "cloudformation", "dockerfile", "helm", "kubernetes",
+                      "terraformplan-json", "terraformplan-snapshot", "ansible")
+
+
 def config_command(context: TrivyContext) -> tuple[str, ...]:
     return (
         str(context.binary.path), "config", "--format", "json", *_box_flags(context),
+        "--misconfig-scanners", ",".join(MISCONFIG_SCANNERS),
         *_cache_flags(context), *_offline_flags(context, database=False), str(context.root),
     )
 
@@ -162,7 +171,8 @@ def run_config(context: TrivyContext) -> ScannerRun:
 
 # `#trivy:ignore:AVD-DS-0002`, `# tfsec:ignore:aws-s3-...` (Trivy honours the tfsec form too),
 # in a `#`, `//` or `/*` comment; `:exp:DATE` and `[ws:...]` parameters may follow the ID.
-_INLINE_IGNORE = re.compile(r"(?:#|//|/\*)[^\n]*?\b((?:trivy|tfsec):ignore:[^\s,;]+)")
+_INLINE_IGNORE = re.compile(r"\b(?:trivy|tfsec):ignore:\S+")
+_COMMENT_MARKERS = ("#", "//", "/*")
 _IGNORE_MARKERS = (b"trivy:ignore:", b"tfsec:ignore:")
 # Files Trivy's misconfiguration scanners read (Dockerfiles, Kubernetes/Helm/CloudFormation/
 # Ansible YAML and JSON, Terraform); others cannot carry an inline ignore it honours.
@@ -201,7 +211,13 @@ def inline_ignores(root: Path) -> list[ScannerFinding]:
             for number, line in enumerate(text.splitlines(), start=1):
                 if "ignore:" not in line:
                     continue
-                ids = _INLINE_IGNORE.findall(line)
+                # linear: the ignores, then whether a comment opens before the first one
+                matches = list(_INLINE_IGNORE.finditer(line))
+                if not matches:
+                    continue
+                opens = [line.find(marker) for marker in _COMMENT_MARKERS]
+                first = min((at for at in opens if at >= 0), default=-1)
+                ids = [m.group(0) for m in matches if 0 <= first < m.start()]
                 if ids:
                     found.append(_ignore_finding(relative, number, ids))
                     if len(found) >= _MAX_IGNORE_FINDINGS:

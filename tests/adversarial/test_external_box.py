@@ -270,6 +270,27 @@ def test_trivy_command_names_neutral_config_ignore_and_secret_files(tmp_path):
     assert runs["trivy config"].error is None
 
 
+@needs_trivy
+def test_trivy_fetches_nothing_a_terraform_file_names(tmp_path, leak_host):
+    """Trivy's Terraform scanner downloads the modules a tree names (git clone, HTTP, registry)
+    with no switch to stop it, so `trivy config` runs without that scanner."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    base = f"127.0.0.1:{leak_host.port}"
+    (tree / "main.tf").write_text(
+        f'module "a" {{\n  source = "git::http://{base}/repo.git"\n}}\n'
+        f'module "b" {{\n  source = "http://{base}/module.zip"\n}}\n'
+        f'module "c" {{\n  source = "{base}/ns/name/aws"\n  version = "1.0.0"\n}}\n'
+    )
+    (tree / "Dockerfile").write_text("FROM node:20\nUSER root\n")
+    runs = {run.scanner: run for run in run_scanners(
+        tree, [], ScannerOptions(trivy_path=TRIVY, cache_dir=str(tmp_path / "cache"), offline=True))}
+    assert leak_host.requests == []
+    config = runs["trivy config"]
+    assert config.error is None
+    assert any(f.properties["check_id"] == "DS-0002" for f in config.findings)  # the rest still runs
+
+
 def test_inline_ignore_forms_trivy_honours_are_all_found(tmp_path):
     from auditor.scanners.trivy import inline_ignores
 
@@ -281,6 +302,8 @@ def test_inline_ignore_forms_trivy_honours_are_all_found(tmp_path):
         "// tfsec:ignore:aws-s3-enable-versioning\n"
         'resource "aws_s3_bucket" "c" {}\n'
     )
+    (tmp_path / "infra" / "sg.tf").write_text(
+        "#trivy:ignore:aws-ec2-no-public-ingress-sgr[from_port=1000,type=egress] trivy:ignore:*\n")
     (tmp_path / "deploy.yaml").write_text("# trivy:ignore:KSV-0001:exp:2099-01-01\nkind: Pod\n")
     (tmp_path / "Dockerfile.prod").write_text("# a comment that mentions trivy:ignore: in prose is still one\nFROM x\n")
     (tmp_path / "README.md").write_text("Use `# trivy:ignore:ID` to ignore.\n")  # not a config file
@@ -290,6 +313,8 @@ def test_inline_ignore_forms_trivy_honours_are_all_found(tmp_path):
     assert found == {
         ("infra/main.tf", 2): ["trivy:ignore:AVD-AWS-0092"],
         ("infra/main.tf", 4): ["tfsec:ignore:aws-s3-enable-versioning"],
+        ("infra/sg.tf", 1): ["trivy:ignore:aws-ec2-no-public-ingress-sgr[from_port=1000,type=egress]",
+                             "trivy:ignore:*"],
         ("deploy.yaml", 1): ["trivy:ignore:KSV-0001:exp:2099-01-01"],
     }
 
