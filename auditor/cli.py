@@ -31,6 +31,7 @@ examples:
   auditor scan --select DF,DC --ignore DF004
   auditor scan --format sarif:auditor.sarif --format text     SARIF for code scanning, text for the log
   auditor scan --baseline .auditor-baseline.json              fail only on new findings
+  auditor scan --policy ci/auditor-policy.yaml untrusted/     a floor the tree's own config cannot weaken
   auditor scan Dockerfile k8s/deploy.yaml                     report only these files (pre-commit)
   auditor report fixtures/noncompliant -o reports/            the compliance report (HTML, Markdown)
   auditor model                         how the files were linked into deployments
@@ -74,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--fail-on", choices=SEVERITY_CHOICES, default=None,
                       help="lowest severity that makes the exit code 1 (default: high; none: always 0)")
     scan.add_argument("-c", "--config", metavar="FILE",
-                      help="configuration file (default: .auditor.yaml or [tool.auditor] in pyproject.toml at the scan root)")
+                      help="configuration file (default: .auditor.yaml or [tool.auditor] in pyproject.toml at the scan root; "
+                           "a file of the audited tree may set policy only)")
+    scan.add_argument("--policy", metavar="FILE",
+                      help="a trusted policy floor from outside the audited tree: rules the tree's configuration cannot "
+                           "switch off, severities it cannot lower, a fail_on it cannot raise, paths it cannot exclude")
     scan.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS",
                       help="only these rules or prefixes, comma-separated (DF008,NG)")
     scan.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS",
@@ -107,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("-o", "--output", default=".auditor-baseline.json", metavar="FILE",
                           help="where to write the baseline (default: .auditor-baseline.json)")
     baseline.add_argument("-c", "--config", metavar="FILE")
+    baseline.add_argument("--policy", metavar="FILE", help="a trusted policy floor from outside the audited tree: rules the tree's configuration cannot "
+                           "switch off, severities it cannot lower, a fail_on it cannot raise, paths it cannot exclude")
     baseline.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS")
     baseline.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS")
     baseline.add_argument("--no-external", action="store_true")
@@ -144,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated: html, markdown (default: both)")
     report.add_argument("--name", metavar="NAME", help="file name without extension (default: the folder's name)")
     report.add_argument("-c", "--config", metavar="FILE")
+    report.add_argument("--policy", metavar="FILE", help="a trusted policy floor from outside the audited tree: rules the tree's configuration cannot "
+                           "switch off, severities it cannot lower, a fail_on it cannot raise, paths it cannot exclude")
     report.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS")
     report.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS")
     report.add_argument("--no-external", action="store_true",

@@ -1,11 +1,24 @@
-"""Project configuration: ``.auditor.yaml`` or ``[tool.auditor]`` in ``pyproject.toml``.
+"""Configuration: what the audited tree may decide (policy) and what only the user may (machinery).
+
+The tree's own configuration (``.auditor.yaml`` or ``[tool.auditor]`` in ``pyproject.toml``) is
+*policy*: rule parameters, severities, ``enabled``, suppressions with reasons, excludes,
+``fail_on``, ``select``/``ignore``, and resource bounds *lowered*. It can never name a program, a
+cache or log folder, a network setting or a worker count, nor raise a resource bound: those are
+*machinery* and come only from the command line, the environment (``AUDITOR_*``), a ``--config
+FILE`` outside the tree, or the user's own ``$XDG_CONFIG_HOME/auditor/config.yaml``.
 
 Validated against ``schemas/config.schema.json`` and against the catalog (rule IDs, parameter
 names and parameter types), so a typo is an error that names the key, never silently ignored.
+Configuration files are read like any other file of a hostile tree: never through a symbolic link
+that leaves it, never from a FIFO, size-capped; an error quotes the key, never the content.
 """
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +27,39 @@ from auditor.catalog import SCHEMA_DIR, Rule
 
 CONFIG_NAMES = (".auditor.yaml", ".auditor.yml")
 RULE_SETTING_KEYS = ("enabled", "severity")
+CONFIG_SIZE_CAP = 1024 * 1024  # bytes; a configuration is a page or two
+_TOOL_AUDITOR = re.compile(r"^\s*\[\s*tool\s*\.\s*auditor\s*[\].]", re.MULTILINE)
+
+# Machinery: only the command line, the environment or the user's own configuration set these.
+MACHINERY_KEYS = ("jobs",)
+SCANNER_MACHINERY_KEYS = ("trivy_path", "trivy_sha256", "npm_path", "cache_dir", "offline", "timeout_seconds")
+# Resource bounds: the tree may lower them (what is then not checked is reported), never raise them.
+BOUND_DEFAULTS: dict[str, int | float] = {"max_file_size": 5 * 1024 * 1024, "max_files": 100_000,
+                                          "max_include_depth": 10, "parse_timeout": 10.0}
+ENV_PREFIX = "AUDITOR_"
+# environment variable -> (setting, type)
+ENVIRONMENT: dict[str, tuple[str, str]] = {
+    "AUDITOR_TRIVY_PATH": ("scanners.trivy_path", "str"),
+    "AUDITOR_TRIVY_SHA256": ("scanners.trivy_sha256", "str"),
+    "AUDITOR_NPM_PATH": ("scanners.npm_path", "str"),
+    "AUDITOR_CACHE_DIR": ("scanners.cache_dir", "str"),
+    "AUDITOR_OFFLINE": ("scanners.offline", "bool"),
+    "AUDITOR_TIMEOUT_SECONDS": ("scanners.timeout_seconds", "float"),
+    "AUDITOR_JOBS": ("jobs", "int"),
+    "AUDITOR_MAX_FILE_SIZE": ("max_file_size", "int"),
+    "AUDITOR_MAX_FILES": ("max_files", "int"),
+    "AUDITOR_MAX_INCLUDE_DEPTH": ("max_include_depth", "int"),
+    "AUDITOR_PARSE_TIMEOUT": ("parse_timeout", "float"),
+}
+TRUSTED_CHANNELS = {
+    "scanners.trivy_path": "with --trivy PATH or AUDITOR_TRIVY_PATH",
+    "scanners.trivy_sha256": "with AUDITOR_TRIVY_SHA256",
+    "scanners.npm_path": "with AUDITOR_NPM_PATH",
+    "scanners.cache_dir": "with AUDITOR_CACHE_DIR",
+    "scanners.offline": "with AUDITOR_OFFLINE",
+    "scanners.timeout_seconds": "with AUDITOR_TIMEOUT_SECONDS",
+    "jobs": "with --jobs N or AUDITOR_JOBS",
+}
 
 
 class ConfigError(Exception):
@@ -37,6 +83,9 @@ class Config:
     scanners: dict[str, Any] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)  # workload name -> app | proxy | other
     helm: dict[str, Any] = field(default_factory=dict)  # {values: [tree paths]}: extra chart renders
+    from_tree: bool = False  # read from the audited tree (untrusted: policy only)
+    tree_settings: frozenset[str] = frozenset()  # the top-level keys the tree's file set
+    trusted_keys: frozenset[str] = frozenset()  # the top-level keys a trusted --config FILE set
 
     def parameters_for(self, rule: Rule) -> dict[str, Any]:
         merged = rule.defaults
@@ -51,53 +100,208 @@ class Config:
 
 
 def find_config(scan_root: Path) -> Path | None:
+    """The tree's own configuration file, if any. Its name is looked at with ``lstat`` only: a
+    symbolic link is returned as is and refused by ``load_config`` when it leaves the tree."""
     for name in CONFIG_NAMES:
         candidate = scan_root / name
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             return candidate
     pyproject = scan_root / "pyproject.toml"
-    if pyproject.is_file():
+    if os.path.lexists(pyproject):
         try:
-            if "[tool.auditor]" in pyproject.read_text(encoding="utf-8", errors="replace"):
-                return pyproject
-        except OSError:
-            return None
+            text = read_config_text(pyproject, scan_root)
+        except ConfigError:
+            return None  # not readable as a file: the project may not use it for us at all
+        if _TOOL_AUDITOR.search(text):
+            return pyproject
     return None
 
 
-def load_config(path: Path | None, catalog: dict[str, Rule]) -> Config:
+def load_config(path: Path | None, catalog: dict[str, Rule], *, tree_root: Path | None = None,
+                trusted: bool = False, bounds: Mapping[str, int | float] | None = None) -> Config:
+    """Read and validate one configuration file.
+
+    ``trusted=False`` (the default): the file came with the audited tree (``tree_root``), so it
+    may set policy only; a setting that names a program, a folder, an endpoint, a worker count, or
+    raises a resource bound is an error that says where such a setting belongs."""
     if path is None:
         return Config()
-    data = _read(path)
+    data = _read(path, None if trusted else (tree_root or path.parent))
     _validate(data, path, catalog)
+    if not trusted:
+        refuse_machinery(data, path, bounds or BOUND_DEFAULTS)
     known = Config.__dataclass_fields__
-    return Config(source=str(path), **{k: v for k, v in data.items() if k in known and k != "source"})
+    internal = ("source", "from_tree", "tree_settings", "trusted_keys")
+    config = Config(source=str(path), **{k: v for k, v in data.items() if k in known and k not in internal})
+    config.tree_settings = frozenset(data) if not trusted else frozenset()
+    config.trusted_keys = frozenset(data) if trusted else frozenset()
+    config.from_tree = not trusted
+    return config
 
 
-def _read(path: Path) -> dict[str, Any]:
+def refuse_machinery(data: dict[str, Any], path: Path, bounds: Mapping[str, int | float]) -> None:
+    """A configuration from the audited tree names no program, folder, endpoint or worker count,
+    and loosens no resource bound: each would hand the tree control over the auditor itself."""
+    for key in MACHINERY_KEYS:
+        if key in data:
+            raise ConfigError(_machinery_message(path, key))
+    for key, value in (data.get("scanners") or {}).items():
+        if key in SCANNER_MACHINERY_KEYS:
+            raise ConfigError(_machinery_message(path, f"scanners.{key}"))
+    for key, limit in bounds.items():
+        if key in data and data[key] > limit:
+            raise ConfigError(
+                f"{path}: {key}: the audited tree's configuration may lower a resource bound, never "
+                f"raise it above {limit} (a hostile tree would exhaust the machine); raise it in the "
+                f"environment ({ENV_PREFIX}{key.upper()}) or in your own {user_config_path()}")
+
+
+def _machinery_message(path: Path, key: str) -> str:
+    where = TRUSTED_CHANNELS.get(key, f"{ENV_PREFIX}{key.rpartition('.')[2].upper()}")
+    return (f"{path}: {key}: the audited tree's configuration cannot set this: it names a program, a "
+            f"folder, a network setting or a worker count, and the tree must not choose what the "
+            f"auditor runs or where it writes. Set it {where}, or in your own "
+            f"{user_config_path()} (outside the tree); the tree's configuration holds policy only "
+            f"(rules, severities, suppressions, excludes, fail_on)")
+
+
+def user_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/auditor/config.yaml`` (default ``~/.config/auditor/config.yaml``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or ""
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".config"
+    return root / "auditor" / "config.yaml"
+
+
+def load_user_config(catalog: dict[str, Rule]) -> dict[str, Any]:
+    """The user's own machinery settings (scanners, jobs, resource bounds), outside any tree.
+    Policy does not go there: it belongs to the project (.auditor.yaml) or to ``--policy``."""
+    path = user_config_path()
+    if not os.path.lexists(path):
+        return {}
+    data = _read(path, None)
+    _validate(data, path, catalog)
+    policy = sorted(k for k in data if k not in MACHINERY_KEYS and k not in BOUND_DEFAULTS and k != "scanners")
+    if policy:
+        raise ConfigError(f"{path}: {policy[0]}: your user configuration holds machinery only (scanners, jobs, "
+                          "resource bounds); put policy in the project's .auditor.yaml, in --config FILE or "
+                          "in a --policy FILE")
+    return data
+
+
+def environment_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``AUDITOR_*`` variables: ``AUDITOR_TRIVY_PATH``, ``AUDITOR_NPM_PATH``, ``AUDITOR_JOBS``..."""
+    environ = os.environ if environ is None else environ
+    settings: dict[str, Any] = {}
+    scanners: dict[str, Any] = {}
+    for name, (key, kind) in ENVIRONMENT.items():
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            value: Any = {"int": int, "float": float, "str": str,
+                          "bool": lambda t: {"1": True, "true": True, "yes": True, "0": False, "false": False,
+                                             "no": False}[t.strip().lower()]}[kind](raw)
+        except (ValueError, KeyError):
+            raise ConfigError(f"{name}: not a valid {kind} value") from None
+        if key.startswith("scanners."):
+            scanners[key.partition(".")[2]] = value
+        else:
+            settings[key] = value
+    if scanners:
+        settings["scanners"] = scanners
+    return settings
+
+
+def program_path(value: str, where: str) -> str:
+    """A program named by a trusted source: absolute, or a bare name looked up on the absolute
+    entries of PATH. A relative path is refused: it would resolve against the working directory,
+    which in CI is the checkout under audit."""
+    expanded = os.path.expanduser(value)
+    if os.path.isabs(expanded):
+        return expanded
+    if os.sep in expanded or (os.altsep and os.altsep in expanded):
+        raise ConfigError(f"{where}: {value!r} is a relative path; give an absolute path or a bare program "
+                          "name looked up on PATH (a relative path would be resolved against the working "
+                          "directory, which may be the tree under audit)")
+    import shutil
+
+    search = os.pathsep.join(p for p in os.environ.get("PATH", os.defpath).split(os.pathsep) if os.path.isabs(p))
+    found = shutil.which(expanded, path=search)
+    return found or expanded
+
+
+def read_config_text(path: Path, tree_root: Path | None) -> str:
+    """A configuration file read like any other file of an untrusted tree: never through a
+    symbolic link that leaves ``tree_root``, never from a FIFO or device, at most
+    ``CONFIG_SIZE_CAP`` bytes. Errors name the file, never its content."""
+    if tree_root is not None:
+        real_root = os.path.realpath(tree_root)
+        target = os.path.realpath(path)
+        if os.path.commonpath([target, real_root]) != real_root:
+            raise ConfigError(f"{path}: the configuration file is a symbolic link that leaves the audited tree; "
+                              "not read (a tree's configuration must be a file of the tree)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from exc
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path}: the configuration is not a regular file (a FIFO, socket, device or "
+                              "folder); not read")
+        if info.st_size > CONFIG_SIZE_CAP:
+            raise ConfigError(f"{path}: the configuration is {info.st_size:,} bytes, over the "
+                              f"{CONFIG_SIZE_CAP:,}-byte cap for a configuration file; not read")
+        with os.fdopen(os.dup(descriptor), "rb") as handle:
+            data = handle.read(CONFIG_SIZE_CAP + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from exc
+    finally:
+        os.close(descriptor)
+    if len(data) > CONFIG_SIZE_CAP:
+        raise ConfigError(f"{path}: the configuration is over the {CONFIG_SIZE_CAP:,}-byte cap; not read")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the configuration is not UTF-8 text; not read") from None
+
+
+def _read(path: Path, tree_root: Path | None) -> dict[str, Any]:
+    text = read_config_text(path, tree_root)
     if path.name == "pyproject.toml":
         import tomllib
 
         try:
             data = tomllib.loads(text).get("tool", {}).get("auditor", {})
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+            raise ConfigError(f"{path}: invalid TOML: {_position_only(str(exc))}") from exc
     else:
         import yaml
 
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or "not valid YAML"
+            raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping of settings")
     return _dates_as_text(data)
+
+
+def _position_only(message: str) -> str:
+    """tomllib's message without anything quoted from the file (it quotes nothing today; keep it so)."""
+    return message.split("\n")[0][:200]
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A key or value of a configuration, for an error message: escaped and short."""
+    text = repr(value) if not isinstance(value, str) else repr(value)
+    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _dates_as_text(value: Any) -> Any:
@@ -121,17 +325,22 @@ def _validate(data: dict[str, Any], path: Path, catalog: dict[str, Rule]) -> Non
     known_keys = sorted(schema["properties"])
     for key in data:
         if key not in schema["properties"]:
-            hint = _closest(key, known_keys)
-            raise ConfigError(f"{path}: unknown setting {key!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+            hint = _closest(key, known_keys) if isinstance(key, str) else None
+            raise ConfigError(f"{path}: unknown setting {shown(key)}" + (f" (did you mean {hint!r}?)" if hint else "")
                               + f"; known settings: {', '.join(known_keys)}")
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if error is not None:
-        where = ".".join(str(part) for part in error.absolute_path) or "(top)"
-        raise ConfigError(f"{path}: {where}: {error.message}")
+        where = ".".join(shown(part, 40).strip("'") for part in error.absolute_path) or "(top)"
+        raise ConfigError(f"{path}: {where}: {_schema_problem(error)}")
     for listed in ("select", "ignore"):
         for rule_id in data.get(listed, []):
             if not any(r.startswith(rule_id) for r in catalog):
                 raise ConfigError(f"{path}: {listed}: no rule matches {rule_id!r}")
+    for index, entry in enumerate(data.get("suppress", [])):
+        pattern = str(entry["rule"]).upper()
+        if not any(r.startswith(pattern) for r in catalog):
+            raise ConfigError(f"{path}: suppress.{index}.rule: no rule matches {pattern!r}; "
+                              "name a rule ID or an ID prefix (`auditor rules` lists them)")
     for rule_id, settings in data.get("rules", {}).items():
         rule = catalog.get(rule_id)
         if rule is None:
@@ -141,12 +350,31 @@ def _validate(data: dict[str, Any], path: Path, catalog: dict[str, Rule]) -> Non
                 continue
             if name not in rule.parameters:
                 params = ", ".join(rule.parameters) or "none"
-                raise ConfigError(f"{path}: rules.{rule_id}.{name}: {rule_id} has no parameter {name!r} "
-                                  f"(its parameters: {params})")
+                raise ConfigError(f"{path}: rules.{rule_id}.{shown(name).strip(chr(39))}: {rule_id} has no parameter "
+                                  f"{shown(name)} (its parameters: {params})")
             spec = {k: v for k, v in rule.parameters[name].items() if k not in ("default", "description")}
             problem = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(spec).iter_errors(value))
             if problem is not None:
-                raise ConfigError(f"{path}: rules.{rule_id}.{name}: {problem.message}")
+                raise ConfigError(f"{path}: rules.{rule_id}.{name}: {_schema_problem(problem)}")
+
+
+def _schema_problem(error: Any) -> str:
+    """What is wrong, from the schema's side (its type, enum or pattern), without echoing more
+    than a short, escaped piece of the value."""
+    validator, expected = error.validator, error.validator_value
+    if validator == "enum":
+        return "must be one of " + ", ".join(str(v) for v in expected)
+    if validator == "type":
+        return f"must be of type {expected}"
+    if validator == "pattern":
+        return f"{shown(error.instance, 40)} does not match the pattern {expected}"
+    if validator == "minLength":
+        return "must not be empty"
+    if validator in ("required", "additionalProperties"):
+        return error.message[:200]
+    if validator in ("minimum", "exclusiveMinimum", "maximum"):
+        return f"must be {'at least' if validator == 'minimum' else 'above' if validator == 'exclusiveMinimum' else 'at most'} {expected}"
+    return f"invalid value ({validator})"
 
 
 def _closest(word: str, candidates: list[str]) -> str | None:
@@ -154,3 +382,76 @@ def _closest(word: str, candidates: list[str]) -> str | None:
 
     matches = difflib.get_close_matches(word, candidates, n=1)
     return matches[0] if matches else None
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` (as written, or where its symbolic links lead) is within ``root``."""
+    real_root = os.path.realpath(root)
+    for candidate in (os.path.abspath(path), os.path.realpath(path)):
+        if os.path.commonpath([candidate, real_root]) == real_root or \
+                os.path.commonpath([candidate, os.path.abspath(root)]) == os.path.abspath(root):
+            return True
+    return False
+
+
+@dataclass
+class Settings:
+    """The configuration to audit with, and the bounds the trusted sources set (the tree may go
+    below them, never above)."""
+
+    config: Config
+    trusted_bounds: dict[str, int | float]
+
+
+def load_settings(scan_root: Path, config_arg: str | None, catalog: dict[str, Rule], *,
+                  trivy: str | None = None, jobs: int | None = None) -> Settings:
+    """Policy from the tree's configuration (or a ``--config FILE`` outside the tree), machinery
+    from the trusted sources, highest first: the command line, ``AUDITOR_*``, a ``--config FILE``
+    outside the tree, the user's ``$XDG_CONFIG_HOME/auditor/config.yaml``."""
+    tree_file: Path | None = None
+    trusted_file: Path | None = None
+    if config_arg:
+        given = Path(config_arg)
+        if not os.path.lexists(given):
+            raise ConfigError(f"--config {config_arg}: no such file")
+        if inside(given, scan_root):
+            tree_file = given
+        else:
+            trusted_file = given
+    else:
+        tree_file = find_config(scan_root)
+    layers: list[dict[str, Any]] = [load_user_config(catalog)]
+    trusted_config = None
+    if trusted_file is not None:
+        trusted_config = load_config(trusted_file, catalog, trusted=True)
+        layers.append({k: getattr(trusted_config, k) for k in (*MACHINERY_KEYS, *BOUND_DEFAULTS)
+                       if k in trusted_config.trusted_keys} | {"scanners": trusted_config.scanners})
+    layers.append(environment_settings())
+    command_line: dict[str, Any] = {}
+    if trivy:
+        command_line["scanners"] = {"trivy_path": trivy}
+    if jobs is not None:
+        command_line["jobs"] = jobs
+    layers.append(command_line)
+    merged: dict[str, Any] = {"scanners": {}}
+    for layer in layers:
+        for key, value in layer.items():
+            if key == "scanners":
+                merged["scanners"].update(value or {})
+            else:
+                merged[key] = value
+    bounds = {key: merged.get(key, default) for key, default in BOUND_DEFAULTS.items()}
+    for key, where in (("trivy_path", "the trivy program"), ("npm_path", "the npm program")):
+        if merged["scanners"].get(key):
+            merged["scanners"][key] = program_path(str(merged["scanners"][key]), where)
+    if trusted_config is not None:
+        config = trusted_config
+    else:
+        config = load_config(tree_file, catalog, tree_root=scan_root, bounds=bounds)
+        for key, value in bounds.items():
+            if key not in config.tree_settings:
+                setattr(config, key, value)
+    config.scanners = {**config.scanners, **merged["scanners"]}
+    if "jobs" in merged:
+        config.jobs = merged["jobs"]
+    return Settings(config, bounds)

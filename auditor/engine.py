@@ -46,6 +46,7 @@ class AuditResult:
     baseline_fixed: list[dict[str, Any]] = field(default_factory=list)
     baseline_used: bool = False
     report_paths: set[str] | None = None  # changed-files mode: only these files were reported on
+    policy: Any = None  # auditor.policy.PolicyReport: the configuration's provenance and weakenings
 
     @property
     def active_findings(self) -> list[Finding]:

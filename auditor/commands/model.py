@@ -18,7 +18,7 @@ def build(path: str, config_path: str | None = None) -> SystemModel:
     """Discover and parse ``path`` the way ``auditor scan`` does, then link the deployment."""
     from auditor.api import parse_bounds
     from auditor.catalog import load_catalog
-    from auditor.config import find_config, load_config
+    from auditor.config import load_settings
     from auditor.discovery import discover
     from auditor.parsers.project import build_project
 
@@ -26,10 +26,7 @@ def build(path: str, config_path: str | None = None) -> SystemModel:
     if not root.is_dir():
         raise UsageError(f"{path}: not a folder (`auditor model` reads a whole tree)")
     root = root.absolute()
-    config_file = Path(config_path) if config_path else find_config(root)
-    if config_path and not config_file.is_file():  # type: ignore[union-attr]
-        raise UsageError(f"--config {config_path}: no such file")
-    config = load_config(config_file, load_catalog())
+    config = load_settings(root, config_path, load_catalog()).config  # the tree's may set policy only
     found = discover([root], root, exclude=config.exclude, max_file_size=config.max_file_size,
                      max_files=config.max_files)
     return deployments_of(build_project(found, **parse_bounds(config)))

@@ -75,8 +75,8 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Everything both `scan` and `baseline create` do: configure, discover, parse, check."""
     from auditor.baseline import read_baseline
     from auditor.catalog import load_catalog
-    from auditor.config import find_config, load_config
     from auditor.discovery import discover
+    from auditor.policy import judge_excludes, nothing_left_to_run
     from auditor.api import audit_tree
     from auditor.engine import select_rules
 
@@ -89,11 +89,9 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     unknown = [p for p in args.select + args.ignore if not any(r.startswith(p) for r in catalog)]
     if unknown:
         raise UsageError(f"no rule matches {', '.join(unknown)}; `auditor rules` lists them all")
-    config_path = Path(args.config) if args.config else find_config(scan_root)
-    if args.config and not config_path.is_file():  # type: ignore[union-attr]
-        raise UsageError(f"--config {args.config}: no such file")
-    config = load_config(config_path, catalog)
+    config, policy = configure(args, scan_root, catalog)
     rules = select_rules(catalog, config, args.select, args.ignore)
+    policy.weakenings += nothing_left_to_run(config, catalog, rules)
     baseline = None
     if getattr(args, "baseline", None):
         from auditor.baseline import BaselineError
@@ -102,15 +100,52 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             baseline = read_baseline(Path(args.baseline))
         except BaselineError as exc:
             raise UsageError(str(exc)) from exc
-    found = discover(roots, scan_root, exclude=config.exclude, max_file_size=config.max_file_size,
-                     max_files=config.max_files)
+    found, excluded = judge_excludes(
+        config, policy_floor(args, scan_root, catalog),
+        lambda: discover(roots, scan_root, exclude=[], max_file_size=config.max_file_size, max_files=config.max_files),
+        lambda patterns: discover(roots, scan_root, exclude=patterns, max_file_size=config.max_file_size,
+                                  max_files=config.max_files))
+    policy.weakenings += excluded
     external = _start_scanners(args, config, rules, scan_root, found)
     result = audit_tree(found, rules, config, [_display(p, scan_root) for p in roots],
                         jobs=getattr(args, "jobs", None),
                         progress=lambda work: _with_progress(work, len(found.files), args),
                         suppress=not getattr(args, "no_suppress", False), baseline=baseline,
                         report_paths=report_paths, known_rule_ids=catalog, external=external)
+    result.policy = policy
     return result, config
+
+
+def policy_floor(args: argparse.Namespace, scan_root: Path, catalog):  # type: ignore[no-untyped-def]
+    """The ``--policy FILE`` floor, read once per run."""
+    from auditor.policy import load_floor
+
+    path = getattr(args, "policy", None)
+    if not path:
+        return None
+    cached = getattr(args, "_policy_floor", None)
+    if cached is None:
+        cached = load_floor(Path(path), scan_root, catalog)
+        args._policy_floor = cached
+    return cached
+
+
+def configure(args: argparse.Namespace, scan_root: Path, catalog):  # type: ignore[no-untyped-def]
+    """Policy from the tree's configuration, machinery from the user (command line, ``AUDITOR_*``,
+    their own config file), the ``--policy`` floor applied; returns the configuration and the
+    record of what the tree's configuration weakened."""
+    from auditor.config import load_settings
+    from auditor.policy import PolicyReport, apply_policy
+
+    settings = load_settings(scan_root, getattr(args, "config", None), catalog,
+                             trivy=getattr(args, "trivy", None), jobs=getattr(args, "jobs", None))
+    config = settings.config
+    floor = policy_floor(args, scan_root, catalog)
+    weakenings = apply_policy(config, catalog, floor, settings.trusted_bounds)
+    source = config.source
+    if source is not None and config.from_tree:
+        source = _display(Path(source).absolute(), scan_root)
+    return config, PolicyReport(source, config.from_tree, floor.source if floor else None, weakenings)
 
 
 def _start_scanners(args: argparse.Namespace, config, rules, scan_root: Path, found):  # type: ignore[no-untyped-def]
@@ -121,9 +156,9 @@ def _start_scanners(args: argparse.Namespace, config, rules, scan_root: Path, fo
 
     from auditor.scanners import ScannerOptions, run_scanners
 
+    # config.scanners holds only what trusted sources set for programs, folders and the network
+    # (the command line, AUDITOR_*, the user's own configuration): see auditor.config.load_settings
     settings = dict(config.scanners)
-    if getattr(args, "trivy", None):
-        settings["trivy_path"] = args.trivy
     if getattr(args, "image", None):
         settings["image"] = args.image
     options = ScannerOptions(**settings)
@@ -138,7 +173,10 @@ def run(args: argparse.Namespace) -> int:
     result, config = prepare(args)
     threshold = args.fail_on or config.fail_on or "high"
     _write_reports(result, formats, threshold, args)
-    return EXIT_FINDINGS if result.at_or_above(threshold) else EXIT_OK
+    # The tree's configuration left nothing to audit (every file excluded, every control off):
+    # that never passes, whatever the threshold
+    blocked = bool(result.policy.blocking)
+    return EXIT_FINDINGS if result.at_or_above(threshold) or blocked else EXIT_OK
 
 
 def _display(path: Path, scan_root: Path) -> str:

@@ -57,6 +57,7 @@ def _lines(result: AuditResult, threshold: str, quiet: bool) -> list[list[tuple[
             out.append([("  " + display(f"{note.span.path}:{note.span.line}").ljust(28), "dim"),
                         (display(note.message), "")])
         out.append([])
+    out += _policy_lines(result, quiet)
     if quiet:
         return out
     counts = Counter(f.severity for f in shown)
@@ -76,15 +77,42 @@ def _lines(result: AuditResult, threshold: str, quiet: bool) -> list[list[tuple[
             control_parts += [(f"{statuses[status]} {status.replace('_', ' ')}", STATUS_STYLE[status]), ("  ", "")]
     out.append(control_parts)
     failing = result.at_or_above(threshold)
+    blocking = result.policy.blocking if result.policy is not None else []
     verdict = (f"FAIL: {len(failing)} finding(s) at or above '{threshold}'", "bold red") if failing else \
+        ("FAIL: " + printable(blocking[0].change), "bold red") if blocking else \
         (f"OK: nothing at or above '{threshold}'", "bold green")
     out.append([verdict, (f"  ({result.files_scanned} files in {result.duration_seconds * 1000:.0f} ms)", "dim")])
     return out
 
 
+def _policy_lines(result: AuditResult, quiet: bool) -> list[list[tuple[str, str]]]:
+    """What the audited tree's configuration weakened (a reviewer must see it), with the floor
+    that refused some of it. Quiet mode keeps only what fails the gate."""
+    policy = result.policy
+    if policy is None:
+        return []
+    listed = policy.blocking if quiet else policy.listed
+    if not listed:
+        return []
+    source = printable(policy.config or "configuration")
+    heading = f"Weakened by the audited tree's configuration ({source})"
+    if policy.floor:
+        heading += f"; policy floor {printable(policy.floor)}"
+    out: list[list[tuple[str, str]]] = [[(heading, "bold")]]
+    for weakening in listed:
+        style = "bold red" if weakening.level == "error" and not weakening.refused else \
+            ("dim" if weakening.refused else "yellow")
+        out.append([("  " + printable(weakening.setting).ljust(26), "dim"), (printable(weakening.change), style),
+                    (" (refused by the policy floor)" if weakening.refused else "", "dim")])
+    out.append([])
+    return out
+
+
 def render_text(result: AuditResult, stream: IO[str], *, color: bool, threshold: str = "high",
                 quiet: bool = False) -> None:
-    if quiet and not result.at_or_above(threshold) and not [f for f in result.findings if not f.suppressed]:
+    blocking = result.policy is not None and result.policy.blocking
+    if quiet and not blocking and not result.at_or_above(threshold) and \
+            not [f for f in result.findings if not f.suppressed]:
         return  # a pre-commit hook stays silent when there is nothing to say
     lines = _lines(result, threshold, quiet)
     if not color:
