@@ -57,6 +57,7 @@ def result_to_dict(result: AuditResult) -> dict[str, Any]:
             for c in result.controls.values()],
         "notes": [{**_location(n.span), "message": n.message} for n in result.notes],
         "scanners": [_scanner_run(run) for run in result.scanner_runs],
+        "policy": _policy(result),
         "summary": {
             "files": result.files_scanned,
             "findings": {severity: by_severity[severity] for severity in SEVERITIES},
@@ -64,6 +65,14 @@ def result_to_dict(result: AuditResult) -> dict[str, Any]:
             "controls": {status: by_status[status] for status in STATUSES},
         },
     }
+
+
+def _policy(result: AuditResult) -> dict[str, Any]:
+    """Where the configuration came from and what the audited tree's configuration weakened."""
+    if result.policy is None:
+        return {"config": result.config_source, "config_from_tree": False, "floor": None, "blocking": False,
+                "weakenings": []}
+    return result.policy.to_dict()
 
 
 def _scanner_run(run: Any) -> dict[str, Any]:

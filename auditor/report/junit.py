@@ -56,9 +56,35 @@ def result_to_junit(result: AuditResult) -> ET.Element:
             suite.set(key, str(value))
             totals[key] += value
         suite.set("time", "0")
+    kind = _add_policy_case(suites, result)
+    if kind is not None:
+        totals["tests"] += 1
+        if kind:
+            totals[kind] += 1
     for key, value in totals.items():
         suites.set(key, str(value))
     return suites
+
+
+def _add_policy_case(suites: ET.Element, result: AuditResult) -> str | None:
+    """What the audited tree's configuration weakened: one test case that lists it, failing when
+    the configuration left nothing to audit. None when there is nothing to list."""
+    policy = result.policy
+    if policy is None or not policy.listed:
+        return None
+    suite = ET.SubElement(suites, "testsuite", name="auditor.configuration")
+    case = ET.SubElement(suite, "testcase", classname="configuration",
+                         name=_xml(f"weakenings by {policy.config or 'the configuration'}"), time="0")
+    lines = [_xml(weakening.text()) for weakening in policy.listed]
+    kind = ""
+    if policy.blocking:
+        ET.SubElement(case, "failure", message=_xml(policy.blocking[0].change), type="configuration").text = "\n".join(lines)
+        kind = "failures"
+    ET.SubElement(case, "system-out").text = "\n".join(lines)
+    for key, value in (("tests", 1), ("failures", 1 if kind else 0), ("errors", 0), ("skipped", 0)):
+        suite.set(key, str(value))
+    suite.set("time", "0")
+    return kind
 
 
 def _family(rule_id: str, result: AuditResult) -> str:

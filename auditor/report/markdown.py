@@ -28,6 +28,7 @@ def render_markdown(result: AuditResult, stream: IO[str], threshold: str | None 
 def result_to_markdown(result: AuditResult, threshold: str | None = None) -> str:
     lines = ["## auditor", "", _verdict(result, threshold), ""]
     lines += _counts(result)
+    lines += _policy(result)
     active = result.active_findings
     if active:
         lines += ["", "### Findings", "", "| severity | rule | location | message |", "|---|---|---|---|"]
@@ -70,7 +71,24 @@ def code(text: str) -> str:
     return f"{fence} {clean} {fence}"
 
 
+def _policy(result: AuditResult) -> list[str]:
+    """What the audited tree's configuration weakened (refused ones: kept at the policy floor)."""
+    policy = result.policy
+    if policy is None or not policy.listed:
+        return []
+    floor = f"; policy floor {code(policy.floor)}" if policy.floor else ""
+    lines = ["", f"### Weakened by the audited tree's configuration ({code(policy.config or 'configuration')}{floor})", ""]
+    for weakening in policy.listed:
+        mark = "❌ " if weakening.level == "error" and not weakening.refused else ""
+        lines.append(f"- {mark}{code(weakening.setting)}: {escape(weakening.change)}"
+                     + (" *(refused by the policy floor)*" if weakening.refused else ""))
+    return lines
+
+
 def _verdict(result: AuditResult, threshold: str | None) -> str:
+    blocking = result.policy.blocking if result.policy is not None else []
+    if blocking and not result.at_or_above(threshold or "none"):
+        return f"❌ **Failed**: {escape(blocking[0].change)}."
     active = result.active_findings
     counts = Counter(f.severity for f in active)
     breakdown = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])

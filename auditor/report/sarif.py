@@ -78,6 +78,14 @@ def result_to_sarif(result: AuditResult) -> dict[str, Any]:
             {key: _text(str(entry[key])) if isinstance(entry.get(key), str) else entry.get(key)
              for key in ("rule_id", "file", "line", "message", "fingerprint") if key in entry}
             for entry in result.baseline_fixed]}
+    policy = result.policy
+    if policy is not None and (policy.weakenings or policy.floor):
+        # What the audited tree's configuration weakened, so a reviewer of the upload sees it
+        run.setdefault("properties", {})["policy"] = {
+            "config": _text(policy.config) if policy.config else None, "configFromTree": policy.from_tree,
+            "floor": _text(policy.floor) if policy.floor else None, "blocking": bool(policy.blocking),
+            "weakenings": [{"setting": _text(w.setting), "change": _text(w.change), "level": w.level,
+                            "refused": w.refused} for w in policy.weakenings]}
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
