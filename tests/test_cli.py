@@ -91,16 +91,22 @@ def test_config_disables_and_reseverities_rules(tmp_path: Path) -> None:
     findings = json.loads(report.read_text())["findings"]
     assert [(f["rule_id"], f["severity"]) for f in findings] == [("DF008", "low")]
     (tmp_path / ".auditor.yaml").write_text("rules:\n  DF008:\n    enabled: false\n")
-    assert main(["scan", "--no-external", str(tmp_path), "--select", "DF008", "--format", f"json:{report}"]) == 0
-    assert json.loads(report.read_text())["findings"] == []
+    assert main(["scan", "--no-external", str(tmp_path), "--select", "DF008,DF001", "--format", f"json:{report}"]) == 0
+    data = json.loads(report.read_text())
+    assert [f["rule_id"] for f in data["findings"]] == ["DF001"]
+    assert [w["setting"] for w in data["policy"]["weakenings"]] == ["rules.DF008.enabled"]  # listed for review
 
 
 def test_pyproject_tool_auditor_section_is_read(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\nCMD [\"node\"]\n")
-    (tmp_path / "pyproject.toml").write_text("[tool.auditor]\nexclude = [\"Dockerfile\"]\n")
+    (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\nUSER 1001\n")
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy" / "Dockerfile").write_text("FROM node:latest\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.auditor]\nexclude = [\"legacy/*\"]\n")
     report = tmp_path.parent / "report.json"
     assert main(["scan", "--no-external", str(tmp_path), "--format", f"json:{report}"]) == 0
-    assert json.loads(report.read_text())["summary"]["files"] == 1  # only pyproject.toml
+    data = json.loads(report.read_text())
+    assert data["summary"]["files"] == 2  # Dockerfile and pyproject.toml, not legacy/Dockerfile
+    assert data["policy"]["config"] == "pyproject.toml" and data["policy"]["config_from_tree"] is True
 
 
 def test_malformed_files_are_findings_and_the_audit_goes_on() -> None:
