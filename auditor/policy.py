@@ -245,6 +245,11 @@ def apply_policy(config: Config, catalog: dict[str, Rule], floor: Floor | None,
         if floor is not None:
             scanners.pop("ignore_unfixed")
 
+    for name, role in sorted(getattr(config, "roles", {}).items()):
+        # a workload declared `other` escapes the app and proxy controls: a reviewer must see it
+        note(f"roles.{name}", f"workload {name!r} declared {role}: the controls of its inferred role may not apply",
+             level="warning" if role == "other" else "info")
+
     for key in BOUND_DEFAULTS:
         if key not in config.tree_settings:
             continue

@@ -79,7 +79,7 @@ def _lines(result: AuditResult, threshold: str, quiet: bool) -> list[list[tuple[
     failing = result.at_or_above(threshold)
     blocking = result.policy.blocking if result.policy is not None else []
     verdict = (f"FAIL: {len(failing)} finding(s) at or above '{threshold}'", "bold red") if failing else \
-        ("FAIL: " + printable(blocking[0].change), "bold red") if blocking else \
+        ("FAIL: " + display(blocking[0].change), "bold red") if blocking else \
         (f"OK: nothing at or above '{threshold}'", "bold green")
     out.append([verdict, (f"  ({result.files_scanned} files in {result.duration_seconds * 1000:.0f} ms)", "dim")])
     return out
@@ -94,15 +94,15 @@ def _policy_lines(result: AuditResult, quiet: bool) -> list[list[tuple[str, str]
     listed = policy.blocking if quiet else policy.listed
     if not listed:
         return []
-    source = printable(policy.config or "configuration")
+    source = display(policy.config or "configuration")
     heading = f"Weakened by the audited tree's configuration ({source})"
     if policy.floor:
-        heading += f"; policy floor {printable(policy.floor)}"
+        heading += f"; policy floor {display(policy.floor)}"
     out: list[list[tuple[str, str]]] = [[(heading, "bold")]]
     for weakening in listed:
         style = "bold red" if weakening.level == "error" and not weakening.refused else \
             ("dim" if weakening.refused else "yellow")
-        out.append([("  " + printable(weakening.setting).ljust(26), "dim"), (printable(weakening.change), style),
+        out.append([("  " + display(weakening.setting).ljust(26), "dim"), (display(weakening.change), style),
                     (" (refused by the policy floor)" if weakening.refused else "", "dim")])
     out.append([])
     return out
