@@ -59,6 +59,7 @@ class Directive:
     span: Span
     block: tuple[Directive, ...] | None = None
     reason: str = ""  # set on an ``include`` the parser did not read: why
+    may_set: frozenset[str] | None = None  # what an unread include can set (None: anything)
 
     @property
     def unread(self) -> bool:
@@ -592,7 +593,7 @@ class NginxConfig:
         """Unread includes written at the http level: they could hold servers, zones, anything."""
         level = self.http.block if self.http is not None and self.http.block else \
             (() if self.servers and self.servers[0].implicit else self.directives)
-        return tuple(d for d in level or () if d.unread)
+        return tuple(d for d in level or () if d.unread and d.may_set is None)
 
     def upstream(self, name: str) -> Upstream | None:
         return next((u for u in self.upstreams if u.name == name), None)
@@ -805,7 +806,8 @@ class _Builder:
                snippet: bool = False) -> Server:
         own = _level_directives(directive.block or ())
         effective = self.merge(http, directive.span, own)
-        server_unread = tuple(d for d in own if d.unread)
+        server_unread = tuple(d for d in own if d.unread and (d.may_set is None
+                                                               or "return" in d.may_set))
         locations: list[Location] = []
         for child in own:
             if child.name == "location":
@@ -855,20 +857,25 @@ class _Builder:
 def _pending(parent: Effective, own: tuple[Directive, ...],
              owns_headers: bool) -> tuple[tuple[str, tuple[Directive, ...]], ...]:
     """``Effective.unread`` for one more level (rules in the module docstring)."""
-    here = tuple(d for d in own if d.unread)
+    unread = tuple(d for d in own if d.unread)
     pending = dict(parent.unread)
     names = {d.name for d in own}
+
+    def here(key: str) -> tuple[Directive, ...]:
+        name = key.split(":")[0]
+        return tuple(d for d in unread if d.may_set is None or name in d.may_set)
+
     for key in _VALUE_KEYS:
-        pending[key] = () if key in names else pending.get(key, ()) + here
+        pending[key] = () if key in names else pending.get(key, ()) + here(key)
     for key in _ARRAY_KEYS:
-        pending[key] = here if key in names else pending.get(key, ()) + here
+        pending[key] = here(key) if key in names else pending.get(key, ()) + here(key)
     if owns_headers:
-        pending["add_header"], pending["add_header:drop"] = here, ()
+        pending["add_header"], pending["add_header:drop"] = here("add_header"), ()
     else:
-        pending["add_header"] = pending.get("add_header", ()) + here
-        pending["add_header:drop"] = pending.get("add_header:drop", ()) + here
-    pending["return"] = here
-    pending["listen"] = here
+        pending["add_header"] = pending.get("add_header", ()) + here("add_header")
+        pending["add_header:drop"] = pending.get("add_header:drop", ()) + here("add_header")
+    pending["return"] = here("return")
+    pending["listen"] = here("listen")
     return tuple(pending.items())
 
 

@@ -66,6 +66,14 @@ STOCK_FILES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "snippets/fastcgi-php.conf": (("try_files", ("$fastcgi_script_name", "=404")),
                                   ("fastcgi_index", ("index.php",))),
 }
+# Files the audit never reads but whose kind is known: certbot's options-ssl-nginx.conf holds only
+# TLS session, protocol and cipher settings (its versions differ: older ones enable TLSv1 and
+# TLSv1.1), so it leaves ssl_protocols and ssl_ciphers unknown and nothing else.
+SCOPED_FILES: dict[str, frozenset[str]] = {
+    "options-ssl-nginx.conf": frozenset({"ssl_protocols", "ssl_ciphers", "ssl_session_cache",
+                                         "ssl_session_timeout", "ssl_session_tickets",
+                                         "ssl_prefer_server_ciphers"}),
+}
 # crossplane glues `${VAR} ssl` into one token; templates are lexed with placeholders instead.
 _TEMPLATE_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PLACEHOLDER = re.compile(r"@@auditor-envsubst:([A-Za-z_][A-Za-z0-9_]*)@@")
@@ -313,7 +321,10 @@ class _Splicer:
                 self.notes.append(Note(span, f"include {pattern} is not in the audited tree; "
                                              "read as nginx's stock file of that name"))
                 return [Directive(name, values, span) for name, values in stock]
-            return [self._unread(pattern, span, reason)]
+            marker = self._unread(pattern, span, reason)
+            if pattern.rpartition("/")[2] in SCOPED_FILES:
+                marker = replace(marker, may_set=SCOPED_FILES[pattern.rpartition("/")[2]])
+            return [marker]
         out: list[Directive] = []
         for included in files:
             if included in stack:
@@ -451,6 +462,13 @@ def _http_context(fragment: str, mains: list[str],
     fragment is most likely one of the files that config's ``include conf.d/*.conf`` reads
     once deployed (h5bp's ``conf.d/templates/``, the image's ``templates/``)."""
     if not mains:
+        if {"sites-available", "sites-enabled"} & set(fragment.split("/")[:-1]):
+            # A Debian/Ubuntu host's site: its nginx.conf (not in the tree) sets gzip and
+            # ssl_protocols (TLSv1 and TLSv1.1 included in its stock file), and no headers.
+            return (Directive("include", (), Span(fragment, 1), None,
+                              "the host's /etc/nginx/nginx.conf (Debian's stock file sets gzip "
+                              f"and ssl_protocols for every site) is not in the audited tree",
+                              frozenset({"gzip", "gzip_types", "ssl_protocols", "ssl_ciphers"})),)
         return ()
     folder = _parent_dir(fragment)
     above = [m for m in mains if _parent_dir(m) == "" or folder == _parent_dir(m)

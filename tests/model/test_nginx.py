@@ -269,9 +269,18 @@ def test_a_control_fed_by_an_unread_include_is_error_naming_it_never_fail_or_pas
     assert controls["NG002"].status == "error"
     assert "include /etc/letsencrypt/options-ssl-nginx.conf at nginx/site.conf:6" in \
         controls["NG002"].reason
-    # The unread file could hold add_header too: HSTS is not known to be missing.
-    assert controls["NG004"].status == "error"
-    assert [f.rule_id for f in result.findings] == []
+    # certbot's options file holds TLS settings only: HSTS is known to be missing.
+    assert controls["NG004"].status == "fail"
+    assert [f.rule_id for f in result.findings] == ["NG004"]
+    # Any other unread file could hold add_header: then HSTS is not known to be missing.
+    site = tmp_path / "nginx" / "site.conf"
+    site.write_text(site.read_text().replace("    location /", "    include /etc/nginx/snippets/"
+                                             "headers.conf;\n    location /"))
+    result = scan([tmp_path], select=["NG004"])
+    assert result.controls["NG004"].status == "error"
+    assert "include /etc/nginx/snippets/headers.conf at nginx/site.conf:7" in \
+        result.controls["NG004"].reason
+    assert result.findings == []
 
 
 def test_a_template_is_discovered_and_its_variables_are_unknown(tmp_path: Path):

@@ -143,5 +143,9 @@ def header_outcome(doc: NginxConfig, server: Server, location: Location, header:
 
 
 def walk(directives: Iterable[Directive]) -> Iterator[Directive]:
-    for directive in directives:
-        yield from directive.walk()
+    """Every directive, depth first in file order, without recursion (blocks nest deeply)."""
+    stack = list(reversed(tuple(directives)))
+    while stack:
+        directive = stack.pop()
+        yield directive
+        stack.extend(reversed(directive.block or ()))

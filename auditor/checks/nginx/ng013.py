@@ -23,7 +23,8 @@ def _server(server: Server, security: set[str]) -> Iterator[Outcome]:
         for location in server.locations]
     checked = False
     for node, label, effective, parent in levels:
-        own_unread = tuple(d for d in getattr(node, "directives", ()) if d.unread)
+        own_unread = tuple(d for d in getattr(node, "directives", ()) if d.unread and (
+            d.may_set is None or "add_header" in d.may_set))
         lost = [h for h in effective.lost_headers if h.key in security]
         if lost and own_unread:
             checked = True
