@@ -42,6 +42,12 @@ class Rule:
     tags: tuple[str, ...] = ()
     frameworks: tuple[str, ...] = ()
     applies_to: tuple[str, ...] = ("app", "proxy", "other")  # workload roles (see model.deployment.ROLES)
+    note_severity: str | None = None  # the severity of the control's notes (findings short of a failure)
+
+    @property
+    def severity_label(self) -> str:
+        """``high`` or ``high (notes: info)``, as every listing of the catalog shows it."""
+        return f"{self.severity} (notes: {self.note_severity})" if self.note_severity else self.severity
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -149,4 +155,5 @@ def _rule(doc: dict[str, Any]) -> Rule:
         references=tuple(doc["references"]), parameters=doc.get("parameters") or {},
         examples=doc.get("examples") or {}, tags=tuple(doc.get("tags") or ()),
         frameworks=tuple(doc.get("frameworks") or ()),
-        applies_to=tuple(doc.get("applies_to") or ("app", "proxy", "other")))
+        applies_to=tuple(doc.get("applies_to") or ("app", "proxy", "other")),
+        note_severity=doc.get("note_severity"))

@@ -214,7 +214,9 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
                         continue
                     reported.add((span.path, span.line, outcome.message + suffix))
                     related = tuple(Related(span_of(node)) for node in outcome.related)
-                    finding = stamper.finding(rule, outcome.severity or severity, outcome.message + suffix, span, related)
+                    # a note (a check's own lower severity) takes the catalog's note severity
+                    level = (rule.note_severity or outcome.severity) if outcome.severity else severity
+                    finding = stamper.finding(rule, level, outcome.message + suffix, span, related)
                     if rendered:
                         finding = dataclasses.replace(finding, snippet=snippet(span))
                     findings.append(finding)

@@ -27,7 +27,7 @@ from auditor import __version__
 from auditor.catalog import FAMILY_BY_PREFIX, Rule
 from auditor.engine import AuditResult
 from auditor.external import SKIPPED
-from auditor.findings import Evidence, Finding
+from auditor.findings import SEVERITY_RANK, Evidence, Finding
 from auditor.report.markdown import escape as md_escape
 from auditor.textsafe import display
 
@@ -134,8 +134,11 @@ def build_report(result: AuditResult, catalog: dict[str, Rule], target: str,
             rows.append(ControlRow(rule, "skipped", severity, why, (), ()))
             continue
         status = "skipped" if control.status == "not_applicable" and control.reason == SKIPPED else control.status
-        rows.append(ControlRow(rule, status, severity, control.reason, control.evidence,
-                               tuple(findings_by_rule.get(rule_id, ()))))
+        mine = tuple(findings_by_rule.get(rule_id, ()))
+        active = [f.severity for f in mine if not f.suppressed]
+        if status == "fail" and active:  # what the findings say: a control failing on notes alone is info
+            severity = max(active, key=lambda level: SEVERITY_RANK[level])
+        rows.append(ControlRow(rule, status, severity, control.reason, control.evidence, mine))
     return ComplianceReport(target, tuple(rows), generated or generated_line(), result.files_scanned,
                             getattr(result, "policy", None))
 

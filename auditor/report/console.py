@@ -130,10 +130,11 @@ def render_text(result: AuditResult, stream: IO[str], *, color: bool, threshold:
 
 
 def render_rules_table(rules: dict[str, Any], stream: IO[str], *, color: bool) -> None:
-    rows = [(r.id, r.severity, r.title) for r in rules.values()]
+    rows = [(r.id, r.severity, r.title, getattr(r, "note_severity", None)) for r in rules.values()]
     if not color:
-        for rule_id, severity, title in rows:
-            stream.write(f"{rule_id:<8}{severity:<10}{title}\n")
+        for rule_id, severity, title, note in rows:
+            shown = f"{severity}/{note}" if note else severity
+            stream.write(f"{rule_id:<8}{shown:<12}{title}" + (f" (notes: {note})" if note else "") + "\n")
         return
     from rich.console import Console
     from rich.table import Table
@@ -142,14 +143,15 @@ def render_rules_table(rules: dict[str, Any], stream: IO[str], *, color: bool) -
     table.add_column("ID", style="bold")
     table.add_column("Severity")
     table.add_column("Control")
-    for rule_id, severity, title in rows:
-        table.add_row(rule_id, f"[{SEVERITY_STYLE[severity]}]{severity}[/]", display(title).replace("[", "\\["))
+    for rule_id, severity, title, note in rows:
+        notes = f" [{SEVERITY_STYLE[note]}](notes: {note})[/]" if note else ""
+        table.add_row(rule_id, f"[{SEVERITY_STYLE[severity]}]{severity}[/]{notes}", display(title).replace("[", "\\["))
     Console(file=stream, force_terminal=True).print(table)
 
 
 def render_explain(rule: Any, stream: IO[str], *, color: bool) -> None:
     sections = [("What it checks", rule.summary), ("Why it matters", rule.rationale), ("How to fix it", rule.remediation)]
-    text = [f"{rule.id} {rule.name} ({rule.severity})", rule.title, ""]
+    text = [f"{rule.id} {rule.name} ({getattr(rule, 'severity_label', rule.severity)})", rule.title, ""]
     for heading, body in sections:
         text += [heading, "  " + body.replace("\n", "\n  "), ""]
     if rule.parameters:

@@ -227,7 +227,8 @@ _RAW_FORBIDDEN = ("\x1b", "\x07", "\x00", "\u202e")
 def _hostile_tree(root: Path) -> None:
     _write(root, "Dockerfile", f'FROM node:latest\nUSER "{HOSTILE}"\n')
     _write(root, "docker-compose.yml",
-           'services:\n  web:\n    image: "evil\\0x\\u2028<script>[red]y\\e[31m\\a"\n    privileged: true\n')
+           # a custom image (namespaced) of a service named web: the app, whose findings quote the image
+           'services:\n  web:\n    image: "acme/evil\\0x\\u2028<script>[red]y\\e[31m\\a"\n    privileged: true\n')
     name = "Dockerfile.\x1b[31m[bold]<script>\nx.conf:1 critical"
     _write(root, name, "FROM node:latest\n")
 

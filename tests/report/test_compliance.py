@@ -162,3 +162,27 @@ def test_render_functions_write_streams(noncompliant_report) -> None:  # type: i
     render_html(noncompliant_report, html)
     render_markdown(noncompliant_report, markdown)
     assert html.getvalue().startswith("<!DOCTYPE html>") and markdown.getvalue().startswith("# Compliance")
+
+
+def test_a_control_failing_on_notes_alone_shows_the_notes_severity(tmp_path: Path) -> None:
+    """DF003 is high for `latest` and an info note for a tag without a digest: the report row
+    says what the findings say, and so do `auditor rules` and the findings themselves."""
+    (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\nUSER 1001\n")
+    result = scan([tmp_path], select=["DF003"])
+    assert [f.severity for f in result.findings] == ["info"] == [CATALOG["DF003"].note_severity]
+    row = next(r for r in build_report(result, CATALOG, "t").rows if r.rule.id == "DF003")
+    assert (row.status, row.severity) == ("fail", "info")
+    (tmp_path / "Dockerfile").write_text("FROM node:latest\nUSER 1001\n")
+    row = next(r for r in build_report(scan([tmp_path], select=["DF003"]), CATALOG, "t").rows if r.rule.id == "DF003")
+    assert (row.status, row.severity) == ("fail", "high")
+
+
+def test_rules_listing_names_the_note_severity() -> None:
+    from tests.conftest import run_auditor
+
+    listing = run_auditor("rules", "--color", "never").stdout
+    dc007 = next(line for line in listing.splitlines() if line.startswith("DC007"))
+    assert "low/info" in dc007 and "(notes: info)" in dc007
+    as_json = {r["id"]: r for r in __import__("json").loads(run_auditor("rules", "--format", "json").stdout)}
+    assert (as_json["DC007"]["severity"], as_json["DC007"]["note_severity"]) == ("low", "info")
+    assert as_json["DF004"]["applies_to"] == ["app"]
