@@ -57,13 +57,14 @@ def test_compliant_fixture_is_one_deployment_linked_through_every_layer() -> Non
 
 def test_noncompliant_fixture_claims_show_the_disagreements() -> None:
     app = _model(FIXTURES / "noncompliant").deployments[0]
-    assert sorted((c.layer, c.value) for c in app.uids) == [("Dockerfile", 0), ("Kubernetes", 0), ("compose", 1000)]
+    assert sorted((c.layer, c.value) for c in app.uids) == [("Dockerfile", 0), ("Kubernetes", 0), ("Kubernetes", 1001),
+                                                            ("compose", 1000)]
     nginx = [c for c in app.ports if c.layer == "nginx"]
     assert [(c.value, c.span.path, c.span.line) for c in nginx] == [((8080,), "nginx/conf.d/storefront.conf", 5)]
     assert [ref.service.name for ref in app.compose] == ["app", "preview"]
     # the Kubernetes image is pushed to ghcr.io, compose names it without a registry: same app
     assert any("same image repository acme/storefront" in link for link in app.links)
-    preview = [root for root in app.read_only if "preview" in root.subject]
+    preview = [root for root in app.read_only if root.subject.startswith("compose service 'preview'")]
     assert len(preview) == 1 and preview[0].writable == ()
 
 
@@ -135,8 +136,10 @@ def test_portmismatch_fixture_names_the_nginx_line_and_the_dockerfile_line() -> 
 
 def test_xf_findings_carry_every_location_on_the_noncompliant_fixture() -> None:
     result = scan([FIXTURES / "noncompliant"], select=["XF"])
-    related = {f.rule_id: {(r.span.path, r.span.line) for r in f.related} for f in result.findings}
-    assert related["XF001"] == {("Dockerfile", 44), ("k8s/deployment.yaml", 40)}
+    related: dict[str, set[tuple[str, int]]] = {}
+    for finding in result.findings:
+        related.setdefault(finding.rule_id, set()).update((r.span.path, r.span.line) for r in finding.related)
+    assert {("Dockerfile", 44), ("k8s/deployment.yaml", 40)} <= related["XF001"]
     # the Service targetPort names the containerPort, so the containerPort speaks for both
     assert ("Dockerfile", 41) in related["XF002"] and ("k8s/deployment.yaml", 30) in related["XF002"]
     assert ("package.json", 1) in related["XF003"]
@@ -370,3 +373,27 @@ spec:
     _write(tmp_path, {"k8s/app.yaml": manifest, "k8s/app-copy.yaml": manifest})
     found = [(f.span.path, f.span.line, f.message) for f in scan([tmp_path], select=["KS009"]).findings]
     assert len(found) == 2 and len(set(found)) == 2  # once in each file, not once per Service that matches
+
+
+# --- one defect, one rule -----------------------------------------------------------------------
+
+def test_a_cross_file_control_reports_only_what_the_combination_shows(tmp_path: Path) -> None:
+    """A compose service read_only without tmpfs under WORKDIR /app is DC011's, a compose probe of
+    /healthz DC006's and a missing /api/health route NX002's: XF003/XF004 stay quiet on them and
+    speak when the Dockerfile changes the answer."""
+    _write(tmp_path, {
+        "Dockerfile": "FROM node:20-alpine\nWORKDIR /app\nUSER 1001\nHEALTHCHECK CMD wget -qO- "
+                      "http://127.0.0.1:3000/api/health || exit 1\nCMD [\"node\", \"server.js\"]\n",
+        "package.json": '{"name": "shop", "dependencies": {"next": "14.2.5"}}\n',
+        "app/api/products/route.ts": "export async function GET() { return Response.json([]); }\n",
+        "docker-compose.yml": "services:\n  app:\n    build: .\n    read_only: true\n    tmpfs: [/tmp]\n"
+                              "    healthcheck:\n      test: [\"CMD-SHELL\", \"wget -qO- http://127.0.0.1:3000/healthz\"]\n",
+    })
+    rules = {f.rule_id for f in scan([tmp_path], ignore=["SC"]).findings}
+    assert {"DC011", "DC006", "NX002"} <= rules and not {"XF003", "XF004"} & rules
+    (tmp_path / "Dockerfile").write_text(
+        "FROM node:20-alpine\nWORKDIR /srv/shop\nUSER 1001\nHEALTHCHECK CMD wget -qO- "
+        "http://127.0.0.1:3000/api/ready || exit 1\nCMD [\"node\", \"server.js\"]\n")
+    messages = {f.rule_id: f.message for f in scan([tmp_path], select=["XF003", "XF004"]).findings}
+    assert "/srv/shop/.next/cache" in messages["XF004"]
+    assert "/api/ready" in messages["XF003"]

@@ -759,7 +759,8 @@ def _health(group: _Group) -> list[Claim]:
                 continue
             path = probe.http_path or (health_path(" ".join(probe.exec_command)) if probe.exec_command else None)
             if path:
-                claims.append(Claim("Kubernetes", f"{ref.label} {probe.kind}Probe requests {path}", path,
+                how = "httpGet " if probe.http_path else ""
+                claims.append(Claim("Kubernetes", f"{ref.label} {probe.kind}Probe {how}requests {path}", path,
                                     probe.http_path_span or probe.span))
     return claims
 

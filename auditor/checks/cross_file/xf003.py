@@ -18,22 +18,32 @@ def check(project: Project, params: dict) -> Iterator[Outcome]:
         agreed = consensus(claims, params["health_path"])
         odd = odd_ones(claims, agreed)
         for claim in odd:
+            if _reported_alone(claim, params["health_path"]):
+                continue  # DC006 (compose) or KS006 (an httpGet probe) reports this file alone
             agreeing = [other for other in claims if other.value == agreed]
             yield Fail(claim, f"{claim.subject}, unlike {listing(agreeing)}; probe {agreed} here "
                               "so every layer checks the same endpoint",
                        related=[other.span for other in agreeing])
-        missing = list(_missing_routes(deployment, claims))
+        missing = list(_missing_routes(deployment, claims, params["health_path"]))
         yield from missing
         if not odd and not missing and (deployment.next_app is not None or len(claims) > 1):
             yield Pass(claims[0], _evidence(deployment, agreed, claims))
 
 
-def _missing_routes(deployment: Deployment, claims: list[Claim]) -> Iterator[Outcome]:
-    """Each probed path must be an API route of the Next.js app the image packages."""
+def _reported_alone(claim: Claim, health_path: str) -> bool:
+    """A probe of another path than the reference one that a single-file control already reports."""
+    return claim.value != health_path and (claim.layer == "compose" or
+                                           (claim.layer == "Kubernetes" and " httpGet " in claim.subject))
+
+
+def _missing_routes(deployment: Deployment, claims: list[Claim], health_path: str) -> Iterator[Outcome]:
+    """Each probed path must be an API route of the Next.js app the image packages (the reference
+    path itself is NX002's, a compose or httpGet probe of another path DC006's or KS006's)."""
     app = deployment.next_app
     if app is None:
         return  # the app's source is not in the tree: existence cannot be checked
     where = f"the Next.js app at {app.dir or '.'}"
+    claims = [c for c in claims if c.value != health_path and not _reported_alone(c, health_path)]
     for path in dict.fromkeys(claim.value for claim in claims):
         probing = [claim for claim in claims if claim.value == path]
         route = app.route(path)
