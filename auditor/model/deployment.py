@@ -286,8 +286,7 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
         services = tuple(replace(s, role=found.role, role_evidence=found.evidence)
                          if (found := role(s)) is not None else s for s in compose.services)
         compose_files.append(replace(compose, services=tuple(s for s in services if s.role in wanted)))
-    kubernetes = project.kubernetes
-    if kubernetes is not None:
+    def containers_of(kubernetes: Any) -> Any:
         workloads = []
         for workload in kubernetes.workloads:
             if workload.pod is None:
@@ -302,9 +301,12 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
                           init_containers=annotated(workload.pod.init_containers))
             if pod.containers or pod.init_containers:
                 workloads.append(replace(workload, pod=pod))
-        kubernetes = replace(kubernetes, workloads=tuple(workloads), indexes={})
+        return replace(kubernetes, workloads=tuple(workloads), indexes={})
+
+    kubernetes = containers_of(project.kubernetes) if project.kubernetes is not None else None
+    rendered = tuple(containers_of(k) for k in getattr(project, "rendered_kubernetes", ()))
     view = replace(project, dockerfiles=tuple(d for d in project.dockerfiles if keep(d)),
-                   compose_files=tuple(compose_files), kubernetes=kubernetes)
+                   compose_files=tuple(compose_files), kubernetes=kubernetes, rendered_kubernetes=rendered)
     view.__dict__[_CACHE_KEY] = replace(model, deployments=tuple(
         d for d in model.deployments if "app" in wanted))
     view.__dict__["_auditor_role_views"] = {wanted: view}

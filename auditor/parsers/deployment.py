@@ -364,9 +364,12 @@ class _Linker:
     # -- Kubernetes -------------------------------------------------------------------------
 
     def kubernetes(self) -> None:
-        kubernetes = self.project.kubernetes
-        if kubernetes is None:
-            return
+        if self.project.kubernetes is not None:
+            self.kubernetes_set(self.project.kubernetes, link=True)
+        for rendered in getattr(self.project, "rendered_kubernetes", ()):  # Helm, Kustomize
+            self.kubernetes_set(rendered, link=False)  # roles only: rendered sets link within themselves
+
+    def kubernetes_set(self, kubernetes: KubernetesSet, link: bool) -> None:
         raw_by_span = {(obj.kind, obj.span): obj.raw for obj in kubernetes.objects}
         mains: dict[int, Container] = {}
         unmatched: dict[str, list[Container]] = {}  # scope -> main containers no image links
@@ -388,7 +391,7 @@ class _Linker:
             linked: list[tuple[Container, _Group, str]] = []
             for container in workload.containers:
                 group, reason = self.container_role(workload, container, pod, scope, main,
-                                                    chosen.get(id(container)) if container is main else None)
+                                                    chosen.get(id(container)) if container is main else None, link)
                 if group is not None:
                     linked.append((container, group, reason))
             for container, group, reason in linked:
@@ -408,7 +411,7 @@ class _Linker:
                 for c in mains}
 
     def container_role(self, workload: Workload, container: Container, pod: YMap | None, scope: str,
-                       main: Container | None, chosen: str | None) -> tuple[_Group | None, str]:
+                       main: Container | None, chosen: str | None, link: bool = True) -> tuple[_Group | None, str]:
         """The container's role (recorded), and the app group it joins when it is the app."""
         image = container.image.raw if container.image else ""
         mounted = _mounts_nginx_config(_mount_paths(pod, container))
@@ -437,7 +440,7 @@ class _Linker:
                 if image else "no image"
         role = self.set_role(container, "Kubernetes container", container.name, role, evidence, container.span,
                              workload.name)
-        if role != "app":
+        if role != "app" or not link:
             return None, ""
         if group is None:
             group = self.new_group(workload.name, scope)
