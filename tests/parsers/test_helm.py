@@ -144,3 +144,21 @@ def test_split_sources_keeps_document_lines() -> None:
     sections = helm.split_sources(stream)
     assert [name for name, _ in sections] == ["app/templates/a.yaml", "app/templates/b.yaml"]
     assert sections[1][1].splitlines()[1] == "apiVersion: v1"
+
+
+@needs_renderer
+def test_rendered_workloads_get_roles_so_app_only_rules_skip_a_cache(tmp_path: Path) -> None:
+    chart = tmp_path / "chart"
+    shutil.copytree(HELM / "hardened" / "chart", chart)
+    # a cache beside the app: no probes on /api/health, one replica. KS006 and KS007 are app
+    # (and proxy) controls; a redis is "other" and must not fail them.
+    (chart / "templates" / "redis.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: redis\nspec:\n  replicas: 1\n"
+        "  selector:\n    matchLabels: {app: redis}\n  template:\n    metadata:\n      labels: {app: redis}\n"
+        "    spec:\n      automountServiceAccountToken: false\n      containers:\n        - name: redis\n"
+        "          image: redis:7.2.4\n")
+    result = scan([tmp_path], ignore=["SC"])
+    app_only = [f for f in result.findings if f.rule_id in ("KS006", "KS007") and "redis" in f.message]
+    assert app_only == []
+    # ...while the controls for every role still see it
+    assert any("redis" in f.message for f in result.findings if f.rule_id == "KS001")
