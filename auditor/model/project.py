@@ -50,6 +50,8 @@ class Project:
     rendered_kubernetes: tuple[KubernetesSet, ...] = ()
     # charts and overlays that could not be rendered: AUD004, their objects not checked
     unrendered: tuple[ParseProblem, ...] = ()
+    # what each image and container copies or mounts where (parsers/configmap_nginx.Mount)
+    mounts: tuple[Any, ...] = ()
 
     def documents_for(self, target: str) -> list[Any]:
         if target == "dockerfile":

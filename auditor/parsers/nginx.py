@@ -92,6 +92,65 @@ class _Reader:
     _cache: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _expanded: dict[tuple[str, str], tuple[str, ...] | None] = field(default_factory=dict)
     _listing: dict[str, list[str]] = field(default_factory=dict)
+    # nginx text held inside another file (a ConfigMap data key, a Compose `configs: content:`):
+    # id -> (text, the file holding it, the line of that file where its line 1 is, whether its
+    # lines follow one another there, as in a YAML literal block); see parsers/configmap_nginx.py
+    embedded: dict[str, tuple[str, str, int, bool]] = field(default_factory=dict)
+    # the project's mount table: container path (file or folder) -> tree path or embedded id
+    mounts: dict[str, str] = field(default_factory=dict)
+
+    def mounted(self, pattern: str) -> tuple[str, ...] | None:
+        """An absolute include through the mount table: the files mounted or copied there."""
+        found: list[str] = []
+        for where, source in sorted(self.mounts.items(), key=lambda item: -len(item[0])):
+            if fnmatch.fnmatchcase(where, pattern) and (source in self.embedded or self.expand("", source)):
+                found.append(source)
+            elif pattern.startswith(where + "/") and source not in self.embedded:
+                inside = self.expand(source, pattern[len(where) + 1:])
+                if inside:
+                    found.extend(inside)
+        return tuple(dict.fromkeys(found)) or None
+
+    def shown(self, rel: str) -> str:
+        """The file a span points at: the holder of an embedded text, else ``rel`` itself."""
+        held = self.embedded.get(rel)
+        return held[1] if held else rel
+
+    def _parse_embedded(self, rel: str) -> list[dict[str, Any]]:
+        import crossplane
+
+        text, holder, first, block = self.embedded[rel]
+        folder = tempfile.mkdtemp(prefix="auditor-nginx-")
+        source = os.path.join(folder, "embedded.conf")
+        try:
+            with open(source, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            with time_budget(self.parse_timeout):
+                payload = crossplane.parse(source, single=True, comments=True, catch_errors=True,
+                                           check_ctx=False, check_args=False)
+        except (ParseTimeout, RecursionError, Exception) as error:  # noqa: BLE001 - never crash on input
+            self.problems.append(ParseProblem(Span(holder, first), f"cannot parse embedded nginx text {rel}: {error}"))
+            return []
+        finally:
+            for name in (source,):
+                if os.path.exists(name):
+                    os.unlink(name)
+            os.rmdir(folder)
+
+        def line(number: Any) -> int:
+            return first + int(number or 1) - 1 if block else first
+
+        def shift(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            for statement in statements:
+                statement["line"] = line(statement.get("line"))
+                if statement.get("block"):
+                    shift(statement["block"])
+            return statements
+        for error in payload.get("errors", []):
+            message = str(error.get("error", "parse error")).split(" in ")[0] or "parse error"
+            self.problems.append(ParseProblem(Span(holder, line(error.get("line"))), f"nginx syntax: {message}"))
+        configs = payload.get("config") or [{}]
+        return shift(configs[0].get("parsed", []))
 
     def statements(self, rel: str) -> list[dict[str, Any]]:
         if rel not in self._cache:
@@ -100,6 +159,9 @@ class _Reader:
 
     def _parse(self, rel: str) -> list[dict[str, Any]]:
         import crossplane  # lazy: only scans with nginx files pay for it
+
+        if rel in self.embedded:
+            return self._parse_embedded(rel)
 
         absolute = str(self.root / rel)
         # Included files were never seen by discovery: apply its bounds here (a FIFO would block
@@ -266,6 +328,10 @@ class _Splicer:
 
     def resolve(self, pattern: str, including: str) -> tuple[list[str], str | None]:
         """(files, reason it was not read). Tries the prefix, then the including file's dir."""
+        if pattern.startswith("/") and self.reader.mounts:
+            mounted = self.reader.mounted(pattern)
+            if mounted:
+                return list(mounted), None
         if pattern.startswith("/"):
             if not pattern.startswith(_ETC_NGINX):
                 return [], _OUTSIDE
@@ -295,7 +361,7 @@ class _Splicer:
             name = stmt.get("directive", "")
             if name == "#":
                 continue
-            span = Span(rel, int(stmt.get("line") or 1))
+            span = Span(self.reader.shown(rel), int(stmt.get("line") or 1))
             args = tuple(str(arg) for arg in stmt.get("args", []))
             if name == "include" and "block" not in stmt:
                 out.extend(self._include(args, span, rel, stack))
@@ -406,6 +472,10 @@ def _find_roots(reader: _Reader, paths: list[str], max_files: int) -> list[str]:
 def _loose_resolve(reader: _Reader, pattern: str, rel: str) -> tuple[str, ...]:
     """Who-includes-whom, before the prefix is known: try the file's directory and each
     ancestor up to the root."""
+    if pattern.startswith("/") and reader.mounts:
+        mounted = reader.mounted(pattern)
+        if mounted:
+            return mounted
     if pattern.startswith("/"):
         if not pattern.startswith(_ETC_NGINX):
             return ()
@@ -481,7 +551,9 @@ def _http_context(fragment: str, mains: list[str],
 
 def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
                 max_include_files: int = 500, parse_timeout: float = 10.0,
-                max_file_size: int = 5 * 1024 * 1024
+                max_file_size: int = 5 * 1024 * 1024,
+                embedded: dict[str, tuple[str, str, int, bool]] | None = None,
+                mounts: dict[str, str] | None = None,
                 ) -> tuple[list[NginxConfig], list[ParseProblem], list[Note]]:
     """Parse the nginx files discovery found (``paths``, relative to ``root``): one model per
     root config, the parse problems of every file read, and Notes for includes not followed.
@@ -489,7 +561,9 @@ def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
     files, which discovery did not see."""
     root = Path(root)
     reader = _Reader(root, os.path.realpath(root), parse_timeout=parse_timeout,
-                     max_file_size=max_file_size)
+                     max_file_size=max_file_size, embedded=dict(embedded or {}),
+                     mounts=dict(mounts or {}))
+    paths = list(paths) + [key for key in reader.embedded if key not in paths]
     notes: dict[Note, None] = {}
     main_dirs = _main_dirs(reader, paths)
     roots = _find_roots(reader, paths, max_include_files)
@@ -512,6 +586,8 @@ def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
     configs = [replace(c, tls_elsewhere=tuple(span for path, spans in tls.items()
                                               if path != c.path for span in spans))
                for c in configs]
+    if reader.embedded:  # an embedded config is reported at the file that holds it
+        configs = [replace(c, path=reader.shown(c.path)) for c in configs]
     notes.update(dict.fromkeys(reader.notes))
     problems = list(dict.fromkeys(reader.problems))
     return configs, problems, list(notes)

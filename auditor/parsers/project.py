@@ -209,15 +209,28 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         if result.kubernetes is not None:
             rendered_sets.append(result.kubernetes)
 
+    # nginx configuration inside ConfigMaps and Compose `configs: content:`, and the table of
+    # what each image and container copies or mounts where (parsers/configmap_nginx.py)
+    from auditor.parsers import configmap_nginx
+
+    def holder_text(path: str) -> str:
+        return sources.get(path) or read_text(root, path)[0] or ""
+
+    k8s_objects = [o for k in ([kubernetes] if kubernetes is not None else []) + rendered_sets for o in k.objects]
+    embedded = {**configmap_nginx.from_configmaps(k8s_objects, holder_text),
+                **configmap_nginx.from_compose(compose_files, holder_text)}
+    mounts = (configmap_nginx.dockerfile_mounts(dockerfiles, lambda path: _is_tree_dir(root, path)) + configmap_nginx.compose_mounts(compose_files)
+              + configmap_nginx.kubernetes_mounts(k8s_objects))
     nginx_configs: list = []
-    if found.nginx:
+    if found.nginx or embedded:
         from auditor.parsers.nginx import parse_nginx
 
         # the budget applies per file, inside: one slow include must not cost the whole tree
         try:
             nginx_configs, file_problems, file_notes = parse_nginx(
                 root, found.nginx, max_include_depth=max_include_depth, parse_timeout=parse_timeout,
-                max_file_size=max_file_size)
+                max_file_size=max_file_size, embedded=embedded,
+                mounts={m.container_path: m.source for m in mounts})
         except Exception as exc:  # noqa: BLE001 - the same net as bounded(), without its budget
             nginx_configs, file_notes = [], []
             file_problems = [ParseProblem(Span(path, 1), f"the nginx parser failed ({type(exc).__name__}: "
@@ -245,7 +258,7 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         dockerignores=tuple(dockerignores), compose_files=tuple(compose_files), kubernetes=kubernetes,
         nginx_configs=tuple(nginx_configs), next_apps=tuple(next_apps), problems=tuple(problems),
         notes=tuple(notes), unparsed={k: tuple(sorted(set(v))) for k, v in unparsed.items()},
-        sources=sources, role_overrides=dict(roles or {}),
+        sources=sources, role_overrides=dict(roles or {}), mounts=tuple(mounts),
         rendered_kubernetes=tuple(rendered_sets), unrendered=tuple(unrendered),
         recognised=tuple(sorted(set(found.dockerfiles + named + found.compose + found.yaml + found.nginx
                                     + found.dockerignores + found.next_files) - set(found.too_large))))
@@ -454,3 +467,12 @@ def _build_set(result: _Rendered, documents: list[YamlDocument], label: str,
     result.kubernetes = dataclasses.replace(kubernetes, origin=label, snippets=snippets, indexes={}, **scoped)
     result.problems.extend(problems)
     result.notes.extend(notes)
+
+
+def _is_tree_dir(root: Path, relative: str) -> bool:
+    """A folder of the tree (not through a link leaving it)."""
+    import os
+
+    path = os.path.realpath(root / relative)
+    real_root = os.path.realpath(root)
+    return (path == real_root or path.startswith(real_root + os.sep)) and os.path.isdir(path)
