@@ -21,7 +21,7 @@ from auditor.config import Config
 from auditor.findings import (SEVERITY_RANK, ControlResult, Evidence, Fail, Finding, Pass, Related,
                               Unknown, span_of)
 from auditor.model.project import Project
-from auditor.model.span import Note, Span
+from auditor.model.span import Note, NotChecked, Span
 
 SNIPPET_LIMIT = 200
 # Rules tagged so anchor on the line that holds a secret (ENV API_TOKEN=..., a Trivy secret
@@ -140,26 +140,25 @@ def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tupl
         rule_findings, control = _run_rule(rule, project, config, stamper)
         findings.extend(rule_findings)
         controls[rule.id] = control
-    aud001 = rules.get("AUD001")
-    if aud001 is not None:
-        severity = config.severity_for(aud001)
-        for problem in project.problems:
-            findings.append(stamper.finding(aud001, severity, problem.message, problem.span))
-        controls["AUD001"] = ControlResult(
-            "AUD001", "fail" if project.problems else "pass",
-            tuple(Evidence(p.span, p.message) for p in project.problems))
-    aud004 = rules.get("AUD004")
-    if aud004 is not None:
-        severity = config.severity_for(aud004)
-        unrendered = getattr(project, "unrendered", ())
-        for problem in unrendered:
-            findings.append(stamper.finding(aud004, severity, problem.message, problem.span))
-        controls["AUD004"] = ControlResult(
-            "AUD004", "fail" if unrendered else "pass",
-            tuple(Evidence(p.span, p.message) for p in unrendered))
+    # AUD001: a file whose content is malformed; AUD003: a file the auditor did not check within
+    # its bounds (size, time, depth, unreadable); AUD004: a chart or overlay not rendered. All fail
+    # the gate at their default severity.
+    not_checked = [p for p in project.problems if isinstance(p, NotChecked)]
+    malformed = [p for p in project.problems if not isinstance(p, NotChecked)]
+    unrendered = list(getattr(project, "unrendered", ()))
+    for rule_id, problems in (("AUD001", malformed), ("AUD003", not_checked), ("AUD004", unrendered)):
+        rule = rules.get(rule_id)
+        if rule is None:
+            continue
+        severity = config.severity_for(rule)
+        for problem in problems:
+            findings.append(stamper.finding(rule, severity, problem.message, problem.span))
+        controls[rule_id] = ControlResult(rule_id, "fail" if problems else "pass",
+                                          tuple(Evidence(p.span, p.message) for p in problems))
     return findings, controls
 
 
+_WHY_UNPARSED = "did not parse or was not read (AUD001, AUD003)"
 _TARGET_OF_FAMILY = {"dockerfile": "dockerfile", "compose": "compose", "nginx": "nginx",
                      "kubernetes": "kubernetes", "nextjs": "nextjs"}
 
@@ -181,7 +180,7 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
     unparsed = _unparsed_inputs(rule, project)
     if not documents:
         if unparsed:
-            return [], ControlResult(rule.id, "error", (), f"not checked: {', '.join(unparsed)} did not parse")
+            return [], ControlResult(rule.id, "error", (), f"not checked: {', '.join(unparsed)} {_WHY_UNPARSED}")
         if project.documents_for(rule.target):
             return [], ControlResult(rule.id, "not_applicable", (), f"applies to {' and '.join(rule.applies_to)} "
                                                                    f"workloads; the {rule.target} files have none")
@@ -234,7 +233,7 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
     elif unknowns:
         status, reason = "error", "not checked: " + "; ".join(unknowns)
     elif unparsed:
-        status, reason = "error", f"not fully checked: {', '.join(unparsed)} did not parse"
+        status, reason = "error", f"not fully checked: {', '.join(unparsed)} {_WHY_UNPARSED}"
     elif evidence:
         status, reason = "pass", ""
     else:

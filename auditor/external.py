@@ -48,11 +48,18 @@ def fold_runs(runs: list[Any] | None, project: Project, rules: dict[str, Rule], 
             findings.append(finding)
             if item.rule_id in evidence:  # AUD002 (a Trivy inline ignore): the engine decides its control
                 evidence[item.rule_id].append(Evidence(span, message, finding.snippet))
+    # a lockfile that exists but was not read (over the size cap, unreadable) was never audited:
+    # SC003 is then "not checked" (and the file an AUD003), never "no package-lock.json"
+    skipped_locks = [path for path in project.unparsed.get("nextjs", ())
+                     if path.rpartition("/")[2] == "package-lock.json"]
     for rule_id in selected:
         relevant = [run for run in runs if run.scanner in SCANNERS_FOR_RULE.get(rule_id, ())] if rule_id != "SC004" else runs
         mine = evidence[rule_id]
         if mine:
             controls[rule_id] = ControlResult(rule_id, "fail", tuple(mine))
+        elif rule_id == "SC003" and skipped_locks:
+            controls[rule_id] = ControlResult(rule_id, "error", (), f"not checked: {', '.join(skipped_locks)} "
+                                              "was not read (AUD001, AUD003), so npm audit did not run on it")
         elif not relevant:
             controls[rule_id] = ControlResult(rule_id, "not_applicable", (), _nothing_to_scan(rule_id))
         elif any(run.error for run in relevant) and rule_id != "SC004":

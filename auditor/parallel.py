@@ -40,7 +40,10 @@ class PartitionResult:
 
 def partitions(found: Discovered) -> list[list[str]] | None:
     """Top-level folders to audit apart, or ``None`` when the tree is one deployment."""
-    recognised = [path for kind in _KINDS for path in getattr(found, kind)]
+    from auditor.parsers.project import not_checked_targets
+
+    # files discovery counted but could not read belong to a partition too (their AUD003)
+    recognised = [path for kind in _KINDS for path in getattr(found, kind)] + list(not_checked_targets(found))
     if not recognised or any("/" not in path for path in recognised):
         return None
     folders = sorted({path.split("/", 1)[0] for path in recognised})

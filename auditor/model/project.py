@@ -29,6 +29,29 @@ def inside_root(path: str) -> str | None:
     return "" if cleaned == "." else cleaned
 
 
+_UNREAD_TEXT_LIMIT = 1024 * 1024
+
+
+def _read_regular(path: Path, limit: int | None) -> str:
+    """A regular file's text ('' for anything else, or when over ``limit`` bytes); the open does
+    not block on a FIFO."""
+    import os
+    import stat
+
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return ""
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode) or (limit is not None and info.st_size > limit):
+                return ""
+            return handle.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+
 @dataclass(frozen=True)
 class Project:
     root: Path
@@ -99,10 +122,10 @@ class Project:
         """A file's text, read once (nginx files are read by crossplane, so not kept at parse time)."""
         text = self.sources.get(path)
         if text is None:
-            try:
-                text = (self.root / path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                text = ""
+            # a file that was not read (a FIFO, one over the size cap) may carry a finding (AUD003):
+            # never block on it, never load a huge one for a snippet
+            limit = None if path in self.recognised_set else _UNREAD_TEXT_LIMIT
+            text = _read_regular(self.root / path, limit)
             if isinstance(self.sources, dict):
                 self.sources[path] = text
         return text

@@ -45,8 +45,16 @@ class ParseProblem:
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """Something the audit could not check (a file skipped, an include outside the tree, a Helm
-    template): reported as an AUD003 note so that nothing is ever silently passed."""
+    """Something worth telling the reader that is not a finding (an include outside the tree, a
+    Helm template, a file Next.js ignores)."""
 
     span: Span
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotChecked(ParseProblem):
+    """A file of an audited kind the auditor could not check within its own bounds: over the size
+    cap or the parse-time budget, a line too long, includes nested too deep, unreadable, not a
+    regular file. Becomes an AUD003 finding (high by default, so the gate fails) and makes the
+    controls the file feeds ``error``; AUD001 is for files whose content is malformed."""

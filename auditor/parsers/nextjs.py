@@ -24,7 +24,7 @@ from auditor.model.nextjs import (
     NextConfig,
     PackageJson,
 )
-from auditor.model.span import Note, ParseProblem, Span, file_span
+from auditor.model.span import Note, NotChecked, ParseProblem, Span, file_span
 from auditor.parsers.package_json import parse_lockfile, parse_package_json
 
 if TYPE_CHECKING:
@@ -116,11 +116,11 @@ def _read_text(
             notes.append(Note(file_span(relative), "points outside the scan root; not read"))
             return None
         if resolved.stat().st_size > limit:
-            notes.append(Note(file_span(relative), f"larger than {limit // 1024} KiB; not read"))
+            problems.append(NotChecked(file_span(relative), f"larger than {limit // 1024} KiB; not checked"))
             return None
         data = resolved.read_bytes()
     except OSError as error:
-        problems.append(ParseProblem(file_span(relative), f"cannot read: {error.strerror}"))
+        problems.append(NotChecked(file_span(relative), f"cannot read: {error.strerror}; not checked"))
         return None
     try:
         return data.decode("utf-8-sig")  # editors on Windows add a BOM that json rejects
@@ -331,7 +331,10 @@ def parse_next_config(
                             reason=f"syntax error at line {span.line}")
         return config, [problem], []
     config = reader.read(tree.root_node)
-    notes = []
+    notes: list[Note] = []
+    if reader.too_deep:  # the auditor's bound, not the file's meaning: fail closed (AUD003)
+        return config, [NotChecked(config.span, f"{posixpath.basename(path)} {config.reason}; "
+                                                "not checked")], notes
     if not config.statically_readable:
         notes.append(Note(config.span, f"{posixpath.basename(path)} {config.reason}; "
                                        "not statically checkable"))
@@ -353,6 +356,10 @@ class _NotStatic(Exception):
     """The exported config cannot be known without running the file; carries the reason."""
 
 
+class _TooDeep(_NotStatic):
+    """The export nests more wrapper calls or identifier hops than the reader follows."""
+
+
 _FUNCTIONS = {"arrow_function", "function_expression", "function_declaration", "function",
               "generator_function", "generator_function_declaration"}
 # Wrappers that do not change the value: (x), x satisfies T, x as T, x!, await x.
@@ -370,6 +377,7 @@ class _ConfigReader:
         self.bindings: dict[str, Node] = {}  # top-level name -> its initializer or declaration
         self.assignments: dict[str, list[Node]] = {}  # name -> `name.prop = value` statements
         self.line_starts = [0] + [match.end() for match in re.finditer(b"\n", source)]
+        self.too_deep = False  # gave up on a bound (hops): the file is not checked, not "dynamic"
 
     def span(self, node: Node) -> Span:
         (line, column), (end_line, end_column) = node.start_point, node.end_point
@@ -450,14 +458,16 @@ class _ConfigReader:
     def _config_object(self, node: Node, hops: int) -> tuple[Node, list[Node]]:
         """Follow identifiers, wrappers and plugin calls down to the object literal."""
         if hops > _MAX_HOPS:
-            raise _NotStatic("nests wrappers too deeply to follow")
-        kind = node.type
-        if kind in _TRANSPARENT:
+            self.too_deep = True
+            raise _TooDeep(f"nests wrappers more than {_MAX_HOPS} deep")
+        # (x), x as T, x satisfies T, x!, await x: unwrapped in a loop, free of the hop bound
+        while node.type in _TRANSPARENT:
             inner = next((c for c in node.named_children if c.type not in ("type_identifier",
                                                                            "comment")), None)
             if inner is None:
-                raise _NotStatic(f"exports an unreadable {kind}")
-            return self._config_object(inner, hops + 1)
+                raise _NotStatic(f"exports an unreadable {node.type}")
+            node = inner
+        kind = node.type
         if kind == "object":
             return node, []
         if kind in _FUNCTIONS:
@@ -514,7 +524,10 @@ class _ConfigReader:
                     source, _ = self._config_object(spread, depth + 1) if spread else (None, [])
                 except _NotStatic:
                     source = None
-                if source is None or depth > _MAX_HOPS:
+                if source is not None and depth > _MAX_HOPS:
+                    self.too_deep = True
+                    raise _TooDeep(f"spreads objects into the config more than {_MAX_HOPS} deep")
+                if source is None:
                     raise _NotStatic(f"spreads {_short(member)} into the config, which is not "
                                      "readable statically")
                 properties.update(self._properties(source, depth + 1))

@@ -40,7 +40,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from auditor.model.nginx import Directive, NginxConfig, build_config, is_template
-from auditor.model.span import Note, ParseProblem, Span
+from auditor.model.span import Note, NotChecked, ParseProblem, Span
 from auditor.parsers.limits import ParseTimeout, time_budget
 
 _ETC_NGINX = "/etc/nginx/"
@@ -169,14 +169,14 @@ class _Reader:
         try:
             info = os.stat(absolute)
         except OSError as error:
-            self.problems.append(ParseProblem(Span(rel, 1), f"file not readable: {error.strerror}"))
+            self.problems.append(NotChecked(Span(rel, 1), f"file not readable: {error.strerror}; not checked"))
             return []
         if not stat.S_ISREG(info.st_mode):
-            self.notes.append(Note(Span(rel, 1), "not a regular file; not read"))
+            self.notes.append(NotChecked(Span(rel, 1), "not a regular file; not read"))
             return []
         if info.st_size > self.max_file_size:
-            self.notes.append(Note(Span(rel, 1), f"{info.st_size:,} bytes is over the "
-                                                 f"{self.max_file_size:,}-byte size cap; not checked"))
+            self.notes.append(NotChecked(Span(rel, 1), f"{info.st_size:,} bytes is over the "
+                                                       f"{self.max_file_size:,}-byte size cap; not checked"))
             return []
         source, temporary = absolute, None
         try:
@@ -186,9 +186,9 @@ class _Reader:
                 payload = crossplane.parse(source, single=True, comments=True, catch_errors=True,
                                            check_ctx=False, check_args=False)
         except ParseTimeout as timeout:
-            # AUD001 rather than a Note: the file's directives are missing from its config, so
+            # AUD003 rather than a Note: the file's directives are missing from its config, so
             # every nginx control must end as not checked, which a parse problem ensures.
-            self.problems.append(ParseProblem(Span(rel, 1), f"{timeout}; not checked"))
+            self.problems.append(NotChecked(Span(rel, 1), f"{timeout}; not checked"))
             return []
         except RecursionError:
             self.problems.append(ParseProblem(Span(rel, 1), "nginx blocks nested too deeply to read"))
@@ -371,8 +371,9 @@ class _Splicer:
                                  None if block is None else self.splice(block, rel, stack)))
         return tuple(out)
 
-    def _unread(self, pattern: str, span: Span, reason: str) -> Directive:
-        self.notes.append(Note(span, f"include {pattern} {reason}"))
+    def _unread(self, pattern: str, span: Span, reason: str, kind: type = Note) -> Directive:
+        # kind NotChecked: the auditor's own bound stopped it (an AUD003 finding, not a note)
+        self.notes.append(kind(span, f"include {pattern} {reason}"))
         return Directive("include", (pattern,), span, None, reason)
 
     def _include(self, args: tuple[str, ...], span: Span, rel: str,
@@ -401,12 +402,12 @@ class _Splicer:
                 continue
             if len(stack) > self.max_depth:  # one marker for the whole include
                 out.append(self._unread(pattern, span, f"is nested deeper than "
-                                                       f"{self.max_depth} levels; not read"))
+                                                       f"{self.max_depth} levels; not read", NotChecked))
                 break
             if self.spliced_files >= self.max_files:
                 if not self._cap_reported:
-                    self.notes.append(Note(span, f"more than {self.max_files} included files; "
-                                                 f"{included} and the rest not read"))
+                    self.notes.append(NotChecked(span, f"more than {self.max_files} included files; "
+                                                       f"{included} and the rest not read"))
                     self._cap_reported = True
                 # One marker for the rest of this include, not one per file.
                 out.append(Directive("include", (pattern,), span, None,

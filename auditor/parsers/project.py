@@ -1,8 +1,10 @@
 """Discovered files -> ``Project``: each file read once, decoded once and given to its parser.
 
-Every parse runs under the per-file time budget (``parse_timeout``, see ``parsers/limits.py``);
-a file that runs out of it, or whose lines are too long to parse in bounded time, is reported as
-a Note and its target as not checked (``unparsed``), never as passed.
+Every parse runs under the per-file time budget (``parse_timeout``, see ``parsers/limits.py``).
+Not checked fails closed: a file of an audited kind that runs out of the budget, is over the size
+cap, has lines too long to parse in bounded time, or cannot be read becomes a ``NotChecked``
+problem (an AUD003 finding, so the gate fails) and its target is marked not checked
+(``unparsed``: its controls are ``error``), never passed and never not applicable.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from auditor.discovery import Discovered
 from auditor.model.dockerignore import parse_dockerignore
 from auditor.model.kubernetes import project_folders
 from auditor.model.project import Project
-from auditor.model.span import Note, ParseProblem, Span
+from auditor.model.span import Note, NotChecked, ParseProblem, Span
 from auditor.model.yaml import YamlDocument, YMap
 from auditor.parsers.compose import parse_compose
 from auditor.parsers.dockerfile import parse_dockerfile
@@ -36,7 +38,7 @@ def read_text(root: Path, relative: str) -> tuple[str | None, ParseProblem | Non
     try:
         data = (root / relative).read_bytes()
     except OSError as exc:
-        return None, ParseProblem(Span(relative, 1), f"file not readable: {exc.strerror or exc}")
+        return None, NotChecked(Span(relative, 1), f"file not readable: {exc.strerror or exc}; not checked")
     if b"\0" in data[:8192]:
         return None, ParseProblem(Span(relative, 1), "binary content (NUL bytes) where text was expected")
     try:
@@ -68,12 +70,19 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
     root = found.root
     sources: dict[str, str] = {}
     problems: list[ParseProblem] = []
-    notes: list[Note] = list(found.notes)
+    notes: list[Note] = []
     unparsed: dict[str, list[str]] = {}
-    for relative in sorted(found.too_large):
-        target = _target_of_oversized(root, relative)
-        if target:
-            unparsed.setdefault(target, []).append(relative)
+    skipped = not_checked_targets(found)
+    for note in found.notes:
+        target = skipped.get(note.span.path)
+        if target is None:
+            notes.append(note)
+            continue
+        # a file of an audited kind that discovery did not read (size cap, FIFO, unreadable)
+        message = note.message if "not checked" in note.message else \
+            note.message.removesuffix("; not read") + "; not checked"
+        problems.append(NotChecked(note.span, message))
+        unparsed.setdefault(target, []).append(note.span.path)
 
     def text_of(relative: str, target: str) -> str | None:
         text, problem = read_text(root, relative)
@@ -84,21 +93,21 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         if target == "dockerfile" and len(text) > MAX_DOCKERFILE_LINE:  # type: ignore[arg-type]
             length, line = _longest_line(text)  # type: ignore[arg-type]
             if length > MAX_DOCKERFILE_LINE:
-                notes.append(Note(Span(relative, line), f"a line of {length:,} characters is over the "
-                                                        f"{MAX_DOCKERFILE_LINE:,}-character cap; not checked"))
+                problems.append(NotChecked(Span(relative, line), f"a line of {length:,} characters is over the "
+                                                                  f"{MAX_DOCKERFILE_LINE:,}-character cap; not checked"))
                 unparsed.setdefault(target, []).append(relative)
                 return None
         sources[relative] = text  # type: ignore[assignment]
         return text
 
     def bounded(relatives: list[str], target: str, parse: Callable[[], _T]) -> _T | None:
-        """``parse()`` under the time budget; on timeout a Note on each file and None."""
+        """``parse()`` under the time budget; on timeout a NotChecked on each file and None."""
         try:
             with time_budget(parse_timeout):
                 return parse()
         except ParseTimeout as exc:
             for relative in relatives:
-                notes.append(Note(Span(relative, 1), f"{exc}; not checked"))
+                problems.append(NotChecked(Span(relative, 1), f"{exc}; not checked"))
                 unparsed.setdefault(target, []).append(relative)
             return None
         except Exception as exc:  # noqa: BLE001 - a parser defect must not end the audit
@@ -129,7 +138,7 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
 
     dockerfiles = []
     # Compose first: a file its `build.dockerfile` names is a Dockerfile whatever its name.
-    named = _compose_dockerfiles(found, compose_files, max_file_size, notes, unparsed)
+    named = _compose_dockerfiles(found, compose_files, max_file_size, problems, unparsed)
     for relative in found.dockerfiles + named:
         text = text_of(relative, "dockerfile")
         if text is None:
@@ -186,6 +195,7 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         if built is not None:
             kubernetes, file_problems, file_notes = built
             kubernetes = replace(kubernetes, project_folders=project_folders(found.files))  # links stop there
+            file_problems, file_notes = _route(file_problems, file_notes)
             problems.extend(file_problems)
             notes.extend(file_notes)
             for problem in file_problems:
@@ -235,6 +245,7 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
             nginx_configs, file_notes = [], []
             file_problems = [ParseProblem(Span(path, 1), f"the nginx parser failed ({type(exc).__name__}: "
                                           f"{exc}); not checked, please report it") for path in found.nginx]
+        file_problems, file_notes = _route(file_problems, file_notes)
         problems.extend(file_problems)
         notes.extend(file_notes)
         for problem in file_problems:
@@ -248,6 +259,7 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
         built_apps = bounded(list(found.next_files), "nextjs", lambda: build_next_apps(root, found.next_files))
         if built_apps is not None:
             next_apps, file_problems, file_notes = built_apps
+            file_problems, file_notes = _route(file_problems, file_notes)
             problems.extend(file_problems)
             notes.extend(file_notes)
             for problem in file_problems:
@@ -264,7 +276,7 @@ def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include
                                     + found.dockerignores + found.next_files) - set(found.too_large))))
 
 
-def _compose_dockerfiles(found: Discovered, compose_files: list, max_file_size: int, notes: list[Note],
+def _compose_dockerfiles(found: Discovered, compose_files: list, max_file_size: int, problems: list[ParseProblem],
                          unparsed: dict[str, list[str]]) -> list[str]:
     """Files of the tree that a compose ``build.dockerfile`` names and discovery did not take for
     a Dockerfile by their name (``docker/web.df``): regular, inside the tree, under the size cap."""
@@ -283,28 +295,59 @@ def _compose_dockerfiles(found: Discovered, compose_files: list, max_file_size: 
             try:
                 info = os.stat(found.root / path)  # discovery kept no link that leaves the tree
             except OSError as exc:
-                notes.append(Note(Span(path, 1), f"not read: {exc.strerror}"))
+                problems.append(NotChecked(Span(path, 1), f"not read: {exc.strerror}; not checked"))
                 unparsed.setdefault("dockerfile", []).append(path)
                 continue
             if not stat.S_ISREG(info.st_mode):
-                notes.append(Note(Span(path, 1), "not a regular file (FIFO, socket or device); not read"))
+                problems.append(NotChecked(Span(path, 1), "not a regular file (FIFO, socket or device); not checked"))
                 unparsed.setdefault("dockerfile", []).append(path)
             elif info.st_size > max_file_size:
-                notes.append(Note(Span(path, 1), f"{info.st_size:,} bytes is over the {max_file_size:,}-byte "
-                                                 "size cap; not checked"))
+                problems.append(NotChecked(Span(path, 1), f"{info.st_size:,} bytes is over the {max_file_size:,}-byte "
+                                                             "size cap; not checked"))
                 unparsed.setdefault("dockerfile", []).append(path)
             else:
                 named.append(path)
     return sorted(named)
+def _route(problems: list[ParseProblem], notes: list[Note]) -> tuple[list[ParseProblem], list[Note]]:
+    """A builder may report a file it could not check among its notes: it is a problem (AUD003)."""
+    moved = [note for note in notes if isinstance(note, NotChecked)]
+    if not moved:
+        return list(problems), list(notes)
+    return list(problems) + moved, [note for note in notes if not isinstance(note, NotChecked)]
+
+
+def not_checked_targets(found: Discovered) -> dict[str, str]:
+    """Files of an audited kind that discovery counted but did not read (over the size cap, not
+    a regular file, unreadable), with the check target each would have fed."""
+    read = set(found.dockerfiles + found.compose + found.yaml + found.nginx + found.dockerignores
+               + found.next_files)
+    noted = {note.span.path for note in found.notes}
+    candidates = (noted & set(found.files)) - read
+    targets = {}
+    for relative in sorted(candidates):
+        target = _target_of_oversized(found.root, relative)
+        if target:
+            targets[relative] = target
+    return targets
 
 
 def _target_of_oversized(root: Path, relative: str) -> str | None:
     """The check target a file skipped for its size would have fed, so that its controls end as
     not checked rather than not applicable. A big ``*.yaml`` counts as Kubernetes only if its
     head looks like a manifest (large OpenAPI or CI files are common and are not manifests)."""
+    import os
+    import stat
+
     from auditor.discovery import classify, looks_like_nginx
 
     kind = classify(relative)
+    if kind in ("nginx?", "yaml"):
+        try:  # never open a FIFO to sniff it: the open would block
+            regular = stat.S_ISREG(os.stat(root / relative).st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            return None
     if kind == "nginx?":
         return "nginx" if looks_like_nginx(str(root / relative)) else None
     if kind == "yaml":

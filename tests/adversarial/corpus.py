@@ -4,7 +4,9 @@ the audit must say about it.
 Big inputs (a 100 MB line, 10k stages, 100k directives, thousands of glob matches) are generated
 here at test time, never committed. Every case expects one of:
 - ``aud001``: an AUD001 finding (a parse problem) on ``path`` whose message contains ``text``;
-- ``note``: an AUD003-style note ("not checked") on ``path`` containing ``text``;
+- ``aud003``: an AUD003 finding (a file of an audited kind not checked: size cap, time budget,
+  include depth, unreadable) on ``path`` whose message contains ``text``; the scan exits 1;
+- ``note``: a note on ``path`` containing ``text`` (an include outside the tree, a template);
 - ``clean``: neither is required; the audit just has to end normally (exit 0 or 1, valid JSON).
 ``path`` may be ``None`` when the file name itself is the hostile part (then any path matches).
 Used by ``test_adversarial.py`` and, as seeds, by the fuzzers.
@@ -21,7 +23,7 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Expect:
-    kind: str  # "aud001" | "note" | "clean"
+    kind: str  # "aud001" | "aud003" | "note" | "clean"
     path: str | None = None
     text: str = ""
 
@@ -106,7 +108,7 @@ YAML_CASES = [
          _files(**{"docker-compose.yml": "services:\n  web: !!python/object/apply:os.system ['touch /tmp/pwned-auditor']\n",
                    "k8s__pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: !!python/object/new:os.system [echo pwned]\n"}),
          (Expect("clean"),)),
-    Case("yaml_100mb_single_line", _yaml_100mb_line, (Expect("note", "k8s/huge.yaml", "size cap"),)),
+    Case("yaml_100mb_single_line", _yaml_100mb_line, (Expect("aud003", "k8s/huge.yaml", "size cap"),)),
     Case("yaml_4mb_single_line_under_cap", _yaml_4mb_line, (Expect("clean"),)),
     Case("yaml_non_utf8", _files(**{"docker-compose.yml": b"services:\n  web:\n    image: caf\xe9\n"}),
          (Expect("aud001", "docker-compose.yml", "UTF-8"),)),
@@ -168,7 +170,7 @@ NGINX_CASES = [
     Case("nginx_include_dotdot", _files(**{"nginx__nginx.conf": "events {}\nhttp {\n  include ../../../../../../etc/passwd;\n"
                                                                 "  include ../../../../*;\n}\n"}),
          (Expect("note", "nginx/nginx.conf", "outside the audited tree"),)),
-    Case("nginx_glob_thousands", _glob_thousands, (Expect("note", "nginx/nginx.conf", "included files"),)),
+    Case("nginx_glob_thousands", _glob_thousands, (Expect("aud003", "nginx/nginx.conf", "included files"),)),
     Case("nginx_unbalanced_open", _files(**{"nginx__nginx.conf": "events {}\nhttp {\n  server {\n    listen 80;\n"}),
          (Expect("aud001", "nginx/nginx.conf", "nginx syntax"),)),
     Case("nginx_unbalanced_close", _files(**{"nginx__nginx.conf": "events {}\nhttp { }\n}\n}\n"}),
@@ -176,9 +178,9 @@ NGINX_CASES = [
     Case("nginx_unterminated_quote", _files(**{"nginx__nginx.conf": "events {}\nhttp { add_header X \"abc;\n}\n"}),
          (Expect("aud001", "nginx/nginx.conf", "nginx syntax"),)),
     Case("nginx_100k_directives", _nginx_100k, (Expect("clean"),)),
-    Case("nginx_include_depth", _nginx_deep_include_chain, (Expect("note", None, "nested deeper than"),)),
+    Case("nginx_include_depth", _nginx_deep_include_chain, (Expect("aud003", None, "nested deeper than"),)),
     Case("nginx_5000_nested_locations", _nginx_deep_blocks, (Expect("clean"),)),
-    Case("nginx_100mb_line", _nginx_100mb_line, (Expect("note", "nginx/nginx.conf", "size cap"),)),
+    Case("nginx_100mb_line", _nginx_100mb_line, (Expect("aud003", "nginx/nginx.conf", "size cap"),)),
     Case("nginx_4mb_token_under_cap", _nginx_4mb_token, (Expect("aud001", "nginx/nginx.conf", ""),)),
     Case("nginx_non_utf8", _files(**{"nginx__nginx.conf": b"events {}\nhttp { server { listen 80; add_header X \xff\xfe; } }\n"}),
          (Expect("clean"),)),
@@ -227,8 +229,8 @@ DOCKERFILE_CASES = [
          _files(Dockerfile="ARG A0=xxxxxxxx\n" + "".join(f"ARG A{i}=${{A{i - 1}}}${{A{i - 1}}}\n" for i in range(1, 40))
                 + "FROM ${A39}\n"),
          (Expect("clean"),)),
-    Case("dockerfile_100mb_line", _docker_100mb_line, (Expect("note", "Dockerfile", "size cap"),)),
-    Case("dockerfile_4mb_line_under_cap", _docker_4mb_line, (Expect("note", "Dockerfile", "character cap"),)),
+    Case("dockerfile_100mb_line", _docker_100mb_line, (Expect("aud003", "Dockerfile", "size cap"),)),
+    Case("dockerfile_4mb_line_under_cap", _docker_4mb_line, (Expect("aud003", "Dockerfile", "character cap"),)),
     # 4 MB of continuation lines: see test_parse_time_budget_* (it needs the time budget)
     Case("dockerfile_binary", _files(Dockerfile=bytes(range(256)) * 100), (Expect("aud001", "Dockerfile", "NUL"),)),
     Case("dockerfile_bom_crlf", _files(Dockerfile="\ufeffFROM node:20-alpine\r\nUSER 1001\r\n"), (Expect("clean"),)),
@@ -302,15 +304,15 @@ TREE_CASES = [
     Case("tree_symlink_loops", _symlink_loop, (Expect("note", None, "symbolic link"),)),
     Case("tree_symlinks_outside", _symlink_outside, (Expect("note", "Dockerfile", "outside"),
                                                      Expect("note", "nginx", "outside"))),
-    Case("tree_fifos", _special_files, (Expect("note", "Dockerfile", "not a regular file"),
-                                        Expect("note", "Dockerfile.link", "not a regular file"))),
-    Case("tree_unreadable", _unreadable, (Expect("aud001", "Dockerfile", "not readable"),
+    Case("tree_fifos", _special_files, (Expect("aud003", "Dockerfile", "not a regular file"),
+                                        Expect("aud003", "Dockerfile.link", "not a regular file"))),
+    Case("tree_unreadable", _unreadable, (Expect("aud003", "Dockerfile", "not readable"),
                                           Expect("note", "secret", "not read"))),
     Case("tree_hostile_file_names", _hostile_names, (Expect("clean"),)),
     Case("tree_very_long_paths", _long_paths, (Expect("clean"),)),
     Case("tree_file_cap", _many_files, (Expect("note", None, "file cap"),), config="max_files: 50\n"),
     Case("tree_size_cap_configured", _files(Dockerfile="FROM node:20-alpine\n" + "# pad\n" * 100),
-         (Expect("note", "Dockerfile", "size cap"),), config="max_file_size: 100\n"),
+         (Expect("aud003", "Dockerfile", "size cap"),), config="max_file_size: 100\n"),
 ]
 
 # --- Next.js / JSON --------------------------------------------------------------------------

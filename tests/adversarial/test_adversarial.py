@@ -86,10 +86,14 @@ def test_hostile_case_ends_as_expected(case: Case, tmp_path: Path) -> None:
     assert run.exit_code in (0, 1), f"exit {run.exit_code}: {run.stderr[-2000:]}"
     assert run.report is not None
     findings = [(f["file"], f["message"]) for f in run.report["findings"] if f["rule_id"] == "AUD001"]
+    not_checked = [(f["file"], f["message"]) for f in run.report["findings"] if f["rule_id"] == "AUD003"]
     notes = [(n["file"], n["message"]) for n in run.report["notes"]]
     for expect in case.expect:
         if expect.kind == "aud001":
             assert any(_matches(expect, *f) for f in findings), (expect, findings, notes)
+        elif expect.kind == "aud003":  # not checked fails closed: a finding, so the gate fails
+            assert any(_matches(expect, *f) for f in not_checked), (expect, not_checked, notes)
+            assert run.exit_code == 1, run.exit_code
         elif expect.kind == "note":
             assert any(_matches(expect, *n) for n in notes), (expect, notes, findings)
     # "a few seconds" with plenty of room for a loaded CI machine; a hang hits the harness timeout
@@ -116,8 +120,8 @@ root = Path(sys.argv[1])
 started = time.perf_counter()
 project = build_project(discover([root], root), parse_timeout=float(sys.argv[2]))
 print(round(time.perf_counter() - started, 2))
-for note in project.notes:
-    print("NOTE", note.span.path, note.message)
+for problem in project.problems:
+    print(type(problem).__name__, problem.span.path, problem.message)
 print("UNPARSED", sorted(project.unparsed.get("dockerfile", ())))
 """
 
@@ -130,7 +134,7 @@ def test_parse_time_budget_stops_a_slow_parse_and_says_so(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert float(lines[0]) < 20
-    assert any(line.startswith("NOTE Dockerfile") and "time budget" in line for line in lines)
+    assert any(line.startswith("NotChecked Dockerfile") and "time budget" in line for line in lines)
     assert "UNPARSED ['Dockerfile']" in lines
 
 
@@ -175,6 +179,7 @@ def test_time_budget_interrupts_python_code_and_restores_the_previous_timer() ->
 
 
 def test_nginx_include_depth_is_configurable(tmp_path: Path) -> None:
+    from auditor.model.span import NotChecked
     from auditor.parsers.nginx import parse_nginx
 
     _write(tmp_path, "nginx/nginx.conf", "events {}\nhttp {\n  include inc/c0.conf;\n}\n")
@@ -182,7 +187,7 @@ def test_nginx_include_depth_is_configurable(tmp_path: Path) -> None:
         _write(tmp_path, f"nginx/inc/c{index}.conf", f"include inc/c{index + 1}.conf;\n")
     _write(tmp_path, "nginx/inc/c6.conf", "server_tokens off;\n")
     _, _, notes = parse_nginx(tmp_path, ["nginx/nginx.conf"], max_include_depth=3)
-    assert any("nested deeper than 3 levels" in n.message for n in notes)
+    assert any("nested deeper than 3 levels" in n.message and isinstance(n, NotChecked) for n in notes)
     _, _, notes = parse_nginx(tmp_path, ["nginx/nginx.conf"], max_include_depth=20)
     assert not any("nested deeper" in n.message for n in notes)
 
@@ -207,7 +212,8 @@ def test_oversized_file_makes_its_controls_not_checked(tmp_path: Path) -> None:
     _write(tmp_path, "Dockerfile", "FROM node:20-alpine\nUSER 1001\n" + "# padding\n" * 200)
     result = api_scan([tmp_path], config=Config(max_file_size=500), select=["DF008"])
     assert result.controls["DF008"].status == "error"
-    assert any("size cap" in note.message for note in result.notes)
+    assert any(f.rule_id == "AUD003" and "size cap" in f.message for f in result.active_findings)
+    assert result.controls["AUD003"].status == "fail"
 
 
 def test_config_bounds_reach_the_parsers_through_the_cli(tmp_path: Path) -> None:
@@ -215,7 +221,9 @@ def test_config_bounds_reach_the_parsers_through_the_cli(tmp_path: Path) -> None
     (tmp_path / ".auditor.yaml").write_text("parse_timeout: 1\n")
     run = scan(tmp_path)
     assert run.exit_code in (0, 1), run.stderr
-    assert any("time budget" in n["message"] for n in run.report["notes"])  # type: ignore[index]
+    assert any(f["rule_id"] == "AUD003" and "time budget" in f["message"]
+               for f in run.report["findings"])  # type: ignore[index]
+    assert run.exit_code == 1
 
 
 # --- output forging --------------------------------------------------------------------------

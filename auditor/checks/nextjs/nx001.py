@@ -4,7 +4,7 @@ import posixpath
 from collections.abc import Iterator
 
 from auditor.checks.nextjs._helpers import config_name, in_app
-from auditor.findings import Fail, Outcome, Pass
+from auditor.findings import Fail, Outcome, Pass, Unknown
 from auditor.model.dockerfile import Dockerfile, Instruction
 from auditor.model.nextjs import NextApp
 from auditor.model.project import Project
@@ -38,8 +38,9 @@ def _check_app(app: NextApp, copies: list[Instruction]) -> Iterator[Outcome]:
         yield Fail(app, f"{in_app(app, 'next.config.js')} is missing; {why} with "
                         "output: 'standalone', so create it with that setting", related=copies)
         return
-    if not config.statically_readable:
-        return  # the Note on the config says why it could not be checked
+    if not config.statically_readable:  # unknown is not absent: the control is "not checked"
+        yield Unknown(config, f"{config_name(app)} {config.reason or 'is not statically readable'}")
+        return
     output = config.get("output")
     if output is not None and output.value == "standalone":
         yield Pass(output, f"output: 'standalone' in {config_name(app)}")

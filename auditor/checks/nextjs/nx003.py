@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.nextjs._helpers import config_name, in_app
-from auditor.findings import Fail, Outcome, Pass
+from auditor.findings import Fail, Outcome, Pass, Unknown
 from auditor.model.nextjs import NextApp
 
 ID = "NX003"
@@ -16,8 +16,9 @@ def check(app: NextApp, params: dict) -> Iterator[Outcome]:
         yield Fail(app, f"{in_app(app, 'next.config.js')} is missing, so Next.js sends "
                         "X-Powered-By: Next.js; create it with poweredByHeader: false")
         return
-    if not config.statically_readable:
-        return  # the Note on the config says why it could not be checked
+    if not config.statically_readable:  # unknown is not absent: the control is "not checked"
+        yield Unknown(config, f"{config_name(app)} {config.reason or 'is not statically readable'}")
+        return
     setting = config.get("poweredByHeader")
     if setting is None:
         yield Fail(config, f"{config_name(app)} does not set poweredByHeader, so Next.js sends "
