@@ -120,5 +120,7 @@ def test_a_compose_named_dockerfile_outside_the_tree_or_a_fifo_is_not_read(tmp_p
         "  b:\n    build: {context: ., dockerfile: pipe.df}\n")
     result = scan([root], select=["DF008"])
     assert not any("outside" in f.span.path for f in result.findings)
-    assert any(n.span.path == "pipe.df" and "not a regular file" in n.message for n in result.notes)
+    # not checked fails closed: an AUD003 finding, not a note
+    assert any(f.rule_id == "AUD003" and f.span.path == "pipe.df" and "not a regular file" in f.message
+               for f in result.findings)
     assert result.controls["DF008"].status == "error"  # a Dockerfile was named and not checked
