@@ -249,18 +249,38 @@ def run_image(context: TrivyContext, image: str) -> ScannerRun:
         return failed_run("trivy image", command, "bad-image", f"was given an image name that "
                           f"is not one: {image!r}", "name the image as REPOSITORY[:TAG]",
                           binary_sha256=context.binary.sha256)
-    result = _run(context, command)
+    result = _run(context, command, tree_scan=False)
     return _finish(context, "trivy image", command, result, parse_report(result.stdout))
 
 
+# What `trivy fs`/`trivy config` may see of the caller's environment: Trivy's own settings (the
+# user's), where the cache and home are, proxies and CA files. Nothing else: a scan of a hostile
+# tree has no use for cloud credentials, TF_TOKEN_*, GITHUB_TOKEN or anything secret beside them.
+# `trivy image` keeps the whole environment: pulling the image the user named may need registry
+# credentials (AWS_*, DOCKER_CONFIG, GOOGLE_APPLICATION_CREDENTIALS...).
+_TREE_SCAN_VARIABLES = frozenset({
+    "path", "home", "tmpdir", "xdg_cache_home", "xdg_config_home", "lang", "lc_all", "tz",
+    "http_proxy", "https_proxy", "no_proxy", "ssl_cert_file", "ssl_cert_dir",
+})
+
+
+def tree_scan_environment() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items()
+            if key.lower() in _TREE_SCAN_VARIABLES or key.startswith("TRIVY_")}
+
+
 def _run(
-    context: TrivyContext, command: tuple[str, ...], timeout_seconds: float | None = None
+    context: TrivyContext, command: tuple[str, ...], timeout_seconds: float | None = None,
+    *, tree_scan: bool = True,
 ) -> ProcessResult:
+    env = context.env
+    if env is None and tree_scan:
+        env = tree_scan_environment()
     return run_process(
         command,
         cwd=context.workdir,
         timeout_seconds=timeout_seconds or context.options.timeout_seconds,
-        env=context.env,
+        env=env,
     )
 
 

@@ -291,6 +291,24 @@ def test_trivy_fetches_nothing_a_terraform_file_names(tmp_path, leak_host):
     assert any(f.properties["check_id"] == "DS-0002" for f in config.findings)  # the rest still runs
 
 
+def test_trivy_scans_of_the_tree_get_no_secrets_from_the_environment(tmp_path, monkeypatch):
+    """A stub trivy records the environment of each call (the real binary cannot show it)."""
+    record = tmp_path / "env"
+    trivy = write_stub(tmp_path / "bin", "trivy", f'env > "{record}.$1"\necho "{{}}"\n')
+    (tmp_path / "tree").mkdir()
+    monkeypatch.setenv("SOME_TOKEN", MARKER)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", MARKER)
+    monkeypatch.setenv("TF_TOKEN_example_com", MARKER)
+    monkeypatch.setenv("TRIVY_DB_REPOSITORY", "registry.example/trivy-db")
+    run_scanners(tmp_path / "tree", [], ScannerOptions(trivy_path=str(trivy), image="shop:1"))
+    for verb in ("fs", "config"):
+        text = Path(f"{record}.{verb}").read_text()
+        assert MARKER not in text
+        assert "TRIVY_DB_REPOSITORY=registry.example/trivy-db" in text and "HOME=" in text
+    # the image the user named may need their registry credentials
+    assert "AWS_SECRET_ACCESS_KEY=" in Path(f"{record}.image").read_text()
+
+
 def test_inline_ignore_forms_trivy_honours_are_all_found(tmp_path):
     from auditor.scanners.trivy import inline_ignores
 
