@@ -119,6 +119,25 @@ def _read_heredocs(keyword: str, value: str, lines: list[str], after: int, path:
     return tuple(heredocs), line_index
 
 
+def _blank_continuations(text: str) -> str:
+    """The text with each empty line met inside a continuation turned into a bare comment.
+
+    BuildKit skips such lines (with a warning) and the instruction goes on; dockerfile-parse ends
+    the instruction there and reads the rest (`elif ...; then npm ci; fi`) as unknown
+    instructions. A comment line is skipped by both, and keeps every line number."""
+    if "\\\n" not in text and "\\\r\n" not in text and not re.search(r"\\[ \t]+\r?\n", text):
+        return text
+    lines = text.split("\n")
+    continuing = False
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if continuing and not stripped:
+            lines[index] = "#"
+        elif not (continuing and stripped.startswith("#")):
+            continuing = _CONTINUATION.search(line.rstrip("\r")) is not None
+    return "\n".join(lines)
+
+
 def _joined_lines(lines: list[str], start: int, end: int) -> tuple[str, list[tuple[int, int, int]]]:
     """An instruction's lines joined as Docker joins them, with anchors mapping the text back.
 
@@ -196,7 +215,8 @@ def parse_dockerfile(text: str, path: str) -> tuple[Dockerfile, list[ParseProble
     from dockerfile_parse import DockerfileParser  # deferred: only when a Dockerfile is read
 
     problems: list[ParseProblem] = []
-    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")), env_replace=False)
+    parser = DockerfileParser(fileobj=io.BytesIO(_blank_continuations(text).encode("utf-8")),
+                              env_replace=False)
     try:
         structure = parser.structure
     except Exception as exc:  # dockerfile-parse has no error type of its own

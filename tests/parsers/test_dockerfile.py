@@ -189,3 +189,14 @@ def test_user_uid_from_adduser_useradd_numbers_and_known_image_users() -> None:
     assert doc.user_uid(runner, "node") == ("1000", None)
     assert doc.user_uid(runner, "root") == ("0", None)
     assert doc.user_uid(runner, "1001") == ("1001", None)
+
+
+def test_empty_line_inside_a_continuation_does_not_end_the_run() -> None:
+    # BuildKit skips an empty continuation line (with a warning); the RUN goes on to `fi`.
+    text = ("FROM node:20-alpine\nRUN \\\n  if [ -f yarn.lock ]; then yarn --frozen-lockfile; \\\n\n"
+            "  elif [ -f package-lock.json ]; then npm ci; \\\n  \n  fi\nUSER node\n")
+    doc = parse(text)
+    run = doc.stages[0].last("RUN")
+    assert run.span.line == 2 and run.span.end_line == 7
+    assert [(c.argv, c.line) for c in run.commands] == [(("yarn", "--frozen-lockfile"), 3), (("npm", "ci"), 5)]
+    assert doc.stages[0].last("USER").span.line == 8
