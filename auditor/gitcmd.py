@@ -41,13 +41,12 @@ HARDENED_CONFIG: tuple[tuple[str, str], ...] = (
     ("sequence.editor", "false"),
     ("core.askPass", ""),
     ("core.sshCommand", "false"),
-    ("core.gitProxy", ""),
+    ("core.gitProxy", "none"),
     ("core.untrackedCache", "false"),
     ("credential.helper", ""),
     ("protocol.allow", "never"),
     ("submodule.recurse", "false"),
     ("diff.external", ""),
-    ("diff.noprefix", "false"),
     ("gpg.program", "false"),
     ("log.showSignature", "false"),
     ("gc.auto", "0"),
@@ -67,7 +66,8 @@ HARDENED_ENV = {
 }
 # Environment a caller may have set that would point git at another repository or program.
 _DROPPED_ENV = ("GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_EDITOR",
-                "GIT_SEQUENCE_EDITOR", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT")
+                "GIT_SEQUENCE_EDITOR", "GIT_PROXY_COMMAND", "GIT_CONFIG_PARAMETERS",
+                "GIT_CONFIG_COUNT")
 
 
 def git_binary() -> str | None:

@@ -537,3 +537,20 @@ def test_lockfile_resolved_urls_cannot_send_npm_to_the_trees_host(tmp_path, leak
     run = npm_run(tree)
     assert leak_host.requests == []
     assert run.error is None and {f.properties["package"] for f in run.findings} == {"lodash", "minimist"}
+
+
+@needs_git
+def test_a_git_in_the_tree_is_never_the_one_that_runs(tmp_path, monkeypatch):
+    """A relative PATH entry (``bin``, or an empty one: the working directory) would find a git
+    the audited checkout holds; only absolute entries are searched."""
+    from auditor import gitcmd
+
+    marker = tmp_path / "ran"
+    tree = tmp_path / "tree"
+    write_stub(tree / "bin", "git", f'touch "{marker}"\n')
+    write_stub(tree, "git", f'touch "{marker}"\n')
+    monkeypatch.chdir(tree)
+    monkeypatch.setenv("PATH", os.pathsep.join(["bin", "", os.environ["PATH"]]))
+    assert gitcmd.git_binary() == shutil.which("git", path=os.environ["PATH"].split(os.pathsep, 2)[2])
+    gitcmd.show_toplevel(tree)
+    assert not marker.exists()
