@@ -24,7 +24,7 @@ def _found(root: Path) -> set[tuple[str, str, int]]:
     return {(f.rule_id, f.span.path, f.span.line) for f in result.findings}
 
 
-@pytest.mark.parametrize("name", ["compliant", "noncompliant", "portmismatch"])
+@pytest.mark.parametrize("name", ["compliant", "noncompliant", "portmismatch", "multiservice"])
 def test_findings_are_exactly_the_expected_ones(name: str) -> None:
     root = FIXTURES / name
     if not (root / "expected.yaml").is_file():
@@ -53,3 +53,37 @@ def test_noncompliant_fails_on_the_command_line() -> None:
     result = run_auditor("scan", "--no-external", str(FIXTURES / "noncompliant"))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
+
+
+def test_multiservice_gives_each_workload_only_the_controls_of_its_role() -> None:
+    """Third-party workloads (redis, postgres) get only hardening controls, the proxy only the
+    hardening and proxy controls; every finding outside the app's files is of a rule whose
+    applies_to names that workload's role, and each workload has the role its files show."""
+    from auditor.catalog import load_catalog
+    from auditor.model.deployment import deployments_of
+    from auditor.parsers.project import build_project
+    from auditor.discovery import discover
+
+    root = FIXTURES / "multiservice"
+    model = deployments_of(build_project(discover([root], root)))
+    roles = {(w.kind, w.name): w.role for w in model.workloads}
+    assert roles == {
+        ("Dockerfile", "web/Dockerfile"): "app", ("Dockerfile", "proxy/Dockerfile"): "proxy",
+        ("compose service", "web"): "app", ("compose service", "proxy"): "proxy",
+        ("compose service", "redis"): "other", ("compose service", "postgres"): "other",
+        ("Kubernetes container", "web"): "app", ("Kubernetes container", "nginx"): "proxy",
+        ("Kubernetes container", "redis"): "other", ("Kubernetes container", "postgres"): "other"}
+    catalog = load_catalog()
+    owner = {"docker-compose.yml:7": "proxy", "docker-compose.yml:76": "other", "docker-compose.yml:101": "other",
+             "k8s/edge.yaml:31": "proxy", "k8s/postgres.yaml:27": "other", "k8s/redis.yaml:28": "other",
+             "proxy/conf.d/bookshop.conf:15": "proxy"}
+    result = scan([root], ignore=["SC"])
+    assert result.findings, "the fixture's deliberate gaps must be reported"
+    for finding in result.findings:
+        role = owner[f"{finding.span.path}:{finding.span.line}"]
+        assert role in catalog[finding.rule_id].applies_to, (finding.rule_id, role)
+    app_only = {rule_id for rule_id, rule in catalog.items() if rule.applies_to == ("app",)}
+    assert {"DF004", "DF011", "DF013", "DF018", "DF009", "KS006", "KS009", "XF004"} <= app_only
+    # the app's controls ran (on the app) and passed: nothing was silently skipped
+    assert {result.controls[rule_id].status for rule_id in ("DF004", "DF011", "DF013", "DF018", "XF002",
+                                                            "XF004", "KS009", "KS006")} == {"pass"}

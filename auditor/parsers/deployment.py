@@ -195,6 +195,7 @@ class _Linker:
         self.groups_in_scope: dict[str, list[_Group]] = {}
         self.unlinked_routes: list[ProxyRoute] = []
         self.roles: dict[tuple[Any, ...], WorkloadRole] = {}
+        self.proxy_images: dict[str, str] = {}  # image repository -> who builds it as the proxy
         self.overrides = dict(getattr(project, "role_overrides", None) or {})
         self.project_folders = ({d.directory for d in project.dockerfiles}
                                 | {c.directory for c in project.compose_files}
@@ -334,7 +335,10 @@ class _Linker:
             role, evidence = "app", f"named {service.name} and runs a custom image ({image})"
         else:
             role, evidence = "other", f"third-party image {image}" if image else "no image and no build"
-        return self.set_role(service, "compose service", service.name, role, evidence, service.span)
+        role = self.set_role(service, "compose service", service.name, role, evidence, service.span)
+        if role == "proxy" and image and service.build is not None:
+            self.proxy_images.setdefault(image_keys(image)[0], f"compose service '{service.name}' builds it as the proxy")
+        return role
 
     def compose_built(self, compose: ComposeFile, service: Service) -> None:
         assert service.build is not None
@@ -375,7 +379,8 @@ class _Linker:
         unmatched: dict[str, list[Container]] = {}  # scope -> main containers no image links
         for workload in kubernetes.workloads:
             main = next((c for c in (workload.pod.containers if workload.pod else ())
-                         if c.image is not None and not is_proxy_image(c.image.raw)), None)
+                         if c.image is not None and not is_proxy_image(c.image.raw)
+                         and image_keys(c.image.raw)[0] not in self.proxy_images), None)
             if main is not None and main.image is not None:
                 mains[id(workload)] = main
                 scope = self.scope_of(workload.span.path)
@@ -420,6 +425,8 @@ class _Linker:
             role, evidence = "proxy", f"image {image} is a reverse proxy"
         elif mounted is not None:
             role, evidence = "proxy", f"mounts nginx configuration at {mounted}"
+        elif image and image_keys(image)[0] in self.proxy_images:
+            role, evidence = "proxy", f"runs the proxy's image ({self.proxy_images[image_keys(image)[0]]})"
         elif group is not None:
             role, evidence = "app", f"runs the app's image ({reason})"
         elif image and _is_node_image(image):
