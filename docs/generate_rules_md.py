@@ -36,10 +36,10 @@ def render() -> str:
         out += [f"## {title}", "", "| ID | name | severity | control | parameters |", "|---|---|---|---|---|"]
         for rule in rules:
             params = ", ".join(f"`{k}={v!r}`" for k, v in rule.defaults.items()) or ""
-            out.append(f"| [{rule.id}](#{rule.id.lower()}) | `{rule.name}` | {rule.severity} | {_cell(rule.title)} | {_cell(params)} |")
+            out.append(f"| [{rule.id}](#{rule.id.lower()}) | `{rule.name}` | {rule.severity_label} | {_cell(rule.title)} | {_cell(params)} |")
         out.append("")
         for rule in rules:
-            out += [f"### {rule.id}", "", f"**{_cell(rule.title)}** ({rule.severity}; checks `{rule.target}`)", "",
+            out += [f"### {rule.id}", "", f"**{_cell(rule.title)}** ({rule.severity_label}; checks `{rule.target}`{'; applies to ' + ', '.join(rule.applies_to) + ' workloads' if rule.has_check else ''})", "",
                     rule.summary, "", f"*Why:* {rule.rationale}", "", f"*Fix:* {rule.remediation}", ""]
             if rule.examples.get("good"):
                 fence = "dockerfile" if rule.examples["filename"].startswith("Dockerfile") else (
