@@ -30,6 +30,7 @@ from auditor.model.kubernetes import Container, KubernetesSet, Workload
 from auditor.model.nextjs import NextApp
 from auditor.model.project import Project, inside_root
 from auditor.model.span import Span
+from auditor.model.user import ImageUser, compose_uid, image_user
 from auditor.model.yaml import YList, YMap
 
 DEFAULT_WORKDIR = "/app"
@@ -606,42 +607,25 @@ def _pod_mounts(pod: YMap | None, container_name: str) -> tuple[WritableMount, .
 # Claims
 
 
-def _dockerfile_uid(dockerfile: Dockerfile, stage: Stage) -> Claim:
-    user = dockerfile.last_inherited(stage, "USER")
-    if user is None:
+def _dockerfile_uid(dockerfile: Dockerfile, stage: Stage, user: ImageUser) -> Claim:
+    if user.instruction is None:
         return Claim("Dockerfile", f"{dockerfile.path} {stage.label} has no USER (root)", 0, stage.span)
-    name = user.arguments.strip().split(":", 1)[0]
-    if name == "root":
-        uid: int | None = 0
-    elif name.isdigit():
-        uid = int(name)
-    else:
-        found = dockerfile.user_uid(stage, name)
-        uid = int(found[0]) if found and found[0].isdigit() else None
-    shown = f"USER {name}" + (f" (UID {uid})" if uid is not None and not name.isdigit() and name != "root" else "")
-    return Claim("Dockerfile", shown, uid, user.span)
-
-
-def _compose_uid(ref: ComposeRef, image_user: tuple[str, int | None] | None) -> Claim | None:
-    user = ref.service.user
-    if user is None:
-        return None  # the image's USER applies: nothing of its own to compare
-    name = user.split(":", 1)[0].strip()
-    uid = 0 if name == "root" else int(name) if name.isdigit() else \
-        image_user[1] if image_user and image_user[0] == name else None
-    return Claim("compose", f"compose service '{ref.service.name}' user: {user}", uid,
-                 ref.service.value_span("user"))
+    name, uid = user.spec.name, user.uid
+    shown = f"USER {name}" + (f" (UID {uid})" if uid is not None and user.spec.numeric_uid is None else "")
+    return Claim("Dockerfile", shown, uid, user.instruction.span)
 
 
 def _uids(group: _Group) -> list[Claim]:
     claims: list[Claim] = []
-    image_user = None
+    runtime = None
     if group.dockerfile is not None and group.stage is not None:
-        claim = _dockerfile_uid(group.dockerfile, group.stage)
-        claims.append(claim)
-        user = group.dockerfile.last_inherited(group.stage, "USER")
-        image_user = (user.arguments.strip().split(":", 1)[0], claim.value) if user else None
-    claims += [c for ref in group.compose if (c := _compose_uid(ref, image_user)) is not None]
+        runtime = image_user(group.dockerfile, group.stage)
+        claims.append(_dockerfile_uid(group.dockerfile, group.stage, runtime))
+    for ref in group.compose:
+        user = ref.service.user
+        if user is not None:  # else the image's USER applies: nothing of its own to compare
+            claims.append(Claim("compose", f"compose service '{ref.service.name}' user: {user}",
+                                compose_uid(user, runtime), ref.service.value_span("user")))
     for ref in group.containers:
         setting = ref.container.security.run_as_user
         if setting is not None and isinstance(setting.value, int) and not isinstance(setting.value, bool):

@@ -6,9 +6,6 @@ import re
 from auditor.model.compose import Service, has_substitution, substitution_defaults
 from auditor.secrets import is_secret_name, known_format
 
-ROOT_USERS = frozenset({"root", "0"})
-
-
 def label(service: Service) -> str:
     """``app service 'web'``, ``proxy service 'nginx'`` or ``service 'db'`` for messages."""
     role = service.role
@@ -25,11 +22,6 @@ def shown(value: object) -> str:
 def probes_path(command: str, path: str) -> bool:
     """Whether a health command requests ``path`` (``/api/health`` but not ``/api/healthz``)."""
     return re.search(re.escape(path) + r"(?![\w.-])", command) is not None
-
-
-def user_part(user: str) -> str:
-    """``1001`` from ``1001:1001``."""
-    return user.split(":", 1)[0].strip()
 
 
 def secret_literal_reason(name: str, value: str) -> str | None:

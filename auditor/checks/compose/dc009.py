@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.compose._helpers import ROOT_USERS, label, user_part
+from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile
+from auditor.model.user import parse_user
 
 ID = "DC009"
 
@@ -15,8 +16,9 @@ def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
         user = service.user
         if user is None:
             continue  # the image's USER applies (DF008/DF009 check it)
-        name, span = user_part(user), service.key_span("user")
-        if name.lower() in ROOT_USERS:
+        spec, span = parse_user(user), service.key_span("user")
+        name = spec.name
+        if spec.is_root:
             yield Fail(span, f"{label(service)} runs as user: {user}, which is root; set user: \"{uid}:{uid}\"")
         elif service.is_app and name.isdigit() and name != uid:
             yield Fail(span, f"{label(service)} runs as UID {name}, not the runtime UID {uid}; "

@@ -8,17 +8,16 @@ from auditor.model.dockerfile import (Dockerfile, Instruction, NpmCommand, Stage
                                       carries_node_modules, ends_with, installs_production_only,
                                       is_whole_tree, normalized, npm_commands, shipping_stages,
                                       stage_npm_commands)
-
-ROOT_USERS = frozenset({"root", "0", "root:root", "0:0"})
+from auditor.model.user import parse_user
 
 
 def user_name(instruction: Instruction) -> str:
-    """The user part of ``USER name[:group]``."""
-    return instruction.arguments.strip().split(":", 1)[0]
+    """The user part of ``USER name[:group]`` (read by the model: ``auditor.model.user``)."""
+    return parse_user(instruction.arguments).name
 
 
 def is_root_user(instruction: Instruction) -> bool:
-    return user_name(instruction) in ("root", "0")
+    return parse_user(instruction.arguments).is_root
 
 
 def effective_user(doc: Dockerfile, stage: Stage) -> Instruction | None:
