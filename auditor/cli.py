@@ -50,6 +50,10 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+NO_IGNORE_HELP = ("also read what .gitignore ignores and tool caches (dist/, build/, .pytest_cache/, "
+                  "virtual environments, ...); by default they are left out unless tracked by git")
+
+
 def _id_list(text: str) -> list[str]:
     return [part.strip().upper() for part in text.split(",") if part.strip()]
 
@@ -88,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print findings only, and nothing at all when clean (for pre-commit)")
     scan.add_argument("--no-external", action="store_true",
                       help="do not run the external scanners (Trivy, npm audit)")
+    scan.add_argument("--no-ignore", action="store_true", help=NO_IGNORE_HELP)
     scan.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="colour the text output (auto: on a terminal unless NO_COLOR is set)")
     scan.add_argument("--baseline", metavar="FILE",
@@ -117,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS")
     baseline.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS")
     baseline.add_argument("--no-external", action="store_true")
+    baseline.add_argument("--no-ignore", action="store_true", help=NO_IGNORE_HELP)
     baseline.set_defaults(handler="auditor.commands.baseline:run", quiet=True)
 
     rules = commands.add_parser("rules", help="list the controls of the catalog",
@@ -138,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("path", nargs="?", default=".", metavar="PATH", help="folder to read (default: .)")
     model.add_argument("-f", "--format", choices=("text", "json"), default="text")
     model.add_argument("-c", "--config", metavar="FILE")
+    model.add_argument("--no-ignore", action="store_true", help=NO_IGNORE_HELP)
     model.set_defaults(handler="auditor.commands.model:run")
 
     report = commands.add_parser(
@@ -157,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS")
     report.add_argument("--no-external", action="store_true",
                         help="do not run Trivy and npm audit (their controls are reported as skipped)")
+    report.add_argument("--no-ignore", action="store_true", help=NO_IGNORE_HELP)
     report.add_argument("--trivy", metavar="PATH", help="the trivy binary to run (default: trivy on PATH)")
     report.add_argument("--image", metavar="NAME", help="also scan this built image with `trivy image NAME`")
     report.add_argument("-q", "--quiet", dest="quiet_report", action="store_true",

@@ -14,8 +14,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditor.ignore import CACHE_DIRS, IGNORE_BUDGET, Ignores
 from auditor.model.span import Note, Span
 
+# Never walked, even with --no-ignore: version control data, dependencies, Next.js build output.
 SKIPPED_DIRS = frozenset({".git", "node_modules", ".next", ".hg", ".svn", "__pycache__", ".venv"})
 NGINX_DIR_NAMES = frozenset({"nginx", "conf.d", "sites-enabled", "sites-available"})
 NEXT_CONFIG_NAMES = frozenset({"next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs"})
@@ -95,8 +97,13 @@ def _excluded(relative: str, patterns: list[str]) -> bool:
 
 
 def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = None,
-             max_file_size: int = 5 * 1024 * 1024, max_files: int = 100_000) -> Discovered:
-    """Walk ``roots`` (folders or files under ``scan_root``) and sort what is found by kind."""
+             max_file_size: int = 5 * 1024 * 1024, max_files: int = 100_000,
+             no_ignore: bool = False) -> Discovered:
+    """Walk ``roots`` (folders or files under ``scan_root``) and sort what is found by kind.
+
+    Unless ``no_ignore``: tool caches, virtual environments (a folder holding ``pyvenv.cfg``) and
+    what ``.gitignore`` ignores are left out as ``auditor.ignore`` describes (a tracked file never
+    is); a root given explicitly is always read."""
     found = Discovered(scan_root)
     patterns = list(exclude or [])
     real_root = os.path.realpath(scan_root)
@@ -105,6 +112,8 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
         absolute = os.path.abspath(root)
         relative = os.path.relpath(absolute, scan_root).replace(os.sep, "/")
         pending.append("" if relative == "." else relative)
+    given = set(pending)
+    ignores = None if no_ignore else Ignores(scan_root)
     seen: set[str] = set()
     while pending:
         relative = pending.pop()
@@ -123,11 +132,19 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
                 found.notes.append(Note(Span(relative, 1), "symbolic link to a folder; not followed"))
                 continue
         if stat.S_ISDIR(info.st_mode):
+            if ignores is not None and relative not in given and \
+                    (relative.rpartition("/")[2] in CACHE_DIRS or ignores.ignored(relative, True)) and \
+                    not ignores.tracked(relative, True):
+                continue
             try:
                 entries = sorted(os.listdir(absolute), reverse=True)
             except OSError as exc:
                 found.notes.append(Note(Span(relative or ".", 1), f"folder not read: {exc.strerror}"))
                 continue
+            if ignores is not None:
+                if "pyvenv.cfg" in entries and relative not in given:
+                    continue  # a Python virtual environment, whatever its name
+                ignores.enter(relative, entries)
             for entry in entries:
                 child = f"{relative}/{entry}" if relative else entry
                 if entry in SKIPPED_DIRS or _excluded(child, patterns):
@@ -141,6 +158,9 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
             found.notes.append(Note(Span(relative, 1), f"file cap of {max_files} reached; the rest of the tree was not read"))
             break
         found.files.append(relative)
+        if ignores is not None and relative not in given and ignores.ignored(relative, False) and \
+                not ignores.tracked(relative, False):
+            continue  # listed (XF005 asks where secret files go) but not audited
         kind = classify(relative)
         if kind is None:
             continue
@@ -165,6 +185,9 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
             kind = "nginx"
         {"dockerfile": found.dockerfiles, "compose": found.compose, "yaml": found.yaml, "nginx": found.nginx,
          "dockerignore": found.dockerignores, "next": found.next_files}[kind].append(relative)
+    if ignores is not None and ignores.exhausted:
+        found.notes.append(Note(Span(".", 1), f".gitignore matching took over {IGNORE_BUDGET:.0f} s; "
+                                              "what it ignores was read from there on"))
     for bucket in (found.files, found.dockerfiles, found.compose, found.yaml, found.nginx, found.dockerignores, found.next_files):
         bucket.sort()
     return found

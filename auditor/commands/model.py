@@ -14,7 +14,7 @@ from auditor.model.deployment import Claim, Deployment, SystemModel, deployments
 from auditor.textsafe import display, json_escape
 
 
-def build(path: str, config_path: str | None = None) -> SystemModel:
+def build(path: str, config_path: str | None = None, no_ignore: bool = False) -> SystemModel:
     """Discover and parse ``path`` the way ``auditor scan`` does, then link the deployment."""
     from auditor.api import parse_bounds
     from auditor.catalog import load_catalog
@@ -28,12 +28,12 @@ def build(path: str, config_path: str | None = None) -> SystemModel:
     root = root.absolute()
     config = load_settings(root, config_path, load_catalog()).config  # the tree's may set policy only
     found = discover([root], root, exclude=config.exclude, max_file_size=config.max_file_size,
-                     max_files=config.max_files)
+                     max_files=config.max_files, no_ignore=no_ignore)
     return deployments_of(build_project(found, **parse_bounds(config)))
 
 
 def run(args: argparse.Namespace) -> int:
-    model = build(args.path, getattr(args, "config", None))
+    model = build(args.path, getattr(args, "config", None), getattr(args, "no_ignore", False))
     if args.format == "json":
         sys.stdout.write(json_escape(json.dumps(to_dict(model), indent=2, ensure_ascii=False)))
         sys.stdout.write("\n")

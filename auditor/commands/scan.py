@@ -23,33 +23,75 @@ PROGRESS_THRESHOLD = 200  # files; below this a progress display would only flic
 
 
 def _scan_root(paths: list[str]) -> tuple[Path, list[Path], set[str] | None]:
-    """The root (what is read), the roots walked, and the files to report on (None: all).
+    """The root (what paths are relative to), the roots walked, and the files to report on (None: all).
 
-    Given files (what pre-commit passes), the whole repository is still read, because controls
-    need context (the compose file's build context, nginx includes), but only those files are
-    reported on."""
+    Folders are read whole and paths are relative to the folder (to their common folder when
+    there are several). Files (what pre-commit passes) are reported on alone, but read in the
+    context of the project that holds each (``project_of``: the compose file's build context,
+    nginx includes, the Dockerfile a compose service builds), not the whole repository; paths are
+    then relative to the current folder, so a finding names the file the way it was given, unless
+    a project lies outside the current folder (then relative to the projects' common folder)."""
     resolved = []
     for raw in paths:
         path = Path(raw)
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"{raw}: no such file or folder")
-        resolved.append(path.absolute())
+        resolved.append(Path(os.path.abspath(path)))
     if all(p.is_dir() for p in resolved):
         if len(resolved) == 1:
             return resolved[0], resolved, None
         common = Path(os.path.commonpath([str(p) for p in resolved]))
         return common, resolved, None
-    cwd = Path.cwd()
-    root = gitcmd.show_toplevel(cwd) or cwd
-    if not all(p == root or root in p.parents for p in resolved):
-        root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
-    report: set[str] = set()
-    for path in resolved:
-        relative = path.relative_to(root).as_posix()
-        if path.is_dir():
-            return root, [root], None if relative == "." else None
-        report.add(relative)
-    return root, [root], report
+    cwd = Path(os.path.abspath(Path.cwd()))
+    folders = [p if p.is_dir() else project_of(p, cwd) for p in resolved]
+    walked = [f for f in dict.fromkeys(folders) if not any(o != f and o in f.parents for o in folders)]
+    if all(f == cwd or cwd in f.parents for f in walked):
+        root = cwd
+    else:
+        root = Path(os.path.commonpath([str(f) for f in walked]))
+    files = [p for p in resolved if not p.is_dir()]
+    report = None if any(p.is_dir() for p in resolved) else {p.relative_to(root).as_posix() for p in files}
+    return root, walked + files, report
+
+
+# Files that make a folder a project, strongest first: a deployment (compose, kustomize, Helm,
+# skaffold), then a component (an image, a Node.js package, the auditor's configuration, nginx).
+_DEPLOYMENT_MARKERS = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization", "Chart.yaml",
+                                 "skaffold.yaml"})
+_COMPONENT_MARKERS = frozenset({"package.json", ".auditor.yaml", ".auditor.yml", "nginx.conf"})
+
+
+def project_of(path: Path, cwd: Path) -> Path:
+    """The project folder that holds the file ``path``: the nearest folder at or above it with a
+    compose file (or kustomization, Chart.yaml, skaffold.yaml), else the nearest with a
+    Dockerfile, package.json, .auditor.yaml or nginx.conf, else the bound. Never above the bound:
+    the repository root (the nearest folder with ``.git``), else the current folder when the file
+    is inside it, else the file's own folder. Git is not run: the tree's git configuration could
+    run programs."""
+    from auditor.discovery import classify
+    from auditor.ignore import repository_root
+
+    folder = path.parent
+    repository = repository_root(folder)
+    if repository is not None:
+        bound = repository
+    elif folder == cwd or cwd in folder.parents:
+        bound = cwd
+    else:
+        bound = folder
+    chain = [folder] + [p for p in folder.parents if p == bound or bound in p.parents]
+    listings = []
+    for candidate in chain:
+        try:
+            listings.append(os.listdir(candidate))
+        except OSError:
+            listings.append([])
+    for marks in (lambda name: name in _DEPLOYMENT_MARKERS or classify(name) == "compose",
+                  lambda name: name in _COMPONENT_MARKERS or classify(name) == "dockerfile"):
+        for candidate, names in zip(chain, listings):
+            if any(marks(name) for name in names):
+                return candidate
+    return bound
 
 
 def parse_formats(specs: list[str] | None, output: str | None) -> list[tuple[str, str | None]]:
@@ -102,9 +144,11 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             raise UsageError(str(exc)) from exc
     found, excluded = judge_excludes(
         config, policy_floor(args, scan_root, catalog),
-        lambda: discover(roots, scan_root, exclude=[], max_file_size=config.max_file_size, max_files=config.max_files),
+        lambda: discover(roots, scan_root, exclude=[], max_file_size=config.max_file_size, max_files=config.max_files,
+                         no_ignore=getattr(args, "no_ignore", False)),
         lambda patterns: discover(roots, scan_root, exclude=patterns, max_file_size=config.max_file_size,
-                                  max_files=config.max_files))
+                                  max_files=config.max_files,
+                                  no_ignore=getattr(args, "no_ignore", False)))
     policy.weakenings += excluded
     external = _start_scanners(args, config, rules, scan_root, found)
     result = audit_tree(found, rules, config, [_display(p, scan_root) for p in roots],

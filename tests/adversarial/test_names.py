@@ -189,3 +189,70 @@ def test_dockerfiles_cannot_hide_behind_their_names(tmp_path: Path) -> None:
     audited = {f["file"] for f in report["findings"] if f["rule_id"] == "DF008"}
     assert audited == {"svc/dockerfile", "Dockerfile-prod", "ops/web.image"}
     assert not any(f["rule_id"] == "XF006" and "no Dockerfile" in f["message"] for f in report["findings"])
+
+
+# --- .gitignore and the git index are the tree's: they can neither hide nor hang (issue 12.10) ---
+
+
+def _git(repo: Path, *args: str) -> None:
+    # Our own repository, made by the test (the auditor itself never runs git for discovery).
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"}
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+
+def test_a_gitignore_cannot_hide_committed_files(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("*\n")
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "Dockerfile").write_text("FROM node:20-alpine\n")
+    (tmp_path / "docker-compose.yml").write_text("services:\n  web:\n    build: ./deploy\n    privileged: true\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-f", ".gitignore", "deploy/Dockerfile", "docker-compose.yml")
+    done = _auditor("scan", ".", "--no-external", "--select", "DF008,DC004", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr.decode(errors="replace")
+    failed = {(f["rule_id"], f["file"]) for f in json.loads(done.stdout)["findings"]}
+    assert failed == {("DF008", "deploy/Dockerfile"), ("DC004", "docker-compose.yml")}
+
+
+def test_hostile_gitignore_and_index_files_neither_hang_nor_leave_the_tree(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("Dockerfile\n")
+    root = tmp_path / "root"
+    (root / ".git").mkdir(parents=True)
+    os.mkfifo(root / ".git" / "index")  # reading it would block forever
+    (root / "a").mkdir()
+    os.mkfifo(root / "a" / ".gitignore")
+    (root / "b").mkdir()
+    os.symlink(outside / "secret", root / "b" / ".gitignore")  # would ignore b/Dockerfile if followed
+    for folder in ("a", "b"):
+        (root / folder / "Dockerfile").write_text("FROM node:20-alpine\n")
+    done = _auditor("scan", ".", "--no-external", "--select", "DF008", "--format", "json", cwd=root)
+    assert done.returncode == 1, done.stderr.decode(errors="replace")
+    assert {f["file"] for f in json.loads(done.stdout)["findings"]} == {"a/Dockerfile", "b/Dockerfile"}
+
+
+def test_a_pathological_gitignore_is_bounded(tmp_path: Path) -> None:
+    import time
+
+    # Patterns a backtracking regex engine takes minutes on, 5,000 plain ones after them, and a
+    # path 1,200 folders deep: the walk must stay fast and must not lose the deep Dockerfile.
+    (tmp_path / ".gitignore").write_text(
+        "**/a/**/a/**/a/**/x\n*a*a*a*a*x\n" + "".join(f"pattern{n}/\n" for n in range(20_000)))
+    deep = str(tmp_path)
+    for _ in range(1200):  # os.makedirs recurses once per level
+        deep = os.path.join(deep, "a")
+        os.mkdir(deep)
+    with open(os.path.join(deep, "Dockerfile"), "w") as handle:
+        handle.write("FROM node:20-alpine\n")
+    for n in range(300):
+        (tmp_path / f"f{n}.txt").write_text("x")
+    started = time.perf_counter()
+    done = _auditor("scan", ".", "--no-external", "--select", "DF008", "--format", "json", cwd=tmp_path)
+    seconds = time.perf_counter() - started
+    assert done.returncode == 1, done.stderr.decode(errors="replace")
+    assert seconds < 20, seconds
+    report = json.loads(done.stdout)
+    assert [f["file"] for f in report["findings"]] == ["a/" * 1200 + "Dockerfile"]
+    # the budget ran out on 5,000 patterns times 1,200 folders, and the report says so
+    assert any(".gitignore matching took over" in note["message"] for note in report["notes"])
