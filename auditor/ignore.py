@@ -49,10 +49,12 @@ def repository_root(path: Path) -> Path | None:
     return None
 
 
-def _regular(path: str, cap: int) -> bytes | None:
-    """The content of ``path`` if it is a regular file (no link) of at most ``cap`` bytes."""
+def read_regular(path: str, cap: int, *, follow: bool = False) -> bytes | None:
+    """The content of ``path`` if it is a regular file (not a link, FIFO or device: a FIFO would
+    block the read forever) of at most ``cap`` bytes, else None. ``follow``: a symbolic link is
+    read through (for files discovery already kept: their links stay inside the tree)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW))
     except OSError:
         return None
     try:
@@ -75,7 +77,7 @@ def tracked_files(repository: Path) -> frozenset[str] | None:
     git = repository / ".git"
     if not os.path.isdir(git) or os.path.islink(git):
         return None  # a worktree's or submodule's `.git` file names a folder elsewhere: not followed
-    data = _regular(str(git / "index"), MAX_INDEX)
+    data = read_regular(str(git / "index"), MAX_INDEX)
     if data is None or len(data) < 12 or data[:4] != b"DIRC":
         return None
     version, count = struct.unpack(">II", data[4:12])
@@ -129,7 +131,7 @@ class Ignores:
     repository root down to the scan root's parent are read first, those inside as the walk lists
     their folders."""
 
-    def __init__(self, scan_root: Path) -> None:
+    def __init__(self, scan_root: Path, *, above: bool = True) -> None:
         self.scan_root = Path(os.path.abspath(scan_root))
         self.repository = repository_root(self.scan_root)
         self._specs: dict[str, Any] = {}  # folder relative to the scan root ("" the root) -> spec
@@ -140,7 +142,7 @@ class Ignores:
         self._prefix = ""  # the way from the repository root to the scan root
         self._spent = 0.0
         self.exhausted = False  # the matching budget ran out: nothing more is ignored
-        if self.repository is not None and self.repository != self.scan_root:
+        if above and self.repository is not None and self.repository != self.scan_root:
             self._prefix = self.scan_root.relative_to(self.repository).as_posix() + "/"
             parts = self._prefix.rstrip("/").split("/")
             for depth in range(len(parts) - 1, -1, -1):  # the scan root's parent ... the repository root
@@ -198,9 +200,23 @@ class Ignores:
         return name in (self._tracked_dirs if is_dir else self._tracked)
 
 
+def git_ignored(root: Path, files: list[str]) -> frozenset[str]:
+    """Which of ``files`` (relative to ``root``) the ``.gitignore`` files among them ignore: pure
+    ``.gitignore`` semantics, the index not consulted and nothing above ``root`` read (XF005 asks
+    what a project's own ``.gitignore`` leaves out of its commits). Under the same matching
+    budget; past it, the remaining files count as not ignored (reported as committed: more, never
+    less)."""
+    ignores = Ignores(root, above=False)
+    for path in files:
+        folder, _, name = path.rpartition("/")
+        if name == ".gitignore":
+            ignores.enter(folder, [name])
+    return frozenset(path for path in files if ignores.ignored(path, False))
+
+
 def _spec(folder: Path) -> Any:
     """The compiled ``.gitignore`` of ``folder``, or None (none, not a regular file, too large)."""
-    data = _regular(str(folder / ".gitignore"), MAX_GITIGNORE)
+    data = read_regular(str(folder / ".gitignore"), MAX_GITIGNORE)
     if data is None:
         return None
     import pathspec

@@ -285,3 +285,18 @@ def test_scanning_one_file_reads_its_project_only_and_names_it_as_given(tmp_path
     report = json.loads(done.stdout)
     assert report["summary"]["files"] == 2  # the Dockerfile and package.json of services/a
     assert {f["file"] for f in report["findings"]} == {"services/a/Dockerfile"}
+
+
+def test_an_ignored_file_given_by_name_is_still_audited(tmp_path: Path) -> None:
+    import json
+
+    from tests.conftest import run_auditor
+
+    _tree(tmp_path, {".gitignore": "docker-compose.override.yml\n", "docker-compose.yml": "services: {}\n",
+                     "docker-compose.override.yml": "services:\n  web:\n    image: x\n    privileged: true\n"})
+    folder = run_auditor("scan", ".", "--no-external", "--select", "DC004", "--format", "json", cwd=tmp_path)
+    assert json.loads(folder.stdout)["findings"] == []  # ignored: not audited with the folder
+    named = run_auditor("scan", "docker-compose.override.yml", "--no-external", "--select", "DC004",
+                        "--format", "json", cwd=tmp_path)
+    assert named.returncode == 1, named.stderr
+    assert [f["file"] for f in json.loads(named.stdout)["findings"]] == ["docker-compose.override.yml"]

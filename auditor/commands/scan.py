@@ -54,6 +54,12 @@ def _scan_root(paths: list[str]) -> tuple[Path, list[Path], set[str] | None]:
     return root, walked + files, report
 
 
+def _shown_roots(roots: list[Path]) -> list[Path]:
+    """The roots a report names: the folders read (a file argument is also walked on its own, so
+    that an ignored file given by name is still audited, but it is not a root of its own)."""
+    return [root for root in roots if root.is_dir()] or roots
+
+
 # Files that make a folder a project, strongest first: a deployment (compose, kustomize, Helm,
 # skaffold), then a component (an image, a Node.js package, the auditor's configuration, nginx).
 _DEPLOYMENT_MARKERS = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization", "Chart.yaml",
@@ -151,7 +157,7 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                                   no_ignore=getattr(args, "no_ignore", False)))
     policy.weakenings += excluded
     external = _start_scanners(args, config, rules, scan_root, found)
-    result = audit_tree(found, rules, config, [_display(p, scan_root) for p in roots],
+    result = audit_tree(found, rules, config, [_display(p, scan_root) for p in _shown_roots(roots)],
                         jobs=getattr(args, "jobs", None),
                         progress=lambda work: _with_progress(work, len(found.files), args),
                         suppress=not getattr(args, "no_suppress", False), baseline=baseline,

@@ -783,34 +783,10 @@ def _unique(claims: list[Claim]) -> list[Claim]:
 def _git_ignored(project: Project) -> frozenset[str]:
     """Files of the tree that a ``.gitignore`` leaves out (so they are not committed). Patterns
     without an inner ``/`` match at any depth, as git reads them."""
-    from auditor.model.dockerignore import _pattern_regex
+    # One gitignore implementation (pathspec, git's semantics, bounded against hostile patterns)
+    from auditor.ignore import git_ignored
 
-    ignores = [p for p in project.files if p.rpartition("/")[2] == ".gitignore"]
-    if not ignores:
-        return frozenset()
-    rules: list[tuple[str, re.Pattern[str], bool]] = []
-    for path in sorted(ignores, key=lambda p: p.count("/")):
-        directory = path.rpartition("/")[0]
-        for raw in project.text(path).splitlines():
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            negated, line = line.startswith("!"), line.lstrip("!")
-            anchored = "/" in line.rstrip("/")
-            pattern = line.strip("/")
-            if pattern:
-                rules.append((directory, _pattern_regex(pattern if anchored else "**/" + pattern), negated))
-    ignored = set()
-    for file in project.files:
-        decided = False
-        for directory, regex, negated in rules:
-            if directory and not file.startswith(directory + "/"):
-                continue
-            if regex.match(file[len(directory) + 1:] if directory else file):
-                decided = not negated
-        if decided:
-            ignored.add(file)
-    return frozenset(ignored)
+    return git_ignored(project.root, list(project.files))
 
 
 def build_system_model(project: Project) -> SystemModel:
