@@ -49,12 +49,11 @@ def repository_root(path: Path) -> Path | None:
     return None
 
 
-def read_regular(path: str, cap: int, *, follow: bool = False) -> bytes | None:
+def read_regular(path: str, cap: int) -> bytes | None:
     """The content of ``path`` if it is a regular file (not a link, FIFO or device: a FIFO would
-    block the read forever) of at most ``cap`` bytes, else None. ``follow``: a symbolic link is
-    read through (for files discovery already kept: their links stay inside the tree)."""
+    block the read forever) of at most ``cap`` bytes, else None."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError:
         return None
     try:
