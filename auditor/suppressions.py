@@ -7,7 +7,12 @@
 A comment after code applies to its own line; a comment on a line of its own applies to the next
 line that is not itself a comment (so several can be stacked). A reason is required; a
 suppression without one, an expired one, or one naming an unknown rule does not suppress and is
-itself reported (AUD002), as is one that matches nothing.
+itself reported (AUD002), as is one that matches nothing. In YAML only real comments count: text
+inside a block or quoted scalar that looks like a directive is data, not a suppression.
+
+The comments come from the audited tree, so parsing them is linear in the line's length (one
+left-to-right scan, no backtracking regular expression), and a configured suppression whose rule
+pattern is empty or names no rule matches nothing (it is reported, never a wildcard).
 """
 from __future__ import annotations
 
@@ -21,9 +26,11 @@ from typing import Any
 from auditor.findings import Finding, Suppression
 from auditor.model.span import Span
 
-_DIRECTIVE = re.compile(r"(?:#|//)\s*auditor:\s*ignore\s*=\s*([A-Za-z0-9_,\s]+?)(?=\s+\w+=|\s*$)(.*)$")
-_OPTION = re.compile(r"""(\w+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S+)""")
-_COMMENT_LINE = re.compile(r"^\s*(#|//)")
+# Possessive quantifiers: the match is found in one pass whatever the spacing (no backtracking).
+_MARKER = re.compile(r"(?:#|//)[ \t]*+auditor:[ \t]*+ignore[ \t]*+=")
+_COMMENT_LINE = re.compile(r"^[ \t]*+(?:#|//)")
+_RULE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_,")
+_RULE_PATTERN = re.compile(r"[A-Z]{2,4}[0-9]{0,3}\*?")  # an ID (DF008), a family (DF) or DF00*
 
 
 @dataclass
@@ -57,24 +64,153 @@ def parse_inline(path: str, text: str, today: dt.date) -> list[InlineSuppression
     if "auditor:" not in text:
         return []
     lines = text.splitlines()
+    # the next line that is not itself a comment, for every line, computed once from the end
+    # (so a stack of thousands of directive lines costs one pass, not one pass each)
+    next_code = [0] * (len(lines) + 2)
+    next_code[len(lines) + 1] = len(lines) + 1
+    for number in range(len(lines), 0, -1):
+        next_code[number] = next_code[number + 1] if _COMMENT_LINE.match(lines[number - 1]) else number
     found = []
+    scalar_lines: set[int] | None = None
     for index, line in enumerate(lines):
-        match = _DIRECTIVE.search(line)
-        if not match:
+        if "auditor:" not in line:
             continue
-        rules = tuple(r.strip().upper() for r in match.group(1).split(",") if r.strip())
-        options = {k: v.strip("\"'") for k, v in _OPTION.findall(match.group(2))}
+        parsed = _directive(line)
+        if parsed is None:
+            continue
+        column, rules, options = parsed
+        if path.endswith((".yaml", ".yml")):
+            if scalar_lines is None:
+                scalar_lines = _yaml_scalar_positions(text)
+            if (index + 1, column) in scalar_lines or (index + 1, -1) in scalar_lines:
+                continue  # inside a block or quoted scalar: data, not a comment
         own_line = _COMMENT_LINE.match(line) is not None
-        target = index + 1
-        if own_line:
-            target = index + 2
-            while target <= len(lines) and _COMMENT_LINE.match(lines[target - 1]):
-                target += 1
+        target = next_code[index + 2] if own_line else index + 1
         suppression = InlineSuppression(rules, options.get("reason", "").strip(), None,
-                                        Span(path, index + 1, match.start() + 1), target)
+                                        Span(path, index + 1, column + 1), target)
         suppression.problem = _problem(suppression.reason, options.get("until"), today, suppression)
         found.append(suppression)
     return found
+
+
+def _directive(line: str) -> tuple[int, tuple[str, ...], dict[str, str]] | None:
+    """(0-based column, rules, options) of an ``auditor: ignore=`` comment, in one linear scan."""
+    match = _MARKER.search(line)
+    if match is None:
+        return None
+    length, position = len(line), match.end()
+    tokens: list[str] = []
+    while True:  # rule tokens (DF008, DF008,DF009) up to the first option key or anything else
+        while position < length and line[position] in " \t":
+            position += 1
+        end = position
+        while end < length and line[end] in _RULE_CHARS:
+            end += 1
+        if end == position or (end < length and line[end] == "="):
+            break
+        tokens.append(line[position:end])
+        position = end
+        if position < length and line[position] not in " \t":
+            break
+    rules = tuple(r.strip().upper() for r in ",".join(tokens).split(",") if r.strip())
+    if not rules:
+        return None
+    return match.start(), rules, _options(line, position)
+
+
+def _options(line: str, position: int) -> dict[str, str]:
+    """``key=value`` pairs (value bare, "double-quoted" with backslash escapes, or 'single'),
+    scanned left to right once; a quote with no closing quote is remembered, never rescanned."""
+    options: dict[str, str] = {}
+    length = len(line)
+    unclosed: dict[str, int] = {}  # quote -> a position from which it has no closing quote
+    while position < length:
+        character = line[position]
+        if not (character.isalnum() or character == "_"):
+            position += 1
+            continue
+        end = position
+        while end < length and (line[end].isalnum() or line[end] == "_"):
+            end += 1
+        if end >= length or line[end] != "=":
+            position = end
+            continue
+        key, start = line[position:end], end + 1
+        value, position = _value(line, start, unclosed)
+        options.setdefault(key, value)
+    return options
+
+
+def _value(line: str, start: int, unclosed: dict[str, int]) -> tuple[str, int]:
+    length = len(line)
+    quote = line[start] if start < length and line[start] in "\"'" else ""
+    if quote and not (quote in unclosed and start >= unclosed[quote]):
+        close = _closing_quote(line, start + 1, quote)
+        if close >= 0:
+            body = line[start + 1:close]
+            return (re.sub(r"\\(.)", r"\1", body) if quote == '"' else body), close + 1
+        unclosed[quote] = start
+    end = start
+    while end < length and not line[end].isspace():
+        end += 1
+    return line[start:end].strip("\"'"), end
+
+
+def _closing_quote(line: str, position: int, quote: str) -> int:
+    """Index of the quote closing at ``position`` (a backslash escapes in double quotes), or -1."""
+    length = len(line)
+    while position < length:
+        character = line[position]
+        if character == "\\" and quote == '"':
+            position += 2
+            continue
+        if character == quote:
+            return position
+        position += 1
+    return -1
+
+
+def _yaml_scalar_positions(text: str) -> set[tuple[int, int]]:
+    """(line, column) of each ``#``/``//`` inside a YAML scalar that is quoted or spans lines
+    (1-based line, 0-based column; column -1: the whole line is inside a block scalar). There it
+    is text, not a comment. A file that does not tokenize has none (it is an AUD001 anyway)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    lines = text.splitlines()
+    covered: set[tuple[int, int]] = set()
+
+    def mark(line: int, start: int, stop: int | None) -> None:
+        if 0 < line <= len(lines):
+            content = lines[line - 1]
+            stop = len(content) if stop is None else stop
+            column = content.find("#", start, stop)
+            while column >= 0:
+                covered.add((line, column - 1 if column > start and content[column - 1] == "/" else column))
+                column = content.find("#", column + 1, stop)
+            column = content.find("//", start, stop)
+            while column >= 0:
+                covered.add((line, column))
+                column = content.find("//", column + 2, stop)
+
+    try:
+        for token in yaml.scan(text, Loader=loader):
+            if not isinstance(token, yaml.ScalarToken):
+                continue
+            first, last = token.start_mark.line + 1, token.end_mark.line + 1
+            if token.plain and first == last:
+                continue
+            if token.style in ("|", ">"):  # a comment may follow the indicator on its own line
+                covered.update((line, -1) for line in range(first + 1, last))
+                mark(last, 0, token.end_mark.column)
+                continue
+            mark(first, token.start_mark.column, None if last > first else token.end_mark.column)
+            covered.update((line, -1) for line in range(first + 1, last))
+            if last > first:
+                mark(last, 0, token.end_mark.column)
+    except yaml.YAMLError:
+        return covered
+    return covered
 
 
 def _problem(reason: str, until: str | None, today: dt.date, record: Any) -> str:
@@ -106,8 +242,10 @@ def apply_suppressions(findings: list[Finding], sources: dict[str, str], config_
             suppression.problem = f"no rule {', '.join(unknown)}; `auditor rules` lists them"
     configured = []
     for entry in config_entries:
-        record = ConfigSuppression(str(entry["rule"]).upper(), entry.get("path", "*"), entry.get("reason", ""), None)
-        record.problem = _problem(record.reason, entry.get("until"), today, record)
+        record = ConfigSuppression(str(entry.get("rule", "")).strip().upper(), str(entry.get("path", "*")),
+                                   str(entry.get("reason", "")), None)
+        record.problem = _rule_pattern_problem(record.rule, known) or \
+            _problem(record.reason, entry.get("until"), today, record)
         configured.append(record)
     for finding in findings:
         suppression = None
@@ -140,9 +278,24 @@ def _inline_match(finding: Finding, by_line: dict[tuple[str, int], list[InlineSu
     return None
 
 
+def _rule_pattern_problem(pattern: str, known: set[str]) -> str:
+    """Why a configured rule pattern cannot be used: it must be a rule ID, a family prefix (DF) or
+    an ID prefix with ``*`` (DF00*) that names at least one known rule; never empty (which would
+    otherwise match every rule)."""
+    if not pattern:
+        return "an empty rule pattern matches nothing; name a rule ID such as DF008"
+    if not _RULE_PATTERN.fullmatch(pattern):
+        return f"rule pattern {pattern!r} is not a rule ID or family prefix (DF008, DF, DF00*); it matches nothing"
+    prefix = pattern.rstrip("*")
+    if not any(rule_id.startswith(prefix) for rule_id in known):
+        return f"no rule matches {pattern!r}; `auditor rules` lists them"
+    return ""
+
+
 def _config_match(finding: Finding, configured: list[ConfigSuppression]) -> ConfigSuppression | None:
     for entry in configured:
-        if entry.problem or not finding.rule_id.startswith(entry.rule):
+        prefix = entry.rule.rstrip("*")
+        if entry.problem or not prefix or not finding.rule_id.startswith(prefix):
             continue
         if fnmatch.fnmatch(finding.span.path, entry.path):
             entry.used = True
