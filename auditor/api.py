@@ -45,7 +45,10 @@ def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots
     if groups is None:
         project = wrap(lambda: build_project(found, **parse_bounds(config)))
         return audit(project, rules, config, roots, **options)
-    merged = wrap(lambda: audit_partitions(found, groups, rules, config, config.jobs if jobs is None else jobs))
+    from auditor.parallel import worker_count
+
+    workers = worker_count(config.jobs if jobs is None else jobs)  # clamped to the CPUs
+    merged = wrap(lambda: audit_partitions(found, groups, rules, config, workers))
     covered = tuple(f"{group[0]}/" for group in groups)
     outside_notes = [note for note in found.notes if not note.span.path.startswith(covered)]
     project = Project(root=found.root, files=tuple(found.files), recognised=tuple(sorted(merged.recognised)),

@@ -111,11 +111,26 @@ def _audit_chunk(parts: list[Discovered], rule_ids: list[str], config: Config) -
     return [_audit_partition(part, rule_ids, config) for part in parts]
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one, e.g. a CI container)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(jobs: int | None) -> int:
+    """Worker processes for ``jobs`` (0 or None: one per CPU), never more than the CPUs: whatever
+    is asked (``--jobs 300``), forking more processes than cores only costs memory."""
+    cpus = available_cpus()
+    return cpus if not jobs or jobs <= 0 else min(jobs, cpus)
+
+
 def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str, Rule], config: Config,
                      jobs: int) -> PartitionResult:
     rule_ids = list(rules)
     parts = split(found, groups)
-    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    workers = worker_count(jobs)
     if workers > 1 and len(found.files) >= POOL_THRESHOLD and len(parts) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -160,4 +175,4 @@ def _combine(first: ControlResult | None, second: ControlResult) -> ControlResul
     return first
 
 
-__all__ = ["partitions", "audit_partitions", "PartitionResult", "POOL_THRESHOLD"]
+__all__ = ["partitions", "audit_partitions", "worker_count", "PartitionResult", "POOL_THRESHOLD"]

@@ -11,6 +11,7 @@ ID = "KS012"
 
 def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
     needs_api = set(params["needs_api"])
+    accounts = _accounts_by_name(kubernetes)  # one pass: a lookup per workload, not a scan
     for workload in kubernetes.workloads:
         if workload.pod is None:
             continue
@@ -25,7 +26,7 @@ def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
                                 "it to false unless the app calls the Kubernetes API")
         else:
             # The pod inherits its ServiceAccount's setting when it does not set its own.
-            account = _service_account(kubernetes, workload)
+            account = _service_account(accounts, workload)
             if account is not None and account.raw.get("automountServiceAccountToken") is False:
                 yield Pass(account.span, f"{name} uses ServiceAccount {account.name} with "
                                          "automountServiceAccountToken: false")
@@ -34,8 +35,15 @@ def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
                                          "automountServiceAccountToken: false to the pod spec")
 
 
-def _service_account(kubernetes: KubernetesSet, workload: Workload) -> KubernetesObject | None:
+def _accounts_by_name(kubernetes: KubernetesSet) -> dict[str, list[KubernetesObject]]:
+    accounts: dict[str, list[KubernetesObject]] = {}
+    for item in kubernetes.objects:
+        if item.kind == "ServiceAccount":
+            accounts.setdefault(item.name, []).append(item)
+    return accounts
+
+
+def _service_account(accounts: dict[str, list[KubernetesObject]], workload: Workload) -> KubernetesObject | None:
     account_name = (workload.pod.service_account_name if workload.pod else None) or "default"
-    return next((o for o in kubernetes.objects if o.kind == "ServiceAccount"
-                 and o.name == account_name and same_namespace(o.namespace, workload.namespace)),
+    return next((o for o in accounts.get(account_name, ()) if same_namespace(o.namespace, workload.namespace)),
                 None)
