@@ -257,8 +257,9 @@ class Return:
 
     @property
     def serves_body(self) -> bool:
-        """A 2xx ``return`` answers with content (``return 200 "ok"``); anything else does not."""
-        return self.code is not None and 200 <= self.code < 300
+        """A 2xx ``return`` answers with content (``return 200 "ok"``); anything else (a 204
+        preflight answer included) does not."""
+        return self.code is not None and 200 <= self.code < 300 and self.code != 204
 
     @classmethod
     def parse(cls, args: tuple[str, ...], span: Span) -> Return:
@@ -449,11 +450,17 @@ class Location:
     @property
     def serves_content(self) -> bool:
         """A response body comes from here: proxied, a file (root/alias/try_files, or nginx's
-        default ``html`` root) or a 2xx ``return``. Redirects, error returns and ``deny all``
-        serve nothing."""
+        default ``html`` root) or a 2xx ``return``. Redirects, error returns, ``deny all`` and
+        ACME challenge locations serve nothing a browser reads."""
         if self.effective.return_ is not None:
             return self.effective.return_.serves_body
+        if self.acme_challenge:
+            return False  # challenge tokens for the certificate authority, not content
         return not _denies_everyone(self.directives)
+
+    @property
+    def acme_challenge(self) -> bool:
+        return ".well-known/acme-challenge" in self.uri
 
     @property
     def serves_static_assets(self) -> bool:

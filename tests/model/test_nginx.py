@@ -101,6 +101,10 @@ def test_only_locations_that_may_answer_with_a_page_serve_html(tmp_path: Path, u
     assert config.servers[0].locations[0].serves_html is html
     returns = _write(tmp_path, "http { server { location /x { return 200 ok; } } }\n")
     assert returns.servers[0].locations[0].serves_html is False
+    preflight = _write(tmp_path, "http { server { location /x { return 204; }\n"
+                                 "  location /.well-known/acme-challenge/ { root /acme; } } }\n")
+    # A 204 has no body; challenge tokens are for the certificate authority.
+    assert [loc.serves_content for loc in preflight.servers[0].locations] == [False, False]
 
 
 def test_add_header_inherit_merge_appends_the_parent_headers():
