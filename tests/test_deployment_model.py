@@ -397,3 +397,60 @@ def test_a_cross_file_control_reports_only_what_the_combination_shows(tmp_path: 
     messages = {f.rule_id: f.message for f in scan([tmp_path], select=["XF003", "XF004"]).findings}
     assert "/srv/shop/.next/cache" in messages["XF004"]
     assert "/api/ready" in messages["XF003"]
+
+
+def test_internal_grpc_and_redis_services_are_not_asked_for_an_ingress(tmp_path: Path) -> None:
+    manifests = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: catalog}
+spec:
+  template:
+    metadata: {labels: {app: catalog}}
+    spec:
+      containers:
+        - name: catalog
+          image: ghcr.io/acme/catalog-grpc:1.0.0
+          ports: [{name: grpc, containerPort: 50051}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: catalog}
+spec: {selector: {app: catalog}, ports: [{name: grpc, port: 50051, targetPort: grpc}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache}
+spec:
+  template:
+    metadata: {labels: {app: cache}}
+    spec:
+      containers: [{name: redis, image: "redis:7.2-alpine", ports: [{containerPort: 6379}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cache}
+spec: {selector: {app: cache}, ports: [{port: 6379}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop}
+spec:
+  template:
+    metadata: {labels: {app: shop}}
+    spec:
+      containers: [{name: shop, image: "ghcr.io/acme/shop:1.0.0", ports: [{containerPort: 3000}]}]
+"""
+    _write(tmp_path, {"k8s/all.yaml": manifests})
+    assert _role(tmp_path, "catalog") == ("other", "serves gRPC (port grpc), which a Next.js app does not")
+    assert _role(tmp_path, "redis")[0] == "other" and _role(tmp_path, "shop")[0] == "app"
+    findings = scan([tmp_path], select=["KS009", "KS006", "KS001"]).findings
+    by_workload: dict[str, set[str]] = {}
+    for finding in findings:
+        workload = finding.message.split(",")[0].split()[-1] if finding.message.startswith("Deployment") else "?"
+        by_workload.setdefault(workload, set()).add(finding.rule_id)
+    # the app is asked for its Ingress, probes and UID; the others only to run as non-root
+    assert by_workload["shop"] >= {"KS006", "KS001"} and "KS009" in {f.rule_id for f in findings}
+    assert by_workload["catalog"] == {"KS001"} and by_workload["cache"] == {"KS001"}
+    assert all("runAsNonRoot" in f.message for f in findings if "catalog" in f.message or "cache" in f.message)
+    assert not [f.message for f in findings if f.rule_id == "KS009" and ("catalog" in f.message or "cache" in f.message)]
