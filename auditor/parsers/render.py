@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY = 2 * 1024 ** 3      # address space, bytes (Go runtimes reserve generously)
+DEFAULT_MEMORY = 2 * 1024 ** 3      # address space, bytes (the Go runtime alone needs ~1 GiB of it)
 DEFAULT_OUTPUT = 64 * 1024 * 1024   # rendered output, bytes
 
 
@@ -109,14 +109,15 @@ def run_boxed(argv: list[str], limits: Limits, *, env_extra: dict[str, str] | No
         with open(err_path, "rb") as handle:
             stderr = handle.read(4000).decode("utf-8", "replace")
         if code != 0:
+            lowered = stderr.lower()
+            if any(marker in lowered for marker in ("out of memory", "cannot allocate memory", "memoryerror",
+                                                     "failed to reserve", "pthread_create failed")):
+                raise RenderError(f"it ran out of its {limits.memory // (1024 * 1024)} MiB memory limit")
             if code < 0:
                 reason = {9: "killed (CPU time limit)", 24: "killed (CPU time limit)",
                           25: f"its output exceeded {limits.output // (1024 * 1024)} MiB"}.get(-code, f"killed by signal {-code}")
                 raise RenderError(f"the renderer was {reason}" if not reason.startswith("its") else reason)
-            detail = _last_lines(stderr) or f"exit status {code}"
-            if "out of memory" in stderr or "cannot allocate memory" in stderr:
-                detail = f"it ran out of its {limits.memory // (1024 * 1024)} MiB memory limit"
-            raise RenderError(detail)
+            raise RenderError(_last_lines(stderr) or f"exit status {code}")
         with open(out_path, "rb") as handle:
             data = handle.read(limits.output + 1)
     try:

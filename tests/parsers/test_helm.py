@@ -162,3 +162,16 @@ def test_rendered_workloads_get_roles_so_app_only_rules_skip_a_cache(tmp_path: P
     assert app_only == []
     # ...while the controls for every role still see it
     assert any("redis" in f.message for f in result.findings if f.rule_id == "KS001")
+
+
+@needs_renderer
+def test_render_that_allocates_too_much_is_stopped_by_the_memory_limit(tmp_path: Path) -> None:
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: mem\nversion: 0.1.0\n")
+    # a 3 GB string, over the 2 GiB address-space limit
+    (chart / "templates" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n"
+        "  a: {{ repeat 1500000000 \"ab\" | len | quote }}\n")
+    rendered = helm.render_chart(tmp_path, "chart")
+    assert rendered.error is not None and "memory limit" in rendered.error, rendered.error
