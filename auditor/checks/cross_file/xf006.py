@@ -27,8 +27,10 @@ def artifacts(project: Project) -> dict[str, list[Any]]:
         "dockerfile": [d.final_stage or d for d in project.dockerfiles],
         "compose": list(project.compose_files),
         "nginx": list(project.nginx_configs),
-        "kubernetes": [Span(path, 1) for path in project.kubernetes.paths]
-        if project.kubernetes is not None and project.kubernetes_present else [],
+        "kubernetes": ([Span(path, 1) for path in project.kubernetes.paths]
+                       if project.kubernetes is not None and project.kubernetes_present else [])
+        # Helm chart renders and Kustomize overlays (parsers/project.py) are Kubernetes too
+        + [Span(path, 1) for rendered in project.rendered_kubernetes for path in rendered.paths],
         "nextjs": list(project.next_apps),
     }
     for target, paths in project.unparsed.items():
