@@ -514,8 +514,8 @@ def _main_dirs(reader: _Reader, paths: list[str]) -> list[str]:
 
 def _fragment_prefixes(root_rel: str, main_dirs: list[str]) -> list[str]:
     """Where a fragment's relative includes resolve: the main config's folder (deepest one
-    above the fragment first, then any other), then the fragment's own folder and its
-    ancestors (nginx's prefix is usually the folder above ``conf.d/``)."""
+    above the fragment first), then the fragment's own folder and its ancestors (nginx's prefix
+    is usually the folder above ``conf.d/``), then any other main config's folder."""
     own = _parent_dir(root_rel)
     above = sorted((d for d in main_dirs if d == "" or own == d or own.startswith(d + "/")),
                    key=len, reverse=True)
@@ -523,13 +523,13 @@ def _fragment_prefixes(root_rel: str, main_dirs: list[str]) -> list[str]:
     ancestors = [own]
     while ancestors[-1]:
         ancestors.append(_parent_dir(ancestors[-1]))
-    return list(dict.fromkeys(above + others + ancestors))
+    return list(dict.fromkeys(above + ancestors + others))
 
 
 def _http_context(fragment: str, mains: list[str],
                   spliced: dict[str, tuple[Directive, ...]]) -> tuple[Directive, ...]:
     """What an http-level fragment inherits: the http-level settings (not the servers, not the
-    includes it does not read) of the tree's main config nearest above it, else the first. The
+    includes it does not read) of the tree's main config nearest above it, else the only one. The
     fragment is most likely one of the files that config's ``include conf.d/*.conf`` reads
     once deployed (h5bp's ``conf.d/templates/``, the image's ``templates/``)."""
     if not mains:
@@ -544,6 +544,8 @@ def _http_context(fragment: str, mains: list[str],
     folder = _parent_dir(fragment)
     above = [m for m in mains if _parent_dir(m) == "" or folder == _parent_dir(m)
              or folder.startswith(_parent_dir(m) + "/")]
+    if not above and len(mains) > 1:
+        return ()  # several unrelated main configs (a monorepo): none is known to be its http
     chosen = max(above, key=lambda m: len(_parent_dir(m))) if above else mains[0]
     http = next((d for d in spliced[chosen] if d.name == "http" and d.block is not None), None)
     return tuple(d for d in (http.block if http is not None else ()) or ()

@@ -244,3 +244,20 @@ def test_fragments_resolve_includes_against_the_main_configs_folder(tmp_path: Pa
     site = next(c for c in configs if c.path == "nginx/conf.d/templates/site.conf")
     assert site.servers[0].effective.ssl_protocols.span == Span("nginx/h5bp/tls/policy.conf", 1)
     assert {c.path for c in configs} == {"nginx/nginx.conf", "nginx/conf.d/templates/site.conf"}
+
+
+def test_an_unrelated_main_config_is_the_last_place_a_fragment_looks(tmp_path: Path):
+    for project in ("a", "b"):
+        (tmp_path / project / "snippets").mkdir(parents=True)
+        version = 3 if project == "b" else 2
+        (tmp_path / project / "snippets" / "tls.conf").write_text(f"ssl_protocols TLSv1.{version};\n")
+    (tmp_path / "a" / "nginx.conf").write_text("events {}\nhttp { server_tokens off; }\n")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "nginx.conf").write_text("events {}\nhttp { server_tokens on; }\n")
+    (tmp_path / "b" / "site.conf").write_text("server { listen 443 ssl; include snippets/tls.conf; }\n")
+    paths = ["a/nginx.conf", "a/snippets/tls.conf", "b/site.conf", "b/snippets/tls.conf",
+             "c/nginx.conf"]
+    configs, _, _ = parse_nginx(tmp_path, paths)
+    [server] = next(c for c in configs if c.path == "b/site.conf").servers
+    assert server.effective.ssl_protocols.span == Span("b/snippets/tls.conf", 1)
+    assert server.effective.server_tokens is None  # two unrelated main configs: neither is its http
