@@ -41,7 +41,7 @@ def _location(location: Location, app_port: int, forwarded: list[str]) -> Outcom
     unread = location.effective.unknown("proxy_set_header")
     if missing and unread and not problems:
         return unknown(proxy, location.label, f"proxy_set_header {', '.join(missing)}", unread)
-    if missing:
+    if missing and not unread:  # with an unread include they are unknown, not missing
         problems.append(f"no proxy_set_header for {', '.join(missing)}")
     if problems:
         return Fail(proxy, f"{location.label}: {'; '.join(problems)}")
