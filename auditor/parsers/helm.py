@@ -55,6 +55,15 @@ for name in values_files:
         merge(overrides, helm.values_from_yaml(handle.read()) or {})
 try:
     with helm.Chart.load(chart_dir) as chart:
+        # as `helm template` does: a declared dependency missing from charts/ stops the render
+        # (the SDK would render without it, and the subchart's objects would go unchecked)
+        declared = [d.get("name") for d in chart.metadata.get("dependencies") or [] if isinstance(d, dict)]
+        loaded = {d.get("name") for d in chart.dependencies}
+        missing = [name for name in declared if name not in loaded]
+        if missing:
+            sys.stderr.write("dependencies declared in Chart.yaml are missing from charts/: "
+                             + ", ".join(map(str, missing)) + " (run `helm dependency build` to vendor them)\n")
+            sys.exit(4)
         rendered = chart.render(overrides, name=release, namespace=namespace, is_install=True)
 except helm.HelmError as exc:
     sys.stderr.write(str(exc) + "\n")

@@ -179,3 +179,24 @@ def test_render_that_allocates_too_much_is_stopped_by_the_memory_limit(tmp_path:
         "  a: {{ repeat 1500000000 \"ab\" | len | quote }}\n")
     rendered = helm.render_chart(tmp_path, "chart")
     assert rendered.error is not None and "memory limit" in rendered.error, rendered.error
+
+
+@needs_renderer
+def test_subcharts_are_rendered_and_a_missing_dependency_is_not_checked(tmp_path: Path) -> None:
+    chart = tmp_path / "app"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n"
+                                      "  - name: cache\n    version: 0.1.0\n")
+    (chart / "templates" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n")
+    rendered = helm.render_chart(tmp_path, "app")
+    assert rendered.error is not None and "missing from charts/: cache" in rendered.error
+    sub = chart / "charts" / "cache"
+    (sub / "templates").mkdir(parents=True)
+    (sub / "Chart.yaml").write_text("apiVersion: v2\nname: cache\nversion: 0.1.0\n")
+    (sub / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: cache\nspec:\n  containers:\n    - name: redis\n"
+        "      image: redis:7.2.4\n      securityContext:\n        privileged: true\n")
+    result = scan([tmp_path], ignore=["SC"])
+    ks004 = [f for f in result.findings if f.rule_id == "KS004"]
+    privileged = [f for f in ks004 if "privileged: true" in f.message]
+    assert [(f.span.path, f.span.line) for f in privileged] == [("app/charts/cache/templates/pod.yaml", 10)]
