@@ -187,7 +187,9 @@ def render_chart(root: Path, chart: str, values: tuple[str, ...] = (), limits: L
             for index, relative in enumerate(values):
                 target = Path(work) / f"values-{index}.yaml"
                 source = root / relative
-                if source.is_symlink() or not source.is_file():
+                real_root = os.path.realpath(root)
+                if source.is_symlink() or not source.is_file() or \
+                        not os.path.realpath(source).startswith(real_root + os.sep):
                     raise RenderError(f"values file {relative} is not a regular file in the tree")
                 shutil.copyfile(source, target)
                 staged_values.append(str(target))

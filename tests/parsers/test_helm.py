@@ -200,3 +200,16 @@ def test_subcharts_are_rendered_and_a_missing_dependency_is_not_checked(tmp_path
     ks004 = [f for f in result.findings if f.rule_id == "KS004"]
     privileged = [f for f in ks004 if "privileged: true" in f.message]
     assert [(f.span.path, f.span.line) for f in privileged] == [("app/charts/cache/templates/pod.yaml", 10)]
+
+
+@needs_renderer
+def test_a_values_file_reached_through_a_link_out_of_the_tree_is_not_read(tmp_path: Path) -> None:
+    tree, outside = tmp_path / "tree", tmp_path / "outside"
+    shutil.copytree(HELM / "hardened" / "chart", tree / "chart")
+    outside.mkdir()
+    (outside / "x.yaml").write_text("securityContext:\n  privileged: true\n")
+    (tree / "chart" / "vals").symlink_to(outside)
+    result = scan([tree], ignore=["SC"], config=Config(helm={"values": ["chart/vals/x.yaml"]}))
+    aud = [f for f in result.findings if f.rule_id == "AUD004"]
+    assert len(aud) == 1 and "not a regular file in the tree" in aud[0].message
+    assert not [f for f in result.findings if f.rule_id == "KS004"]
