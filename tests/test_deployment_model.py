@@ -454,3 +454,19 @@ spec:
     assert by_workload["catalog"] == {"KS001"} and by_workload["cache"] == {"KS001"}
     assert all("runAsNonRoot" in f.message for f in findings if "catalog" in f.message or "cache" in f.message)
     assert not [f.message for f in findings if f.rule_id == "KS009" and ("catalog" in f.message or "cache" in f.message)]
+
+
+def test_folders_without_a_project_marker_and_public_images_do_not_link(tmp_path: Path) -> None:
+    """Manifest folders side by side are projects of their own, and two services pulling
+    node:20-alpine are not one app (`auditor scan fixtures` over the case folders)."""
+    web = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n"
+           "    metadata: {labels: {app: web}}\n    spec:\n      containers:\n"
+           "        - {name: web, image: ghcr.io/acme/web:1.0.0, securityContext: {runAsUser: %d}}\n")
+    _write(tmp_path, {"one/deploy.yaml": web % 1001, "two/deploy.yaml": web % 0,
+                      "a/docker-compose.yml": "services:\n  frontend:\n    image: node:20-alpine\n    user: '1001'\n",
+                      "b/docker-compose.yml": "services:\n  frontend:\n    image: node:20-alpine\n    user: '0'\n"})
+    model = _model(tmp_path)
+    assert len(model.deployments) == 4
+    for deployment in model.deployments:
+        assert len({ref.span.path for ref in deployment.containers + deployment.compose}) == 1, deployment.links
+    assert [f.message for f in scan([tmp_path], select=["XF001"]).findings] == []

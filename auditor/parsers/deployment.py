@@ -64,9 +64,14 @@ def _could_be_the_app(image: str) -> bool:
     """Whether an unmatched image may be the repository's app pushed under another name:
     a namespaced or registry image (``acme/shop``) that is not a known piece of infrastructure
     (``postgres``, ``bitnami/redis``)."""
-    repository, name = image_keys(image)
-    custom = "/" in repository or ImageRef.parse(image).registry is not None
-    return custom and not any(word in name for word in _INFRASTRUCTURE)
+    name = image_keys(image)[1]
+    return _custom(image) and not any(word in name for word in _INFRASTRUCTURE)
+
+
+def _custom(image: str) -> bool:
+    """A namespaced or registry image (``acme/shop``, ``registry.example.com/web``), not an
+    official library image (``node``, ``redis``)."""
+    return "/" in image_keys(image)[0] or ImageRef.parse(image).registry is not None
 
 
 # Reverse proxies by image name; service names that say "reverse proxy" even when the image is
@@ -203,15 +208,19 @@ class _Linker:
                                 | {app.dir for app in project.next_apps})
 
     def scope_of(self, path: str) -> str:
-        folder = posixpath.dirname(path)
-        while folder and folder not in self.project_folders:
+        """The nearest project folder above ``path``; a file with none above is a project of its
+        own folder (case folders side by side, manifests of unrelated apps, do not link)."""
+        own = folder = posixpath.dirname(path)
+        while folder not in self.project_folders:
+            if not folder:
+                return own
             folder = posixpath.dirname(folder)
         return folder
 
     def _scopes_up(self, scope: str) -> list[str]:
         chain = [scope]
         while scope:
-            scope = self.scope_of(scope)  # the next project folder above
+            scope = posixpath.dirname(scope)  # the folders above: a Kubernetes folder inside a project
             chain.append(scope)
         return chain
 
@@ -248,8 +257,12 @@ class _Linker:
         if not image:
             return
         group.add_image(image)
+        built = group.dockerfile is not None or any(ref.service.build is not None for ref in group.compose)
+        if not built and not _custom(image):
+            return  # two services pulling node:20-alpine are not one app
         repository, name = image_keys(image)
-        self.by_repository.setdefault(repository, group)
+        if group.dockerfile is not None:  # an image built here may run anywhere in the tree
+            self.by_repository.setdefault(repository, group)
         self.by_scoped_repository.setdefault((group.scope, repository), group)
         self.by_image_name.setdefault((group.scope, name), group)
 
@@ -437,7 +450,9 @@ class _Linker:
             role, evidence = "other", f"serves gRPC ({grpc}), which a Next.js app does not"
         elif chosen is not None:
             role, evidence = "app", f"the main container runs a custom image ({image}): {chosen}"
-            group = self.only_group(scope)
+            only = self.only_group(scope)
+            # the app built here, pushed under another name; never another workload's group
+            group = only if only is not None and only.dockerfile is not None else None
             reason = "the only app of the repository (image names differ)" if group is not None \
                 else "a workload with no image built here"
         elif container is main and _could_be_the_app(image):
