@@ -55,7 +55,7 @@ class ShellView(NamedTuple):
     problems: tuple[tuple[int, int, str], ...]
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=4096)
 def _run_shell(scripts: tuple[Script, ...], exec_args: tuple[str, ...] | None, exec_line: int) -> ShellView:
     """Cached per RUN text: DF005, DF006, DF007, DF009, DF010, DF016 and DF017 all read the same
     RUN lines, and a corpus repeats them."""

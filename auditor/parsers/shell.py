@@ -157,7 +157,7 @@ def _parser() -> Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=4096)
 def parse_script(text: str, depth: int = 0) -> ShellScript:
     """Parse shell text; offsets in the result are character offsets into ``text``."""
     data = text.encode("utf-8")
@@ -330,13 +330,16 @@ class _Walker:
             if not current.is_named:
                 break
         chain.insert(0, current)
+        # Each operand depends on the outcome of everything before it, not on each earlier
+        # operator: in `npm ci && npm audit || true && npm cache clean --force` the clean runs
+        # whenever `npm ci && npm audit || true` succeeded, i.e. whenever the install did.
         found: list[ShellCommand] = []
         left: list[Node] = []
         inner = branches
         for child in chain:
             if not child.is_named and child.type in ("&&", "||"):
                 kind = "and" if child.type == "&&" else "or"
-                inner = (*inner, Branch(kind, self.brief(left), self.offset(child)))
+                inner = (*branches, Branch(kind, self.brief(left), self.offset(child)))
             elif child.is_named:
                 found.extend(self.statement(child, inner))
                 left.append(child)

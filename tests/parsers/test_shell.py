@@ -85,6 +85,8 @@ def test_runs_whenever_follows_conditional_branches() -> None:
     assert pair("if [ -f package-lock.json ]; then npm ci; fi; npm cache clean --force")
     assert pair("if [ -f package-lock.json ]; then npm ci && npm cache clean --force; fi")
     assert not pair("npm ci || npm cache clean --force")
+    assert pair("npm ci && npm audit --audit-level=high || true && npm cache clean --force")
+    assert not pair("npm ci && npm audit || echo failed || npm cache clean --force")
     assert not pair("if [ -f yarn.lock ]; then npm cache clean --force; else npm ci; fi")
     assert not pair("npm cache clean --force; npm ci")
 
