@@ -182,9 +182,7 @@ def exec_commands(argv: tuple[str, ...]) -> ShellScript:
         return ShellScript((), ())
     command = ShellCommand(argv, (True,) * len(argv), (), (), 0)
     script = script_operand(command)
-    if script is None:
-        return ShellScript((command,), ())
-    if script == "" or len(argv) > 64:
+    if script is None or not argv[script].strip():
         return ShellScript((command,), ())
     inner = parse_script(argv[script], 1)
     branch = Branch("script", " ".join(argv[:script]), 0)
@@ -409,9 +407,7 @@ class _Walker:
             else:
                 condition.append(child)
         branch = Branch("elif", self.brief(condition), self.offset(node))
-        for child in condition:  # runs when the earlier conditions failed
-            found.extend(self.statement(child, (*branches, branch._replace(kind="else"))))
-        for child in body:
+        for child in (*condition, *body):  # the condition runs once the earlier ones failed
             found.extend(self.statement(child, (*branches, branch)))
         return found
 
