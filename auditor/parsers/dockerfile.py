@@ -172,6 +172,20 @@ def _heredoc_script(heredoc: Heredoc, anchors: list[tuple[int, int, int]], offse
     return text
 
 
+_LEADING_HEREDOCS = re.compile(r"\s*(?:<<-?([\"']?)[A-Za-z_][A-Za-z0-9_]*\1\s*)+")
+
+
+def _heredoc_markers_last(command_line: str) -> str:
+    """``<<EOF sh -e`` (BuildKit's documented spelling) as ``sh -e <<EOF``: the same redirection,
+    in the order the shell grammar reads. The markers are blanked in place, so that every other
+    offset of the line still maps to its column; only for a single command."""
+    leading = _LEADING_HEREDOCS.match(command_line)
+    if leading is None or not command_line[leading.end():].strip() or re.search(r"[;&|]", command_line):
+        return command_line
+    markers = command_line[: leading.end()]
+    return " " * len(markers) + command_line[leading.end():] + " " + markers.strip()
+
+
 def _run_scripts(lines: list[str], start: int, end: int, exec_form: bool,
                  heredocs: tuple[Heredoc, ...]) -> tuple[Script, ...]:
     """The shell text a shell-form ``RUN`` runs, keyword and ``--flags`` removed.
@@ -204,7 +218,7 @@ def _run_scripts(lines: list[str], start: int, end: int, exec_form: bool,
             body_anchors: list[tuple[int, int, int]] = []
             scripts.append(Script(_heredoc_script(heredoc, body_anchors, 0, False), tuple(body_anchors)))
         return tuple(scripts)
-    text = command_line
+    text = _heredoc_markers_last(command_line)
     for heredoc in heredocs:
         text += "\n"
         text += _heredoc_script(heredoc, shifted, len(text), True)

@@ -200,3 +200,10 @@ def test_empty_line_inside_a_continuation_does_not_end_the_run() -> None:
     assert run.span.line == 2 and run.span.end_line == 7
     assert [(c.argv, c.line) for c in run.commands] == [(("yarn", "--frozen-lockfile"), 3), (("npm", "ci"), 5)]
     assert doc.stages[0].last("USER").span.line == 8
+
+
+def test_heredoc_marker_before_the_command_is_read_as_its_stdin() -> None:
+    run = parse("FROM alpine:3.20\nRUN <<EOT sh -e\napk add --no-cache git\nEOT\n").stages[0].last("RUN")
+    assert run.shell.problems == ()
+    assert [(c.argv, c.line, c.column) for c in run.commands] == [
+        (("sh", "-e"), 2, 11), (("apk", "add", "--no-cache", "git"), 3, 1)]
