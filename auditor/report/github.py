@@ -38,6 +38,12 @@ def render_github(result: AuditResult, stream: IO[str]) -> None:
         if control.status == "error":
             stream.write(f"::warning title={escape_property(control.rule_id + ' not checked')}::"
                          f"{escape_data(_clean(control.reason))}\n")
+    policy = result.policy
+    if policy is not None:  # what the audited tree's configuration weakened, for the reviewer
+        for weakening in policy.listed:
+            command = "error" if weakening.level == "error" and not weakening.refused else "warning"
+            title = f"configuration weakening ({policy.config or 'configuration'})"
+            stream.write(f"::{command} title={escape_property(_clean(title))}::{escape_data(_clean(weakening.text()))}\n")
     stream.write(f"::notice title=auditor::{escape_data(_summary(result))}\n")
 
 

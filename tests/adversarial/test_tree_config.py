@@ -237,6 +237,9 @@ def test_exclude_everything_is_listed_and_fails_the_gate(tree: Path) -> None:
     assert sarif_policy["blocking"] is True and {w["setting"] for w in sarif_policy["weakenings"]} >= {"exclude", "exclude[0]"}
     assert "Failed" in markdown and "excludes leave no file" in markdown
     assert 'name="auditor.configuration"' in junit and "<failure" in junit.split("auditor.configuration")[1]
+    github = auditor(tree, "scan", ".", "--no-external", "--format", "github")
+    assert github.returncode == 1 and "::error title=configuration weakening (.auditor.yaml)::" in github.stdout
+    assert "::warning title=configuration weakening (.auditor.yaml)::exclude[0]" in github.stdout
 
 
 def test_exclude_of_some_files_is_listed_with_what_it_hides(tree: Path) -> None:
