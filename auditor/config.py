@@ -276,20 +276,56 @@ def _read(path: Path, tree_root: Path | None) -> dict[str, Any]:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {_position_only(str(exc))}") from exc
     else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or "not valid YAML"
-            raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from exc
+        data = load_yaml_text(text, str(path))
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping of settings")
     return _dates_as_text(data)
+
+
+MAX_CONFIG_NODES = 100_000  # values with every alias expanded; a configuration has hundreds
+
+
+def load_yaml_text(text: str, label: str) -> Any:
+    """``yaml.safe_load`` for a configuration, bounded: nesting that exhausts the parser and
+    aliases that expand past ``MAX_CONFIG_NODES`` values ("billion laughs") are errors, and an
+    error names the line, never the content."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+        size = _expanded_size(data, {})
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{label}: invalid YAML{where}: {problem}") from exc
+    except RecursionError:
+        raise ConfigError(f"{label}: the configuration is nested too deeply; not read") from None
+    if size > MAX_CONFIG_NODES:
+        raise ConfigError(f"{label}: the configuration expands to over {MAX_CONFIG_NODES:,} values "
+                          "(aliases of aliases); not read")
+    return data
+
+
+def _expanded_size(value: Any, seen: dict[int, int]) -> int:
+    """How many values ``value`` holds with every shared (aliased) one counted each time it is
+    used; each object is weighed once, so this costs the document's size, not its expansion."""
+    if not isinstance(value, (dict, list)):
+        return 1
+    known = seen.get(id(value))
+    if known is not None:
+        return known
+    seen[id(value)] = MAX_CONFIG_NODES + 1  # a cycle (an alias inside itself) counts as too big
+    items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+    total = 1
+    for item in items:
+        total += _expanded_size(item, seen)
+        if total > MAX_CONFIG_NODES:
+            break
+    seen[id(value)] = total
+    return total
 
 
 def _position_only(message: str) -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.catalog import Rule
-from auditor.config import BOUND_DEFAULTS, Config, ConfigError, read_config_text, shown
+from auditor.config import BOUND_DEFAULTS, Config, ConfigError, load_yaml_text, read_config_text, shown
 from auditor.findings import SEVERITIES, SEVERITY_RANK
 
 DEFAULT_FAIL_ON = "high"
@@ -110,15 +110,7 @@ def load_floor(path: Path, scan_root: Path, catalog: dict[str, Rule]) -> Floor:
                           "from outside it (the CI repository's own policy), or the tree could write its own")
     if not os.path.lexists(path):
         raise ConfigError(f"--policy {path}: no such file")
-    import yaml
-
-    try:
-        data = yaml.safe_load(read_config_text(path, None))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"--policy {path}: invalid YAML{where}") from exc
-    data = data or {}
+    data = load_yaml_text(read_config_text(path, None), f"--policy {path}") or {}
     if not isinstance(data, dict):
         raise ConfigError(f"--policy {path}: the policy must be a mapping of settings")
     for key in data:

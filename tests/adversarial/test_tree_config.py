@@ -206,6 +206,19 @@ def test_config_folder_and_oversized_file_are_refused(tree: Path) -> None:
     assert run.returncode == 2 and "cap" in run.stderr, run.stderr
 
 
+def test_config_alias_bomb_and_deep_nesting_are_refused_quickly(tree: Path) -> None:
+    lines, previous = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'], "a"
+    for level in "bcdefghi":  # 9**9 values once every alias is expanded
+        lines.append(f"{level}: &{level} [" + ", ".join([f"*{previous}"] * 9) + "]")
+        previous = level
+    bombs = {"\n".join(lines) + f"\nexclude: *{previous}\n": "aliases of aliases",
+             "exclude: " + "[" * 50_000 + "]" * 50_000 + "\n": "nested too deeply"}
+    for text, expected in bombs.items():
+        (tree / ".auditor.yaml").write_text(text)
+        run = auditor(tree, "scan", ".", "--no-external", timeout=30)
+        assert run.returncode == 2 and expected in run.stderr, run.stderr[-500:]
+
+
 # --- attack 5: switching the audit off through policy -------------------------------------------
 
 def outputs(tree: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict, dict, str, str]:
