@@ -112,8 +112,13 @@ def find_config(scan_root: Path) -> Path | None:
             text = read_config_text(pyproject, scan_root)
         except ConfigError:
             return None  # not readable as a file: the project may not use it for us at all
-        if _TOOL_AUDITOR.search(text):
-            return pyproject
+        import tomllib
+
+        try:  # `[tool.auditor]`, `[tool.auditor.scanners]`, `tool.auditor.x = ...` all count
+            tool = tomllib.loads(text).get("tool", {})
+            return pyproject if isinstance(tool, dict) and "auditor" in tool else None
+        except tomllib.TOMLDecodeError:  # broken: ours only if it names our table (then say why)
+            return pyproject if _TOOL_AUDITOR.search(text) else None
     return None
 
 

@@ -54,14 +54,21 @@ def tree(tmp_path: Path) -> Path:
 
 # --- attack 1: a program named by the tree's configuration ---------------------------------------
 
-@pytest.mark.parametrize("where", [".auditor.yaml", "pyproject.toml"])
+PYPROJECT_SPELLINGS = ['[tool.auditor.scanners]\ntrivy_path = "./tools/trivy"\n',
+                       '[tool]\nauditor.scanners.trivy_path = "./tools/trivy"\n',
+                       'tool = {auditor = {scanners = {trivy_path = "./tools/trivy"}}}\n']
+
+
+@pytest.mark.parametrize("where", [".auditor.yaml", "pyproject.toml", "pyproject.toml-dotted", "pyproject.toml-inline"])
 def test_tree_config_naming_trivy_is_an_error_and_the_fake_never_runs(tree: Path, where: str) -> None:
     marker = tree.parent / "trivy-ran"
     fake_program(tree / "tools" / "trivy", marker)
     if where == ".auditor.yaml":
         (tree / ".auditor.yaml").write_text("scanners:\n  trivy_path: ./tools/trivy\n")
     else:
-        (tree / "pyproject.toml").write_text('[tool.auditor.scanners]\ntrivy_path = "./tools/trivy"\n')
+        spelling = {"pyproject.toml": 0, "pyproject.toml-dotted": 1, "pyproject.toml-inline": 2}[where]
+        (tree / "pyproject.toml").write_text(PYPROJECT_SPELLINGS[spelling])
+        where = "pyproject.toml"
     run = auditor(tree, "scan", ".", "--select", "SC")
     assert run.returncode == 2, run.stdout + run.stderr
     assert not marker.exists(), "the tree's own trivy ran"
