@@ -64,7 +64,8 @@ RECOGNISED = ["Dockerfile", "app/Dockerfile.prod", "build/api.dockerfile", "Cont
               "nginx/sites-enabled/default", "etc/conf.d/app.conf", "nginx/snippets/headers", ".dockerignore",
               "web/.dockerignore", "package.json", "web/package-lock.json", "next.config.js", "next.config.mjs",
               "pages/api/users.ts", "src/pages/api/a/b.js", "app/api/health/route.ts", "src/app/api/route.js",
-              ".auditor.yaml"]
+              ".auditor.yaml", "svc/dockerfile", "Dockerfile-prod", "Dockerfile_worker", "web.Dockerfile",
+              "Containerfile.dev", "api.containerfile"]
 IGNORED = ["README.md", "src/index.ts", "public/logo.png", "app/page.tsx", "Makefile", "tsconfig.json"]
 
 
