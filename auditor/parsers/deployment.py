@@ -334,7 +334,7 @@ class _Linker:
         dockerfile_role = self.roles.get(("Dockerfile", built)) if built else None
         targets = [m.target for m in service.volumes if m.target]
         if dockerfile_role is not None:
-            role, evidence = dockerfile_role.role, f"builds {built}, which {dockerfile_role.evidence}"
+            role, evidence = dockerfile_role.role, f"builds {built}: {dockerfile_role.evidence}"
         elif image and is_proxy_image(image):
             role, evidence = "proxy", f"image {image} is a reverse proxy"
         elif (mounted := _mounts_nginx_config(targets)) is not None:
