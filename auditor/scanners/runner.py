@@ -117,7 +117,7 @@ def _trivy_unavailable(scanner: str, why: _Unavailable, options: ScannerOptions)
     remedies = {
         "not-found": TRIVY_INSTALL_HINT,
         "pin-mismatch": "verify where this binary came from; if it is a release you trust, "
-                        "update trivy.sha256 in the config to its SHA-256",
+                        "set AUDITOR_TRIVY_SHA256 (or scanners.trivy_sha256 in your own config) to its SHA-256",
         "bad-threshold": "use one of CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN",
     }
     command = (options.trivy_path or "trivy", scanner.split()[1])

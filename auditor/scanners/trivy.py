@@ -28,7 +28,7 @@ _FATAL = re.compile(r"\bFATAL\b\s*(.*)", re.DOTALL)
 _NO_DATABASE = ("DB error", "cannot skip downloading DB", "vulnerability DB")
 _DATABASE_HINT = (
     "download the database where the network is available (`trivy fs --download-db-only "
-    "--cache-dir DIR`) and point cache_dir at DIR, or set offline: false"
+    "--cache-dir DIR`) and point AUDITOR_CACHE_DIR at DIR, or set AUDITOR_OFFLINE=false"
 )
 
 
