@@ -102,7 +102,7 @@ def test_sha256_pin_mismatch_refuses_to_run(tmp_path):
     for run in runs:
         assert run.error and run.error.startswith("pin-mismatch")
         assert run.binary_sha256 and run.binary_sha256 != pin
-        assert "trivy.sha256" in run.findings[0].message
+        assert "AUDITOR_TRIVY_SHA256" in run.findings[0].message
 
 
 @needs_trivy
