@@ -286,7 +286,7 @@ class _Walker:
         if kind == "command":
             return self.command(node, branches)
         if kind == "list":
-            return self.list(node, branches)
+            return self.and_or_list(node, branches)
         if kind == "pipeline":
             return self.pipeline(node, branches)
         if kind == "redirected_statement":
@@ -317,7 +317,7 @@ class _Walker:
         self.substitutions(node, branches)
         return []
 
-    def list(self, node: Node, branches: tuple[Branch, ...]) -> list[ShellCommand]:
+    def and_or_list(self, node: Node, branches: tuple[Branch, ...]) -> list[ShellCommand]:
         # `a && b || c` is a left-deep tree, (list (list a && b) || c): flatten it without
         # recursion, so that a RUN chaining hundreds of commands with && stays within the stack.
         chain: list[Node] = []

@@ -4,10 +4,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.findings import Unknown
-from auditor.model.dockerfile import (Dockerfile, Instruction, NpmCommand, Stage,  # noqa: F401
+from auditor.model.dockerfile import (Dockerfile, Instruction, NpmCommand, Stage,
                                       carries_node_modules, ends_with, installs_production_only,
                                       is_whole_tree, normalized, npm_commands, shipping_stages,
                                       stage_npm_commands)
+
+# The npm and shipping-stage knowledge lives in the model (the npm-audit runner needs it too);
+# re-exported so that the checks keep one import place.
+__all__ = ["NpmCommand", "ROOT_USERS", "carries_node_modules", "effective_user", "ends_with",
+           "installs_production_only", "is_root_user", "is_whole_tree", "normalized", "npm_commands",
+           "shipping_stages", "stage_npm_commands", "unreadable_runs", "user_name"]
 from auditor.model.user import parse_user
 
 
