@@ -141,8 +141,9 @@ class Ignores:
         self._prefix = ""  # the way from the repository root to the scan root
         self._spent = 0.0
         self.exhausted = False  # the matching budget ran out: nothing more is ignored
-        if above and self.repository is not None and self.repository != self.scan_root:
+        if self.repository is not None and self.repository != self.scan_root:
             self._prefix = self.scan_root.relative_to(self.repository).as_posix() + "/"
+        if above and self._prefix:
             parts = self._prefix.rstrip("/").split("/")
             for depth in range(len(parts) - 1, -1, -1):  # the scan root's parent ... the repository root
                 spec = _spec(self.repository.joinpath(*parts[:depth]))

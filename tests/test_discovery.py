@@ -300,3 +300,12 @@ def test_an_ignored_file_given_by_name_is_still_audited(tmp_path: Path) -> None:
                         "--format", "json", cwd=tmp_path)
     assert named.returncode == 1, named.stderr
     assert [f["file"] for f in json.loads(named.stdout)["findings"]] == ["docker-compose.override.yml"]
+
+
+def test_a_tracked_file_is_never_ignored_when_the_scan_root_is_a_subfolder(tmp_path: Path) -> None:
+    _tree(tmp_path, {".gitignore": "Dockerfile.*\n", "svc/Dockerfile.prod": "FROM x\n", "svc/Dockerfile.local": "FROM x\n"})
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-f", "svc/Dockerfile.prod")
+    svc = tmp_path / "svc"
+    # the repository's .gitignore above the scan root applies; its index is matched with the prefix
+    assert discover([svc], svc).dockerfiles == ["Dockerfile.prod"]
