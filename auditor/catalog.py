@@ -15,10 +15,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from auditor.architecture.profile import known_names as known_profile_names
+from auditor.architecture.profile import parameter_value, resolved
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_DIR = PACKAGE_DIR / "schemas"
 FAMILY_BY_PREFIX = {"DF": "dockerfile", "DC": "compose", "NG": "nginx", "KS": "kubernetes",
-                    "NX": "nextjs", "SC": "supply_chain", "XF": "cross_file", "AUD": "auditor"}
+                    "NX": "nextjs", "SC": "supply_chain", "XF": "cross_file", "AR": "architecture",
+                    "AUD": "auditor"}
 
 
 class CatalogError(Exception):
@@ -97,6 +101,11 @@ def validate_rule_documents(documents: dict[str, Any]) -> list[str]:
         for error in validator.iter_errors(document):
             where = "/".join(str(part) for part in error.absolute_path) or "(top)"
             errors.append(f"{filename}: {where}: {error.message}")
+        if isinstance(document, dict):
+            for name, spec in (document.get("parameters") or {}).items():
+                if isinstance(spec, dict) and "profile" in spec and spec["profile"] not in known_profile_names():
+                    errors.append(f"{filename}: parameters/{name}/profile: {spec['profile']!r} is not a profile "
+                                  f"value (auditor/architecture/profile.py)")
         if isinstance(document, dict) and filename != f"{document.get('id')}.yaml":
             errors.append(f"{filename}: id {document.get('id')!r} does not match the file name")
     return errors
@@ -152,8 +161,20 @@ def _rule(doc: dict[str, Any]) -> Rule:
         id=doc["id"], name=doc["name"], title=doc["title"], family=doc["family"],
         target=doc["target"], severity=doc["severity"], summary=doc["summary"].strip(),
         rationale=doc["rationale"].strip(), remediation=doc["remediation"].strip(),
-        references=tuple(doc["references"]), parameters=doc.get("parameters") or {},
+        references=tuple(doc["references"]), parameters=_with_profile_defaults(doc.get("parameters") or {}),
         examples=doc.get("examples") or {}, tags=tuple(doc.get("tags") or ()),
         frameworks=tuple(doc.get("frameworks") or ()),
         applies_to=tuple(doc.get("applies_to") or ("app", "proxy", "other")),
         note_severity=doc.get("note_severity"))
+
+
+def _with_profile_defaults(parameters: dict[str, Any]) -> dict[str, Any]:
+    """A ``profile:`` parameter's default is the profile's default (declared once, in
+    ``auditor/architecture/profile.py``), converted as its ``profile_as`` says."""
+    defaults = resolved()
+    filled = {}
+    for name, spec in parameters.items():
+        if "profile" in spec:
+            spec = {**spec, "default": parameter_value(spec, defaults)}
+        filled[name] = spec
+    return filled

@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="Show what a control checks, why, how to fix it, its parameters and references.")
     explain.add_argument("rule_id", metavar="ID", help="a rule ID, e.g. DF008")
     explain.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    explain.add_argument("--config", metavar="FILE", help="the configuration whose values to show (default: the folder's)")
+    explain.add_argument("--in", dest="folder", metavar="PATH", default=".",
+                         help="the folder whose configuration to show the values in force for (default: .)")
     explain.set_defaults(handler="auditor.commands.explain:run")
 
     model = commands.add_parser(

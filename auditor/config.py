@@ -83,12 +83,19 @@ class Config:
     scanners: dict[str, Any] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)  # workload name -> app | proxy | other
     helm: dict[str, Any] = field(default_factory=dict)  # {values: [tree paths]}: extra chart renders
+    architecture: dict[str, Any] = field(default_factory=dict)  # the profile (architecture/profile.py) + document
     from_tree: bool = False  # read from the audited tree (untrusted: policy only)
     tree_settings: frozenset[str] = frozenset()  # the top-level keys the tree's file set
     trusted_keys: frozenset[str] = frozenset()  # the top-level keys a trusted --config FILE set
 
     def parameters_for(self, rule: Rule) -> dict[str, Any]:
         merged = rule.defaults
+        if self.architecture:  # a `profile:` parameter follows the configuration's profile
+            from auditor.architecture.profile import parameter_value, resolved
+
+            values = resolved(self.architecture)
+            merged.update({name: parameter_value(spec, values) for name, spec in rule.parameters.items()
+                           if "profile" in spec})
         merged.update({k: v for k, v in self.rules.get(rule.id, {}).items() if k not in RULE_SETTING_KEYS})
         return merged
 
@@ -382,6 +389,12 @@ def _validate(data: dict[str, Any], path: Path, catalog: dict[str, Rule]) -> Non
         if not any(r.startswith(pattern) for r in catalog):
             raise ConfigError(f"{path}: suppress.{index}.rule: no rule matches {pattern!r}; "
                               "name a rule ID or an ID prefix (`auditor rules` lists them)")
+    if "architecture" in data:
+        from auditor.architecture.profile import problems
+
+        found = problems(data["architecture"])
+        if found:
+            raise ConfigError(f"{path}: {found[0]}")
     for rule_id, settings in data.get("rules", {}).items():
         rule = catalog.get(rule_id)
         if rule is None:

@@ -187,6 +187,16 @@ def apply_policy(config: Config, catalog: dict[str, Rule], floor: Floor | None,
             note(f"rules.{rule_id}.{name}", f"{rule_id} parameter {name} set to {settings[name]!r} "
                  f"(default {rule.defaults.get(name)!r})", level="info")
 
+    if config.architecture:  # the profile is policy: a weaker number is listed like any weakening
+        from auditor.architecture.profile import PROFILE, flatten, weakens
+
+        for key, value in sorted(flatten(config.architecture).items(), key=lambda item: item[0]):
+            if key in PROFILE and value != PROFILE[key].default:
+                weaker = weakens(key, value)
+                note(f"architecture.{key}", f"profile {key} set to {value!r} (default {PROFILE[key].default!r})"
+                     + ("; weaker for every control that uses it" if weaker else ""),
+                     level="warning" if weaker else "info")
+
     kept_ignore = []
     for index, prefix in enumerate(config.ignore):
         dropped = _rules_matching(catalog, prefix)

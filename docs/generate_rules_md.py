@@ -35,7 +35,9 @@ def render() -> str:
             continue
         out += [f"## {title}", "", "| ID | name | severity | control | parameters |", "|---|---|---|---|---|"]
         for rule in rules:
-            params = ", ".join(f"`{k}={v!r}`" for k, v in rule.defaults.items()) or ""
+            params = ", ".join(f"`{k}={v!r}`" + (f" (profile `{rule.parameters[k]['profile']}`)"
+                                                  if "profile" in rule.parameters[k] else "")
+                               for k, v in rule.defaults.items()) or ""
             out.append(f"| [{rule.id}](#{rule.id.lower()}) | `{rule.name}` | {rule.severity_label} | {_cell(rule.title)} | {_cell(params)} |")
         out.append("")
         for rule in rules:

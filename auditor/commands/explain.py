@@ -20,4 +20,30 @@ def run(args: argparse.Namespace) -> int:
     from auditor.report.console import render_explain, use_color
 
     render_explain(rule, sys.stdout, color=use_color(args.color))
+    if rule.parameters:
+        _in_force(rule, catalog, args)
     return 0
+
+
+def _in_force(rule, catalog, args: argparse.Namespace) -> None:
+    """The parameters' values in force for the folder (``--in``, default the current one) and its
+    configuration, each with where it came from."""
+    from pathlib import Path
+
+    from auditor.architecture.profile import parameters_in_force
+    from auditor.config import ConfigError, load_settings
+
+    folder = Path(getattr(args, "folder", None) or ".")
+    try:
+        config = load_settings(folder, getattr(args, "config", None), catalog).config
+    except ConfigError as exc:
+        sys.stdout.write(f"In force: the configuration could not be read ({exc}); catalog defaults apply\n")
+        config = None
+    architecture = config.architecture if config else {}
+    overrides = {k: v for k, v in (config.rules.get(rule.id, {}) if config else {}).items()
+                 if k not in ("enabled", "severity")}
+    source = config.source if config else None
+    lines = [f"In force{' with ' + source if source else ' (no configuration found: defaults)'}"]
+    for name, (value, origin) in parameters_in_force(rule, architecture, overrides, source).items():
+        lines.append(f"  {name} = {value!r}  <- {origin}")
+    sys.stdout.write("\n".join(lines) + "\n")

@@ -16,9 +16,9 @@ def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
     user = effective_user(doc, stage)
     if user is None:
         yield Fail(stage, f"final {stage.label} has no USER, so the container runs as root; "
-                          "add USER 1001 (or a named non-root user) after the last step that needs root")
+                          f"add USER {params['uid']} (or a named non-root user) after the last step that needs root")
     elif is_root_user(user):
         yield Fail(user, f"final {stage.label} ends as USER {user.arguments.strip()}; "
-                         "add USER 1001 after the last step that needs root")
+                         f"add USER {params['uid']} after the last step that needs root")
     else:
         yield Pass(user, f"final {stage.label} runs as USER {user.arguments.strip()}")
