@@ -7,8 +7,9 @@
 A comment after code applies to its own line; a comment on a line of its own applies to the next
 line that is not itself a comment (so several can be stacked). A reason is required; a
 suppression without one, an expired one, or one naming an unknown rule does not suppress and is
-itself reported (AUD002), as is one that matches nothing. In YAML only real comments count: text
-inside a block or quoted scalar that looks like a directive is data, not a suppression.
+itself reported (AUD002), as is one that matches nothing. Only real comments count: in YAML, text
+inside a block or quoted scalar that looks like a directive is data; elsewhere, a directive inside
+a quoted string on its line (``RUN echo "# auditor: ..."``) is not one.
 
 The comments come from the audited tree, so parsing them is linear in the line's length (one
 left-to-right scan, no backtracking regular expression), and a configured suppression whose rule
@@ -84,6 +85,8 @@ def parse_inline(path: str, text: str, today: dt.date) -> list[InlineSuppression
                 scalar_lines = _yaml_scalar_positions(text)
             if (index + 1, column) in scalar_lines or (index + 1, -1) in scalar_lines:
                 continue  # inside a block or quoted scalar: data, not a comment
+        elif _quoted_at(line, column):
+            continue  # RUN echo "# auditor: ...", add_header X "# auditor: ...": a string, not a comment
         own_line = _COMMENT_LINE.match(line) is not None
         target = next_code[index + 2] if own_line else index + 1
         suppression = InlineSuppression(rules, options.get("reason", "").strip(), None,
@@ -91,6 +94,23 @@ def parse_inline(path: str, text: str, today: dt.date) -> list[InlineSuppression
         suppression.problem = _problem(suppression.reason, options.get("until"), today, suppression)
         found.append(suppression)
     return found
+
+
+def _quoted_at(line: str, column: int) -> bool:
+    """Whether ``column`` of the line is inside a '...' or "..." string opened on that line (one
+    pass; a backslash escapes inside double quotes)."""
+    quote, position = "", 0
+    while position < column:
+        character = line[position]
+        if quote == '"' and character == "\\":
+            position += 2
+            continue
+        if quote and character == quote:
+            quote = ""
+        elif not quote and character in "\"'":
+            quote = character
+        position += 1
+    return bool(quote)
 
 
 def _directive(line: str) -> tuple[int, tuple[str, ...], dict[str, str]] | None:

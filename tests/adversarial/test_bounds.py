@@ -28,14 +28,16 @@ def _finding(rule_id: str, path: str, line: int) -> Finding:
 
 
 def test_a_suppression_with_40000_spaces_is_read_correctly_through_a_real_scan(tmp_path: Path) -> None:
-    # the quadratic regular expression took about two minutes on exactly this comment
+    # the old regular expression backtracked quadratically over these spaces (minutes; the
+    # harness's timeout fails it); the list is DF008 and DF009 all the same
     _write(tmp_path, "Dockerfile", "FROM node:20-alpine\n"
-                                   f'# auditor: ignore=DF008{SPACES}reason="root for apk"\nUSER root\n')
+                                   f'# auditor: ignore=DF008,{SPACES},DF009 reason="root for apk"\nUSER root\n')
     run = scan(tmp_path, "--select", "DF008")
     assert run.report is not None
     [finding] = [f for f in run.report["findings"] if f["rule_id"] == "DF008"]
     assert finding["suppressed"] == {"kind": "inline", "reason": "root for apk"}
     assert run.exit_code == 0
+    assert not [f for f in run.report["findings"] if f["rule_id"] == "AUD002" and "DF008" in f["message"]]
 
 
 @pytest.mark.parametrize("comment, rules, reason", [
@@ -78,8 +80,20 @@ def test_yaml_text_that_looks_like_a_directive_is_not_a_suppression() -> None:
         "    folded\n")
     found = parse_inline("k8s/config.yaml", text, TODAY)
     assert [(s.rules, s.comment.line) for s in found] == [(("KS003",), 11), (("KS004",), 12)]
-    # the same text in a Dockerfile-like file is read line by line as before
-    assert len(parse_inline("notes.conf", text, TODAY)) == 5
+    # outside YAML, lines are read one by one: only the directive after an opening quote on its
+    # own line is recognised as a string (a multi-line string's next line cannot be told apart)
+    assert [s.comment.line for s in parse_inline("notes.conf", text, TODAY)] == [7, 10, 11, 12]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ('RUN echo "# auditor: ignore=DF016 reason=smuggled" && apk add curl', 0),
+    ("RUN echo '# auditor: ignore=DF016 reason=smuggled'", 0),
+    ('    add_header X-Note "a \\" # auditor: ignore=NG003 reason=smuggled";', 0),
+    ('RUN apk add curl  # auditor: ignore=DF016 reason="curl is the probe"', 1),
+    ('RUN echo "done" # auditor: ignore=DF016 reason="after the string"', 1),
+])
+def test_a_directive_inside_a_quoted_string_is_not_a_comment(line: str, expected: int) -> None:
+    assert len(parse_inline("Dockerfile", f"FROM node:20-alpine\n{line}\n", TODAY)) == expected
 
 
 def test_a_block_scalar_directive_does_not_hide_the_finding_below_it() -> None:
