@@ -140,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the folder whose configuration to show the values in force for (default: .)")
     explain.set_defaults(handler="auditor.commands.explain:run")
 
+    init = commands.add_parser(
+        "init", help="write a commented .auditor.yaml (the architecture profile), a pre-commit entry and a CI workflow",
+        description="Write .auditor.yaml with the architecture profile, a .pre-commit-config.yaml entry and a CI "
+                    "workflow that uploads SARIF, into FOLDER only. With --from DOC the profile is filled from the "
+                    "architecture document, each value citing its line. Never overwrites without --force.")
+    init.add_argument("folder", nargs="?", default=".", metavar="FOLDER", help="where to write (default: .)")
+    init.add_argument("--from", dest="source", metavar="DOC", help="an architecture document (Markdown) to fill the profile from")
+    init.add_argument("--ci", choices=("github", "gitlab", "none"), default="github",
+                      help="the CI workflow to write (default: github)")
+    init.add_argument("--force", action="store_true", help="overwrite files that already exist")
+    init.set_defaults(handler="auditor.commands.init:run")
+
     model = commands.add_parser(
         "model", help="show how the auditor linked the deployment's files",
         description="Print the deployment model: nginx -> service -> image -> Dockerfile for each app, "
