@@ -41,10 +41,6 @@ _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
 _GHSA = re.compile(r"GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}")
 _UNREACHABLE = ("ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "EAI_AGAIN", "ECONNRESET",
                 "EHOSTUNREACH", "ENETUNREACH", "request to ", "audit endpoint returned an error")
-# What the final image installs decides --omit=dev: devDependencies never reach production.
-_PRODUCTION_INSTALL = re.compile(
-    r"\bnpm\s+(?:ci|install|i|prune)\b[^\n]*?(?:--omit[= ]dev|--only[= ]prod\w*|--production\b)"
-)
 
 
 def run(root: Path, relative: str, options: ScannerOptions) -> ScannerRun:
@@ -276,14 +272,27 @@ def _version(binary: Path, options: ScannerOptions, box: Path) -> str | None:
 
 
 def installs_production_only(root: Path, relative: str) -> bool:
-    """Whether the final stage of the Dockerfile beside the lockfile (or at the root) installs
-    production dependencies only: then devDependencies never ship and --omit=dev applies."""
+    """Whether the image built by the Dockerfile beside the lockfile (or at the root) ships
+    production dependencies only: then devDependencies never ship and --omit=dev applies.
+
+    Read through the Dockerfile model (the parsed RUN commands and the stages whose
+    ``node_modules`` reach the final image), the same knowledge DF005-DF007 use."""
+    from auditor.model.dockerfile import ships_only_production_dependencies, stage_npm_commands
+    from auditor.parsers.dockerfile import parse_dockerfile
+
     folder = PurePosixPath(relative).parent
     for candidate in dict.fromkeys((str(folder / "Dockerfile"), "Dockerfile")):
         text = lockfile.read_text(root, candidate)
         if text is None:
             continue
-        joined = re.sub(r"\\\s*\n", " ", text)
-        stages = re.split(r"(?im)^\s*FROM\s", joined)
-        return bool(_PRODUCTION_INSTALL.search(stages[-1]))
+        dockerfile, _problems = parse_dockerfile(text, candidate)
+        if not dockerfile.stages:
+            return False
+        verdict = ships_only_production_dependencies(dockerfile)
+        if verdict is None:
+            # no shipping stage installs with npm: production-only when a build stage installed
+            # (the canonical deps -> builder -> standalone runner); nothing known otherwise
+            return any(command.installs_dependencies for stage in dockerfile.stages
+                       for command in stage_npm_commands(dockerfile, stage))
+        return verdict
     return False

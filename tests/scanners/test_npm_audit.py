@@ -142,6 +142,14 @@ def test_npm_error_json_with_exit_1_is_sc004_not_a_pass(project, tmp_path):
         ("FROM node:20\nRUN npm ci && npm prune --production\n", True),
         ("FROM node:20\nRUN npm ci\n", False),
         ("FROM node:20 AS deps\nRUN npm ci --omit=dev\nFROM node:20\nRUN npm ci\n", False),
+        # the canonical Next.js standalone build: the full install stays in the build stages
+        ("FROM node:20-alpine AS deps\nWORKDIR /app\nRUN if [ -f package-lock.json ]; then npm ci; fi\n"
+         "FROM node:20-alpine AS builder\nCOPY --from=deps /app/node_modules ./node_modules\nRUN npm run build\n"
+         "FROM node:20-alpine AS runner\nCOPY --from=builder /app/.next/standalone ./\n", True),
+        # the full install's node_modules reach the final image
+        ("FROM node:20-alpine AS deps\nRUN npm ci\nFROM node:20-alpine\n"
+         "COPY --from=deps /app/node_modules ./node_modules\n", False),
+        ("FROM node:20\nCOPY . .\n", False),
     ],
 )
 def test_installs_production_only(tmp_path, dockerfile, expected):
