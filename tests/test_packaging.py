@@ -17,6 +17,7 @@ def test_wheel_ships_every_rule_and_finds_them(tmp_path: Path) -> None:
     wheel = next((tmp_path / "dist").glob("auditor-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         shipped = {Path(name).name for name in archive.namelist() if name.startswith("auditor/_rules/")}
+        assert "auditor/report/templates/compliance.html.j2" in archive.namelist()  # `auditor report`'s template
         archive.extractall(tmp_path / "site")
     assert shipped == {p.name for p in (REPO / "rules").glob("*.yaml")}
     # Import from the unpacked wheel alone (the checkout is not on the path) and load the catalog.

@@ -39,16 +39,16 @@ def report_name(paths: list[str]) -> str:
 def run(args: argparse.Namespace) -> int:
     from auditor.catalog import load_catalog
     from auditor.commands.scan import prepare
-    from auditor.report.compliance import build_report, render_html, render_markdown
+    from auditor.report.compliance import build_report, collect_scope, render_html, render_markdown
 
     formats = parse_report_formats(args.report_formats)
     for name, default in (("quiet", True), ("diff_base", None), ("baseline", None), ("no_suppress", False),
                           ("trivy", None), ("image", None)):
         if not hasattr(args, name):
             setattr(args, name, default)
-    result, _ = prepare(args)
+    result, config = prepare(args)
     target = " ".join(args.paths)
-    report = build_report(result, load_catalog(), target)
+    report = build_report(result, load_catalog(), target, scope=collect_scope(result, config))
     output = Path(args.output)
     try:
         output.mkdir(parents=True, exist_ok=True)
