@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("-f", "--format", action="append", dest="formats", metavar="FORMAT[:FILE]",
                       help="output format, repeatable: text, json, sarif, junit, github, markdown (default: text)")
     scan.add_argument("-o", "--output", metavar="FILE", help="write the (single) format to FILE instead of stdout")
+    scan.add_argument("--sarif-category", metavar="CATEGORY",
+                      help="SARIF runAutomationDetails.id category (GitHub keys code-scanning alerts by it; "
+                           "default: auditor/<scan root folder name>)")
     scan.add_argument("--fail-on", choices=SEVERITY_CHOICES, default=None,
                       help="lowest severity that makes the exit code 1 (default: high; none: always 0)")
     scan.add_argument("-c", "--config", metavar="FILE",

@@ -212,7 +212,9 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
                     if (span.path, span.line, outcome.message + suffix) in reported:
                         continue
                     reported.add((span.path, span.line, outcome.message + suffix))
-                    related = tuple(Related(span_of(node)) for node in outcome.related)
+                    # each related place says what is there (its line), for SARIF's links and the text report
+                    related = tuple(Related(span_of(node), " ".join(snippet(span_of(node)).split())[:120])
+                                    for node in outcome.related)
                     # a note (a check's own lower severity) takes the catalog's note severity
                     level = (rule.note_severity or outcome.severity) if outcome.severity else severity
                     finding = stamper.finding(rule, level, outcome.message + suffix, span, related)

@@ -39,7 +39,8 @@ def fold_runs(runs: list[Any] | None, project: Project, rules: dict[str, Rule], 
         for item in run.findings:
             if item.rule_id not in rules:
                 continue
-            span = anchor if item.span.path in (".", "") else item.span
+            # a scanner that could not run is about the scanned tree, not a line of some file
+            span = item.span if item.rule_id == "SC004" else anchor if item.span.path in (".", "") else item.span
             message = item.message if item.title in item.message else f"{item.title}: {item.message}"
             severity = severity_override.get(item.rule_id) or item.severity
             properties = dict(item.properties, scanner=run.scanner)

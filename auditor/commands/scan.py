@@ -274,5 +274,7 @@ def _render(name: str, result, stream, threshold: str, args: argparse.Namespace,
         renderer = getattr(importlib.import_module(module), function)
         if name == "markdown":
             renderer(result, stream, threshold=threshold)  # the summary states the verdict
+        elif name == "sarif":
+            renderer(result, stream, getattr(args, "sarif_category", None))
         else:
             renderer(result, stream)

@@ -42,6 +42,9 @@ def _read_regular(path: Path, limit: int | None) -> str:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return ""
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder (the scan root): fdopen would raise
+        os.close(descriptor)
+        return ""
     with os.fdopen(descriptor, "rb") as handle:
         try:
             info = os.fstat(descriptor)

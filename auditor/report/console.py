@@ -71,6 +71,12 @@ def _lines(result: AuditResult, threshold: str, quiet: bool) -> list[list[tuple[
     if suppressed:
         summary.append((f" ({suppressed} suppressed)", "dim"))
     out.append(summary)
+    from auditor.report.sarif import MAX_RESULTS  # GitHub's limit of results per SARIF run
+
+    if len(result.findings) > MAX_RESULTS:
+        out.append([(f"SARIF keeps the {MAX_RESULTS} most severe of {len(result.findings)} findings "
+                     f"(GitHub's limit per run); {len(result.findings) - MAX_RESULTS} are left out of it "
+                     "and listed by count in its tool notifications. The JSON report has them all.", "yellow")])
     control_parts: list[tuple[str, str]] = [("Controls: ", "bold")]
     for status in ("pass", "fail", "error", "not_applicable", "suppressed"):
         if statuses[status]:

@@ -13,6 +13,8 @@ timestamps, so two runs over the same tree give byte-identical logs.
 """
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import json
 import re
 from pathlib import PurePosixPath
@@ -22,8 +24,9 @@ from urllib.parse import quote
 from auditor import __version__
 from auditor.catalog import Rule
 from auditor.engine import AuditResult
-from auditor.findings import Finding, Suppression
+from auditor.findings import SEVERITY_RANK, Finding, Suppression
 from auditor.model.span import Span
+from auditor.report import taxonomy
 from auditor.textsafe import display, json_escape
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -42,32 +45,87 @@ SUPPRESSION_KIND = {"inline": "inSource", "config": "external"}
 _FENCE_LANGUAGE = {".yaml": "yaml", ".yml": "yaml", ".conf": "nginx", ".json": "json", ".js": "javascript",
                    ".mjs": "javascript", ".cjs": "javascript", ".ts": "typescript", ".tsx": "tsx"}
 _LINK_BRACKETS = re.compile(r"([\[\]])")
+# GitHub code scanning accepts at most 25,000 results per run and a gzip-compressed upload of
+# at most 10 MB (https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning#validating-your-sarif-file).
+MAX_RESULTS = 25_000
+MAX_GZIP_BYTES = 10 * 1000 * 1000
+# Where the run's results are about the whole scanned tree (a scanner that could not run).
+ROOT_PATHS = (".", "")
 
 
-def render_sarif(result: AuditResult, stream: IO[str]) -> None:
-    # json_escape: whatever string did not pass through _text (a rule's own text) still leaves
-    # no raw control or invisible character in the log.
-    stream.write(json_escape(json.dumps(result_to_sarif(result), indent=2, ensure_ascii=False)))
+def category(result: AuditResult, chosen: str | None = None) -> str:
+    """``automationDetails.id``: ``CATEGORY/`` (GitHub keys a run's alerts by it, so two uploads
+    of different trees do not close each other's alerts). The ``--sarif-category`` chosen, else
+    ``auditor/`` plus the scan root's name."""
+    if chosen:
+        name = chosen.strip().strip("/")
+    else:
+        name = "auditor/" + (result.root.resolve().name or "root")
+    name = "".join(c if c.isalnum() or c in "-_./" else "-" for c in display(name)) or "auditor"
+    return name + "/"
+
+
+def render_sarif(result: AuditResult, stream: IO[str], sarif_category: str | None = None) -> None:
+    stream.write(_dump(result_to_sarif(result, sarif_category)))
     stream.write("\n")
 
 
-def result_to_sarif(result: AuditResult) -> dict[str, Any]:
+def _dump(document: dict[str, Any]) -> str:
+    # json_escape: whatever string did not pass through _text (a rule's own text) still leaves
+    # no raw control or invisible character in the log.
+    return json_escape(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def ordered(findings: list[Finding]) -> list[Finding]:
+    """Most severe first; suppressed and baselined findings after every open one (stable, so
+    the engine's order by file and line holds within a severity)."""
+    return sorted(findings, key=lambda f: (f.suppressed, -SEVERITY_RANK.get(f.severity, 0)))
+
+
+def kept_results(total: int, limit: int = MAX_RESULTS) -> int:
+    return min(total, limit)
+
+
+def result_to_sarif(result: AuditResult, sarif_category: str | None = None, *,
+                    max_results: int = MAX_RESULTS, max_gzip_bytes: int = MAX_GZIP_BYTES) -> dict[str, Any]:
+    """The log; at most ``max_results`` results (the most severe), fewer if the gzip-compressed
+    log would exceed ``max_gzip_bytes``; what was left out is a tool execution notification."""
+    findings = _merge_root_failures(ordered(list(result.findings)))
+    limit = min(len(findings), max_results)
+    while True:
+        document = _document(result, findings, limit, sarif_category)
+        if limit == 0 or len(gzip.compress(_dump(document).encode("utf-8", "surrogateescape"))) <= max_gzip_bytes:
+            return document
+        limit = limit * 8 // 10
+
+
+def _document(result: AuditResult, findings: list[Finding], limit: int, sarif_category: str | None) -> dict[str, Any]:
     from auditor.catalog import load_catalog
 
     catalog = dict(load_catalog())
     catalog.update(result.rules)  # a rule the run knows and the installed catalog does not
     rule_ids = sorted(catalog)
-    rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
+    kept = findings[:limit]
+    rules = [_rule(catalog[rule_id], result.severities.get(rule_id)) for rule_id in rule_ids]
+    # one rule per advisory (CVE, GHSA) the scanners reported, after the catalog's rules
+    advisories: dict[str, dict[str, Any]] = {}
+    for finding in kept:
+        advisory = _advisory_id(finding)
+        if advisory and advisory not in catalog and advisory not in advisories:
+            advisories[advisory] = _advisory_rule(advisory, finding, result.severities.get(finding.rule_id))
+    rules += [advisories[key] for key in sorted(advisories)]
+    rule_index = {rule["id"]: index for index, rule in enumerate(rules)}
     baseline_used = result.baseline_used
     run: dict[str, Any] = {
         "tool": {"driver": {
             "name": "auditor", "version": __version__, "semanticVersion": __version__,
             "informationUri": INFORMATION_URI,
-            "rules": [_rule(catalog[rule_id], result.severities.get(rule_id)) for rule_id in rule_ids],
+            "rules": rules,
         }},
-        "invocations": [_invocation(result, rule_index)],
+        "automationDetails": {"id": category(result, sarif_category)},
+        "invocations": [_invocation(result, rule_index, left_out=findings[limit:], total=len(findings))],
         "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result)}},
-        "results": [_result(f, rule_index, baseline_used) for f in result.findings],
+        "results": [_result(f, rule_index, baseline_used) for f in kept],
         "columnKind": "unicodeCodePoints",
     }
     if result.baseline_fixed:
@@ -109,6 +167,14 @@ def _message(text: str) -> dict[str, str]:
 # --- the driver's rules ------------------------------------------------------------------------
 
 
+def _tags(rule: Rule) -> list[str]:
+    tags = [taxonomy.tag(t) for t in ["security", rule.family, *rule.tags]]
+    number = taxonomy.cwe(rule.id)
+    if number is not None:
+        tags.append(f"external/cwe/cwe-{number}")
+    return list(dict.fromkeys(tags))
+
+
 def _rule(rule: Rule, effective_severity: str | None) -> dict[str, Any]:
     severity = effective_severity or rule.severity
     return {
@@ -120,9 +186,9 @@ def _rule(rule: Rule, effective_severity: str | None) -> dict[str, Any]:
         "helpUri": RULE_HELP_URI.format(anchor=rule.id.lower()),
         "defaultConfiguration": {"level": LEVEL[severity]},
         "properties": {
-            "tags": list(dict.fromkeys(["security", rule.family, *rule.tags])),
+            "tags": _tags(rule),
             "frameworks": list(rule.frameworks),
-            "precision": "very-high",
+            "precision": taxonomy.precision(rule.id),
             "security-severity": SECURITY_SEVERITY[severity],
         },
     }
@@ -163,6 +229,64 @@ def _longest_backtick_run(text: str) -> int:
     return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
+# --- advisories: one rule per CVE/GHSA ----------------------------------------------------------
+
+_ADVISORY_ID = re.compile(r"^(?:CVE-\d{4}-\d{4,}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|[A-Z][A-Z0-9]{1,15}-[A-Za-z0-9._:-]{1,64})$")
+
+
+def _advisory_id(finding: Finding) -> str | None:
+    """The advisory a scanner's vulnerability finding is about (its SARIF rule), or None."""
+    if finding.rule_id not in taxonomy.ADVISORY_CONTROLS:
+        return None
+    advisory = finding.properties.get("vulnerability_id")
+    if not isinstance(advisory, str) or not _ADVISORY_ID.match(advisory):
+        return None
+    return advisory
+
+
+def _advisory_rule(advisory: str, finding: Finding, effective_severity: str | None) -> dict[str, Any]:
+    """A rule for one advisory, as Trivy's own SARIF has: its ID, title and link; the control
+    it belongs to (SC001, SC003) in ``properties.control``."""
+    properties = finding.properties
+    url = properties.get("url")
+    title = _text(finding.title)
+    severity = finding.severity
+    rule: dict[str, Any] = {
+        "id": advisory,
+        "name": _text(f"{properties.get('package') or 'package'} {advisory}"),
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": title},
+        "help": {"text": _text(f"{title}. Upgrade the package to a fixed version"
+                               + (f"; advisory: {url}" if isinstance(url, str) and url else "") + "."),
+                 "markdown": _text(f"{title}.\n\nUpgrade the package to a fixed version."
+                                   + (f" Advisory: <{url}>" if isinstance(url, str) and url else ""))},
+        "defaultConfiguration": {"level": LEVEL.get(severity, "warning")},
+        "properties": {
+            "tags": ["security", "vulnerability", "supply-chain",
+                     f"external/cwe/cwe-{taxonomy.cwe(finding.rule_id) or 1395}"],
+            "precision": taxonomy.precision(finding.rule_id),
+            "security-severity": SECURITY_SEVERITY.get(severity, "5.5"),
+            "control": finding.rule_id,
+        },
+    }
+    if isinstance(url, str) and url.startswith(("https://", "http://")):
+        rule["helpUri"] = quote(url, safe=":/?#[]@!$&'()*+,;=%-._~")
+    return rule
+
+
+def _merge_root_failures(findings: list[Finding]) -> list[Finding]:
+    """Every scanner that could not run is one SC004 at the scanned root: several failures (trivy
+    missing fails `trivy fs` and `trivy config` alike) become one result naming each."""
+    failures = [f for f in findings if f.rule_id == "SC004" and f.span.path in ROOT_PATHS and not f.suppressed]
+    if len(failures) < 2:
+        return findings
+    first = failures[0]
+    merged = dataclasses.replace(first, message="; ".join(dict.fromkeys(f.message for f in failures)),
+                                 properties={"failures": [_json_safe(f.properties) for f in failures]})
+    rest = set(map(id, failures[1:]))
+    return [merged if f is first else f for f in findings if id(f) not in rest]
+
+
 # --- locations ---------------------------------------------------------------------------------
 
 
@@ -180,6 +304,10 @@ def artifact_uri(path: str) -> str:
 
 
 def _physical_location(span: Span, snippet: str = "") -> dict[str, Any]:
+    if span.path in ROOT_PATHS:
+        # the scanned tree itself (a folder): no snippet of a file that is not there; GitHub
+        # requires a region (GH1003), so the first line stands for the whole
+        return {"artifactLocation": {"uri": ".", "uriBaseId": SRCROOT}, "region": {"startLine": 1}}
     start_line = max(1, span.line)
     region: dict[str, Any] = {"startLine": start_line}
     if span.column and span.column > 0:
@@ -210,13 +338,22 @@ def _result(finding: Finding, rule_index: dict[str, int], baseline_used: bool) -
     sarif: dict[str, Any] = {"ruleId": finding.rule_id}
     if finding.rule_id in rule_index:
         sarif["ruleIndex"] = rule_index[finding.rule_id]
+    advisory = _advisory_id(finding)
+    if advisory and advisory in rule_index:
+        sarif = {"ruleId": advisory, "ruleIndex": rule_index[advisory]}
     sarif["level"] = LEVEL.get(finding.severity, "warning")
-    sarif["message"] = _message(finding.message)
-    sarif["locations"] = [_location(finding.span, finding.snippet)]
+    message = _message(finding.message)
     if finding.related:
+        # each related place has a message of its own and the result's message links it
+        # (`[EXPOSE 3000](1)`): GitHub shows related locations only through such links
+        labels = [_related_label(related.message, related.span) for related in finding.related]
+        links = ", ".join(f"[{_link_text(label)}]({number})" for number, label in enumerate(labels, start=1))
+        message = {"text": f"{message['text']} (see {links})"}
         sarif["relatedLocations"] = [
-            _location(related.span, message=related.message or "related location", identifier=number)
-            for number, related in enumerate(finding.related, start=1)]
+            _location(related.span, message=label, identifier=number)
+            for number, (related, label) in enumerate(zip(finding.related, labels), start=1)]
+    sarif["message"] = message
+    sarif["locations"] = [_location(finding.span, finding.snippet)]
     if finding.fingerprint:
         sarif["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
     suppression = finding.suppression
@@ -230,6 +367,18 @@ def _result(finding: Finding, rule_index: dict[str, int], baseline_used: bool) -
     properties.update(_json_safe(finding.properties))
     sarif["properties"] = properties
     return sarif
+
+
+def _related_label(message: str, span: Span) -> str:
+    text = " ".join(display(message).split())
+    if len(text) > 80:
+        text = text[:79] + "…"
+    return text or f"{span.path}:{span.line}"
+
+
+def _link_text(label: str) -> str:
+    """Link text inside ``[...](n)``: braces doubled, brackets backslash-escaped (§3.11.6)."""
+    return _LINK_BRACKETS.sub(r"\\\1", _text(label).replace("{", "{{").replace("}", "}}"))
 
 
 def _suppression(suppression: Suppression) -> dict[str, Any]:
@@ -256,8 +405,17 @@ def _json_safe(value: Any) -> Any:
 # --- the invocation ----------------------------------------------------------------------------
 
 
-def _invocation(result: AuditResult, rule_index: dict[str, int]) -> dict[str, Any]:
+def _invocation(result: AuditResult, rule_index: dict[str, int], left_out: list[Finding] = (),  # type: ignore[assignment]
+                total: int = 0) -> dict[str, Any]:
     notifications: list[dict[str, Any]] = []
+    if left_out:
+        counts = {s: sum(1 for f in left_out if f.severity == s) for s in SECURITY_SEVERITY}
+        breakdown = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        notifications.append({
+            "message": _message(f"{len(left_out)} of {total} results were left out of this log ({breakdown}): "
+                                f"GitHub accepts at most {MAX_RESULTS} results per run and {MAX_GZIP_BYTES // 1_000_000} MB "
+                                "compressed, so the most severe were kept; the JSON report has them all"),
+            "level": "warning", "descriptor": {"id": "results-left-out"}})
     internal_error = False
     for control in result.controls.values():
         if control.status != "error":

@@ -13,7 +13,7 @@ import pytest
 from auditor.api import scan
 from auditor.catalog import load_catalog
 from auditor.engine import AuditResult
-from auditor.report.sarif import LEVEL, SECURITY_SEVERITY, render_sarif, result_to_sarif
+from auditor.report.sarif import LEVEL, SECURITY_SEVERITY, ordered, render_sarif, result_to_sarif
 from tests.conftest import FIXTURES, run_auditor
 from tests.support.sarif_validation import multitool_errors, require_multitool, schema_errors
 
@@ -133,7 +133,7 @@ def test_result_fields_match_the_finding(hostile_result: AuditResult) -> None:
     run = the_run(sarif_of(hostile_result))
     rules = run["tool"]["driver"]["rules"]
     assert len(run["results"]) == len(hostile_result.findings)
-    for result, finding in zip(run["results"], hostile_result.findings):
+    for result, finding in zip(run["results"], ordered(hostile_result.findings)):
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == finding.rule_id
         assert result["level"] == LEVEL[finding.severity]
         assert result["partialFingerprints"] == {"auditorFingerprint/v1": finding.fingerprint}
