@@ -3,7 +3,9 @@ the pull request's diff:
 
     ::error file=app/Dockerfile,line=12,endLine=12,col=1,title=DF008 Final stage runs as...::message
 
-critical/high become ``error``, medium ``warning``, low/info ``notice``. Suppressed and baselined
+critical/high become ``error``, medium ``warning``, low/info ``notice``. GitHub shows only 10
+annotations of each kind per step: they go out most severe first, at most 10 errors, 10 warnings
+and 9 notices, and a last summary notice counts what was left out. Suppressed and baselined
 findings are not annotated (they are not what the change introduced). Controls that could not be
 checked and a summary go out as ``notice``/``warning`` lines without a file.
 
@@ -23,28 +25,52 @@ from pathlib import Path
 from typing import IO
 
 from auditor.engine import AuditResult
-from auditor.findings import SEVERITIES, Finding
+from auditor.findings import SEVERITIES, SEVERITY_RANK, Finding
 from auditor.textsafe import display
 
 COMMAND = {"critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"}
 
 
+# GitHub shows at most 10 annotations of each kind per step (errors, warnings, notices); the
+# rest are dropped silently. So the most severe go out first, each kind is capped here, and a last
+# summary notice says what was left out (one notice is kept for it).
+MAX_PER_KIND = {"error": 10, "warning": 10, "notice": 9}
+
+
 def render_github(result: AuditResult, stream: IO[str]) -> None:
     prefix = _workspace_prefix(result.root)
-    for finding in result.findings:
-        if not finding.suppressed:
-            stream.write(annotation(finding, prefix) + "\n")
-    for control in result.controls.values():
-        if control.status == "error":
-            stream.write(f"::warning title={escape_property(control.rule_id + ' not checked')}::"
-                         f"{escape_data(_clean(control.reason))}\n")
+    candidates: list[tuple[str, str]] = []  # (command, line), most severe first
+    active = sorted((f for f in result.findings if not f.suppressed),
+                    key=lambda f: -SEVERITY_RANK.get(f.severity, 0))  # stable: by file and line within
     policy = result.policy
     if policy is not None:  # what the audited tree's configuration weakened, for the reviewer
         for weakening in policy.listed:
             command = "error" if weakening.level == "error" and not weakening.refused else "warning"
             title = f"configuration weakening ({policy.config or 'configuration'})"
-            stream.write(f"::{command} title={escape_property(_clean(title))}::{escape_data(_clean(weakening.text()))}\n")
-    stream.write(f"::notice title=auditor::{escape_data(_summary(result))}\n")
+            candidates.append((command, f"::{command} title={escape_property(_clean(title))}::"
+                                        f"{escape_data(_clean(weakening.text()))}"))
+    for control in result.controls.values():  # what could not be checked, before any medium finding
+        if control.status == "error":
+            candidates.append(("warning", f"::warning title={escape_property(control.rule_id + ' not checked')}::"
+                                          f"{escape_data(_clean(control.reason))}"))
+    candidates += [(COMMAND.get(f.severity, "warning"), annotation(f, prefix)) for f in active]
+    # errors first, then warnings, then notices: GitHub lists them in the order they came
+    order = {"error": 0, "warning": 1, "notice": 2}
+    candidates.sort(key=lambda item: order[item[0]])
+    emitted: Counter[str] = Counter()
+    left_out: Counter[str] = Counter()
+    for command, line in candidates:
+        if emitted[command] < MAX_PER_KIND[command]:
+            emitted[command] += 1
+            stream.write(line + "\n")
+        else:
+            left_out[command] += 1
+    summary = _summary(result)
+    if left_out:
+        shown = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in left_out.items())
+        summary += (f"; {sum(left_out.values())} more annotations not shown ({shown}): GitHub shows 10 of each kind "
+                    "per step, the most severe are above; the SARIF upload and the step summary list them all")
+    stream.write(f"::notice title=auditor::{escape_data(summary)}\n")
 
 
 def annotation(finding: Finding, prefix: str = "") -> str:

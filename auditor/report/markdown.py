@@ -1,6 +1,7 @@
 """``--format markdown``: a summary for ``$GITHUB_STEP_SUMMARY`` or a merge-request comment.
 
-A verdict line, counts by severity and by control status, a findings table and, per file, a
+A verdict line, counts by severity and by control status, counts per rule (most severe first), a
+findings table ordered by severity and, per file, a
 collapsible ``<details>`` block with each finding's line. Text from the audited tree (paths,
 messages, snippets) is data: every Markdown-significant character is backslash-escaped and ``<``,
 ``>``, ``&`` become entities, so a file can neither inject HTML nor forge links, emphasis or table
@@ -13,7 +14,7 @@ from collections import Counter, defaultdict
 from typing import IO
 
 from auditor.engine import AuditResult
-from auditor.findings import SEVERITIES, STATUSES, Finding
+from auditor.findings import SEVERITIES, SEVERITY_RANK, STATUSES, Finding
 from auditor.textsafe import display
 
 MAX_ROWS = 200
@@ -29,8 +30,10 @@ def result_to_markdown(result: AuditResult, threshold: str | None = None) -> str
     lines = ["## auditor", "", _verdict(result, threshold), ""]
     lines += _counts(result)
     lines += _policy(result)
-    active = result.active_findings
+    # most severe first (stable: by file and line within a severity), so a cut table keeps the worst
+    active = sorted(result.active_findings, key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
     if active:
+        lines += _by_rule(active)
         lines += ["", "### Findings", "", "| severity | rule | location | message |", "|---|---|---|---|"]
         for finding in active[:MAX_ROWS]:
             lines.append(f"| {SEVERITY_ICON.get(finding.severity, '')} {finding.severity} | {finding.rule_id} "
@@ -113,6 +116,23 @@ def _counts(result: AuditResult) -> list[str]:
     lines += ["", "| control status | controls |", "|---|---:|"]
     lines += [f"| {status.replace('_', ' ')} | {statuses[status]} |" for status in STATUSES]
     lines += ["", f"{result.files_scanned} file(s) read."]
+    return lines
+
+
+def _by_rule(findings: list[Finding]) -> list[str]:
+    """One row per rule with findings: the most severe rules first, then the most findings."""
+    count: Counter[str] = Counter(f.rule_id for f in findings)
+    worst: dict[str, str] = {}
+    titles: dict[str, str] = {}
+    for finding in findings:  # already most severe first: the first seen is the worst
+        worst.setdefault(finding.rule_id, finding.severity)
+        titles.setdefault(finding.rule_id, finding.title)
+    order = sorted(count, key=lambda rule: (-SEVERITY_RANK.get(worst[rule], 0), -count[rule], rule))
+    lines = ["", "### By rule", "", "| severity | rule | findings | control |", "|---|---|---:|---|"]
+    lines += [f"| {SEVERITY_ICON.get(worst[rule], '')} {worst[rule]} | {rule} | {count[rule]} | {escape(titles[rule])} |"
+              for rule in order[:MAX_ROWS]]
+    if len(order) > MAX_ROWS:
+        lines.append(f"\n… and {len(order) - MAX_ROWS} more rules.")
     return lines
 
 

@@ -34,20 +34,42 @@ def test_escaping_follows_actions_core() -> None:
     assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
 
 
-def test_one_annotation_per_active_finding_with_the_command_for_its_severity() -> None:
+def test_the_most_severe_go_first_capped_at_ten_of_each_kind_then_a_summary() -> None:
     result = scan([FIXTURES / "noncompliant"])
     lines = annotations_of(result)
-    findings = [line for line in lines if "file=" in line]
-    assert len(findings) == len(result.active_findings)
     command = {"critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"}
-    for line, finding in zip(findings, result.active_findings):
+    kinds = [ANNOTATION.match(line).group(1) for line in lines]  # type: ignore[union-attr]
+    wanted = {kind: sum(1 for f in result.active_findings if command[f.severity] == kind) for kind in command.values()}
+    assert wanted["error"] > 10 and wanted["warning"] > 10, wanted  # the fixture overflows GitHub's limits
+    assert kinds.count("error") == 10 and kinds.count("warning") == 10 and kinds.count("notice") <= 10
+    assert kinds == sorted(kinds, key=["error", "warning", "notice"].index)  # errors, then warnings, then notices
+    findings = [line for line in lines if "file=" in line]
+    errors = [line for line in findings if line.startswith("::error")]
+    # the criticals come before every high
+    severities = [line.split("::")[2].split("]")[0].lstrip("[") for line in errors]
+    assert severities == sorted(severities, key=["critical", "high"].index)
+    assert severities[0] == "critical"
+    for line in findings:
         match = ANNOTATION.match(line)
         assert match, line
-        assert match.group(1) == command[finding.severity]
         props = dict(part.split("=", 1) for part in match.group("props").split(","))
-        assert props["line"] == str(finding.span.line)
-        assert props["title"].startswith(finding.rule_id + " ")
-    assert lines[-1].startswith("::notice title=auditor::")
+        assert props["title"][:5] in {f.rule_id for f in result.active_findings}
+    last = lines[-1]
+    assert last.startswith("::notice title=auditor::")
+    left = len(result.active_findings) + sum(c.status == "error" for c in result.controls.values()) - len(lines) + 1
+    assert f"{left} more annotations not shown" in last
+
+
+def test_every_finding_is_annotated_when_under_the_limits(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM node:latest\nRUN npm install\nUSER root\n", encoding="utf-8")
+    result = scan([tmp_path], select=["DF003", "DF005", "DF008", "DF012", "DF018"])
+    lines = annotations_of(result)
+    findings = [line for line in lines if "file=" in line]
+    assert 3 <= len(findings) == len(result.active_findings) <= 9
+    assert "more annotations not shown" not in lines[-1]
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+    shown = [rank[line.split("::")[2].split("]")[0].lstrip("[")] for line in findings]
+    assert shown == sorted(shown)
 
 
 def test_the_exact_shape_of_one_annotation(tmp_path: Path) -> None:
@@ -83,8 +105,11 @@ def test_suppressed_findings_are_not_annotated(hostile_result: AuditResult) -> N
 def test_unchecked_controls_become_warnings(hostile_result: AuditResult) -> None:
     unchecked = [c.rule_id for c in hostile_result.controls.values() if c.status == "error"]
     lines = annotations_of(hostile_result)
-    for rule_id in unchecked:
+    assert len(unchecked) > 10  # more than GitHub shows: the first ten, the rest counted
+    for rule_id in unchecked[:10]:
         assert f"::warning title={rule_id} not checked::" in "\n".join(lines)
+    medium = sum(f.severity == "medium" for f in hostile_result.active_findings)
+    assert f"{len(unchecked) - 10 + medium} warnings" in lines[-1]
 
 
 def test_paths_are_relative_to_the_workspace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -86,3 +86,21 @@ def test_the_cli_writes_markdown() -> None:
     done = run_auditor("scan", str(FIXTURES / "noncompliant"), "--no-external", "--format", "markdown")
     assert done.returncode == 1, done.stderr
     assert done.stdout.startswith("## auditor")
+
+
+def test_findings_are_ordered_by_severity_with_counts_per_rule() -> None:
+    result = scan([FIXTURES / "noncompliant"])
+    markdown = markdown_of(result)
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+    rows = table_rows(markdown, "| severity | rule | location | message |")
+    severities = [rank[row.split("|")[1].split()[-1]] for row in rows]
+    assert severities == sorted(severities) and severities[0] == 0
+    by_rule = table_rows(markdown, "| severity | rule | findings | control |")
+    cells = [[cell.strip() for cell in row.split("|")[1:-1]] for row in by_rule]
+    expected: dict[str, int] = {}
+    for finding in result.active_findings:
+        expected[finding.rule_id] = expected.get(finding.rule_id, 0) + 1
+    assert {cell[1]: int(cell[2]) for cell in cells} == expected
+    order = [(rank[cell[0].split()[-1]], -int(cell[2])) for cell in cells]
+    assert order == sorted(order)  # most severe rules first, then the most findings
+    assert markdown.index("### By rule") < markdown.index("### Findings")
