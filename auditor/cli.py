@@ -68,13 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
         "scan", help="audit a tree (default: the current folder)",
         description="Audit the given folders or files against every control of the catalog.",
         epilog="formats: text (default), json, sarif (GitHub code scanning), junit (one test case per control), "
-               "github (workflow annotations), markdown (step summary). Write several at once with "
+               "github (workflow annotations), markdown (step summary), gitlab-codequality and gitlab-sast (GitLab "
+               "merge-request widgets). Write several at once with "
                "--format FORMAT:FILE, e.g. --format json:report.json --format text.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     scan.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                       help="folders or files to audit (default: .)")
     scan.add_argument("-f", "--format", action="append", dest="formats", metavar="FORMAT[:FILE]",
-                      help="output format, repeatable: text, json, sarif, junit, github, markdown (default: text)")
+                      help="output format, repeatable: text, json, sarif, junit, github, markdown, gitlab-codequality, "
+                           "gitlab-sast (default: text)")
     scan.add_argument("-o", "--output", metavar="FILE", help="write the (single) format to FILE instead of stdout")
     scan.add_argument("--sarif-category", metavar="CATEGORY",
                       help="SARIF runAutomationDetails.id category (GitHub keys code-scanning alerts by it; "

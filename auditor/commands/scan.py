@@ -17,6 +17,8 @@ RENDERERS = {
     "junit": ("auditor.report.junit", "render_junit"),
     "github": ("auditor.report.github", "render_github"),
     "markdown": ("auditor.report.markdown", "render_markdown"),
+    "gitlab-codequality": ("auditor.report.gitlab", "render_codequality"),
+    "gitlab-sast": ("auditor.report.gitlab", "render_sast"),
 }
 FORMATS = ("text", *RENDERERS)
 PROGRESS_THRESHOLD = 200  # files; below this a progress display would only flicker
