@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                       help="worker processes for large trees of independent projects "
                            "(default: the number of CPUs; 1: serial; findings are the same either way)")
+    scan.add_argument("--architecture", metavar="FILE",
+                      help="the architecture document to compare the deployment with (AR rules; default: "
+                           "architecture.document in .auditor.yaml, else ARCHITECTURE.md or docs/ARCHITECTURE.md)")
     scan.add_argument("--trivy", metavar="PATH", help="the trivy binary to run (default: trivy on PATH)")
     scan.add_argument("--image", metavar="NAME", help="also scan this built image with `trivy image NAME`")
     scan.add_argument("--no-suppress", action="store_true",

@@ -96,6 +96,9 @@ class Config:
             values = resolved(self.architecture)
             merged.update({name: parameter_value(spec, values) for name, spec in rule.parameters.items()
                            if "profile" in spec})
+            if "document" in rule.parameters and self.architecture.get("document"):  # the AR rules
+                merged["document"] = self.architecture["document"]
+                merged["_document_trusted"] = bool(self.architecture.get("_trusted"))
         merged.update({k: v for k, v in self.rules.get(rule.id, {}).items() if k not in RULE_SETTING_KEYS})
         return merged
 

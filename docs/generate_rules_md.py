@@ -17,7 +17,7 @@ from auditor.catalog import load_catalog  # noqa: E402
 FAMILY_TITLES = {"dockerfile": "Dockerfile (DF)", "compose": "Docker Compose (DC)", "nginx": "nginx (NG)",
                  "kubernetes": "Kubernetes (KS)", "nextjs": "Next.js application (NX)",
                  "supply_chain": "Supply chain (SC), external scanners", "cross_file": "Cross-file (XF)",
-                 "auditor": "The auditor itself (AUD)"}
+                 "architecture": "Architecture document versus deployment (AR)", "auditor": "The auditor itself (AUD)"}
 
 
 def _cell(text: str) -> str:

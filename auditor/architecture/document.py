@@ -27,6 +27,7 @@ DOCUMENT_SIZE_CAP = 1024 * 1024  # an architecture document is a few pages
 # Box drawing, block elements, arrows, bullets, emphasis marks: not words.
 _DRAWING = re.compile(r"[\u2500-\u259f\u2190-\u21ff\u25a0-\u25ff\u2022\u00b7*`|#>]+")
 _SPACES = re.compile(r"\s+")
+_LIST_MARK = re.compile(r"^(?:[-+]|\d{1,3}[.)])\s+")
 
 HEADERS = {  # how documents name the security headers -> the header
     r"\bHSTS\b|Strict-Transport-Security": "Strict-Transport-Security",
@@ -41,6 +42,8 @@ PROMISES = {  # promise key -> (pattern, what it promises, in words)
     "scan.npm_audit": (r"\bnpm\s+audit\b", "npm audit of the dependencies"),
     "layer.nginx": (r"\bnginx\b[^.;]*\b(?:reverse\s+proxy|proxy)\b|\breverse\s+proxy\b[^.;]*\bnginx\b",
                     "an nginx reverse proxy in front of the app"),
+    "layer.autoscaler": (r"\bHorizontalPodAutoscaler\b|\bHPA\b|\bautoscal(?:er|ing|ed)\b",
+                         "a Kubernetes autoscaler (HorizontalPodAutoscaler)"),
 }
 
 
@@ -145,7 +148,7 @@ def _number(text: str) -> int | float:
 
 def text_statements(text: str, line: int) -> Iterator[Statement]:
     """What one line of prose, list, table or drawing states."""
-    quote = _SPACES.sub(" ", _DRAWING.sub(" ", text)).strip()
+    quote = _LIST_MARK.sub("", _SPACES.sub(" ", _DRAWING.sub(" ", text)).strip())
     if not quote:
         return
     shown = _printable(quote)

@@ -58,7 +58,7 @@ PROFILE: dict[str, Key] = {
 DERIVED: dict[str, Callable[[dict[str, Any]], Any]] = {
     "node.image": lambda p: f"node:{p['node.major']}-{p['node.family']}",
 }
-SETTINGS = ("document",)  # keys of `architecture:` that are not numbers of the profile
+SETTINGS = ("document", "_trusted")  # keys of `architecture:` that are not numbers of the profile
 
 
 def _kubernetes_memory(value: str) -> str:

@@ -192,6 +192,14 @@ def configure(args: argparse.Namespace, scan_root: Path, catalog):  # type: igno
     settings = load_settings(scan_root, getattr(args, "config", None), catalog,
                              trivy=getattr(args, "trivy", None), jobs=getattr(args, "jobs", None))
     config = settings.config
+    if getattr(args, "architecture", None):  # the command line names the document: trusted, may be outside the tree
+        import os
+
+        if not os.path.isfile(args.architecture):
+            from auditor.cli import UsageError
+
+            raise UsageError(f"--architecture {args.architecture}: no such file")
+        config.architecture = {**config.architecture, "document": os.path.abspath(args.architecture), "_trusted": True}
     floor = policy_floor(args, scan_root, catalog)
     weakenings = apply_policy(config, catalog, floor, settings.trusted_bounds)
     source = config.source

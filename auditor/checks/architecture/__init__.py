@@ -1,0 +1,1 @@
+"""AR: the architecture document against the deployment (issue 13)."""

@@ -1,0 +1,98 @@
+"""The document an AR check compares with: named by ``architecture.document`` (the configuration,
+a file of the audited tree) or ``--architecture FILE`` (the command line, trusted), read once per
+scan, and what the deployment's files show, each at its line."""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from auditor.architecture.document import DocumentFacts, Statement, read_document
+from auditor.findings import Unknown
+from auditor.model.project import Project
+from auditor.model.span import Span
+
+CI_FILES = (".gitlab-ci.yml", ".gitlab-ci.yaml", "Jenkinsfile", "azure-pipelines.yml", "bitbucket-pipelines.yml",
+            "Makefile", "Taskfile.yml", "justfile", "package.json", ".pre-commit-config.yaml")
+CI_FOLDERS = (".github/workflows", ".circleci", "scripts", "ci", ".ci")
+CI_SIZE_CAP = 512 * 1024
+CONVENTIONAL = ("ARCHITECTURE.md", "docs/ARCHITECTURE.md", "docs/architecture.md")
+
+
+def document_of(project: Project, params: dict[str, Any]) -> tuple[DocumentFacts | None, Unknown | None]:
+    """The document's facts, or the reason it could not be read (an Unknown: not checked)."""
+    name = params.get("document")
+    if not name:  # none named: the conventional places, at the project's root
+        name = next((candidate for candidate in CONVENTIONAL if os.path.isfile(project.root / candidate)), None)
+        if name is None:
+            return None, None
+    trusted = bool(params.get("_document_trusted"))
+    path = Path(name) if os.path.isabs(name) else project.root / name
+    shown = name if os.path.isabs(name) or trusted else Path(name).as_posix()
+    facts = _read(str(path), shown, None if trusted else str(project.root), _stamp(path))
+    if facts.problems and not facts.statements:
+        return None, Unknown(Span(shown, 1), "; ".join(facts.problems))
+    return facts, None
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        info = os.stat(path)
+        return info.st_mtime_ns, info.st_size
+    except OSError:
+        return 0, 0
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, shown: str, tree_root: str | None, _stamp: tuple[int, int]) -> DocumentFacts:
+    return read_document(Path(path), shown, Path(tree_root) if tree_root else None)
+
+
+def at(facts: DocumentFacts, statement: Statement) -> Span:
+    return Span(facts.path, statement.line)
+
+
+def said(facts: DocumentFacts, statement: Statement, what: str) -> str:
+    return f'the document says {what} at {facts.path}:{statement.line} ("{statement.quote}")'
+
+
+def ci_texts(project: Project) -> Iterator[tuple[str, list[str]]]:
+    """The CI workflows and scripts of the tree (read like any tree file: regular files inside it,
+    size-capped), as (relative path, lines)."""
+    root = os.path.realpath(project.root)
+    candidates = [name for name in CI_FILES]
+    for folder in CI_FOLDERS:
+        try:
+            entries = sorted(os.listdir(os.path.join(root, folder)))[:200]
+        except OSError:
+            continue
+        candidates += [f"{folder}/{entry}" for entry in entries]
+    for rel in candidates:
+        full = os.path.join(root, rel)
+        try:
+            real = os.path.realpath(full)
+            if os.path.commonpath([real, root]) != root or not os.path.isfile(real):
+                continue
+            if os.path.getsize(real) > CI_SIZE_CAP:
+                continue
+            with open(real, "rb") as handle:
+                text = handle.read(CI_SIZE_CAP).decode("utf-8", errors="replace")
+        except (OSError, ValueError):
+            continue
+        yield rel, text.splitlines()
+
+
+def runs(project: Project, pattern: str) -> Span | None:
+    """The first CI or script line (not a comment) that matches ``pattern``."""
+    compiled = re.compile(pattern, re.I)
+    for rel, lines in ci_texts(project):
+        for number, line in enumerate(lines, 1):
+            stripped = line.strip()
+            if stripped.startswith(("#", "//")):
+                continue
+            if compiled.search(stripped):
+                return Span(rel, number)
+    return None

@@ -1,0 +1,41 @@
+"""AR002: the base image the architecture document names is not the one the app's Dockerfile uses."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.architecture._document import at, document_of, said
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.deployment import deployments_of
+from auditor.model.project import Project
+
+ID = "AR002"
+
+
+def check(project: Project, params: dict) -> Iterator[Outcome]:
+    facts, unknown = document_of(project, params)
+    if unknown is not None:
+        yield unknown
+    if facts is None:
+        return
+    values = facts.values()
+    if "node.major" not in values:
+        return
+    statement = values["node.major"]
+    family = values["node.family"].value if "node.family" in values else None
+    wanted = f"node:{statement.value}" + (f"-{family}" if family else "")
+    for deployment in deployments_of(project).deployments:
+        stage = deployment.stage
+        if stage is None or not stage.base.resolved:
+            continue
+        base = stage.base
+        tag = base.tag or "latest"
+        repository = base.repository.rsplit("/", 1)[-1]
+        major = tag.split("-")[0].split(".")[0]
+        agrees = repository == "node" and major == str(statement.value) and (family is None or family in tag.split("-")[1:])
+        shown = f"{repository}:{tag}"
+        if agrees:
+            yield Pass(stage, f"the runtime stage is FROM {shown}, as {said(facts, statement, wanted)}")
+        else:
+            yield Fail(stage, f"the runtime stage of '{deployment.name}' is FROM {shown}, but "
+                              f"{said(facts, statement, wanted)}; build FROM {wanted} or correct the document",
+                       related=[at(facts, statement)])

@@ -1,0 +1,35 @@
+"""AR003: a security header the architecture document promises that no nginx configuration sends."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.architecture._document import at, document_of, said
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.project import Project
+
+ID = "AR003"
+
+
+def check(project: Project, params: dict) -> Iterator[Outcome]:
+    facts, unknown = document_of(project, params)
+    if unknown is not None:
+        yield unknown
+    if facts is None:
+        return
+    promised = {key.removeprefix("header."): s for key, s in facts.promises().items() if key.startswith("header.")}
+    if not promised or not project.nginx_configs:
+        return  # no nginx at all is AR005's finding (the missing layer), not one per header
+    sent = {}
+    for config in project.nginx_configs:
+        for top in config.directives:
+            for directive in top.walk():
+                if directive.name == "add_header" and directive.args:
+                    sent.setdefault(directive.args[0].lower(), directive)
+    for header, statement in sorted(promised.items()):
+        directive = sent.get(header.lower())
+        if directive is not None:
+            yield Pass(directive, f"nginx sends {header}, as {said(facts, statement, header)}")
+        else:
+            yield Fail(at(facts, statement), f"{said(facts, statement, header)}, but no nginx configuration "
+                                             f"({', '.join(c.path for c in project.nginx_configs)}) sends it; "
+                                             f"add_header {header} ... always, or correct the document")

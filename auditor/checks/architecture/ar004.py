@@ -1,0 +1,35 @@
+"""AR004: a security scan the architecture document promises (Trivy, npm audit) that no CI workflow
+or script of the tree runs."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.architecture._document import at, document_of, runs, said
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.project import Project
+
+ID = "AR004"
+SCANS = {  # promise -> (what it is, how a CI line runs it)
+    "scan.trivy": ("Trivy scans", r"\btrivy\b|aquasecurity/trivy-action"),
+    "scan.npm_audit": ("npm audit", r"\bnpm\s+audit\b|\baudit-ci\b|\bnpm\s+run\s+audit\b"),
+}
+
+
+def check(project: Project, params: dict) -> Iterator[Outcome]:
+    facts, unknown = document_of(project, params)
+    if unknown is not None:
+        yield unknown
+    if facts is None:
+        return
+    promises = facts.promises()
+    for key, (what, pattern) in SCANS.items():
+        statement = promises.get(key)
+        if statement is None:
+            continue
+        span = runs(project, pattern)
+        if span is not None:
+            yield Pass(span, f"{span.path}:{span.line} runs {what}, as {said(facts, statement, what)}")
+        else:
+            yield Fail(at(facts, statement), f"{said(facts, statement, what)}, but no CI workflow or script "
+                                             f"(.github/workflows, .gitlab-ci.yml, scripts/, Makefile, package.json) "
+                                             f"runs them; add the step, or correct the document")

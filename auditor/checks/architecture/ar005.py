@@ -1,0 +1,54 @@
+"""AR005: a layer the architecture document promises (an nginx reverse proxy; a Kubernetes Deployment
+for its replicas) that the tree does not have."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.architecture._document import at, document_of, said
+from auditor.findings import Fail, Outcome, Pass
+from auditor.model.project import Project
+
+ID = "AR005"
+
+
+def check(project: Project, params: dict) -> Iterator[Outcome]:
+    facts, unknown = document_of(project, params)
+    if unknown is not None:
+        yield unknown
+    if facts is None:
+        return
+    values = facts.values()
+    nginx = values.get("layer.nginx")
+    if nginx is not None:
+        if project.nginx_configs:
+            config = project.nginx_configs[0]
+            yield Pass(config.directives[0] if config.directives else _at(config.path),
+                       f"nginx configuration {config.path}, as {said(facts, nginx, 'an nginx reverse proxy')}")
+        else:
+            yield Fail(at(facts, nginx), f"{said(facts, nginx, 'an nginx reverse proxy')}, but the tree has no "
+                                         "nginx configuration; add it, or correct the document")
+    autoscaler = values.get("layer.autoscaler")
+    if autoscaler is not None:
+        found = project.kubernetes.autoscalers if project.kubernetes else ()
+        if found:
+            yield Pass(found[0], f"autoscaler {getattr(found[0], 'name', '')}, as "
+                                 f"{said(facts, autoscaler, 'a HorizontalPodAutoscaler')}")
+        else:
+            yield Fail(at(facts, autoscaler), f"{said(facts, autoscaler, 'a HorizontalPodAutoscaler')}, but the tree "
+                                              "has no autoscaler; add it, or correct the document")
+    replicas = values.get("replicas")
+    if replicas is not None:
+        workloads = [w for w in (project.kubernetes.workloads if project.kubernetes else ())
+                     if w.kind in ("Deployment", "StatefulSet")]
+        if workloads:
+            yield Pass(workloads[0], f"{workloads[0].kind} {workloads[0].name} runs the replicas "
+                                     f"{said(facts, replicas, f'{replicas.value} replicas')} promises")
+        else:
+            yield Fail(at(facts, replicas), f"{said(facts, replicas, f'{replicas.value} replicas')}, but the tree "
+                                            "has no Kubernetes Deployment; add it, or correct the document")
+
+
+def _at(path: str):
+    from auditor.model.span import Span
+
+    return Span(path, 1)
