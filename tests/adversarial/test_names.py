@@ -233,8 +233,6 @@ def test_hostile_gitignore_and_index_files_neither_hang_nor_leave_the_tree(tmp_p
 
 
 def test_a_pathological_gitignore_is_bounded(tmp_path: Path) -> None:
-    import time
-
     # A pattern a backtracking regex engine takes 26 s on for ONE path 150 folders deep (measured),
     # 20,000 plain patterns after it, and 2,000 files: the walk must stay fast and must not lose
     # the deep Dockerfile. (150 levels: pytest's own cleanup recurses once per level.)
@@ -248,18 +246,24 @@ def test_a_pathological_gitignore_is_bounded(tmp_path: Path) -> None:
         handle.write("FROM node:20-alpine\n")
     for n in range(2000):
         (tmp_path / f"f{n}.txt").write_text("x")
-    started = time.perf_counter()
+    # No wall-clock assertion (CI machines are noisy; benchmarks/bench_probes.py measures time):
+    # _auditor's time-out is the hang guard, and the walk must not lose the deep Dockerfile.
     try:
         done = _auditor("scan", ".", "--no-external", "--select", "DF008", "--format", "json", cwd=tmp_path)
     finally:
         _remove_deep(tmp_path / "a")
-    seconds = time.perf_counter() - started
     assert done.returncode == 1, done.stderr.decode(errors="replace")
-    assert seconds < 20, seconds
     report = json.loads(done.stdout)
     assert [f["file"] for f in report["findings"]] == ["a/" * 150 + "Dockerfile"]
-    # the budget ran out on 5,000 patterns times 2,150 paths, and the report says so
-    assert any(".gitignore matching took over" in note["message"] for note in report["notes"])
+
+
+@pytest.mark.parametrize(("pattern", "applied"), [
+    ("**/a/**/a/**/a/**/a/**/x", False), ("*a*a*a*a*a*x", False), ("!**/a/**/a/**/x", False),
+    ("**/build/**/*.js", True), ("pattern1/", True), ("*.log", True)])
+def test_patterns_a_backtracking_engine_chokes_on_are_not_applied(pattern: str, applied: bool) -> None:
+    from auditor.ignore import _bounded
+
+    assert _bounded(pattern) is applied
 
 
 def _remove_deep(top: Path) -> None:
