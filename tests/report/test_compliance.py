@@ -360,3 +360,19 @@ def test_rule_text_is_rendered_from_markdown_with_html_escaped(noncompliant_repo
     assert "<code>USER</code>" in summary and "&lt;script&gt;alert(1)&lt;/script&gt;" in summary
     assert "<a " not in summary and "<img" not in summary and "javascript:" in summary  # text, not a link
     assert "\u202e" not in summary and "\\u202e" in summary
+
+
+def test_a_waiver_from_a_trusted_configuration_is_marked_policy(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "Dockerfile").write_text("FROM node:20-alpine\nUSER root\n")
+    trusted = tmp_path / "trusted.yaml"
+    trusted.write_text('suppress:\n  - {rule: DF008, reason: "accepted risk, ticket SEC-12", until: 2027-01-31}\n')
+    done = run_auditor("report", str(tree), "--config", str(trusted), "-o", str(tmp_path / "out"), "--no-external")
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "out" / "tree.html").read_text()
+    assert "(trusted: given on the command line)" in html
+    assert (f"<tr><td class=\"id\">DF008</td><td class=\"loc\">every path</td><td>accepted risk, ticket SEC-12</td>"
+            f"<td>2027-01-31</td><td>policy ({trusted})</td></tr>") in html
+    assert f"| DF008 | every path | accepted risk, ticket SEC-12 | 2027-01-31 | policy ({trusted}) |" in \
+        (tmp_path / "out" / "tree.md").read_text().replace("\\_", "_")  # Markdown escapes `_` in the path
