@@ -1,4 +1,4 @@
-"""The command line: ``auditor scan|rules|explain``. Builds the parser, dispatches to one function
+"""The command line: ``auditor scan|baseline|report|model|rules|explain|completion``. Builds the parser, dispatches to one function
 per subcommand in ``auditor/commands/`` and turns expected failures into one line and an exit code.
 
 Exit codes: 0 nothing at or above the threshold; 1 findings at or above it; 2 usage or
@@ -33,13 +33,15 @@ examples:
   auditor scan --baseline .auditor-baseline.json              fail only on new findings
   auditor scan --policy ci/auditor-policy.yaml untrusted/     a floor the tree's own config cannot weaken
   auditor scan Dockerfile k8s/deploy.yaml                     report only these files (pre-commit)
-  auditor report fixtures/noncompliant -o reports/            the compliance report (HTML, Markdown)
+  auditor report fixtures/noncompliant -o audit/               the compliance report (HTML, Markdown) in audit/
+  auditor scan --format concise         one line a finding: path:line:col: ID severity message
+  auditor completion bash > ~/.local/share/bash-completion/completions/auditor
   auditor model                         how the files were linked into deployments
   auditor rules                         list every control
   auditor explain DF008                 what a control checks, why, and how to fix it
 
 exit codes: 0 clean at the threshold, 1 findings at or above --fail-on, 2 usage or
-configuration error, 3 internal error.  Colour: --color, or NO_COLOR=1.
+configuration error, 3 internal error.  Colour: --color, NO_COLOR=1 (off) or FORCE_COLOR=1 (on).
 """
 
 
@@ -50,6 +52,14 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+DEFAULT_REPORT_DIR = "auditor-report"
+COLOR_HELP = "colour (auto: on a terminal unless NO_COLOR is set; FORCE_COLOR forces it)"
+CONFIG_HELP = ("configuration file (default: .auditor.yaml or [tool.auditor] in pyproject.toml, the nearest from "
+               "the scan root up to the repository root; a file of the audited tree may set policy only)")
+POLICY_HELP = ("a trusted policy floor from outside the audited tree: rules the tree's configuration cannot "
+               "switch off, severities it cannot lower, a fail_on it cannot raise, paths it cannot exclude")
+SELECT_HELP = "only these rules or prefixes, comma-separated (DF008,NG)"
+IGNORE_HELP = "skip these rules or prefixes, comma-separated"
 NO_IGNORE_HELP = ("also read what .gitignore ignores and tool caches (dist/, build/, .pytest_cache/, "
                   "virtual environments, ...); by default they are left out unless tracked by git")
 
@@ -61,45 +71,45 @@ def _id_list(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="auditor", description=DESCRIPTION, epilog=EPILOG,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"auditor {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"auditor {__version__}",
+                        help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     scan = commands.add_parser(
         "scan", help="audit a tree (default: the current folder)",
         description="Audit the given folders or files against every control of the catalog.",
-        epilog="formats: text (default), json, sarif (GitHub code scanning), junit (one test case per control), "
-               "github (workflow annotations), markdown (step summary), gitlab-codequality and gitlab-sast (GitLab "
-               "merge-request widgets). Write several at once with "
-               "--format FORMAT:FILE, e.g. --format json:report.json --format text.",
+        epilog="formats: text (default), concise (path:line:col: ID severity message), json, sarif (GitHub code "
+               "scanning), junit (one test case per control), github (workflow annotations), markdown (step "
+               "summary), gitlab-codequality and gitlab-sast (GitLab merge-request widgets). Write several at once "
+               "with --format FORMAT:FILE, e.g. --format json:report.json --format text; FILE '-' is standard output.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     scan.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                       help="folders or files to audit (default: .)")
     scan.add_argument("-f", "--format", action="append", dest="formats", metavar="FORMAT[:FILE]",
-                      help="output format, repeatable: text, json, sarif, junit, github, markdown, gitlab-codequality, "
-                           "gitlab-sast (default: text)")
-    scan.add_argument("-o", "--output", metavar="FILE", help="write the (single) format to FILE instead of stdout")
+                      help="output format, repeatable: text, concise, json, sarif, junit, github, markdown, "
+                           "gitlab-codequality, gitlab-sast (default: text); FORMAT:FILE writes that format to FILE "
+                           "('-': standard output)")
+    scan.add_argument("-o", "--output", metavar="FILE",
+                      help="write the format given without its own :FILE to FILE ('-': standard output, the default)")
     scan.add_argument("--sarif-category", metavar="CATEGORY",
                       help="SARIF runAutomationDetails.id category (GitHub keys code-scanning alerts by it; "
                            "default: auditor/<scan root folder name>)")
     scan.add_argument("--fail-on", choices=SEVERITY_CHOICES, default=None,
                       help="lowest severity that makes the exit code 1 (default: high; none: always 0)")
-    scan.add_argument("-c", "--config", metavar="FILE",
-                      help="configuration file (default: .auditor.yaml or [tool.auditor] in pyproject.toml at the scan root; "
-                           "a file of the audited tree may set policy only)")
-    scan.add_argument("--policy", metavar="FILE",
-                      help="a trusted policy floor from outside the audited tree: rules the tree's configuration cannot "
-                           "switch off, severities it cannot lower, a fail_on it cannot raise, paths it cannot exclude")
-    scan.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS",
-                      help="only these rules or prefixes, comma-separated (DF008,NG)")
-    scan.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS",
-                      help="skip these rules or prefixes, comma-separated")
+    scan.add_argument("-c", "--config", metavar="FILE", help=CONFIG_HELP)
+    scan.add_argument("--policy", metavar="FILE", help=POLICY_HELP)
+    scan.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS", help=SELECT_HELP)
+    scan.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS", help=IGNORE_HELP)
     scan.add_argument("-q", "--quiet", action="store_true",
                       help="print findings only, and nothing at all when clean (for pre-commit)")
     scan.add_argument("--no-external", action="store_true",
                       help="do not run the external scanners (Trivy, npm audit)")
     scan.add_argument("--no-ignore", action="store_true", help=NO_IGNORE_HELP)
     scan.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                      help="colour the text output (auto: on a terminal unless NO_COLOR is set)")
+                      help="colour the text output (auto: on a terminal unless NO_COLOR is set; FORCE_COLOR forces it)")
+    scan.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                      help="progress display on standard error (auto: on a terminal, for scans over about a second, "
+                           "unless --quiet or NO_COLOR)")
     scan.add_argument("--baseline", metavar="FILE",
                       help="fail only on findings not in this baseline (see `auditor baseline create`)")
     scan.add_argument("--diff-base", metavar="REF",
@@ -120,29 +130,28 @@ def build_parser() -> argparse.ArgumentParser:
         "baseline", help="record today's findings so CI fails only on new ones",
         description="`auditor baseline create [PATH] -o .auditor-baseline.json` records the current findings by "
                     "fingerprint; `auditor scan --baseline .auditor-baseline.json` then fails only on new ones.")
-    baseline.add_argument("action", choices=("create",))
-    baseline.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    baseline.add_argument("action", choices=("create",), help="create: record the current findings")
+    baseline.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="folders or files to audit (default: .)")
     baseline.add_argument("-o", "--output", default=".auditor-baseline.json", metavar="FILE",
                           help="where to write the baseline (default: .auditor-baseline.json)")
-    baseline.add_argument("-c", "--config", metavar="FILE")
-    baseline.add_argument("--policy", metavar="FILE", help="a trusted policy floor from outside the audited tree: rules the tree's configuration cannot "
-                           "switch off, severities it cannot lower, a fail_on it cannot raise, paths it cannot exclude")
-    baseline.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS")
-    baseline.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS")
-    baseline.add_argument("--no-external", action="store_true")
+    baseline.add_argument("-c", "--config", metavar="FILE", help=CONFIG_HELP)
+    baseline.add_argument("--policy", metavar="FILE", help=POLICY_HELP)
+    baseline.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS", help=SELECT_HELP)
+    baseline.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS", help=IGNORE_HELP)
+    baseline.add_argument("--no-external", action="store_true", help="do not run the external scanners (Trivy, npm audit)")
     baseline.add_argument("--no-ignore", action="store_true", help=NO_IGNORE_HELP)
     baseline.set_defaults(handler="auditor.commands.baseline:run", quiet=True)
 
     rules = commands.add_parser("rules", help="list the controls of the catalog",
                                 description="List every control: ID, default severity and what it requires.")
-    rules.add_argument("-f", "--format", choices=("text", "json"), default="text")
-    rules.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    rules.add_argument("-f", "--format", choices=("text", "json"), default="text", help="text (a table) or json")
+    rules.add_argument("--color", choices=("auto", "always", "never"), default="auto", help=COLOR_HELP)
     rules.set_defaults(handler="auditor.commands.rules:run")
 
     explain = commands.add_parser("explain", help="show a control's full documentation",
                                   description="Show what a control checks, why, how to fix it, its parameters and references.")
     explain.add_argument("rule_id", metavar="ID", help="a rule ID, e.g. DF008")
-    explain.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    explain.add_argument("--color", choices=("auto", "always", "never"), default="auto", help=COLOR_HELP)
     explain.add_argument("--config", metavar="FILE", help="the configuration whose values to show (default: the folder's)")
     explain.add_argument("--in", dest="folder", metavar="PATH", default=".",
                          help="the folder whose configuration to show the values in force for (default: .)")
@@ -165,8 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the deployment model: nginx -> service -> image -> Dockerfile for each app, "
                     "with the ports, UIDs, health paths and writable mounts each layer declares.")
     model.add_argument("path", nargs="?", default=".", metavar="PATH", help="folder to read (default: .)")
-    model.add_argument("-f", "--format", choices=("text", "json"), default="text")
-    model.add_argument("-c", "--config", metavar="FILE")
+    model.add_argument("-f", "--format", choices=("text", "json"), default="text", help="text or json (default: text)")
+    model.add_argument("-c", "--config", metavar="FILE", help=CONFIG_HELP)
     model.add_argument("--no-ignore", action="store_true", help=NO_IGNORE_HELP)
     model.set_defaults(handler="auditor.commands.model:run")
 
@@ -174,17 +183,18 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="write the compliance report (HTML, Markdown) for every control",
         description="Audit a tree and write a compliance report: every control of the catalog with its status "
                     "and evidence, summarised by family and framework. Exit code 0 once written.")
-    report.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    report.add_argument("-o", "--output", default="reports", metavar="DIR",
-                        help="folder to write NAME.html / NAME.md into (default: reports)")
-    report.add_argument("-f", "--format", dest="report_formats", default="html,markdown", metavar="FORMATS",
-                        help="comma-separated: html, markdown (default: both)")
+    report.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="folders or files to audit (default: .)")
+    report.add_argument("-f", "--format", dest="report_formats", action="append", metavar="FORMAT[:FILE]",
+                        help="html or markdown, repeatable (default: both); FORMAT:FILE writes that format to FILE "
+                             "('-': standard output)")
+    report.add_argument("-o", "--output", metavar="PATH",
+                        help=f"a folder to write NAME.html / NAME.md into (default: {DEFAULT_REPORT_DIR}/, never the "
+                             "repository's own reports/), or, with one format, a FILE ('-': standard output)")
     report.add_argument("--name", metavar="NAME", help="file name without extension (default: the folder's name)")
-    report.add_argument("-c", "--config", metavar="FILE")
-    report.add_argument("--policy", metavar="FILE", help="a trusted policy floor from outside the audited tree: rules the tree's configuration cannot "
-                           "switch off, severities it cannot lower, a fail_on it cannot raise, paths it cannot exclude")
-    report.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS")
-    report.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS")
+    report.add_argument("-c", "--config", metavar="FILE", help=CONFIG_HELP)
+    report.add_argument("--policy", metavar="FILE", help=POLICY_HELP)
+    report.add_argument("--select", type=_id_list, action="extend", default=[], metavar="IDS", help=SELECT_HELP)
+    report.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS", help=IGNORE_HELP)
     report.add_argument("--no-external", action="store_true",
                         help="do not run Trivy and npm audit (their controls are reported as skipped)")
     report.add_argument("--no-ignore", action="store_true", help=NO_IGNORE_HELP)
@@ -193,6 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-q", "--quiet", dest="quiet_report", action="store_true",
                         help="do not list the files written")
     report.set_defaults(handler="auditor.commands.report:run", quiet=True)
+
+    completion = commands.add_parser(
+        "completion", help="print a shell completion script (bash, zsh, fish)",
+        description="Print the completion script for a shell, generated from this parser with shtab.",
+        epilog="install:\n"
+               "  bash: auditor completion bash > ~/.local/share/bash-completion/completions/auditor\n"
+               "  zsh:  auditor completion zsh > ~/.zfunc/_auditor   (with fpath+=~/.zfunc before compinit)\n"
+               "  fish: auditor completion fish > ~/.config/fish/completions/auditor.fish",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete for")
+    completion.set_defaults(handler="auditor.commands.completion:run")
     return parser
 
 

@@ -140,9 +140,14 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
         size = max(1, len(parts) // (workers * 4))
         chunks = [parts[i:i + size] for i in range(0, len(parts), size)]
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        from auditor import progress
+
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = [r for batch in pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks),
-                                               [config] * len(chunks)) for r in batch]
+            results = []
+            for chunk, batch in zip(chunks, pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks),
+                                                     [config] * len(chunks))):
+                results.extend(batch)
+                progress.files_done(sum(len(part.files) for part in chunk))  # a worker's files, in order
     else:
         results = _audit_chunk(parts, rule_ids, config)
     return merge(results)

@@ -9,7 +9,7 @@ from pathlib import Path
 from auditor import gitcmd
 from auditor.cli import EXIT_FINDINGS, EXIT_OK, UsageError
 
-TEXT_FORMATS = ("text",)
+TEXT_FORMATS = ("text", "concise")
 # format name -> (module, function); each renders an AuditResult to a stream
 RENDERERS = {
     "json": ("auditor.report.json_report", "render_json"),
@@ -20,8 +20,8 @@ RENDERERS = {
     "gitlab-codequality": ("auditor.report.gitlab", "render_codequality"),
     "gitlab-sast": ("auditor.report.gitlab", "render_sast"),
 }
-FORMATS = ("text", *RENDERERS)
-PROGRESS_THRESHOLD = 200  # files; below this a progress display would only flicker
+FORMATS = ("text", "concise", *RENDERERS)
+STDOUT = "-"  # as a FILE: standard output
 
 
 def _scan_root(paths: list[str]) -> tuple[Path, list[Path], set[str] | None]:
@@ -110,12 +110,12 @@ def parse_formats(specs: list[str] | None, output: str | None) -> list[tuple[str
         name = name.strip().lower()
         if name not in FORMATS:
             raise UsageError(f"unknown format {name!r}; choose from {', '.join(FORMATS)}")
-        chosen.append((name, target or None))
+        chosen.append((name, None if target in ("", STDOUT) else target))
     if output:
         without_file = [i for i, (_, target) in enumerate(chosen) if target is None]
         if len(without_file) != 1:
             raise UsageError("--output needs exactly one --format without its own :FILE")
-        chosen[without_file[0]] = (chosen[without_file[0]][0], output)
+        chosen[without_file[0]] = (chosen[without_file[0]][0], None if output == STDOUT else output)
     if sum(1 for _, target in chosen if target is None) > 1:
         raise UsageError("only one format can go to standard output; give the others a file: --format json:report.json")
     return chosen
@@ -132,6 +132,7 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     if getattr(args, "diff_base", None) is not None:
         gitcmd.check_ref(args.diff_base)  # an option-looking ref never reaches git
+    shown = getattr(args, "_progress", None)
     scan_root, roots, report_paths = _scan_root(args.paths)
     if getattr(args, "diff_base", None):
         report_paths = gitcmd.changed_since(scan_root, args.diff_base)
@@ -159,9 +160,11 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                                   no_ignore=getattr(args, "no_ignore", False)))
     policy.weakenings += excluded
     external = _start_scanners(args, config, rules, scan_root, found)
+    if shown is not None:
+        shown.phase("parsing and checking", total=len(found.files))
+        external = _Announced(external, shown) if external is not None else None
     result = audit_tree(found, rules, config, [_display(p, scan_root) for p in _shown_roots(roots)],
                         jobs=getattr(args, "jobs", None),
-                        progress=lambda work: _with_progress(work, len(found.files), args),
                         suppress=not getattr(args, "no_suppress", False), baseline=baseline,
                         report_paths=report_paths, known_rule_ids=catalog, external=external)
     result.policy = policy
@@ -228,11 +231,38 @@ def _start_scanners(args: argparse.Namespace, config, rules, scan_root: Path, fo
     return future
 
 
+class _Announced:
+    """The scanners' future, naming the wait on the progress display when the checks are done
+    before Trivy and npm audit are."""
+
+    def __init__(self, future, shown) -> None:  # type: ignore[no-untyped-def]
+        self._future, self._shown = future, shown
+
+    def result(self, timeout=None):  # type: ignore[no-untyped-def]
+        if not self._future.done():
+            self._shown.phase("waiting for the external scanners (Trivy, npm audit)")
+        return self._future.result(timeout)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._future, name)
+
+
 def run(args: argparse.Namespace) -> int:
+    from auditor import progress
+
     formats = parse_formats(args.formats, args.output)
-    result, config = prepare(args)
-    threshold = args.fail_on or config.fail_on or "high"
-    _write_reports(result, formats, threshold, args)
+    if progress.wanted(getattr(args, "progress", "auto"), args.quiet, sys.stderr):
+        with progress.display(sys.stderr) as shown:
+            args._progress = shown
+            result, config = prepare(args)
+            shown.phase("writing reports")
+            threshold = args.fail_on or config.fail_on or "high"
+            rendered = _render_all(result, formats, threshold, args)
+        _flush(rendered)
+    else:
+        result, config = prepare(args)
+        threshold = args.fail_on or config.fail_on or "high"
+        _write_reports(result, formats, threshold, args)
     # The tree's configuration left nothing to audit (every file excluded, every control off):
     # that never passes, whatever the threshold
     blocked = bool(result.policy.blocking)
@@ -245,16 +275,6 @@ def _display(path: Path, scan_root: Path) -> str:
     except ValueError:
         return str(path)
     return relative if relative != "." else str(scan_root)
-
-
-def _with_progress(work, file_count: int, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Long parses show a spinner on stderr (a terminal only; never in pipes or CI logs)."""
-    if args.quiet or file_count < PROGRESS_THRESHOLD or not sys.stderr.isatty() or os.environ.get("NO_COLOR"):
-        return work()
-    from rich.console import Console
-
-    with Console(stderr=True).status(f"Parsing {file_count:,} files…"):
-        return work()
 
 
 def _write_reports(result, formats: list[tuple[str, str | None]], threshold: str,  # type: ignore[no-untyped-def]
@@ -270,13 +290,51 @@ def _write_reports(result, formats: list[tuple[str, str | None]], threshold: str
             raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
 
 
-def _render(name: str, result, stream, threshold: str, args: argparse.Namespace,  # type: ignore[no-untyped-def]
-            to_terminal: bool) -> None:
-    if name == "text":
-        from auditor.report.console import render_text, use_color
+def _render_all(result, formats: list[tuple[str, str | None]], threshold: str,  # type: ignore[no-untyped-def]
+                args: argparse.Namespace) -> list[tuple[str | None, str]]:
+    """While the progress display is up, reports are rendered to memory (files and standard
+    output are written once it is gone, so the bar never interleaves with the report)."""
+    import io
 
-        color = use_color(args.color, stream) if to_terminal else args.color == "always"
+    rendered = []
+    for name, target in formats:
+        buffer = io.StringIO()
+        color = _color_for(args, sys.stdout) if target is None else args.color == "always"
+        _render(name, result, buffer, threshold, args, to_terminal=target is None, color=color)
+        rendered.append((target, buffer.getvalue()))
+    return rendered
+
+
+def _flush(rendered: list[tuple[str | None, str]]) -> None:
+    for target, text in rendered:
+        if target is None:
+            sys.stdout.write(text)
+            continue
+        try:
+            with open(target, "w", encoding="utf-8") as stream:
+                stream.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
+
+
+def _color_for(args: argparse.Namespace, stream) -> bool:  # type: ignore[no-untyped-def]
+    from auditor.report.console import use_color
+
+    return use_color(args.color, stream)
+
+
+def _render(name: str, result, stream, threshold: str, args: argparse.Namespace,  # type: ignore[no-untyped-def]
+            to_terminal: bool, color: bool | None = None) -> None:
+    if color is None:
+        color = _color_for(args, stream) if to_terminal else args.color == "always"
+    if name == "text":
+        from auditor.report.console import render_text
+
         render_text(result, stream, color=color, threshold=threshold, quiet=args.quiet)
+    elif name == "concise":
+        from auditor.report.console import render_concise
+
+        render_concise(result, stream, color=color)
     else:
         import importlib
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from auditor import progress
 from auditor.discovery import Discovered
 from auditor.model.dockerignore import parse_dockerignore
 from auditor.model.kubernetes import project_folders
@@ -35,6 +36,7 @@ _T = TypeVar("_T")
 
 def read_text(root: Path, relative: str) -> tuple[str | None, ParseProblem | None]:
     """The file as text, or the problem that stopped it: unreadable, binary, not UTF-8."""
+    progress.file_done()  # the progress display's count (a no-op unless `auditor scan` shows one)
     try:
         data = (root / relative).read_bytes()
     except OSError as exc:

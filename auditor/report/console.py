@@ -1,7 +1,8 @@
 """Terminal output. Colour and ``rich`` live here only.
 
-One function, ``use_color``, decides: ``--color always|never|auto``; auto means a terminal on
-stdout and no ``NO_COLOR`` (https://no-color.org) and ``TERM`` not ``dumb``. Without colour the
+One function, ``use_color``, decides: ``--color always|never|auto``; auto means no ``NO_COLOR``
+(https://no-color.org), then ``FORCE_COLOR`` set (https://force-color.org: CI logs that render
+colour), else a terminal on stdout with ``TERM`` not ``dumb``. Without colour the
 report is written as plain text without importing rich at all, which keeps a pre-commit hook fast.
 """
 from __future__ import annotations
@@ -27,7 +28,11 @@ def use_color(choice: str = "auto", stream: IO[str] | None = None) -> bool:
     if choice == "never":
         return False
     stream = stream or sys.stdout
-    if os.environ.get("NO_COLOR", "") != "" or os.environ.get("TERM") == "dumb":
+    if os.environ.get("NO_COLOR", "") != "":
+        return False
+    if os.environ.get("FORCE_COLOR", "").lower() not in ("", "0", "false", "no"):
+        return True
+    if os.environ.get("TERM") == "dumb":
         return False
     return bool(getattr(stream, "isatty", lambda: False)())
 
@@ -82,10 +87,14 @@ def _lines(result: AuditResult, threshold: str, quiet: bool) -> list[list[tuple[
         if statuses[status]:
             control_parts += [(f"{statuses[status]} {status.replace('_', ' ')}", STATUS_STYLE[status]), ("  ", "")]
     out.append(control_parts)
+    skipped = skipped_scanners(result)
+    if skipped:
+        out.append([("Scanners: ", "bold"), (display(skipped), "dim")])
     failing = result.at_or_above(threshold)
     blocking = result.policy.blocking if result.policy is not None else []
     verdict = (f"FAIL: {len(failing)} finding(s) at or above '{threshold}'", "bold red") if failing else \
         ("FAIL: " + display(blocking[0].change), "bold red") if blocking else \
+        ("Not gating (--fail-on none): exit code 0 whatever was found", "bold") if threshold == "none" else \
         (f"OK: nothing at or above '{threshold}'", "bold green")
     out.append([verdict, (f"  ({result.files_scanned} files in {result.duration_seconds * 1000:.0f} ms)", "dim")])
     return out
@@ -133,6 +142,34 @@ def render_text(result: AuditResult, stream: IO[str], *, color: bool, threshold:
         for segment, style in line:
             text.append(segment, style=style or None)  # Text.append never parses markup
         console.print(text)
+
+
+def skipped_scanners(result: AuditResult) -> str:
+    """Why the external scanners' controls were skipped (``--no-external``), or ''."""
+    for rule_id in ("SC001", "SC002", "SC003", "SC004"):
+        control = result.controls.get(rule_id)
+        if control is not None and control.status == "not_applicable" and "skipped" in control.reason:
+            return "skipped (--no-external)" if "--no-external" in control.reason else control.reason
+    return ""
+
+
+def render_concise(result: AuditResult, stream: IO[str], *, color: bool = False) -> None:
+    """One line a finding, ``path:line:col: ID severity message``, as ruff and hadolint print
+    them: terminals and editors (VS Code, vim's quickfix, Emacs' compile mode) turn the location
+    into a link. The column is the parser's where it knows one, else 1. Suppressed findings are
+    left out; nothing is printed for a clean tree."""
+    for finding in result.findings:
+        if finding.suppressed:
+            continue
+        location = display(f"{finding.span.path}:{finding.span.line}:{finding.span.column or 1}")
+        message = display(finding.message).replace("\n", " ")
+        if color:
+            style = {"critical": "\x1b[1;37;41m", "high": "\x1b[1;31m", "medium": "\x1b[33m", "low": "\x1b[36m",
+                     "info": "\x1b[2m"}[finding.severity]
+            stream.write(f"\x1b[1m{location}:\x1b[0m \x1b[1m{finding.rule_id}\x1b[0m "
+                         f"{style}{finding.severity}\x1b[0m {message}\n")
+        else:
+            stream.write(f"{location}: {finding.rule_id} {finding.severity} {message}\n")
 
 
 def render_rules_table(rules: dict[str, Any], stream: IO[str], *, color: bool) -> None:
@@ -185,4 +222,4 @@ def render_explain(rule: Any, stream: IO[str], *, color: bool) -> None:
         console.print(Text(line, style=style))
 
 
-__all__ = ["render_text", "render_rules_table", "render_explain", "use_color", "SEVERITY_RANK"]
+__all__ = ["render_text", "render_concise", "skipped_scanners", "render_rules_table", "render_explain", "use_color", "SEVERITY_RANK"]
