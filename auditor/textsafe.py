@@ -85,6 +85,8 @@ def json_escape(document: str) -> str:
 
     Only string contents can hold such characters (JSON's own syntax is ASCII), and json already
     escaped C0 controls, so each replacement lands inside a string."""
+    if document.isascii() and "\x7f" not in document:
+        return document  # the common case: DEL is the only ASCII character of the class
     return _JSON_UNSAFE.sub(lambda match: _json_form(match.group()), document)
 
 
