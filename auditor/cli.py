@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print findings only, and nothing at all when clean (for pre-commit)")
     scan.add_argument("--no-external", action="store_true",
                       help="do not run the external scanners (Trivy, npm audit)")
+    scan.add_argument("--offline", action="store_true",
+                      help="air-gapped machine: Trivy uses the vulnerability database already in its cache and "
+                           "never downloads or updates it (same as AUDITOR_OFFLINE=true; default: Trivy "
+                           "downloads and updates it in your cache, as Trivy does)")
     scan.add_argument("--no-ignore", action="store_true", help=NO_IGNORE_HELP)
     scan.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="colour the text output (auto: on a terminal unless NO_COLOR is set; FORCE_COLOR forces it)")

@@ -35,9 +35,16 @@ def fold_runs(runs: list[Any] | None, project: Project, rules: dict[str, Rule], 
         return findings, controls
     anchor = project_anchor(project)
     evidence: dict[str, list[Evidence]] = {rule_id: [] for rule_id in selected}
+    # Trivy misconfigurations our own controls test too (DS-0002 is DF008): reported once, by
+    # the control, when it ran; counted on SC002's evidence
+    reported_by_ours: dict[str, int] = {}
     for run in runs:
         for item in run.findings:
             if item.rule_id not in rules:
+                continue
+            ours = item.properties.get("same_as") if item.rule_id == "SC002" else None
+            if ours and ours in rules:
+                reported_by_ours[ours] = reported_by_ours.get(ours, 0) + 1
                 continue
             # a scanner that could not run is about the scanned tree, not a line of some file
             span = item.span if item.rule_id == "SC004" else anchor if item.span.path in (".", "") else item.span
@@ -70,6 +77,9 @@ def fold_runs(runs: list[Any] | None, project: Project, rules: dict[str, Rule], 
             ran = tuple(Evidence(anchor, f"{run.scanner} {run.version or ''} ran cleanly".replace("  ", " ")
                                  + (f" ({run.below_threshold} result(s) below the threshold)" if run.below_threshold else ""))
                         for run in relevant)
+            if rule_id == "SC002" and reported_by_ours:
+                ran += (Evidence(anchor, "Trivy results reported under the auditor's own controls: " + ", ".join(
+                    f"{n} as {ours}" for ours, n in sorted(reported_by_ours.items()))),)
             controls[rule_id] = ControlResult(rule_id, "pass", ran)
     return findings, controls
 

@@ -224,6 +224,8 @@ def _start_scanners(args: argparse.Namespace, config, rules, scan_root: Path, fo
     settings = dict(config.scanners)
     if getattr(args, "image", None):
         settings["image"] = args.image
+    if getattr(args, "offline", False):
+        settings["offline"] = True
     options = ScannerOptions(**settings)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scanners")
     future = executor.submit(run_scanners, scan_root, found.lockfiles, options)

@@ -37,15 +37,28 @@ def node_line(text: str, node: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def package_line(root: Path, relative: str, package: str) -> int | None:
-    """First line describing ``package`` in a lockfile of the tree: the hoisted
-    ``node_modules/<package>`` entry (v2/v3), else the v1 ``"<package>": {`` key."""
-    if not relative.endswith("package-lock.json"):
+def package_line(root: Path, relative: str, package: str, version: str | None = None) -> int | None:
+    """First line describing ``package`` in a lockfile of the tree: in package-lock.json the
+    hoisted ``node_modules/<package>`` entry (v2/v3), else the v1 ``"<package>": {`` key; in
+    yarn.lock the entry's header (``lodash@^4.17.15:``, ``"lodash@npm:^4.17.15":``); in
+    pnpm-lock.yaml the package's key (``/lodash@4.17.15:``, ``lodash@4.17.15:``)."""
+    name = relative.rpartition("/")[2]
+    if name not in ("package-lock.json", "yarn.lock", "pnpm-lock.yaml"):
         return None
     text = read_text(root, relative)
     if text is None:
         return None
+    if name == "yarn.lock":
+        return _first_line(text, r'^"?' + re.escape(package) + r'@[^\n]*:[ \t]*$')
+    if name == "pnpm-lock.yaml":
+        exact = re.escape(f"{package}@{version}") if version else re.escape(package) + r"@[^:\s]+"
+        return _first_line(text, r"^[ \t]+['\"]?/?" + exact + r"(?:\([^\n]*\))?['\"]?:[ \t]*$")
     return node_line(text, f"node_modules/{package}") or node_line(text, package)
+
+
+def _first_line(text: str, pattern: str) -> int | None:
+    match = re.search(pattern, text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def parse(text: str) -> dict:

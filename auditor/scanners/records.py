@@ -46,7 +46,10 @@ class ScannerOptions:
     severity_threshold_trivy: str = "HIGH"  # SC001/SC002
     severity_threshold_npm: str = "high"  # SC003
     ignore_unfixed: bool = False
-    offline: bool = True  # --offline-scan / --skip-db-update / --skip-check-update
+    # False (the default): Trivy downloads and updates its vulnerability database in the user's
+    # cache, as Trivy does; True (--offline, AUDITOR_OFFLINE, scanners.offline in the user's own
+    # config) for air-gapped machines: --skip-db-update / --skip-check-update, no network at all
+    offline: bool = False
     cache_dir: str | None = None
     timeout_seconds: float = 300.0
     npm_path: str | None = None

@@ -24,12 +24,29 @@ from auditor.scanners.records import ScannerFinding, ScannerOptions, ScannerRun
 _GHSA = re.compile(r"GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}")
 _FATAL = re.compile(r"\bFATAL\b\s*(.*)", re.DOTALL)
 # Trivy's messages when the vulnerability database is missing (offline first run) or cannot be
-# downloaded; both end the run before any scanning.
+# downloaded (online, no network); both end the run before any scanning.
 _NO_DATABASE = ("DB error", "cannot skip downloading DB", "vulnerability DB")
+# Offline (an air-gapped machine): the steps to provide a database. Online (the default): Trivy
+# tried to download one and could not.
 _DATABASE_HINT = (
-    "download the database where the network is available (`trivy fs --download-db-only "
-    "--cache-dir DIR`) and point AUDITOR_CACHE_DIR at DIR, or set AUDITOR_OFFLINE=false"
+    "offline mode (--offline, AUDITOR_OFFLINE or scanners.offline in your own config) never downloads "
+    "it: on a machine with network run `trivy fs --download-db-only --cache-dir DIR`, copy DIR here "
+    "and point AUDITOR_CACHE_DIR (or scanners.cache_dir in your own config) at it; or turn offline "
+    "mode off so Trivy downloads it into its cache"
 )
+_DOWNLOAD_HINT = (
+    "Trivy downloads its database on first use and needs HTTPS access to mirror.gcr.io (or "
+    "ghcr.io; a mirror through TRIVY_DB_REPOSITORY); on an air-gapped machine provide one: "
+    "run `trivy fs --download-db-only --cache-dir DIR` where the network is available, copy DIR "
+    "here, set AUDITOR_CACHE_DIR to it and run with --offline (AUDITOR_OFFLINE=true)"
+)
+
+
+def _database_failure(context: TrivyContext) -> tuple[str, str]:
+    """(what happened, what to do) when Trivy has no vulnerability database."""
+    if context.options.offline:
+        return "found no vulnerability database", _DATABASE_HINT
+    return "could not download its vulnerability database", _DOWNLOAD_HINT
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +160,12 @@ def run_fs(context: TrivyContext) -> ScannerRun:
         second = _run(context, secrets_only, timeout_seconds=remaining)
         second_report = parse_report(second.stdout)
         found, dropped = map_report(second_report or {}, context, "trivy fs")
-        reason = f"found no vulnerability database, so lockfiles were not checked ({_fatal(result)})"
+        what, remedy = _database_failure(context)
+        reason = f"{what}, so lockfiles were not checked ({_fatal(result)})"
         if second_report is None:
             reason += "; the secret-only rerun failed too"
         return failed_run(
-            "trivy fs", command, "no-database", reason, _DATABASE_HINT,
+            "trivy fs", command, "no-database", reason, remedy,
             details={"stderr": last_lines(result.stderr), "secret_scan": " ".join(secrets_only)},
             version=_version(context, second_report), binary_sha256=context.binary.sha256,
             duration_seconds=result.duration_seconds + second.duration_seconds,
@@ -297,7 +315,7 @@ def _finish(
             scanner, command, _version(context, report), context.binary.sha256,
             result.duration_seconds, tuple(found), None, dropped,
         )
-    kind, reason, remedy = classify_failure(result, context.options.timeout_seconds)
+    kind, reason, remedy = classify_failure(result, context.options.timeout_seconds, context)
     return failed_run(
         scanner, command, kind, reason, remedy,
         details={"exit_code": result.exit_code, "stderr": last_lines(result.stderr)},
@@ -327,17 +345,20 @@ def _fatal(result: ProcessResult) -> str:
     return " ".join(text.split())[:400] or f"exit code {result.exit_code}, no output"
 
 
-def classify_failure(result: ProcessResult, timeout_seconds: float) -> tuple[str, str, str]:
+def classify_failure(result: ProcessResult, timeout_seconds: float,
+                     context: TrivyContext | None = None) -> tuple[str, str, str]:
     """(kind, reason, remedy) for a run that produced no report."""
     if result.start_error:
         return ("cannot-start", f"could not be started: {result.start_error}",
                 "check that the file is a Trivy binary for this platform and is executable")
     if result.timed_out:
         return ("timeout", f"did not finish within {timeout_seconds:g} s and was killed",
-                "raise the scanner time-out (timeout_seconds), warm Trivy's cache, or narrow the "
-                "scan; a hang on a network call usually means offline mode is off")
+                "raise the time-out (AUDITOR_TIMEOUT_SECONDS, or scanners.timeout_seconds in your own "
+                "config), warm Trivy's cache, or narrow the scan; a first run downloads the "
+                "vulnerability database, and on a machine without network use --offline")
     if _is_missing_database(result):
-        return ("no-database", f"found no vulnerability database ({_fatal(result)})", _DATABASE_HINT)
+        what, remedy = _database_failure(context) if context is not None else ("found no vulnerability database", _DATABASE_HINT)
+        return ("no-database", f"{what} ({_fatal(result)})", remedy)
     if result.stdout.strip():
         return ("bad-output", f"printed output that is not a Trivy JSON report (exit code "
                 f"{result.exit_code})", "run the command by hand and check the Trivy version")
@@ -470,7 +491,7 @@ def _vulnerability(
     uid = (item.get("PkgIdentifier") or {}).get("UID")
     line = locations.get(str(uid)) or locations.get(package_id)
     if line is None and scanner == "trivy fs":
-        line = lockfile.package_line(context.root, target, package)
+        line = lockfile.package_line(context.root, target, package, installed)
     references = [str(ref) for ref in item.get("References") or []]
     ghsa = next((m.group(0) for ref in [vuln_id, *references] if (m := _GHSA.search(ref))), None)
     url = item.get("PrimaryURL") or (references[0] if references else None)
@@ -534,9 +555,48 @@ def _misconfiguration(
             "url": item.get("PrimaryURL"), "scanner_severity": item.get("Severity"),
             "target": target, "resource": cause.get("Resource") if isinstance(cause, dict) else None,
             "type": result.get("Type"),
+            "same_as": same_as(check_id) or same_as(str(item.get("ID") or "")),
         },
         identity=f"trivy-config:{check_id}:{target}:{text}",
     )
+
+
+# Trivy misconfiguration checks that test what one of the auditor's own controls tests: the
+# auditor reports the defect once, under its control (with the catalog's severity, evidence and
+# suppressions), and drops Trivy's copy when that control ran (auditor.external.fold_runs).
+# Keyed by (prefix, number): Trivy spells the same check DS-0002, DS002 and AVD-DS-0002.
+SAME_AS: dict[tuple[str, int], str] = {
+    ("DS", 1): "DF003",    # ':latest' tag used
+    ("DS", 2): "DF008",    # image user should not be 'root'
+    ("DS", 4): "DF011",    # port 22 exposed (a privileged port)
+    ("DS", 25): "DF016",   # 'apk add' is missing '--no-cache'
+    ("DS", 26): "DF014",   # no HEALTHCHECK defined
+    ("DS", 31): "DF015",   # secrets passed via build-args or environment
+    ("KSV", 1): "KS004",   # can elevate its own privileges
+    ("KSV", 3): "KS003",   # default capabilities not dropped
+    ("KSV", 8): "KS004",   # hostIPC
+    ("KSV", 9): "KS004",   # hostNetwork
+    ("KSV", 10): "KS004",  # hostPID
+    ("KSV", 11): "KS005",  # CPU not limited
+    ("KSV", 12): "KS001",  # runs as root (runAsNonRoot)
+    ("KSV", 13): "KS008",  # image tag ':latest' used
+    ("KSV", 14): "KS002",  # root file system is not read-only
+    ("KSV", 15): "KS005",  # CPU requests not specified
+    ("KSV", 16): "KS005",  # memory requests not specified
+    ("KSV", 17): "KS004",  # privileged
+    ("KSV", 18): "KS005",  # memory not limited
+    ("KSV", 30): "KS011",  # runtime/default seccomp profile not set
+    ("KSV", 36): "KS012",  # service account token mounted
+    ("KSV", 104): "KS011", # seccomp policies disabled
+    ("KSV", 106): "KS003", # container capabilities must only include NET_BIND_SERVICE
+}
+_CHECK_ID = re.compile(r"^(?:AVD-)?([A-Z]+)-?0*([0-9]+)$")
+
+
+def same_as(check_id: str) -> str | None:
+    """The auditor control that tests what Trivy check ``check_id`` tests, or None."""
+    match = _CHECK_ID.match(check_id.strip().upper())
+    return SAME_AS.get((match.group(1), int(match.group(2)))) if match else None
 
 
 def _then(resolution: str) -> str:

@@ -35,7 +35,8 @@ def test_offline_flags_and_cache_dir_are_passed_to_trivy(tmp_path):
     log = tmp_path / "args"
     trivy = write_stub(tmp_path / "bin", "trivy", f'echo "$@" >> "{log}"\necho "{{}}"\n')
     (tmp_path / "tree").mkdir()
-    run_scanners(tmp_path / "tree", [], ScannerOptions(trivy_path=str(trivy), cache_dir=str(tmp_path / "c"), ignore_unfixed=True))
+    run_scanners(tmp_path / "tree", [], ScannerOptions(trivy_path=str(trivy), cache_dir=str(tmp_path / "c"),
+                                                       ignore_unfixed=True, offline=True))
     # the stub is called concurrently (version probe, fs, config): pick each call by its verb
     calls = log.read_text().splitlines()
     fs_args = next(line for line in calls if line.startswith("fs"))
@@ -43,6 +44,21 @@ def test_offline_flags_and_cache_dir_are_passed_to_trivy(tmp_path):
     for flag in ("--skip-db-update", "--offline-scan", "--skip-check-update", "--ignore-unfixed", f"--cache-dir {tmp_path / 'c'}"):
         assert flag in fs_args
     assert "--skip-check-update" in config_args and "--skip-db-update" not in config_args
+
+
+def test_by_default_trivy_may_download_its_database_into_the_users_cache(tmp_path, monkeypatch):
+    """Online is the default (as Trivy runs): no --skip-db-update, and no --cache-dir unless one
+    was configured, so the database lands in Trivy's own cache of the user; dependency
+    resolution stays offline (--offline-scan) whatever the mode."""
+    log = tmp_path / "args"
+    trivy = write_stub(tmp_path / "bin", "trivy", f'echo "$@" >> "{log}"\necho "{{}}"\n')
+    (tmp_path / "tree").mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    run_scanners(tmp_path / "tree", [], ScannerOptions(trivy_path=str(trivy)))
+    calls = log.read_text().splitlines()
+    fs_args = next(line for line in calls if line.startswith("fs"))
+    assert "--skip-db-update" not in fs_args and "--skip-check-update" not in fs_args
+    assert "--offline-scan" in fs_args and "--cache-dir" not in fs_args
 
 
 def test_a_cache_dir_inside_the_audited_tree_is_never_used(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import os
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def real_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Scan
     (root / "settings.py").write_text(PLANTED_SETTINGS)
     (root / "example.env").write_text("AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n")
     before = tree_listing(root)
-    options = ScannerOptions(trivy_path=TRIVY, cache_dir=str(tmp_path_factory.mktemp("cache")))
+    options = ScannerOptions(trivy_path=TRIVY, cache_dir=str(tmp_path_factory.mktemp("cache")), offline=True)
     runs = run_scanners(root, [], options)
     assert tree_listing(root) == before, "the scanners wrote into the audited tree"
     return root, runs
@@ -79,6 +80,23 @@ def test_trivy_fs_without_database_is_sc004_and_still_reports_secrets(real_runs)
     assert all(f.severity == "critical" for f in fs.findings if f.rule_id == "SC002")
     # The masked match is in the message, the key itself never is.
     assert not any("AKIA2E0A8F3B244C9986" in f.message for f in fs.findings)
+
+
+@needs_trivy
+def test_online_trivy_that_cannot_download_its_database_says_so_and_how_to_go_offline(tmp_path, monkeypatch):
+    """The default: Trivy tries to download its database into the user's cache. This machine
+    has no route to mirror.gcr.io, so the real download fails, fast."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "package.json").write_text('{"name": "x"}\n')
+    fs = by_scanner(run_scanners(tmp_path / "tree", [], ScannerOptions(trivy_path=TRIVY)))["trivy fs"]
+    (failure,) = [f for f in fs.findings if f.rule_id == "SC004"]
+    assert "could not download its vulnerability database" in failure.message
+    assert "--offline" in failure.message and "AUDITOR_CACHE_DIR" in failure.message
+    assert "--skip-db-update" not in failure.properties["command"]
+    # every setting the message names exists: AUDITOR_* variables or scanners.* keys
+    assert not re.search(r"(?<![._A-Z])(offline|cache_dir|timeout_seconds|trivy\.sha256)\b(?! mode)",
+                         failure.message.replace("--offline", ""))
 
 
 @needs_trivy
