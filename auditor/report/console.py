@@ -59,7 +59,7 @@ def _lines(result: AuditResult, threshold: str, quiet: bool) -> list[list[tuple[
     if not quiet and result.notes:
         out.append([("Not checked", "bold")])
         for note in result.notes:
-            out.append([("  " + display(f"{note.span.path}:{note.span.line}").ljust(28), "dim"),
+            out.append([("  " + display(f"{note.span.path}:{note.span.line}").ljust(28) + " ", "dim"),
                         (display(note.message), "")])
         out.append([])
     out += _policy_lines(result, quiet)
