@@ -109,8 +109,32 @@ class Config:
         return bool(self.rules.get(rule.id, {}).get("enabled", True))
 
 
+def config_folders(scan_root: Path) -> list[Path]:
+    """Where the tree's configuration is looked for, nearest first: the scan root, then each
+    folder above it up to the repository root (the nearest folder holding ``.git``), never
+    above it; outside a repository, the scan root only. The folders are the scan root's own
+    (lexical) parents: a symbolic link is never followed out of them."""
+    from auditor.ignore import repository_root
+
+    start = Path(os.path.abspath(scan_root))
+    repository = repository_root(start)
+    if repository is None:
+        return [start]
+    return [start] + [folder for folder in start.parents if folder == repository or repository in folder.parents]
+
+
 def find_config(scan_root: Path) -> Path | None:
-    """The tree's own configuration file, if any. Its name is looked at with ``lstat`` only: a
+    """The tree's own configuration file, if any: the first found walking up from the scan root
+    to the repository root (``config_folders``)."""
+    for folder in config_folders(scan_root):
+        found = _config_in(folder)
+        if found is not None:
+            return found
+    return None
+
+
+def _config_in(scan_root: Path) -> Path | None:
+    """The configuration file of one folder, if any. Its name is looked at with ``lstat`` only: a
     symbolic link is returned as is and refused by ``load_config`` when it leaves the tree."""
     for name in CONFIG_NAMES:
         candidate = scan_root / name
@@ -504,7 +528,10 @@ def load_settings(scan_root: Path, config_arg: str | None, catalog: dict[str, Ru
     if trusted_config is not None:
         config = trusted_config
     else:
-        config = load_config(tree_file, catalog, tree_root=scan_root, bounds=bounds)
+        # a configuration found above the scan root (in the repository) is read as a file of
+        # the repository: never through a link that leaves it
+        config_root = scan_root if tree_file is None or inside(tree_file, scan_root) else config_folders(scan_root)[-1]
+        config = load_config(tree_file, catalog, tree_root=config_root, bounds=bounds)
         for key, value in bounds.items():
             if key not in config.tree_settings:
                 setattr(config, key, value)

@@ -7,13 +7,13 @@ symlinked folder could loop or escape).
 """
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditor.globs import PathPatterns
 from auditor.ignore import CACHE_DIRS, IGNORE_BUDGET, Ignores
 from auditor.model.span import Note, Span
 
@@ -91,9 +91,10 @@ def _is_dockerfile_name(lowered: str) -> bool:
     return stem in ("dockerfile", "containerfile") or lowered.endswith((".dockerfile", ".containerfile"))
 
 
-def _excluded(relative: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(relative + "/", p)
-               or fnmatch.fnmatch(relative, p.rstrip("/") + "/*") for p in patterns)
+def _excluded(relative: str, patterns: PathPatterns, is_dir: bool = False) -> bool:
+    """``exclude`` patterns, gitignore-style (``auditor.globs``): the exclude judge of
+    ``auditor.policy`` matches through the same object."""
+    return patterns.matches(relative, is_dir)
 
 
 def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = None,
@@ -105,7 +106,7 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
     what ``.gitignore`` ignores are left out as ``auditor.ignore`` describes (a tracked file never
     is); a root given explicitly is always read."""
     found = Discovered(scan_root)
-    patterns = list(exclude or [])
+    patterns = PathPatterns(exclude or [])
     real_root = os.path.realpath(scan_root)
     pending: list[str] = []
     for root in roots:
@@ -132,6 +133,8 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
                 found.notes.append(Note(Span(relative, 1), "symbolic link to a folder; not followed"))
                 continue
         if stat.S_ISDIR(info.st_mode):
+            if relative and relative not in given and _excluded(relative, patterns, is_dir=True):
+                continue
             if ignores is not None and relative not in given and \
                     (relative.rpartition("/")[2] in CACHE_DIRS or ignores.ignored(relative, True)) and \
                     not ignores.tracked(relative, True):
@@ -147,7 +150,7 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
                 ignores.enter(relative, entries)
             for entry in entries:
                 child = f"{relative}/{entry}" if relative else entry
-                if entry in SKIPPED_DIRS or _excluded(child, patterns):
+                if entry in SKIPPED_DIRS:
                     continue
                 pending.append(child)
             continue

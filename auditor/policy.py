@@ -321,26 +321,23 @@ def nothing_left_to_run(config: Config, catalog: dict[str, Rule], rules: dict[st
 
 class _Hider:
     """Whether discovery's exclude ``pattern`` hides a path: the file itself or a folder above it
-    (the same three tests as discovery's), with each folder judged once however many files it holds."""
+    (discovery's own test, ``auditor.globs``, gitignore-style), with each folder judged once
+    however many files it holds."""
 
     def __init__(self, pattern: str) -> None:
-        import re
+        from auditor.globs import PathPatterns
 
-        self.tests = [re.compile(fnmatch.translate(p)).match for p in (pattern, pattern.rstrip("/") + "/*")]
+        self.patterns = PathPatterns((pattern,))
         self.folders: dict[str, bool] = {}
-
-    def _matches(self, path: str) -> bool:
-        whole, inside_folder = self.tests
-        return bool(whole(path) or whole(path + "/") or inside_folder(path))
 
     def hides(self, path: str) -> bool:
         folder, _, _ = path.rpartition("/")
-        return self._matches(path) or (bool(folder) and self._folder(folder))
+        return (bool(folder) and self._folder(folder)) or self.patterns.matches(path)
 
     def _folder(self, folder: str) -> bool:
         known = self.folders.get(folder)
         if known is None:
             parent, _, _ = folder.rpartition("/")
-            known = self._matches(folder) or (bool(parent) and self._folder(parent))
+            known = (bool(parent) and self._folder(parent)) or self.patterns.matches(folder, is_dir=True)
             self.folders[folder] = known
         return known

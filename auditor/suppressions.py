@@ -18,12 +18,12 @@ pattern is empty or names no rule matches nothing (it is reported, never a wildc
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditor import globs
 from auditor.findings import Finding, Suppression
 from auditor.model.span import Span
 
@@ -317,7 +317,7 @@ def _config_match(finding: Finding, configured: list[ConfigSuppression]) -> Conf
         prefix = entry.rule.rstrip("*")
         if entry.problem or not prefix or not finding.rule_id.startswith(prefix):
             continue
-        if fnmatch.fnmatch(finding.span.path, entry.path):
+        if globs.matches(entry.path, finding.span.path):  # gitignore-style, as exclude
             entry.used = True
             return entry
     return None
