@@ -119,8 +119,9 @@ def config_folders(scan_root: Path) -> list[Path]:
     start = Path(os.path.abspath(scan_root))
     repository = repository_root(start)
     if repository is None:
-        return [start]
-    return [start] + [folder for folder in start.parents if folder == repository or repository in folder.parents]
+        return [scan_root]
+    # the scan root as given (a configuration there is named as before), then its parents
+    return [scan_root] + [folder for folder in start.parents if folder == repository or repository in folder.parents]
 
 
 def find_config(scan_root: Path) -> Path | None:
