@@ -376,3 +376,24 @@ def test_a_waiver_from_a_trusted_configuration_is_marked_policy(tmp_path: Path) 
             f"<td>2027-01-31</td><td>policy ({trusted})</td></tr>") in html
     assert f"| DF008 | every path | accepted risk, ticket SEC-12 | 2027-01-31 | policy ({trusted}) |" in \
         (tmp_path / "out" / "tree.md").read_text().replace("\\_", "_")  # Markdown escapes `_` in the path
+
+
+def test_hostile_git_metadata_in_the_scope_is_inert(tmp_path: Path) -> None:
+    """The branch name and remote URL come from the audited tree's .git: HTML-escaped, control and
+    bidi characters shown as escapes, in both formats."""
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    (tree / "Dockerfile").write_text("FROM node:20-alpine\nUSER 1001\n")
+    _git(tree, "init", "-q", "-b", "main")
+    _git(tree, "add", ".")
+    _git(tree, "commit", "-q", "-m", "first")
+    _git(tree, "checkout", "-q", "-b", "x<script>alert(1)</script>\u202eevil")
+    _git(tree, "config", "remote.origin.url", "https://h.example/<img src=x onerror=alert(2)>\u202e")
+    done = run_auditor("report", str(tree), "-o", str(tmp_path / "out"), "--no-external", "--name", "r")
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "out" / "r.html").read_text()
+    markdown = (tmp_path / "out" / "r.md").read_text()
+    assert html.count("<script>") == 1 and "<img" not in html and "\u202e" not in html
+    assert "x&lt;script&gt;alert(1)&lt;/script&gt;\\u202eevil" in html
+    assert "&lt;img src=x onerror=alert(2)&gt;\\u202e" in html
+    assert "\u202e" not in markdown and "<script>" not in markdown and "<img" not in markdown
