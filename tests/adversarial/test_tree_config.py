@@ -291,10 +291,10 @@ def test_suppress_of_a_family_is_listed(tree: Path) -> None:
 
 
 def test_every_family_off_is_listed_and_fails_the_gate(tree: Path) -> None:
-    (tree / ".auditor.yaml").write_text("ignore: [DF, DC, KS, NG, NX, XF, SC]\n")
+    (tree / ".auditor.yaml").write_text("ignore: [DF, DC, KS, NG, NX, XF, SC, AR]\n")
     run, report, sarif, markdown, _ = outputs(tree)
     assert run.returncode == 1 and "FAIL: the configuration leaves no control to run" in run.stdout
-    assert {f"ignore[{i}]" for i in range(7)} | {"rules"} <= set(listed(report))
+    assert {f"ignore[{i}]" for i in range(8)} | {"rules"} <= set(listed(report))
     assert sarif["runs"][0]["properties"]["policy"]["blocking"] is True
 
 
