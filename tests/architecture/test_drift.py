@@ -115,3 +115,16 @@ def test_a_value_the_document_contradicts_itself_on_is_not_compared(tmp_path: Pa
     (tree / "ARCHITECTURE.md").write_text("# Shop\n\n- rate limiting (10 req/s)\n\nLater: 20 req/s per client.\n")
     result = scan([tree], select=["AR001"])  # ARCHITECTURE.md at the root is found without configuration
     assert result.findings == [] and result.controls["AR001"].status != "fail"
+
+
+def test_the_compliance_report_has_a_document_versus_deployment_section() -> None:
+    from auditor.catalog import load_catalog
+    from auditor.report.compliance import build_report, report_to_markdown
+
+    result = scan([FIXTURES / "noncompliant"], select=["AR"])
+    markdown = report_to_markdown(build_report(result, load_catalog(), "fixtures/noncompliant"))
+    section = markdown.split("## Document versus deployment", 1)[1]
+    for rule in AR_RULES:
+        assert f"[{rule}](#{rule.lower()})" in section
+    assert "ARCHITECTURE.md:23" in section and "Trivy" in section  # the promise, its line, its status
+    assert "nginx/nginx.conf" in section and "rate=50r/s" in section
