@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 DOCUMENT_SIZE_CAP = 1024 * 1024  # an architecture document is a few pages
+LINE_CAP = 2000  # characters of one line read for statements
 
 # Box drawing, block elements, arrows, bullets, emphasis marks: not words.
 _DRAWING = re.compile(r"[\u2500-\u259f\u2190-\u21ff\u25a0-\u25ff\u2022\u00b7*`|#>]+")
@@ -147,7 +148,9 @@ def _number(text: str) -> int | float:
 
 
 def text_statements(text: str, line: int) -> Iterator[Statement]:
-    """What one line of prose, list, table or drawing states."""
+    """What one line of prose, list, table or drawing states (its first ``LINE_CAP`` characters:
+    a document's lines are short, and a hostile one must not make the patterns slow)."""
+    text = text[:LINE_CAP]
     quote = _LIST_MARK.sub("", _SPACES.sub(" ", _DRAWING.sub(" ", text)).strip())
     if not quote:
         return

@@ -124,6 +124,8 @@ def problems(section: Any) -> list[str]:
     if not isinstance(section, dict):
         return ["architecture: must be a mapping"]
     found = []
+    if "_trusted" in section:  # only the command line (--architecture FILE) marks a document trusted
+        found.append("architecture._trusted: not a setting (name a document outside the tree with --architecture FILE)")
     document = section.get("document")
     if document is not None and (not isinstance(document, str) or not document):
         found.append("architecture.document: must be a file path")

@@ -44,6 +44,31 @@ def _in_force(rule, catalog, args: argparse.Namespace) -> None:
                  if k not in ("enabled", "severity")}
     source = config.source if config else None
     lines = [f"In force{' with ' + source if source else ' (no configuration found: defaults)'}"]
+    stated = _document_values(folder, architecture)
     for name, (value, origin) in parameters_in_force(rule, architecture, overrides, source).items():
-        lines.append(f"  {name} = {value!r}  <- {origin}")
+        key = rule.parameters[name].get("profile")
+        key = "node.major" if key == "node.image" else key
+        said = stated.get(key) if key else None
+        lines.append(f"  {name} = {value!r}  <- {origin}"
+                     + (f"; the document states {said.value!r} at {said.cite(stated_path(stated))}" if said else ""))
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _document_values(folder, architecture: dict) -> dict:
+    """What the configured architecture document states (empty when none is configured or readable)."""
+    name = (architecture or {}).get("document")
+    if not name:
+        return {}
+    from pathlib import Path
+
+    from auditor.architecture.document import read_document
+
+    path = Path(name) if Path(name).is_absolute() else Path(folder) / name
+    facts = read_document(path, str(name), None if Path(name).is_absolute() else Path(folder))
+    values = facts.values()
+    values["__path__"] = facts.path  # type: ignore[assignment]
+    return values
+
+
+def stated_path(stated: dict) -> str:
+    return str(stated.get("__path__", ""))

@@ -103,6 +103,7 @@ def test_a_bad_profile_is_a_configuration_error_naming_the_key(tmp_path: Path) -
     assert "did you mean 'runtime.uid'" in problems({"runtime": {"uidd": 1}})[0]
     assert problems({"rate_limit": {"rate": "fast"}})
     assert problems({"document": "docs/ARCHITECTURE.md", "replicas": 3}) == []
+    assert problems({"document": "/etc/passwd", "_trusted": True})[0].startswith("architecture._trusted:")
     config_file = tmp_path / ".auditor.yaml"
     config_file.write_text("architecture:\n  runtime:\n    uid: -5\n")
     with pytest.raises(ConfigError, match=r"architecture\.runtime\.uid"):
@@ -136,3 +137,25 @@ def test_explain_shows_the_value_in_force_and_where_it_came_from(tmp_path: Path)
     assert "uid = 1002  <- rule override rules.DC009.uid in .auditor.yaml" in explain("DC009")
     assert "max_rate = '10r/s'  <- profile default rate_limit.rate" in explain("NG008")
     assert "min_stages = 2  <- catalog default (rules/DF001.yaml)" in explain("DF001")
+
+
+def test_explain_cites_the_document_line_when_a_document_is_configured(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "ARCHITECTURE.md").write_text("# Shop\n\nThe app runs as a non-root user (UID 1001).\n")
+    (tmp_path / ".auditor.yaml").write_text("architecture:\n  document: docs/ARCHITECTURE.md\n  runtime:\n    uid: 1001\n")
+    run = subprocess.run([sys.executable, "-m", "auditor", "explain", "KS001", "--color", "never"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(REPO), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr
+    assert ('uid = 1001  <- profile architecture.runtime.uid in .auditor.yaml; the document states 1001 at '
+            'docs/ARCHITECTURE.md:3 "The app runs as a non-root user (UID 1001)."') in run.stdout
+
+
+def test_a_hostile_document_line_stays_fast() -> None:
+    import time
+
+    from auditor.architecture.document import read_facts
+
+    started = time.perf_counter()
+    read_facts("adduser " * 200_000 + "\n" + "nginx " * 200_000 + "\n", "doc.md")
+    assert time.perf_counter() - started < 5
