@@ -3,15 +3,16 @@ a file of the audited tree) or ``--architecture FILE`` (the command line, truste
 scan, and what the deployment's files show, each at its line."""
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from auditor.architecture.document import DocumentFacts, Statement, read_document
-from auditor.findings import Unknown
+from auditor.findings import Outcome, Unknown
 from auditor.model.project import Project
 from auditor.model.span import Span
 
@@ -36,6 +37,22 @@ def document_of(project: Project, params: dict[str, Any]) -> tuple[DocumentFacts
     if facts.problems and not facts.statements:
         return None, Unknown(Span(shown, 1), "; ".join(facts.problems))
     return facts, None
+
+
+def against_document(check: Callable[[Project, DocumentFacts, dict[str, Any]], Iterator[Outcome]]
+                     ) -> Callable[[Project, dict[str, Any]], Iterator[Outcome]]:
+    """An AR check, given the document's facts: an unreadable document is an Unknown (the control
+    is not checked), no document at all leaves nothing to compare."""
+
+    @functools.wraps(check)
+    def run(project: Project, params: dict[str, Any]) -> Iterator[Outcome]:
+        facts, unknown = document_of(project, params)
+        if unknown is not None:
+            yield unknown
+        if facts is not None:
+            yield from check(project, facts, params)
+
+    return run
 
 
 def _stamp(path: Path) -> tuple[int, int]:

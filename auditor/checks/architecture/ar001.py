@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor.checks.architecture._document import at, document_of, said
+from auditor.checks.architecture._document import DocumentFacts, against_document, at, said
 from auditor.findings import Fail, Outcome, Pass, span_of
 from auditor.model.deployment import deployments_of
 from auditor.model.nginx import parse_rate
@@ -13,12 +13,8 @@ from auditor.model.project import Project
 ID = "AR001"
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
-    facts, unknown = document_of(project, params)
-    if unknown is not None:
-        yield unknown
-    if facts is None:
-        return
+@against_document
+def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outcome]:
     values = facts.values()
     model = deployments_of(project)
     doc = {key: at(facts, statement) for key, statement in values.items()}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.architecture._document import at, document_of, said
+from auditor.checks.architecture._document import DocumentFacts, against_document, at, said
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.deployment import deployments_of
 from auditor.model.project import Project
@@ -11,12 +11,8 @@ from auditor.model.project import Project
 ID = "AR002"
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
-    facts, unknown = document_of(project, params)
-    if unknown is not None:
-        yield unknown
-    if facts is None:
-        return
+@against_document
+def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outcome]:
     values = facts.values()
     if "node.major" not in values:
         return

@@ -3,19 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.architecture._document import at, document_of, said
+from auditor.checks.architecture._document import DocumentFacts, against_document, at, said
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.project import Project
 
 ID = "AR003"
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
-    facts, unknown = document_of(project, params)
-    if unknown is not None:
-        yield unknown
-    if facts is None:
-        return
+@against_document
+def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outcome]:
     promised = {key.removeprefix("header."): s for key, s in facts.promises().items() if key.startswith("header.")}
     if not promised or not project.nginx_configs:
         return  # no nginx at all is AR005's finding (the missing layer), not one per header

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.architecture._document import at, document_of, runs, said
+from auditor.checks.architecture._document import DocumentFacts, against_document, at, runs, said
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.project import Project
 
@@ -15,12 +15,8 @@ SCANS = {  # promise -> (what it is, how a CI line runs it)
 }
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
-    facts, unknown = document_of(project, params)
-    if unknown is not None:
-        yield unknown
-    if facts is None:
-        return
+@against_document
+def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outcome]:
     promises = facts.promises()
     for key, (what, pattern) in SCANS.items():
         statement = promises.get(key)
