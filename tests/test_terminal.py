@@ -167,9 +167,9 @@ def test_fail_on_none_says_it_does_not_gate() -> None:
     assert "critical" in done.stdout  # the findings are still listed
 
 
-def test_skipped_scanners_are_called_skipped_in_text_json_and_junit(tmp_path: Path) -> None:
-    # SARIF, Markdown and GitHub annotations are helper "outputs"' files (issue 14 section 2)
-    formats = {"text": None, "json": "r.json", "junit": "r.xml"}
+def test_skipped_scanners_are_called_skipped_in_every_format(tmp_path: Path) -> None:
+    formats = {"text": None, "json": "r.json", "junit": "r.xml", "sarif": "r.sarif", "markdown": "r.md",
+               "github": "r.txt"}
     args = [f"--format={name}:{tmp_path / file}" if file else f"--format={name}" for name, file in formats.items()]
     done = run_auditor("scan", str(COMPLIANT), "--no-external", *args)
     assert done.returncode == 0, done.stderr
@@ -178,6 +178,11 @@ def test_skipped_scanners_are_called_skipped_in_text_json_and_junit(tmp_path: Pa
     scanner_controls = [c for c in report["controls"] if c["rule_id"].startswith("SC")]
     assert scanner_controls and all("skipped" in c["reason"] for c in scanner_controls)
     assert (tmp_path / "r.xml").read_text().count("skipped (--no-external)") >= len(scanner_controls)
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    notes = [n["message"]["text"] for n in sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]]
+    assert "Scanners: skipped (--no-external)" in notes
+    assert "Scanners: skipped (--no-external)" in (tmp_path / "r.md").read_text()
+    assert "scanners: skipped (--no-external)" in (tmp_path / "r.txt").read_text()
     ran = run_auditor("scan", str(COMPLIANT), "--no-external", "--select", "DF")
     assert "Scanners:" not in ran.stdout  # no scanner control selected: nothing to call skipped
 

@@ -66,6 +66,11 @@ def render_github(result: AuditResult, stream: IO[str]) -> None:
         else:
             left_out[command] += 1
     summary = _summary(result)
+    from auditor.report.console import skipped_scanners
+
+    skipped = skipped_scanners(result)
+    if skipped:
+        summary += f"; scanners: {skipped}"
     if left_out:
         shown = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in left_out.items())
         summary += (f"; {sum(left_out.values())} more annotations not shown ({shown}): GitHub shows 10 of each kind "

@@ -29,6 +29,11 @@ def render_markdown(result: AuditResult, stream: IO[str], threshold: str | None 
 def result_to_markdown(result: AuditResult, threshold: str | None = None) -> str:
     lines = ["## auditor", "", _verdict(result, threshold), ""]
     lines += _counts(result)
+    from auditor.report.console import skipped_scanners
+
+    skipped = skipped_scanners(result)
+    if skipped:
+        lines += ["", f"Scanners: {escape(skipped)}"]
     lines += _policy(result)
     # most severe first (stable: by file and line within a severity), so a cut table keeps the worst
     active = sorted(result.active_findings, key=lambda f: -SEVERITY_RANK.get(f.severity, 0))

@@ -429,6 +429,12 @@ def _invocation(result: AuditResult, rule_index: dict[str, int], left_out: list[
             "level": "error" if internal else "warning",
             "associatedRule": _rule_reference(control.rule_id, rule_index),
         })
+    from auditor.report.console import skipped_scanners
+
+    skipped = skipped_scanners(result)
+    if skipped:  # said the same way in every format: the scanners' controls were not run
+        notifications.append({"message": _message(f"Scanners: {skipped}"), "level": "note",
+                              "descriptor": {"id": "scanners-skipped"}})
     for scanner_run in result.scanner_runs:
         if scanner_run.error:
             notifications.append({"message": _message(f"{scanner_run.scanner} could not run: {scanner_run.error}"),
