@@ -263,11 +263,9 @@ def program_path(value: str, where: str) -> str:
         raise ConfigError(f"{where}: {value!r} is a relative path; give an absolute path or a bare program "
                           "name looked up on PATH (a relative path would be resolved against the working "
                           "directory, which may be the tree under audit)")
-    import shutil
+    from auditor.programs import find_program
 
-    search = os.pathsep.join(p for p in os.environ.get("PATH", os.defpath).split(os.pathsep) if os.path.isabs(p))
-    found = shutil.which(expanded, path=search)
-    return found or expanded
+    return find_program(expanded) or expanded
 
 
 def read_config_text(path: Path, tree_root: Path | None) -> str:

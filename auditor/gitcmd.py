@@ -23,7 +23,6 @@ The git binary is the one on the user's PATH (absolute entries only: never one i
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -73,9 +72,9 @@ _DROPPED_ENV = ("GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_SSH", "GIT_SSH_COMMAN
 def git_binary() -> str | None:
     """``git`` on the user's PATH, looked up in absolute PATH entries only (a relative entry
     would be resolved against the working directory, which may be the audited checkout)."""
-    path = os.pathsep.join(entry for entry in os.environ.get("PATH", "").split(os.pathsep)
-                           if entry and os.path.isabs(entry))
-    return shutil.which("git", path=path)
+    from auditor.programs import find_program
+
+    return find_program("git")
 
 
 def _environment() -> dict[str, str]:

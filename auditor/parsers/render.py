@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
+
+from auditor.programs import find_program
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY = 2 * 1024 ** 3      # address space, bytes (the Go runtime alone needs ~1 GiB of it)
@@ -41,19 +42,19 @@ class Limits:
 
 
 def program(name: str) -> str | None:
-    """The absolute path of ``name`` on the auditor's PATH, or None."""
-    return shutil.which(name)
+    """The absolute path of ``name`` on the auditor's PATH (absolute entries only), or None."""
+    return find_program(name)
 
 
 @lru_cache(maxsize=1)
 def network_namespace_prefix() -> tuple[str, ...]:
     """``unshare --net --map-root-user`` when this machine lets an unprivileged process make a
     network namespace (probed once); otherwise nothing, and only the proxy settings apply."""
-    unshare = shutil.which("unshare")
+    unshare = find_program("unshare")
     if unshare is None:
         return ()
     prefix = (unshare, "--net", "--map-root-user")
-    true = shutil.which("true") or "/bin/true"
+    true = find_program("true") or "/bin/true"
     try:
         probe = subprocess.run([*prefix, true], capture_output=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor.programs import absolute_path_entries
+
 # After a kill, how long to wait for the pipes to close. A grandchild that left our process
 # group could hold them open forever; we give up on its output rather than hang.
 _REAP_SECONDS = 5.0
@@ -105,13 +107,6 @@ def where_looked(explicit: str | None, name: str) -> str:
             and not Path(explicit).expanduser().is_absolute():
         return f"{explicit}: a relative path is refused, give an absolute one"
     return explicit or f"{name} not on PATH"
-
-
-def absolute_path_entries() -> str:
-    """PATH without its relative entries (``.``, empty, ``bin``): those name folders of the
-    working directory, and a program found there could be the audited tree's."""
-    entries = os.environ.get("PATH", os.defpath).split(os.pathsep)
-    return os.pathsep.join(entry for entry in entries if entry and os.path.isabs(entry))
 
 
 def file_sha256(path: Path) -> str | None:
