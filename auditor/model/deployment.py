@@ -17,7 +17,8 @@ Build it with ``deployments_of(project)``: built once per ``Project`` and kept o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from auditor.model.span import Span
@@ -237,6 +238,13 @@ class SystemModel:
     unlinked_routes: tuple[ProxyRoute, ...] = ()
     git_ignored: frozenset[str] = frozenset()  # files of the tree a .gitignore leaves out
     workloads: tuple[WorkloadRole, ...] = ()  # every workload with its role and the evidence
+    # Next.js app folder -> the Dockerfiles that build it (see dockerfiles_for)
+    app_dockerfiles: Mapping[str, tuple[Dockerfile, ...]] = field(default_factory=dict)
+
+    def dockerfiles_for(self, app: NextApp) -> tuple[Dockerfile, ...]:
+        """The Dockerfiles that build a Next.js app: in, below or directly above its folder, or
+        linked to it by a deployment (its build context)."""
+        return self.app_dockerfiles.get(app.dir, ())
 
     def role_of(self, node: Any) -> WorkloadRole | None:
         by_key = {w.key: w for w in self.workloads}

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from auditor.model.image import ImageRef  # noqa: F401  (re-exported: checks import it from here)
 from auditor.model.span import Span
+from auditor.model.user import UserSpec
 from auditor.parsers.shell import ShellCommand, exec_commands, parse_script
 
 _REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -278,7 +279,7 @@ class Dockerfile:
         instruction), or a user the base image is known to bring; None when not shown."""
         if name.isdigit():
             return name, None
-        if name == "root":
+        if UserSpec(name, None).is_root:  # the one spelling of root (auditor.model.user)
             return "0", None
         for instruction in reversed(list(self.inherited_instructions(stage))):
             for command in instruction.commands:

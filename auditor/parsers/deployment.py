@@ -533,6 +533,27 @@ class _Linker:
             self.groups[0].links.append(f"Next.js app at {self.project.next_apps[0].dir or '.'}: "
                                         "the only app of the repository")
 
+    def app_dockerfiles(self) -> dict[str, tuple[Dockerfile, ...]]:
+        """Next.js app folder -> the Dockerfiles that build it: those in, below or directly above
+        (on the path to the root) the app's folder, then those a deployment links to the app."""
+        below: dict[str, list[Dockerfile]] = {}
+        directly: dict[str, list[Dockerfile]] = {}
+        for dockerfile in self.project.dockerfiles:
+            directly.setdefault(dockerfile.directory, []).append(dockerfile)
+            for folder in _ancestors(dockerfile.directory):
+                below.setdefault(folder, []).append(dockerfile)
+        found: dict[str, tuple[Dockerfile, ...]] = {}
+        for app in self.project.next_apps:
+            building = list(below.get(app.dir, []))
+            for folder in _ancestors(app.dir)[1:]:
+                building.extend(directly.get(folder, []))
+            for group in self.groups:
+                if group.next_app is app and group.dockerfile is not None \
+                        and all(d is not group.dockerfile for d in building):
+                    building.append(group.dockerfile)
+            found[app.dir] = tuple(building)
+        return found
+
     def build_contexts(self) -> tuple[BuildContext, ...]:
         contexts: dict[tuple[str, str], BuildContext] = {}
         for group in self.groups:
@@ -547,6 +568,12 @@ class _Linker:
                 contexts[(dockerfile.directory, dockerfile.path)] = BuildContext(
                     dockerfile.directory, dockerfile, self.project.dockerignore_for(dockerfile.directory))
         return tuple(contexts.values())
+
+
+def _ancestors(folder: str) -> list[str]:
+    """``a/b/c`` -> ``['a/b/c', 'a/b', 'a', '']``: the folder and every folder above it."""
+    parts = folder.split("/") if folder else []
+    return ["/".join(parts[:index]) for index in range(len(parts), -1, -1)]
 
 
 def _routes(config: Any, location: Any, proxy: Any) -> list[ProxyRoute]:
@@ -824,6 +851,6 @@ def build_system_model(project: Project) -> SystemModel:
             health=tuple(_unique(_health(group))), read_only=tuple(_read_only(group)),
             links=tuple(group.links)))
     return SystemModel(tuple(deployments), linker.build_contexts(), tuple(linker.unlinked_routes),
-                       _git_ignored(project), tuple(linker.roles.values()))
+                       _git_ignored(project), tuple(linker.roles.values()), linker.app_dockerfiles())
 
 

@@ -11,7 +11,7 @@ from auditor.model.dockerfile import (Dockerfile, Instruction, NpmCommand, Stage
 
 # The npm and shipping-stage knowledge lives in the model (the npm-audit runner needs it too);
 # re-exported so that the checks keep one import place.
-__all__ = ["NpmCommand", "ROOT_USERS", "carries_node_modules", "effective_user", "ends_with",
+__all__ = ["NpmCommand", "carries_node_modules", "effective_user", "ends_with",
            "installs_production_only", "is_root_user", "is_whole_tree", "normalized", "npm_commands",
            "shipping_stages", "stage_npm_commands", "unreadable_runs", "user_name"]
 from auditor.model.user import parse_user

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from auditor.checks.kubernetes._helpers import where
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import Container, KubernetesSet, Quantity
-from auditor.parsers.kubernetes import parse_quantity
+from auditor.model.quantity import parse_quantity
 
 ID = "KS005"
 

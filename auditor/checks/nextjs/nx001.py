@@ -5,7 +5,8 @@ from collections.abc import Iterator
 
 from auditor.checks.nextjs._helpers import config_name, in_app
 from auditor.findings import Fail, Outcome, Pass, Unknown
-from auditor.model.dockerfile import Dockerfile, Instruction
+from auditor.model.deployment import deployments_of
+from auditor.model.dockerfile import Instruction
 from auditor.model.nextjs import NextApp
 from auditor.model.project import Project
 
@@ -15,10 +16,10 @@ _STANDALONE = ".next/standalone"
 
 def check(project: Project, params: dict) -> Iterator[Outcome]:
     app_dirs = {app.dir for app in project.next_apps}
-    by_folder = _dockerfiles_by_folder(project)
+    system, present = deployments_of(project), {d.path for d in project.dockerfiles}
     for app in project.next_apps:
-        # Dockerfiles in, above or below the app folder build it.
-        dockerfiles = _related_dockerfiles(app.dir, by_folder)
+        # the deployment model links apps to the Dockerfiles that build them
+        dockerfiles = [d for d in system.dockerfiles_for(app) if d.path in present]
         copies = [instruction for dockerfile in dockerfiles
                   for instruction in dockerfile.instructions
                   if _copies_standalone_of(instruction, app, dockerfile.directory, app_dirs)]
@@ -74,31 +75,3 @@ def _copies_standalone_of(instruction: Instruction, app: NextApp, context: str, 
                 named.add(folder)
                 break
     return not named or app.dir in named
-
-
-def _ancestors(folder: str) -> list[str]:
-    """``a/b/c`` -> ``['a/b/c', 'a/b', 'a', '']``: the folder and every folder above it."""
-    parts = folder.split("/") if folder else []
-    return ["/".join(parts[:index]) for index in range(len(parts), -1, -1)]
-
-
-def _dockerfiles_by_folder(project: Project) -> tuple[dict[str, list[Dockerfile]], dict[str, list[Dockerfile]]]:
-    """Folder -> Dockerfiles at or below it, and folder -> Dockerfiles directly in it (built once,
-    linear in the tree's depth)."""
-    below: dict[str, list[Dockerfile]] = {}
-    directly: dict[str, list[Dockerfile]] = {}
-    for dockerfile in project.dockerfiles:
-        directly.setdefault(dockerfile.directory, []).append(dockerfile)
-        for folder in _ancestors(dockerfile.directory):
-            below.setdefault(folder, []).append(dockerfile)
-    return below, directly
-
-
-def _related_dockerfiles(app_dir: str, by_folder: tuple[dict[str, list[Dockerfile]], dict[str, list[Dockerfile]]]
-                         ) -> list[Dockerfile]:
-    """Dockerfiles in, below or directly above (on the path to the root) the app's folder."""
-    below_index, direct_index = by_folder
-    found = list(below_index.get(app_dir, []))
-    for folder in _ancestors(app_dir)[1:]:
-        found.extend(direct_index.get(folder, []))
-    return found
