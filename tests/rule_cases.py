@@ -2,7 +2,8 @@
 
 ``# ruleid: ID`` (``// ruleid: ID`` in JS) on its own line expects a finding of that rule on the
 next line that is not itself an annotation; ``# ok: ID`` marks a near miss that must stay quiet
-(it documents intent; any unexpected finding fails anyway); ``todoruleid:``/``todook:`` record known
+(recorded in ``Case.near_misses``; it counts as the rule's passing case only with the rule's own
+ID, see ``tests/test_rule_cases.py``); ``todoruleid:``/``todook:`` record known
 misses without failing. ``# unknownid: ID [text]`` expects the check to yield an Unknown (the control
 is not checked, never pass or fail) on the next line, whose reason contains ``text``; nginx cases
 (``NG*``) also fail on an Unknown no annotation expects. ``expect.yaml`` lists expectations where
@@ -18,6 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -35,8 +37,14 @@ class Case:
     expected: set[tuple[str, int]] = field(default_factory=set)
     known_misses: set[tuple[str, int]] = field(default_factory=set)  # todoruleid
     known_false_positives: set[tuple[str, int]] = field(default_factory=set)  # todook
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     unknowns: dict[tuple[str, int], str] = field(default_factory=dict)  # unknownid: -> text
+    near_misses: set[tuple[str, int]] = field(default_factory=set)  # ok: <this case's rule ID>
+
+    @property
+    def clean(self) -> bool:
+        """No failure, Unknown or known miss is expected anywhere in the case."""
+        return not (self.expected or self.unknowns or self.known_misses)
 
     @property
     def name(self) -> str:
@@ -66,7 +74,7 @@ def _annotations(case: Case, path: Path) -> None:
                 case.unknowns[(relative, number)] = text
                 continue
             target = {"ruleid": case.expected, "todoruleid": case.known_misses,
-                      "todook": case.known_false_positives}.get(kind)
+                      "todook": case.known_false_positives, "ok": case.near_misses}.get(kind)
             if target is not None:
                 target.add((relative, number))
         pending = []
@@ -85,7 +93,7 @@ def _load(case: Case) -> Case:
 
 
 def collect_cases() -> list[Case]:
-    cases = []
+    cases: list[Case] = []
     for rule_dir in sorted(p for p in CASES.iterdir() if p.is_dir()):
         children = list(rule_dir.iterdir())
         if children and all(child.is_dir() for child in children):

@@ -1,9 +1,11 @@
-"""Every annotated case under fixtures/cases/ gives exactly the findings its annotations state."""
+"""Every annotated case under fixtures/cases/ gives exactly the findings its annotations state, and
+every rule with a check has a failing and a passing case."""
 from __future__ import annotations
 
 import pytest
 
 from auditor.api import scan
+from auditor.catalog import load_catalog
 from auditor.config import Config
 from tests.rule_cases import Case, collect_cases
 
@@ -34,3 +36,31 @@ def test_case_findings_match_annotations(case: Case) -> None:
         assert control is not None and control.status == "error", control
     problems = [f for f in result.findings if f.rule_id == "AUD001"]
     assert not problems, f"case files must parse: {[(f.span.path, f.span.line, f.message) for f in problems]}"
+
+
+CATALOG = load_catalog()
+CHECKED_RULES = sorted(rule.id for rule in CATALOG.values() if rule.has_check)
+
+
+def _status(case: Case) -> str:
+    config = Config(rules={case.rule_id: case.params} if case.params else {})
+    control = scan([case.directory], config=config, select=[case.rule_id]).controls.get(case.rule_id)
+    return control.status if control is not None else "absent"
+
+
+@pytest.mark.parametrize("rule_id", CHECKED_RULES)
+def test_every_checked_rule_has_failing_and_passing_cases(rule_id: str) -> None:
+    """A failing case is one that expects a finding. A passing case either marks a near miss
+    with ``ok: <this rule's ID>`` (an ``ok:`` naming another rule, or none, does not count) in a
+    case where the check ran, or expects nothing at all and leaves the control ``pass``: a case
+    where the check found nothing to look at (``not_applicable``) proves nothing."""
+    mine = [case for case in CASES if case.rule_id == rule_id]
+    assert any(case.expected for case in mine), f"{rule_id} has no failing case in fixtures/cases/{rule_id}/"
+    statuses: dict[str, str] = {}
+    for case in [c for c in mine if c.near_misses] + [c for c in mine if c.clean and not c.near_misses]:
+        statuses[case.name] = _status(case)
+        ran = statuses[case.name] in ("pass", "fail") if case.near_misses else statuses[case.name] == "pass"
+        if ran:
+            return
+    pytest.fail(f"{rule_id} has no passing case: no `ok: {rule_id}` near miss and no case without expectations "
+                f"that passes (cases tried, with the control's status: {statuses or 'none'})")
