@@ -3,8 +3,11 @@
 The imports are read with ``ast`` (nothing is imported), at module level *and* inside functions:
 a function-level import is how a cycle is usually hidden (``api`` <-> ``parallel`` and
 ``model.deployment`` <-> ``parsers.deployment`` were both written that way), and a module that
-needs another at call time depends on it as much as one that needs it at import time. Imports
-under ``if TYPE_CHECKING:`` count too: they are dependencies of the types, and mypy reads them.
+needs another at call time depends on it as much as one that needs it at import time, and the
+order in which the two get imported then depends on which function runs first. Imports under
+``if TYPE_CHECKING:`` are left out: they never run, and annotations that name each other's types
+(``model.user`` takes a ``Dockerfile``, the Dockerfile model holds a ``UserSpec``) are how a model
+of related things is typed, not a load-order dependency.
 
 A cycle is a strongly connected set of modules; the test prints one shortest loop through each.
 """
@@ -48,11 +51,31 @@ def _target(name: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
+def _type_checking_only(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of the module except the bodies of ``if TYPE_CHECKING:`` (their ``else`` runs)."""
+    nodes: list[ast.AST] = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        if isinstance(node, ast.If) and _type_checking_only(node):
+            pending.extend(node.orelse)
+        else:
+            pending.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
 def imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    """The package's modules that ``module`` imports, anywhere in its body."""
+    """The package's modules that ``module`` imports when it runs, anywhere in its body."""
     is_package = path.name == "__init__.py"
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             found.update(t for alias in node.names if (t := _target(alias.name, modules)))
         elif isinstance(node, ast.ImportFrom):
@@ -170,7 +193,8 @@ def test_the_walk_reads_function_level_and_relative_imports(tmp_path: Path) -> N
     (package / "sub" / "__init__.py").write_text("from . import leaf\n")
     (package / "sub" / "leaf.py").write_text("def late() -> None:\n    from auditor import top\n")
     (package / "top.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                                    "    from auditor.sub.leaf import late\nimport os\n")
+                                    "    from auditor import alone\nelse:\n    from auditor.sub.leaf import late\n"
+                                    "import os\n")
     (package / "alone.py").write_text("import auditor.top\n")
     graph = import_graph(package)
     assert graph == {"auditor": set(), "auditor.alone": {"auditor.top"}, "auditor.sub": {"auditor.sub.leaf"},
