@@ -23,7 +23,14 @@ than --single is measured by that one run alone (Checkov, all frameworks, on 1,0
 takes minutes). The table says how many runs each figure is the median of.
 
 Peak RSS is ru_maxrss of RUSAGE_CHILDREN in a wrapper process: the largest single process of the
-tool's tree (workers are not summed), as in bench_scan.py.
+tool's tree (workers are not summed; bench_scan.py row b sums auditor's).
+
+auditor runs with its incremental cache off (AUDITOR_NO_CACHE=1 and an empty cache folder of its
+own): the peers keep no results between runs either. With 1,000 projects among the sizes, the
+script ends with issue 16's row f: Trivy's and Checkov's (dockerfile+kubernetes) medians divided
+by auditor's, against the targets (>= 20x and >= 10x), with the machine's load (`uptime`).
+
+    python benchmarks/bench_peers.py --sizes 1000 --exclude checkov-all hadolint gixy   # row f alone
 """
 from __future__ import annotations
 
@@ -35,13 +42,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scan import REPO, corpus  # noqa: E402  (sibling script, not a package)
+from bench_scan import REPO, corpus, machine, no_cache_flags, uptime  # noqa: E402  (sibling script, not a package)
 
 AUDITOR = "auditor"
+NO_CACHE: list[str] = []  # ["--no-cache"] once main() has asked the CLI whether it has the flag
+ROW_F_SIZE = 1000
+ROW_F_TARGETS = {"trivy": 20.0, "checkov-2fw": 10.0}  # issue 16: peer's median / auditor's, at least
+_CACHE_FOLDER = tempfile.mkdtemp(prefix="auditor-bench-cache-")  # empty, removed at the end
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +89,8 @@ def find_executable(name: str, *env_vars: str) -> str | None:
     return shutil.which(name)
 
 
-def files_named(root: Path, predicate) -> list[str]:
-    found = []
+def files_named(root: Path, predicate: Callable[[str], bool]) -> list[str]:
+    found: list[str] = []
     for folder, _, names in os.walk(root):
         found.extend(os.path.join(folder, n) for n in names if predicate(n))
     return sorted(found)
@@ -88,7 +100,9 @@ def tools_for(root: Path) -> list[Tool]:
     """Every installed tool, with its command line for this corpus; auditor first."""
     tools = [Tool("auditor", AUDITOR, "all 8 file types",
                   [sys.executable, "-m", "auditor", "scan", str(root), "--no-external", "--format", "json",
-                   "-o", os.devnull, "--fail-on", "none"], frozenset({0}))]
+                   "-o", os.devnull, "--fail-on", "none", *NO_CACHE], frozenset({0}),
+                  {"PYTHONPATH": str(REPO), "AUDITOR_NO_CACHE": "1", "AUDITOR_CACHE_DIR": _CACHE_FOLDER,
+                   "XDG_CACHE_HOME": _CACHE_FOLDER})]
     checkov = find_executable("checkov", "AUDITOR_BENCH_PEERS")
     if checkov:
         # Offline: no version check, no download of the Bridgecrew/Prisma policies.
@@ -169,14 +183,14 @@ def measure_size(size: int, args: argparse.Namespace) -> list[dict[str, object]]
             entry.walls.append(wall)
             entry.rss_mib.append(rss)
         print(f"  [{size}] round {round_index + 1}/{args.runs} done", file=sys.stderr, flush=True)
-    rows = []
+    medians = {tool.name: statistics.median(samples[tool.name].walls) for tool in tools}
+    auditor_median = medians.get(AUDITOR)
+    rows: list[dict[str, object]] = []
     for tool in tools:
         entry = samples[tool.name]
-        rows.append({"size": size, "tool": tool.name, "checks": tool.checks, "runs": len(entry.walls),
-                     "median_s": statistics.median(entry.walls), "peak_rss_mib": max(entry.rss_mib)})
-    auditor_median = next((r["median_s"] for r in rows if r["tool"] == AUDITOR), None)
-    for row in rows:
-        row["ratio"] = row["median_s"] / auditor_median if auditor_median else None
+        rows.append({"size": size, "key": tool.key, "tool": tool.name, "checks": tool.checks, "runs": len(entry.walls),
+                     "median_s": medians[tool.name], "peak_rss_mib": max(entry.rss_mib),
+                     "ratio": medians[tool.name] / auditor_median if auditor_median else None})
     return rows
 
 
@@ -196,6 +210,20 @@ def check_jobs_equivalence(size: int) -> tuple[bool, str]:
         return True, f"identical ({len(one.get('findings', []))} findings, {len(one.get('controls', []))} controls)"
     differing = sorted(k for k in set(one) | set(two) if one.get(k) != two.get(k))
     return False, f"DIFFERENT in {', '.join(differing)}"
+
+
+def row_f(rows: list[dict[str, object]]) -> list[str]:
+    """Issue 16's row f: each peer's median over auditor's on the 1,000-project corpus."""
+    lines = []
+    for row in rows:
+        key = row.get("key")
+        if row["size"] != ROW_F_SIZE or key not in ROW_F_TARGETS or row["ratio"] is None:
+            continue
+        ratio = float(str(row["ratio"]))
+        target = ROW_F_TARGETS[str(key)]
+        lines.append(f"f   1,000 projects: auditor vs {row['tool']:<34} {ratio:>6.2f}x  >= {target:g}x   "
+                     f"{'met' if ratio >= target else 'NOT MET'}")
+    return lines
 
 
 def format_table(rows: list[dict[str, object]], markdown: bool) -> str:
@@ -227,16 +255,27 @@ def main() -> int:
                         help="corpus on which --jobs 1 and --jobs 2 must give the same report (0: skip)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args()
+    NO_CACHE[:] = no_cache_flags()
     # Same footing as an installed wheel: compiled bytecode (see bench_scan.py).
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "auditor")], check=True,
                    stdout=subprocess.DEVNULL)
     os.chdir(REPO)  # `python -m auditor` resolves the checkout
+    print(f"machine: {machine()}")
+    print(f"load before: {uptime()}", flush=True)
     versions = {t.name: tool_version(t) for t in tools_for(corpus(1))}
     rows: list[dict[str, object]] = []
-    for size in args.sizes:
-        rows.extend(measure_size(size, args))
+    try:
+        for size in args.sizes:
+            rows.extend(measure_size(size, args))
+            print(f"load after {size} project(s): {uptime()}", flush=True)
+    finally:
+        shutil.rmtree(_CACHE_FOLDER, ignore_errors=True)
     print("versions: " + "; ".join(f"{name}: {version}" for name, version in versions.items()))
     print(format_table(rows, args.markdown))
+    targets = row_f(rows)
+    if targets:
+        print("\nissue 16, row f (peer's median / auditor's, interleaved, same corpus):")
+        print("\n".join(targets))
     if args.jobs_check_size:
         same, detail = check_jobs_equivalence(args.jobs_check_size)
         print(f"\nauditor --jobs 1 vs --jobs 2 on {args.jobs_check_size} projects: {detail}")

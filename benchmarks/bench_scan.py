@@ -1,29 +1,53 @@
 #!/usr/bin/env python3
-"""Wall time and peak memory of `auditor scan`, cold process included.
+"""Issue 16's targets for `auditor scan` alone, each printed as a ratio measured in the same run.
 
-    python benchmarks/bench_scan.py                 # fixture + 1, 100, 1000-project corpora
-    python benchmarks/bench_scan.py --runs 10 --sizes 1 100
+    python benchmarks/bench_scan.py                    # rows a-e (about 6-10 minutes on 2 cores)
+    python benchmarks/bench_scan.py --rows d c --runs 15
+    python benchmarks/bench_scan.py --classic          # the older table: --version, --help, fixture, corpora
+
+Rows (row f, the peers, is benchmarks/bench_peers.py):
+
+  a  1,000 projects, all checks, --jobs 2   /  the parse-only floor, 2 workers (benchmarks/floor.py)  <= 2.0x
+  b  peak memory of the whole process tree (main + workers, summed), 1,000 and 4,000 projects  <= 150 MB
+  c  one changed file in a 100-project git repository (pre-commit)  /  1-project cold scan        <= 1.3x
+  d  1 project cold, --no-external  /  `python -c pass`                                          <= 8x
+  e  second scan of an unchanged 1,000-project tree  /  first scan (fresh cache folder)          <= 0.2x
+
+Every figure is a fresh process, as a pre-commit hook or a CI job starts it. The two sides of a
+ratio are interleaved (A B, B A, A B, ...) after one uncounted warm-up run of each, so a burst of
+load on a shared machine hits both alike; each side is the median of --runs runs. The machine's
+load (`uptime`) is printed with the figures. Rows a-d run with the incremental cache off
+(AUDITOR_NO_CACHE=1, and a fresh empty cache folder): they measure the work itself; row e measures
+the cache. Row b samples memory from /proc every 20 ms over the scan's whole process tree, in runs of
+its own (the sampling thread costs a little CPU, so timed runs do not sample).
 
 Corpora come from ../shared/bench/gen_corpus.py (fixed seed) and are cached under
-$TMPDIR/auditor-bench/. Each figure is the median of --runs runs of a fresh process, as a
-pre-commit hook or a CI job would start it. External scanners are off (--no-external).
+$TMPDIR/auditor-bench/ (delete a folder to regenerate it).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import platform
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 GENERATOR = REPO.parent / "shared" / "bench" / "gen_corpus.py"
+FLOOR = Path(__file__).resolve().parent / "floor.py"
 SEED = 7
+PAGE = os.sysconf("SC_PAGE_SIZE")
+MIB = 1024 * 1024
+SAMPLE_SECONDS = 0.02
 
 
 def corpus(projects: int) -> Path:
@@ -37,58 +61,434 @@ def corpus(projects: int) -> Path:
     return target
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    wrapper = ("import resource, subprocess, sys, time\n"
-               "start = time.perf_counter()\n"
-               "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-               "wall = time.perf_counter() - start\n"
-               "print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n")
-    out = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=True)
-    wall, rss = out.stdout.split()
-    return float(wall), float(rss)
+# --- one run: wall time and the memory of the whole process tree --------------------------------------
 
 
-def measure(label: str, command: list[str], runs: int) -> dict[str, float | str]:
-    timed(command)  # warm the page cache and the rule cache; not counted
-    samples = [timed(command) for _ in range(runs)]
-    return {"label": label, "median_s": statistics.median(s[0] for s in samples),
-            "min_s": min(s[0] for s in samples), "peak_rss_mib": max(s[1] for s in samples)}
+@dataclass
+class Run:
+    wall: float
+    tree_rss: float  # MiB, peak of the sum of RSS over the process tree (shared pages counted per process)
+    tree_pss: float  # MiB, peak of the sum of PSS (shared pages divided among the processes sharing them)
+    largest: float  # MiB, peak RSS of the largest single process
+    processes: int  # most processes alive at once
 
 
-def count_files(root: Path) -> int:
-    return sum(len(files) for _, _, files in os.walk(root))
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found.extend(int(child) for child in handle.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def _tree(pid: int) -> list[int]:
+    pids, index = [pid], 0
+    while index < len(pids):
+        pids.extend(_children(pids[index]))
+        index += 1
+    return pids
+
+
+def _memory(pid: int) -> tuple[float, float]:
+    """RSS and PSS of one process in MiB (0, 0 when it is gone)."""
+    rss = pss = 0.0
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            rss = int(handle.read().split()[1]) * PAGE / MIB
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1]) / 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss, pss
+
+
+def run_once(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
+             ok_codes: frozenset[int] = frozenset({0}), sample_memory: bool = False) -> Run:
+    """Start ``command``, wait for it, and check the exit code (a tool that fails fast would look
+    fast). With ``sample_memory``, a thread samples its process tree every 20 ms until it exits
+    (that costs the machine a little CPU, so timed runs do not sample)."""
+    peak = {"rss": 0.0, "pss": 0.0, "largest": 0.0, "procs": 0}
+    started = time.perf_counter()
+    child = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env={**os.environ, **(env or {})}, cwd=cwd)
+    if not sample_memory:
+        _, stderr = child.communicate()
+        wall = time.perf_counter() - started
+        _check(command, child.returncode, stderr, ok_codes)
+        return Run(wall, 0.0, 0.0, 0.0, 0)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            pids = _tree(child.pid)
+            figures = [_memory(pid) for pid in pids]
+            alive = [f for f in figures if f[0] > 0]
+            peak["rss"] = max(peak["rss"], sum(f[0] for f in alive))
+            peak["pss"] = max(peak["pss"], sum(f[1] for f in alive))
+            peak["largest"] = max(peak["largest"], max((f[0] for f in alive), default=0.0))
+            peak["procs"] = max(peak["procs"], len(alive))
+            done.wait(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = child.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    _check(command, child.returncode, stderr, ok_codes)
+    return Run(wall, peak["rss"], peak["pss"], peak["largest"], int(peak["procs"]))
+
+
+def _check(command: Sequence[str], code: int, stderr: bytes, ok_codes: frozenset[int]) -> None:
+    if code not in ok_codes:
+        raise SystemExit(f"{' '.join(command)} failed (exit {code}):\n{stderr.decode('utf-8', 'replace')[-1200:]}")
+
+
+@dataclass
+class Side:
+    """One side of a ratio: a command line and its runs."""
+
+    label: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    ok_codes: frozenset[int] = frozenset({0})
+    runs: list[Run] = field(default_factory=list)
+    before: Callable[[], None] | None = None  # called before each run (row e: a fresh cache folder)
+    sample_memory: bool = False
+
+    def once(self) -> Run:
+        if self.before is not None:
+            self.before()
+        return run_once(self.command, env=self.env, cwd=self.cwd, ok_codes=self.ok_codes,
+                        sample_memory=self.sample_memory)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(run.wall for run in self.runs)
+
+    def describe(self) -> str:
+        walls = [run.wall for run in self.runs]
+        return (f"{self.label}: median {_seconds(self.median)} (min {_seconds(min(walls))}, "
+                f"max {_seconds(max(walls))}, {len(walls)} runs)")
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def interleave(sides: Sequence[Side], runs: int, warm_up: bool = True) -> None:
+    """One uncounted warm-up run of each side (page cache, bytecode), then ``runs`` rounds, the
+    order alternating from round to round."""
+    if warm_up:
+        for side in sides:
+            side.once()
+    for round_index in range(runs):
+        order = list(sides) if round_index % 2 == 0 else list(reversed(sides))
+        for side in order:
+            side.runs.append(side.once())
+        print(f"    round {round_index + 1}/{runs}", file=sys.stderr, flush=True)
+
+
+# --- the rows ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    key: str
+    what: str
+    against: str
+    measured: float
+    unit: str  # "x" (a ratio) or "MB"
+    target: float
+    at_most: bool = True  # the target is a ceiling (<=), else a floor (>=)
+    detail: list[str] = field(default_factory=list)
+
+    @property
+    def met(self) -> bool:
+        return self.measured <= self.target if self.at_most else self.measured >= self.target
+
+    def figure(self) -> str:
+        return f"{self.measured:.2f}x" if self.unit == "x" else f"{self.measured:.0f} MB"
+
+    def goal(self) -> str:
+        sign = "<=" if self.at_most else ">="
+        return f"{sign} {self.target:g}x" if self.unit == "x" else f"{sign} {self.target:g} MB"
+
+
+def auditor_command(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "auditor", *arguments]
+
+
+def no_cache_flags() -> list[str]:
+    """``--no-cache`` where this checkout's CLI has it (the incremental cache of issue 16)."""
+    done = subprocess.run(auditor_command("scan", "--help"), capture_output=True, text=True,
+                          env=_checkout_env(), cwd=REPO)
+    return ["--no-cache"] if "--no-cache" in done.stdout else []
+
+
+def _checkout_env(**extra: str) -> dict[str, str]:
+    """The environment for an auditor process: this checkout first on the path, whatever the
+    virtualenv's editable install points at."""
+    return {"PYTHONPATH": str(REPO), **extra}
+
+
+@contextmanager
+def cold_cache_env() -> Iterator[dict[str, str]]:
+    """Cache off and, should anything still look there, an empty cache folder of our own."""
+    with tempfile.TemporaryDirectory(prefix="auditor-bench-cache-") as folder:
+        yield _checkout_env(AUDITOR_NO_CACHE="1", AUDITOR_CACHE_DIR=folder, XDG_CACHE_HOME=folder)
+
+
+def _scan_1000_or_more(root: Path, env: dict[str, str], label: str, sample_memory: bool = False) -> Side:
+    return Side(label, auditor_command("scan", str(root), "--no-external", "--format", "json", "-o", os.devnull,
+                                       "--fail-on", "none", "--jobs", "2", *no_cache_flags()),
+                env=env, cwd=REPO, sample_memory=sample_memory)
+
+
+def row_a(runs: int) -> list[Row]:
+    root = corpus(1000)
+    with cold_cache_env() as env:
+        scan = _scan_1000_or_more(root, env, "auditor scan, 1,000 projects, --jobs 2")
+        floor = Side("parse-only floor (benchmarks/floor.py), --jobs 2",
+                     [sys.executable, str(FLOOR), str(root), "--jobs", "2"], env=env, cwd=REPO)
+        print(f"  row a: {root}", file=sys.stderr)
+        interleave([scan, floor], runs)
+    return [Row("a", "1,000 projects, all checks, --jobs 2", "parse-only floor, 2 workers",
+                scan.median / floor.median, "x", 2.0, detail=[scan.describe(), floor.describe()])]
+
+
+def row_b(runs: int, large: int) -> list[Row]:
+    rows = []
+    with cold_cache_env() as env:
+        for size in (1000, large):
+            side = _scan_1000_or_more(corpus(size), env, f"auditor scan, {size:,} projects, --jobs 2",
+                                      sample_memory=True)
+            print(f"  row b: {corpus(size)}", file=sys.stderr)
+            interleave([side], runs, warm_up=False)
+            rss = [run.tree_rss for run in side.runs]
+            pss = [run.tree_pss for run in side.runs]
+            rows.append(Row("b", f"peak memory of the process tree, {size:,} projects", "-", max(rss) * MIB / 1e6,
+                            "MB", 150.0, detail=[
+                                f"{size:,} projects: sum of RSS over the tree (the figure, in MB above), MiB: "
+                                f"median {statistics.median(rss):.0f}, max {max(rss):.0f}; shared copy-on-write "
+                                f"pages of forked workers count once per process",
+                                f"{size:,} projects: sum of PSS (shared pages divided), MiB: median "
+                                f"{statistics.median(pss):.0f}, max {max(pss):.0f}",
+                                f"{size:,} projects: largest single process {max(r.largest for r in side.runs):.0f} "
+                                f"MiB; processes at once: {max(r.processes for r in side.runs)}; {len(rss)} runs; "
+                                f"wall median {_seconds(side.median)} (sampled every 20 ms)"]))
+    return rows
+
+
+def _git(repo: Path, *arguments: str) -> None:
+    subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c",
+                    "commit.gpgsign=false", "-c", "init.defaultBranch=main", *arguments], cwd=repo, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _git_copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".complete"))
+    _git(target, "init", "-q")
+    _git(target, "add", "-A")
+    _git(target, "commit", "-q", "-m", "corpus")
+    return target
+
+
+def row_c(runs: int) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="auditor-bench-git-") as scratch, cold_cache_env() as env:
+        big = _git_copy(corpus(100), Path(scratch) / "repo100")
+        small = _git_copy(corpus(1), Path(scratch) / "repo1")
+        projects = sorted(p for p in big.iterdir() if p.is_dir() and not p.name.startswith("."))
+        project = projects[len(projects) // 2]
+        changed = project / "Dockerfile"
+        with open(changed, "a", encoding="utf-8") as handle:
+            handle.write("# changed by the benchmark: an unstaged edit pre-commit would pass\n")
+        relative = changed.relative_to(big).as_posix()
+        flags = no_cache_flags()
+        precommit = Side(f"pre-commit: auditor scan -q --no-external {relative} (100-project git repository)",
+                         auditor_command("scan", "-q", "--no-external", *flags, relative), env=env, cwd=big,
+                         ok_codes=frozenset({0, 1}))
+        cold = Side("auditor scan -q --no-external . (1-project git repository)",
+                    auditor_command("scan", "-q", "--no-external", *flags, "."), env=env, cwd=small,
+                    ok_codes=frozenset({0, 1}))
+        whole = Side("for scale: auditor scan -q --no-external . (the whole 100-project repository)",
+                     auditor_command("scan", "-q", "--no-external", *flags, "."), env=env, cwd=big,
+                     ok_codes=frozenset({0, 1}))
+        print(f"  row c: {relative} in {big}", file=sys.stderr)
+        interleave([precommit, cold, whole], runs)
+    return [Row("c", "one changed file, 100-project git repository (pre-commit)", "1-project cold scan",
+                precommit.median / cold.median, "x", 1.3,
+                detail=[precommit.describe(), cold.describe(), whole.describe()])]
+
+
+def row_d(runs: int) -> list[Row]:
+    root = corpus(1)
+    with cold_cache_env() as env:
+        scan = Side("auditor scan CORPUS-1 --no-external (text report)",
+                    auditor_command("scan", str(root), "--no-external", *no_cache_flags()), env=env, cwd=REPO,
+                    ok_codes=frozenset({0, 1}))
+        bare = Side("python -c pass (same interpreter)", [sys.executable, "-c", "pass"], cwd=REPO)
+        version = Side("for scale: auditor --version", auditor_command("--version"), env=env, cwd=REPO)
+        print(f"  row d: {root}", file=sys.stderr)
+        interleave([scan, bare, version], runs)
+    return [Row("d", "1 project cold, --no-external", "python -c pass", scan.median / bare.median, "x", 8.0,
+                detail=[scan.describe(), bare.describe(), version.describe()])]
+
+
+def row_e(runs: int) -> list[Row]:
+    root = corpus(1000)
+    scratch = Path(tempfile.mkdtemp(prefix="auditor-bench-cache-"))
+    folder = scratch / "cache"
+    env = _checkout_env(AUDITOR_CACHE_DIR=str(folder), XDG_CACHE_HOME=str(folder))
+    command = auditor_command("scan", str(root), "--no-external", "--format", "json", "-o", os.devnull,
+                              "--fail-on", "none", "--jobs", "2")
+
+    def fresh() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+
+    first = Side("first scan, 1,000 projects, empty cache folder", command, env=env, cwd=REPO, before=fresh)
+    second = Side("second scan of the unchanged tree, same cache folder", command, env=env, cwd=REPO)
+    print(f"  row e: {root}, cache in {folder}", file=sys.stderr)
+    try:
+        first.once()  # warm-up: page cache
+        for _ in range(runs):  # a pair per round, in this order by construction
+            first.runs.append(first.once())
+            second.runs.append(second.once())
+            print(f"    round {len(first.runs)}/{runs}", file=sys.stderr, flush=True)
+        kept = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return [Row("e", "second scan, unchanged 1,000-project tree", "first scan", second.median / first.median, "x", 0.2,
+                detail=[first.describe(), second.describe(), f"cache folder after a pair: {kept / MIB:.1f} MiB"])]
+
+
+# --- the machine ------------------------------------------------------------------------------------
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "load average: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} CPUs ({model}), {memory} RAM, Python {platform.python_version()}, "
+            f"{platform.platform()}")
+
+
+def print_rows(rows: list[Row]) -> None:
+    print(f"{'row':<4}{'what':<58}{'against':<30}{'measured':>10}  {'target':<11}result")
+    for row in rows:
+        print(f"{row.key:<4}{row.what:<58}{row.against:<30}{row.figure():>10}  {row.goal():<11}"
+              f"{'met' if row.met else 'NOT MET'}")
+    print()
+    for row in rows:
+        for line in row.detail:
+            print(f"  ({row.key}) {line}")
+
+
+# --- the older table (still handy: --version, --help, the fixture, the corpora) ---------------------------
+
+
+def classic(runs: int, sizes: list[int]) -> None:
+    with cold_cache_env() as env:
+        flags = no_cache_flags()
+        sides = [Side("auditor --version", auditor_command("--version"), env=env, cwd=REPO),
+                 Side("auditor --help", auditor_command("--help"), env=env, cwd=REPO),
+                 Side("fixtures/compliant", auditor_command("scan", str(REPO / "fixtures" / "compliant"),
+                                                            "--no-external", *flags, "--format", "json", "-o",
+                                                            os.devnull, "--fail-on", "none"), env=env, cwd=REPO)]
+        files = {}
+        for size in sizes:
+            root = corpus(size)
+            files[len(sides)] = sum(len(names) for _, _, names in os.walk(root))
+            sides.append(Side(f"corpus {size} project(s)",
+                              auditor_command("scan", str(root), "--no-external", *flags, "--format", "json", "-o",
+                                              os.devnull, "--fail-on", "none"), env=env, cwd=REPO))
+        interleave(sides, runs)
+    print(f"{'what':<28}{'median':>10}{'min':>10}{'tree RSS':>11}{'files/s':>10}")
+    for index, side in enumerate(sides):
+        walls = [run.wall for run in side.runs]
+        rate = f"{files[index] / side.median:.0f}" if index in files else ""
+        print(f"{side.label:<28}{side.median * 1000:>8.0f}ms{min(walls) * 1000:>8.0f}ms"
+              f"{max(run.tree_rss for run in side.runs):>8.0f}MiB{rate:>10}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sizes", type=int, nargs="*", default=[1, 100, 1000])
+    parser.add_argument("--rows", nargs="*", default=["a", "b", "c", "d", "e"], choices=list("abcde"),
+                        help="which rows (default: all five)")
+    parser.add_argument("--runs", type=int, default=0,
+                        help="runs per side (default: 5 for the 1,000-project rows, 15 for c and d)")
+    parser.add_argument("--memory-runs", type=int, default=3, help="runs of each corpus for row b (default 3)")
+    parser.add_argument("--large", type=int, default=4000, help="the larger corpus of row b (default 4,000)")
+    parser.add_argument("--classic", action="store_true", help="the older per-command table instead of the rows")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1, 100, 1000], help="corpora of --classic")
     args = parser.parse_args()
     # An installed wheel ships compiled bytecode; a checkout run with PYTHONDONTWRITEBYTECODE
     # would recompile every module on each start, which is not what users pay.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "auditor")], check=True,
                    stdout=subprocess.DEVNULL)
-    auditor = [sys.executable, "-m", "auditor"]
-    rows = [measure("auditor --version", auditor + ["--version"], args.runs),
-            measure("auditor --help", auditor + ["--help"], args.runs),
-            measure("fixtures/compliant", auditor + ["scan", str(REPO / "fixtures" / "compliant"), "--no-external",
-                                                     "--format", "json", "-o", os.devnull], args.runs)]
-    files_per_second = {}
-    for size in args.sizes:
-        root = corpus(size)
-        row = measure(f"corpus {size} project(s)", auditor + ["scan", str(root), "--no-external", "--fail-on", "none",
-                                                             "--format", "json", "-o", os.devnull], args.runs)
-        files_per_second[size] = count_files(root) / float(row["median_s"])
-        row["files_per_s"] = files_per_second[size]
-        rows.append(row)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}")
-    print(f"{'what':<28}{'median':>10}{'min':>10}{'peak RSS':>12}{'files/s':>10}")
-    for row in rows:
-        rate = f"{row['files_per_s']:.0f}" if "files_per_s" in row else ""
-        print(f"{row['label']:<28}{row['median_s'] * 1000:>8.0f}ms{row['min_s'] * 1000:>8.0f}ms"
-              f"{row['peak_rss_mib']:>9.0f}MiB{rate:>10}")
+    print(f"machine: {machine()}")
+    print(f"checkout: {REPO} ({_head()})")
+    print(f"load before: {uptime()}")
+    if args.classic:
+        classic(args.runs or 5, args.sizes)
+        print(f"load after: {uptime()}")
+        return 0
+    rows: list[Row] = []
+    wanted = set(args.rows)
+    if "a" in wanted:
+        rows += row_a(args.runs or 5)
+        print(f"load after row a: {uptime()}", flush=True)
+    if "b" in wanted:
+        rows += row_b(args.memory_runs, args.large)
+        print(f"load after row b: {uptime()}", flush=True)
+    if "c" in wanted:
+        rows += row_c(args.runs or 15)
+        print(f"load after row c: {uptime()}", flush=True)
+    if "d" in wanted:
+        rows += row_d(args.runs or 15)
+        print(f"load after row d: {uptime()}", flush=True)
+    if "e" in wanted:
+        rows += row_e(args.runs or 5)
+        print(f"load after row e: {uptime()}", flush=True)
+    print()
+    print_rows(rows)
     return 0
+
+
+def _head() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO)
+    return done.stdout.strip() or "?"
 
 
 if __name__ == "__main__":
