@@ -17,6 +17,7 @@ from typing import Any
 
 from auditor.architecture.profile import known_names as known_profile_names
 from auditor.architecture.profile import parameter_value, resolved
+from auditor.params import KINDS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_DIR = PACKAGE_DIR / "schemas"
@@ -99,16 +100,32 @@ def validate_rule_documents(documents: dict[str, Any]) -> list[str]:
     errors = []
     for filename, document in sorted(documents.items()):
         for error in validator.iter_errors(document):
-            where = "/".join(str(part) for part in error.absolute_path) or "(top)"
-            errors.append(f"{filename}: {where}: {error.message}")
+            pointer = "/".join(str(part) for part in error.absolute_path) or "(top)"
+            errors.append(f"{filename}: {pointer}: {error.message}")
         if isinstance(document, dict):
-            for name, spec in (document.get("parameters") or {}).items():
-                if isinstance(spec, dict) and "profile" in spec and spec["profile"] not in known_profile_names():
-                    errors.append(f"{filename}: parameters/{name}/profile: {spec['profile']!r} is not a profile "
-                                  f"value (auditor/architecture/profile.py)")
+            errors += _parameter_problems(filename, document.get("parameters") or {})
         if isinstance(document, dict) and filename != f"{document.get('id')}.yaml":
             errors.append(f"{filename}: id {document.get('id')!r} does not match the file name")
     return errors
+
+
+def _parameter_problems(filename: str, parameters: dict[str, Any]) -> list[str]:
+    """A ``profile:`` that names no profile value, a ``default`` that is not of its ``kind``."""
+    from auditor.params import ParameterError, convert
+
+    problems = []
+    for name, spec in parameters.items():
+        if not isinstance(spec, dict):
+            continue
+        if "profile" in spec and spec["profile"] not in known_profile_names():
+            problems.append(f"{filename}: parameters/{name}/profile: {spec['profile']!r} is not a profile "
+                            f"value (auditor/architecture/profile.py)")
+        if "default" in spec and spec.get("kind") in KINDS:
+            try:
+                convert(name, spec, spec["default"])
+            except ParameterError as error:
+                problems.append(f"{filename}: parameters/{error}")
+    return problems
 
 
 def _parse_and_validate(sources: dict[str, bytes]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.catalog import SCHEMA_DIR, Rule
+from auditor.params import ParameterError, Params, typed
 
 CONFIG_NAMES = (".auditor.yaml", ".auditor.yml")
 RULE_SETTING_KEYS = ("enabled", "severity")
@@ -88,7 +89,26 @@ class Config:
     tree_settings: frozenset[str] = frozenset()  # the top-level keys the tree's file set
     trusted_keys: frozenset[str] = frozenset()  # the top-level keys a trusted --config FILE set
 
-    def parameters_for(self, rule: Rule) -> dict[str, Any]:
+    def __post_init__(self) -> None:
+        # per rule ID: the merged values and their conversion, made at load (``load_config``) and
+        # reused while the values stay the same (the command line may add the architecture document)
+        self._typed: dict[str, tuple[dict[str, Any], Params]] = {}
+
+    def parameters_for(self, rule: Rule) -> Params:
+        """The rule's parameters, typed (``auditor.params``): defaults, the profile, then this
+        configuration. A value that does not convert is a ``ConfigError`` naming the key."""
+        merged = self._merged_parameters(rule)
+        known = self._typed.get(rule.id)
+        if known is not None and known[0] == merged:
+            return known[1]
+        try:
+            converted = typed(rule.parameters, merged)
+        except ParameterError as error:
+            raise ConfigError(f"{self.source or '(configuration)'}: rules.{rule.id}.{error}") from None
+        self._typed[rule.id] = (merged, converted)
+        return converted
+
+    def _merged_parameters(self, rule: Rule) -> dict[str, Any]:
         merged = rule.defaults
         if self.architecture:  # a `profile:` parameter follows the configuration's profile
             from auditor.architecture.profile import parameter_value, resolved
@@ -176,6 +196,8 @@ def load_config(path: Path | None, catalog: dict[str, Rule], *, tree_root: Path 
     config.tree_settings = frozenset(data) if not trusted else frozenset()
     config.trusted_keys = frozenset(data) if trusted else frozenset()
     config.from_tree = not trusted
+    for rule in catalog.values():  # parameters are converted now: a bad value stops here, naming its key
+        config.parameters_for(rule)
     return config
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import re
 import time
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from typing import Any
 
 from auditor.catalog import Rule
 from auditor.config import Config
+from auditor.dispatch import load_check, outcomes
 from auditor.findings import (SEVERITY_RANK, ControlResult, Evidence, Fail, Finding, Pass, Related,
                               Unknown, span_of)
 from auditor.model.project import Project
@@ -147,12 +147,12 @@ def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tupl
     malformed = [p for p in project.problems if not isinstance(p, NotChecked)]
     unrendered = list(getattr(project, "unrendered", ()))
     for rule_id, problems in (("AUD001", malformed), ("AUD003", not_checked), ("AUD004", unrendered)):
-        rule = rules.get(rule_id)
-        if rule is None:
+        engine_rule = rules.get(rule_id)
+        if engine_rule is None:
             continue
-        severity = config.severity_for(rule)
+        severity = config.severity_for(engine_rule)
         for problem in problems:
-            findings.append(stamper.finding(rule, severity, problem.message, problem.span))
+            findings.append(stamper.finding(engine_rule, severity, problem.message, problem.span))
         controls[rule_id] = ControlResult(rule_id, "fail" if problems else "pass",
                                           tuple(Evidence(p.span, p.message) for p in problems))
     return findings, controls
@@ -174,18 +174,28 @@ def _unparsed_inputs(rule: Rule, project: Project) -> tuple[str, ...]:
     return tuple(sorted({path for paths in project.unparsed.values() for path in paths}))
 
 
+def _not_run(rule: Rule, project: Project, documents: list[Any], unparsed: tuple[str, ...]) -> ControlResult | None:
+    """The control's result when no document of its target is there to run its check on: its
+    module is then not even imported, so a family without files costs nothing at start-up.
+    (A project-wide rule always runs: DF019 judges a .dockerignore without a Dockerfile.)"""
+    if documents:
+        return None
+    if unparsed:
+        return ControlResult(rule.id, "error", (), f"not checked: {', '.join(unparsed)} {_WHY_UNPARSED}")
+    if project.documents_for(rule.target):
+        return ControlResult(rule.id, "not_applicable", (), f"applies to {' and '.join(rule.applies_to)} "
+                                                            f"workloads; the {rule.target} files have none")
+    return ControlResult(rule.id, "not_applicable", (), f"no {rule.target} files in the audited tree")
+
+
 def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
               ) -> tuple[list[Finding], ControlResult]:
     documents = project.for_roles(rule.applies_to).documents_for(rule.target)  # the rule's roles only
     unparsed = _unparsed_inputs(rule, project)
-    if not documents:
-        if unparsed:
-            return [], ControlResult(rule.id, "error", (), f"not checked: {', '.join(unparsed)} {_WHY_UNPARSED}")
-        if project.documents_for(rule.target):
-            return [], ControlResult(rule.id, "not_applicable", (), f"applies to {' and '.join(rule.applies_to)} "
-                                                                   f"workloads; the {rule.target} files have none")
-        return [], ControlResult(rule.id, "not_applicable", (), f"no {rule.target} files in the audited tree")
-    check = importlib.import_module(rule.check_module).check
+    skipped = _not_run(rule, project, documents, unparsed)
+    if skipped is not None:
+        return [], skipped
+    module = load_check(rule.check_module)
     params = config.parameters_for(rule)
     severity = config.severity_for(rule)
     findings: list[Finding] = []
@@ -201,12 +211,12 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
             rendered = getattr(document, "snippets", None) or {}
             suffix = f" [in {origin}]" if origin else ""
 
-            def snippet(span: Span, rendered: dict = rendered) -> str:
+            def snippet(span: Span, rendered: dict[tuple[str, int], str] = rendered) -> str:
                 line = rendered.get((span.path, span.line))
                 return _snippet(project, span, secret) if line is None else \
                     (redact(line) if secret else line)[:SNIPPET_LIMIT]
 
-            for outcome in check(document, params):
+            for outcome in outcomes(module, document, params):
                 span = span_of(outcome.node)
                 if isinstance(outcome, Fail):
                     if (span.path, span.line, outcome.message + suffix) in reported:

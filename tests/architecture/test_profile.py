@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from auditor.api import scan
 from auditor.architecture.profile import PROFILE, problems, weakens
 from auditor.catalog import load_catalog
 from auditor.config import Config, ConfigError, load_config
+from auditor.params import KubernetesQuantity, Rate
 from auditor.policy import apply_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,10 +90,12 @@ def test_other_profile_values_reach_their_rules() -> None:
     catalog = load_catalog()
     config = Config(architecture={"rate_limit": {"rate": "20r/s"}, "resources": {"memory": "4G", "cpus": 1},
                                   "node": {"major": 22}, "app": {"port": 8080}, "replicas": 5})
-    assert config.parameters_for(catalog["NG008"])["max_rate"] == "20r/s"
+    # converted when loaded (auditor/params.py): the rate, the quantities and the size as numbers
+    assert config.parameters_for(catalog["NG008"])["max_rate"] == Rate(20.0, "20r/s")
     assert config.parameters_for(catalog["KS010"])["max_rps"] == 20
-    assert config.parameters_for(catalog["KS005"]) == {"max_cpu": 1, "max_memory": "4Gi"}
-    assert config.parameters_for(catalog["DC005"]) == {"max_cpus": 1, "max_memory": "4G"}
+    assert config.parameters_for(catalog["KS005"]) == {"max_cpu": KubernetesQuantity(Fraction(1), "1"),
+                                                       "max_memory": KubernetesQuantity(Fraction(4 * 2**30), "4Gi")}
+    assert config.parameters_for(catalog["DC005"]) == {"max_cpus": 1, "max_memory": 4 * 2**30}
     assert config.parameters_for(catalog["DF004"])["allowed"] == ["node:22-alpine"]
     assert config.parameters_for(catalog["NG011"])["app_port"] == 8080
     assert config.parameters_for(catalog["XF002"])["app_port"] == 8080

@@ -11,6 +11,7 @@ from auditor.model.nginx import parse_rate
 from auditor.model.project import Project
 
 ID = "AR001"
+NODES = "document"
 
 
 @against_document

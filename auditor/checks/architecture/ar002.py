@@ -9,6 +9,7 @@ from auditor.model.deployment import deployments_of
 from auditor.model.project import Project
 
 ID = "AR002"
+NODES = "document"
 
 
 @against_document

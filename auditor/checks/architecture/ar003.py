@@ -8,6 +8,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.project import Project
 
 ID = "AR003"
+NODES = "document"
 
 
 @against_document

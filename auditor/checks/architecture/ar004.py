@@ -9,6 +9,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.project import Project
 
 ID = "AR004"
+NODES = "document"
 SCANS = {  # promise -> (what it is, how a CI line runs it)
     "scan.trivy": ("Trivy scans", r"\btrivy\b|aquasecurity/trivy-action"),
     "scan.npm_audit": ("npm audit", r"\bnpm\s+audit\b|\baudit-ci\b|\bnpm\s+run\s+audit\b"),

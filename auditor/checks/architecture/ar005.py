@@ -9,6 +9,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.project import Project
 
 ID = "AR005"
+NODES = "document"
 
 
 @against_document

@@ -7,6 +7,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, as_bool, interpolate
 
 ID = "DC003"
+NODES = "document"
 OPTION = "no-new-privileges"
 
 

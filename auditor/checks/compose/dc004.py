@@ -8,6 +8,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, Service
 
 ID = "DC004"
+NODES = "document"
 HOST_NAMESPACES = {"network_mode": "network stack", "pid": "process namespace", "ipc": "IPC namespace"}
 # The container runtime's API socket is root on the host; so is any folder that holds it.
 RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "podman.sock", "crio.sock")

@@ -5,16 +5,16 @@ from typing import Any
 
 from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.compose import ComposeFile, Service, format_bytes, parse_memory
+from auditor.model.compose import ComposeFile, Service, format_bytes
 from auditor.model.span import Span
+from auditor.params import Params
 
 ID = "DC005"
+NODES = "document"
 
 
-def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
-    max_cpus, max_memory = float(params["max_cpus"]), parse_memory(params["max_memory"])
-    if max_memory is None:
-        raise ValueError(f"DC005 max_memory {params['max_memory']!r} is not a size such as 2G")
+def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
+    max_cpus, max_memory = float(params["max_cpus"]), params["max_memory"]  # CPUs, bytes
     for service in doc.services:
         limits = service.resource_limits
         failures = [

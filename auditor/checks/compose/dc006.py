@@ -10,6 +10,7 @@ from auditor.model.project import Project
 from auditor.model.span import Span
 
 ID = "DC006"
+NODES = "document"
 
 
 def check(project: Project, params: dict) -> Iterator[Outcome]:

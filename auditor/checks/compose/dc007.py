@@ -8,6 +8,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import DEFAULT_NETWORK, ComposeFile, NetworkDefinition, Service
 
 ID = "DC007"
+NODES = "document"
 
 
 def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:

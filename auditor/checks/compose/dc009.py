@@ -8,6 +8,7 @@ from auditor.model.compose import ComposeFile
 from auditor.model.user import parse_user
 
 ID = "DC009"
+NODES = "document"
 
 
 def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:

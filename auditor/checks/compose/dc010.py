@@ -7,6 +7,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile
 
 ID = "DC010"
+NODES = "document"
 
 
 def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:

@@ -8,6 +8,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, Service
 
 ID = "DC011"
+NODES = "document"
 DEFAULT_WORKING_DIR = "/app"  # the reference image's WORKDIR
 
 

@@ -8,6 +8,7 @@ from auditor.model.deployment import deployments_of
 from auditor.model.project import Project
 
 ID = "XF001"
+NODES = "document"
 
 
 def check(project: Project, params: dict) -> Iterator[Outcome]:

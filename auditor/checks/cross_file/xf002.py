@@ -8,6 +8,7 @@ from auditor.model.deployment import Deployment, deployments_of
 from auditor.model.project import Project
 
 ID = "XF002"
+NODES = "document"
 
 
 def check(project: Project, params: dict) -> Iterator[Outcome]:

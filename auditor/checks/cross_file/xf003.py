@@ -8,6 +8,7 @@ from auditor.model.deployment import Claim, Deployment, deployments_of
 from auditor.model.project import Project
 
 ID = "XF003"
+NODES = "document"
 
 
 def check(project: Project, params: dict) -> Iterator[Outcome]:

@@ -8,6 +8,7 @@ from auditor.model.deployment import Deployment, ReadOnlyRoot, deployments_of
 from auditor.model.project import Project
 
 ID = "XF004"
+NODES = "document"
 DC011_WORKDIR = "/app"  # where DC011 resolves relative paths when the service sets no working_dir
 
 

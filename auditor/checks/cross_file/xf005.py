@@ -9,6 +9,7 @@ from auditor.model.project import Project
 from auditor.model.span import Span
 
 ID = "XF005"
+NODES = "document"
 
 
 def check(project: Project, params: dict) -> Iterator[Outcome]:

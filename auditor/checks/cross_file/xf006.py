@@ -8,6 +8,7 @@ from auditor.model.project import Project
 from auditor.model.span import Span
 
 ID = "XF006"
+NODES = "document"
 
 # layer -> (what it is, the control family that goes unchecked without it, where it usually lives)
 LAYERS = {

@@ -6,6 +6,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, ImageRef
 
 ID = "DF002"
+NODES = "document"
 
 
 def is_alpine(image: ImageRef) -> bool:

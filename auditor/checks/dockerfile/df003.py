@@ -6,6 +6,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
 
 ID = "DF003"
+NODES = "document"
 
 
 def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:

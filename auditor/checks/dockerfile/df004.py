@@ -6,6 +6,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, ImageRef
 
 ID = "DF004"
+NODES = "document"
 _DOCKER_HUB = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
 

@@ -8,6 +8,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
 
 ID = "DF005"
+NODES = "document"
 
 
 def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:

@@ -9,6 +9,7 @@ from auditor.model.dockerfile import Dockerfile
 from auditor.parsers.shell import ShellCommand
 
 ID = "DF006"
+NODES = "document"
 
 
 def removes_npm_cache(command: ShellCommand) -> bool:

@@ -8,6 +8,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, Instruction, Stage
 
 ID = "DF010"
+NODES = "document"
 INIT_BINARIES = frozenset({"dumb-init", "tini", "tini-static"})
 _INSTALLERS = {("apk", "add"), ("apt-get", "install"), ("apt", "install"), ("yum", "install"),
                ("dnf", "install"), ("microdnf", "install")}

@@ -6,6 +6,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, Instruction, expand
 
 ID = "DF011"
+NODES = "document"
 
 
 def exposed_ports(instruction: Instruction, scope: dict) -> list[tuple[str, list[int]]]:

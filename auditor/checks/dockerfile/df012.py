@@ -7,6 +7,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
 
 ID = "DF012"
+NODES = "document"
 
 
 def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:

@@ -7,6 +7,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, Instruction, Stage
 
 ID = "DF013"
+NODES = "document"
 REQUIRED = (".next/standalone", ".next/static", "public")
 
 

@@ -9,6 +9,7 @@ from auditor.model.dockerfile import Dockerfile, parse_assignments
 from auditor.secrets import known_format
 
 ID = "DF015"
+NODES = "document"
 _REFERENCE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 
 

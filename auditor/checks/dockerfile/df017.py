@@ -9,6 +9,7 @@ from auditor.model.dockerfile import Dockerfile
 from auditor.parsers.shell import SHELLS, ShellCommand, script_operand
 
 ID = "DF017"
+NODES = "document"
 FETCHERS = frozenset({"curl", "wget"})
 # Programs that run the text they are given: a shell, and eval/source/. inside one.
 _RUNNERS = SHELLS | {"eval", "source", "."}

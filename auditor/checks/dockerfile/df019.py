@@ -9,6 +9,7 @@ from auditor.model.dockerignore import DockerIgnore
 from auditor.model.project import Project, inside_root
 
 ID = "DF019"
+NODES = "document"
 
 
 def build_contexts(project: Project) -> dict[str, list[tuple[str, BuildSpec]]]:

@@ -7,6 +7,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
 
 ID = "KS002"
+NODES = "document"
 
 
 def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:

@@ -5,17 +5,17 @@ from collections.abc import Iterator
 from auditor.checks.kubernetes._helpers import where
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import Container, KubernetesSet, Quantity
-from auditor.model.quantity import parse_quantity
+from auditor.params import KubernetesQuantity, Params
 
 ID = "KS005"
+NODES = "document"
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
-    ceilings = {"cpu": parse_quantity(params["max_cpu"]), "memory": parse_quantity(params["max_memory"])}
-    shown = {"cpu": str(params["max_cpu"]), "memory": str(params["max_memory"])}
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
+    ceilings = {"cpu": params["max_cpu"], "memory": params["max_memory"]}
     for workload, container in kubernetes.containers():
         name = where(workload, container)
-        failures = list(_failures(name, container, ceilings, shown))
+        failures = list(_failures(name, container, ceilings))
         yield from failures
         if not failures:
             resources = container.resources
@@ -25,18 +25,18 @@ def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
             yield Pass(resources.limits_span or resources.span, f"{name}: {amounts}")
 
 
-def _failures(name: str, container: Container, ceilings: dict, shown: dict) -> Iterator[Fail]:
+def _failures(name: str, container: Container, ceilings: dict[str, KubernetesQuantity]) -> Iterator[Fail]:
     resources = container.resources
     for resource in ("cpu", "memory"):
         limit = resources.limit(resource)
         if limit is None:
             yield Fail(resources.limits_span or resources.span,
                        f"{name} has no {resource} limit; set resources.limits.{resource} "
-                       f"(at most {shown[resource]})")
+                       f"(at most {ceilings[resource]})")
         elif _unreadable(limit):
             yield Fail(limit, f"{name} limits.{resource} {limit.raw!r} is not a quantity")
-        elif limit.value > ceilings[resource]:
-            yield Fail(limit, f"{name} limits.{resource} is {limit.raw}, above the {shown[resource]} "
+        elif limit.value > ceilings[resource].amount:
+            yield Fail(limit, f"{name} limits.{resource} is {limit.raw}, above the {ceilings[resource]} "
                               "ceiling; lower it")
         request = resources.request(resource)
         if request is None:

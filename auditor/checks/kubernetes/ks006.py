@@ -7,6 +7,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
 
 ID = "KS006"
+NODES = "document"
 
 # Jobs run to completion: a readiness probe gates no traffic there.
 _BATCH_KINDS = ("Job", "CronJob")

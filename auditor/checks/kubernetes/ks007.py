@@ -6,6 +6,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
 
 ID = "KS007"
+NODES = "document"
 
 
 def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:

@@ -6,6 +6,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import Ingress, IngressRule, KubernetesSet, Service, Workload
 
 ID = "KS009"
+NODES = "document"
 
 
 def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:

@@ -6,6 +6,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
 
 ID = "KS010"
+NODES = "document"
 
 ANNOTATION = "nginx.ingress.kubernetes.io/limit-rps"
 

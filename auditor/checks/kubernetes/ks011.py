@@ -7,6 +7,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
 
 ID = "KS011"
+NODES = "document"
 
 _CONFINED = ("RuntimeDefault", "Localhost")
 

@@ -11,6 +11,7 @@ from auditor.model.nextjs import NextApp
 from auditor.model.project import Project
 
 ID = "NX001"
+NODES = "document"
 _STANDALONE = ".next/standalone"
 
 

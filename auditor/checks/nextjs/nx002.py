@@ -7,6 +7,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nextjs import NextApp
 
 ID = "NX002"
+NODES = "document"
 
 
 def check(app: NextApp, params: dict) -> Iterator[Outcome]:

@@ -7,6 +7,7 @@ from auditor.findings import Fail, Outcome, Pass, Unknown
 from auditor.model.nextjs import NextApp
 
 ID = "NX003"
+NODES = "document"
 
 
 def check(app: NextApp, params: dict) -> Iterator[Outcome]:

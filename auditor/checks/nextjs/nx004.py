@@ -8,6 +8,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nextjs import NextApp
 
 ID = "NX004"
+NODES = "document"
 
 
 def check(app: NextApp, params: dict) -> Iterator[Outcome]:

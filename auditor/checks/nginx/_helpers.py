@@ -1,22 +1,21 @@
 """Facts about an nginx model that several NG checks need: which locations to look at, where a
-missing header belongs, and one finding per anchor."""
+missing header belongs, how a header value is judged."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from auditor.findings import Fail, Outcome, Pass, Unknown, span_of
+from auditor.findings import Fail, Outcome, Pass, Unknown
 from auditor.model.nginx import Directive, Header, Location, NginxConfig, Server
 from auditor.model.span import Span
 
 
-def content_locations(doc: NginxConfig, *, tls_only: bool = False,
-                      html_only: bool = False) -> Iterator[tuple[Server, Location]]:
-    """(server, location) for every location that answers with content (not a redirect)."""
-    for server, location in doc.locations():
-        if tls_only and not server.uses_tls:
-            continue
-        if location.serves_html if html_only else location.serves_content:
-            yield server, location
+def serves_content(server: Server, location: Location, *, tls_only: bool = False,
+                   html_only: bool = False) -> bool:
+    """Whether the location answers with content (not a redirect): pages only with
+    ``html_only``, in a server that uses TLS only with ``tls_only``."""
+    if tls_only and not server.uses_tls:
+        return False
+    return location.serves_html if html_only else location.serves_content
 
 
 def header_anchor(server: Server, location: Location) -> Span:
@@ -34,30 +33,14 @@ def value_anchor(doc: NginxConfig, server: Server) -> Directive | Server:
     return doc.http if doc.http is not None else server
 
 
-def once_per_anchor(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
-    """Many locations share one anchor (an inherited header, an http-level setting): report it
-    once. A Fail at a span suppresses later Passes at the same span."""
-    seen: set[tuple[str, Span]] = set()
-    failed: set[Span] = set()
-    for outcome in outcomes:
-        span = span_of(outcome.node)
-        kind = "fail" if isinstance(outcome, Fail) else \
-            "unknown" if isinstance(outcome, Unknown) else "pass"
-        if (kind, span) in seen or (kind == "pass" and span in failed):
-            continue
-        seen.add((kind, span))
-        if kind == "fail":
-            failed.add(span)
-        yield outcome
-
-
-def where(span: Span) -> str:
+def file_line(span: Span) -> str:
+    """``nginx.conf:18``, for messages."""
     return f"{span.path}:{span.line}"
 
 
 def located(location: Location) -> str:
     """``location /api (nginx.conf:18)`` for messages."""
-    return f"{location.label} ({where(location.span)})"
+    return f"{location.label} ({file_line(location.span)})"
 
 
 
@@ -83,7 +66,7 @@ def unread_text(unread: Iterable[Directive]) -> str:
     points outside the audited tree; not read``."""
     unread = list(dict.fromkeys(unread))
     text = "; ".join(directive.reason if not directive.args else
-                     f"include {directive.args[0]} at {where(directive.span)} {directive.reason}"
+                     f"include {directive.args[0]} at {file_line(directive.span)} {directive.reason}"
                      for directive in unread[:3])
     return text + (f"; and {len(unread) - 3} more" if len(unread) > 3 else "")
 
@@ -100,16 +83,16 @@ def templated(node: object, subject: str, what: str) -> Unknown:
 
 
 def missing_header(server: Server, location: Location, names: str,
-                   fail: Fail) -> Outcome | None:
+                   fail: Fail) -> Iterator[Outcome]:
     """A header the location lacks: ``fail``, or Unknown when an unread include could add it;
     nothing for a snippet (judged on what it writes)."""
     if server.snippet:
-        return None
+        return
     unread = location.effective.unknown("add_header")
     if unread:
-        return unknown(header_anchor(server, location), header_subject(server, location),
-                       names, unread)
-    return fail
+        yield unknown(header_anchor(server, location), header_subject(server, location), names, unread)
+    else:
+        yield fail
 
 
 def header_outcome(doc: NginxConfig, server: Server, location: Location, header: Header,
@@ -141,11 +124,3 @@ def header_outcome(doc: NginxConfig, server: Server, location: Location, header:
                        f"an add_header that drops {header.name}", unread)
     return judged
 
-
-def walk(directives: Iterable[Directive]) -> Iterator[Directive]:
-    """Every directive, depth first in file order, without recursion (blocks nest deeply)."""
-    stack = list(reversed(tuple(directives)))
-    while stack:
-        directive = stack.pop()
-        yield directive
-        stack.extend(reversed(directive.block or ()))

@@ -4,12 +4,15 @@ from collections.abc import Iterator
 
 from auditor.checks.nginx._helpers import unknown
 from auditor.findings import Fail, Outcome, Pass, Unknown
+from auditor.params import Params
 from auditor.model.nginx import NginxConfig, Server
 
 ID = "NG001"
+# whether any server of the config listens on 443 with ssl: the whole config decides
+NODES = "document"
 
 
-def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
+def check(doc: NginxConfig, params: Params) -> Iterator[Outcome]:
     # A stand-alone location fragment has no server of its own to carry TLS settings.
     servers = [server for server in doc.servers if not server.implicit]
     if not servers:
@@ -22,7 +25,7 @@ def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
                                    "speaks plain HTTP; write listen 443 ssl")
     for server in https:
         yield _certificates(server)
-    if https or any(l.port == 443 for s in servers for l in s.listens) or doc.tls_elsewhere:
+    if https or any(listen.port == 443 for s in servers for listen in s.listens) or doc.tls_elsewhere:
         return  # a TLS server elsewhere in the tree is checked in its own config
     templated = [s for s in servers if _templated_port(s)]
     if templated:
@@ -46,15 +49,14 @@ def _templated_port(server: Server) -> bool:
 
 def _certificates(server: Server) -> Outcome:
     effective = server.effective
-    settings = (("ssl_certificate", effective.ssl_certificate),
-                ("ssl_certificate_key", effective.ssl_certificate_key))
-    missing = [name for name, setting in settings if setting is None]
-    if missing:
+    certificate, key = effective.ssl_certificate, effective.ssl_certificate_key
+    if certificate is None or key is None:
+        missing = [name for name, setting in (("ssl_certificate", certificate),
+                                              ("ssl_certificate_key", key)) if setting is None]
         unread = effective.unknown(*missing)
         if unread:
             return unknown(server, server.label, " and ".join(missing), unread)
         return Fail(server, f"{server.label} listens on 443 ssl without "
                             f"{' and '.join(missing)}; add them to the server (or http) block")
     return Pass(server, f"{server.label} listens on 443 ssl with ssl_certificate "
-                        f"{effective.ssl_certificate.value} and ssl_certificate_key "
-                        f"{effective.ssl_certificate_key.value}")
+                        f"{certificate.value} and ssl_certificate_key {key.value}")

@@ -2,31 +2,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.nginx._helpers import once_per_anchor, templated, unknown, walk
+from auditor.checks.nginx._helpers import templated, unknown
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import CipherList, Directive, NginxConfig, Server, Setting
+from auditor.params import Params
 
 ID = "NG002"
+# A weak ssl_protocols or ssl_ciphers is reported wherever it is written (http, a server that
+# does not use TLS yet, a snippet nothing includes): the line is wrong as written. A TLS server
+# is then judged on the values in effect.
+NODES = ("nginx.directive", "nginx.server")
 
 
-def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
-    yield from once_per_anchor(_outcomes(doc, params))
+def check(node: Directive | Server, config: NginxConfig, params: Params) -> Iterator[Outcome]:
+    if isinstance(node, Server):
+        if node.uses_tls and not node.implicit:
+            yield from _server(node, params)
+    elif node.name == "ssl_protocols":
+        yield from _protocols(Setting(node.args, node.span), params)
+    elif node.name == "ssl_ciphers":
+        yield from _ciphers(node, params)
 
 
-def _outcomes(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
-    # A weak ssl_protocols or ssl_ciphers is reported wherever it is written (http, a server
-    # that does not use TLS yet, a snippet nothing includes): the line is wrong as written.
-    for directive in walk(doc.directives):
-        if directive.name == "ssl_protocols":
-            yield from _protocols(Setting(directive.args, directive.span), params)
-        elif directive.name == "ssl_ciphers":
-            yield from _ciphers(directive, params)
-    for server in doc.servers:
-        if server.uses_tls and not server.implicit:
-            yield from _server(server, params)
-
-
-def _protocols(protocols: Setting, params: dict) -> Iterator[Outcome]:
+def _protocols(protocols: Setting, params: Params) -> Iterator[Outcome]:
     allowed = set(params["allowed_protocols"])
     if protocols.templated:
         yield templated(protocols, "ssl_protocols", "the enabled TLS versions")
@@ -35,7 +33,7 @@ def _protocols(protocols: Setting, params: dict) -> Iterator[Outcome]:
         yield Fail(protocols, f"ssl_protocols enables {' '.join(extra)}; limit it to {kept}")
 
 
-def _ciphers(directive: Directive, params: dict) -> Iterator[Outcome]:
+def _ciphers(directive: Directive, params: Params) -> Iterator[Outcome]:
     if directive.templated:
         yield templated(directive, "ssl_ciphers", "the cipher list")
         return
@@ -46,7 +44,7 @@ def _ciphers(directive: Directive, params: dict) -> Iterator[Outcome]:
                             f"append {_exclusions(weak)} or use Mozilla's intermediate cipher list")
 
 
-def _server(server: Server, params: dict) -> Iterator[Outcome]:
+def _server(server: Server, params: Params) -> Iterator[Outcome]:
     allowed = set(params["allowed_protocols"])
     protocols = server.effective.ssl_protocols
     ciphers = server.effective.ssl_ciphers

@@ -4,21 +4,22 @@ from collections.abc import Iterator
 
 from auditor.checks.nginx._helpers import unknown
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.nginx import Directive, NginxConfig, Return, Server
+from auditor.model.nginx import Directive, Listen, NginxConfig, Return, Server
+from auditor.params import Params
 
 ID = "NG003"
+NODES = "nginx.server"
 
 _ACME = ".well-known/acme-challenge"
 
 
-def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
-    for server in doc.servers:
-        plain_80 = [l for l in server.effective_listens if l.port == 80 and not l.ssl]
-        if plain_80 and not server.implicit:
-            yield from _server(server, plain_80[0])
+def check(server: Server, config: NginxConfig, params: Params) -> Iterator[Outcome]:
+    plain_80 = [listen for listen in server.effective_listens if listen.port == 80 and not listen.ssl]
+    if plain_80 and not server.implicit:
+        yield from _port_80(server, plain_80[0])
 
 
-def _server(server: Server, listen) -> Iterator[Outcome]:
+def _port_80(server: Server, listen: Listen) -> Iterator[Outcome]:
     redirect = server.effective.return_ or _scheme_if_redirect(server.directives)
     if redirect is not None:
         yield _judge(server, redirect)

@@ -3,50 +3,46 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.nginx._helpers import (
-    content_locations,
     header_anchor,
     header_home,
     header_outcome,
     header_subject,
     missing_header,
-    once_per_anchor,
+    serves_content,
 )
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.nginx import (
-    Header,
-    Location,
-    NginxConfig,
-    Server,
-    content_security_policy,
-)
+from auditor.dispatch import Site
+from auditor.model.nginx import Header, Location, content_security_policy
+from auditor.params import Params
 
 ID = "NG006"
+NODES = "nginx.location"
 
 
-def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
+def check(location: Location, site: Site, params: Params) -> Iterator[Outcome]:
     # Framing matters for pages: APIs, build assets, health checks and redirects are not framed.
-    yield from once_per_anchor(
-        outcome for server, location in content_locations(doc, html_only=True)
-        if (outcome := _location(doc, server, location)) is not None)
-
-
-def _location(doc: NginxConfig, server: Server, location: Location) -> Outcome | None:
+    config, server = site
+    if not serves_content(server, location, html_only=True):
+        return
     frame_options = location.effective.header("X-Frame-Options")
     csp = location.effective.header("Content-Security-Policy")
     if csp is not None:
-        values = None if csp.templated else doc.header_values(csp)
+        values = None if csp.templated else config.header_values(csp)
         if values and all("frame-ancestors" in content_security_policy(v.value) for v in values):
-            return header_outcome(doc, server, location, csp, _ancestors)
+            yield header_outcome(config, server, location, csp, _ancestors)
+            return
         if frame_options is None and values is None:  # templated or an undefined variable
-            return header_outcome(doc, server, location, csp, _ancestors)
+            yield header_outcome(config, server, location, csp, _ancestors)
+            return
     if frame_options is None:
-        return missing_header(server, location, "X-Frame-Options", Fail(
+        yield from missing_header(server, location, "X-Frame-Options", Fail(
             header_anchor(server, location),
             f"{header_subject(server, location)} serves pages without "
             "X-Frame-Options or CSP "
             f"frame-ancestors; add `add_header X-Frame-Options DENY always;` "
             f"{header_home(server, location)}"))
-    return header_outcome(doc, server, location, frame_options, _frame_options)
+    else:
+        yield header_outcome(config, server, location, frame_options, _frame_options)
 
 
 def _ancestors(csp: Header) -> Outcome:

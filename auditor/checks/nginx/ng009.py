@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.checks.nginx._helpers import once_per_anchor, templated, unknown, value_anchor
+from auditor.checks.nginx._helpers import templated, unknown, value_anchor
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import NginxConfig, Server
+from auditor.params import Params
 
 ID = "NG009"
+NODES = "nginx.server"
 
 # MIME types that name the same thing; nginx matches gzip_types literally.
 _ALIASES = {
@@ -15,13 +15,11 @@ _ALIASES = {
 }
 
 
-def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
-    servers = [s for s in doc.servers if s.serves_content]
-    yield from once_per_anchor(outcome for server in servers
-                               if (outcome := _server(doc, server, params["types"])) is not None)
+def check(server: Server, config: NginxConfig, params: Params) -> Outcome | None:
+    return _compression(config, server, params["types"]) if server.serves_content else None
 
 
-def _server(doc: NginxConfig, server: Server, required: list[str]) -> Outcome | None:
+def _compression(config: NginxConfig, server: Server, required: list[str]) -> Outcome | None:
     gzip, types = server.effective.gzip, server.effective.gzip_types
     for setting in (gzip, types):
         if setting is not None and setting.templated:
@@ -30,8 +28,8 @@ def _server(doc: NginxConfig, server: Server, required: list[str]) -> Outcome | 
         if server.snippet:
             return None
         if unread := server.effective.unknown("gzip"):
-            return unknown(value_anchor(doc, server), server.label, "gzip", unread)
-        return Fail(value_anchor(doc, server), f"gzip is off (nginx default) for {server.label}; "
+            return unknown(value_anchor(config, server), server.label, "gzip", unread)
+        return Fail(value_anchor(config, server), f"gzip is off (nginx default) for {server.label}; "
                                                f"add gzip on; and gzip_types {' '.join(required)}")
     if not gzip.is_on:
         return Fail(gzip, f"gzip {gzip.value} for {server.label}; set gzip on")

@@ -4,12 +4,15 @@ from collections.abc import Iterator
 
 from auditor.checks.nginx._helpers import templated, unknown
 from auditor.findings import Fail, Outcome, Pass
+from auditor.params import Params
 from auditor.model.nginx import Location, NginxConfig
 
 ID = "NG011"
+# a config with content but no location that proxies to the app fails once, for the config
+NODES = "document"
 
 
-def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
+def check(doc: NginxConfig, params: Params) -> Iterator[Outcome]:
     proxies = [loc for _, loc in doc.locations() if loc.proxies_to_app]
     if not proxies:
         serving = [s for s in doc.servers if s.serves_content and not s.implicit]

@@ -1,20 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.checks.nginx._helpers import once_per_anchor, templated, unknown, value_anchor
+from auditor.checks.nginx._helpers import templated, unknown, value_anchor
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import NginxConfig, Server
+from auditor.params import Params
 
 ID = "NG012"
+NODES = "nginx.server"
 
 
-def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
-    yield from once_per_anchor(outcome for server in doc.servers
-                               if (outcome := _server(doc, server)) is not None)
-
-
-def _server(doc: NginxConfig, server: Server) -> Outcome | None:
+def check(server: Server, config: NginxConfig, params: Params) -> Outcome | None:
     tokens = server.effective.server_tokens
     if tokens is not None and tokens.templated:
         return templated(tokens, server.label, "server_tokens")
@@ -22,8 +17,8 @@ def _server(doc: NginxConfig, server: Server) -> Outcome | None:
         if server.snippet:
             return None
         if unread := server.effective.unknown("server_tokens"):
-            return unknown(value_anchor(doc, server), server.label, "server_tokens", unread)
-        return Fail(value_anchor(doc, server), f"server_tokens is on (nginx default) for "
+            return unknown(value_anchor(config, server), server.label, "server_tokens", unread)
+        return Fail(value_anchor(config, server), f"server_tokens is on (nginx default) for "
                                                f"{server.label}, so responses and error pages "
                                                "name the nginx version; add server_tokens off")
     if tokens.value.lower() != "off":

@@ -2,20 +2,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.nginx._helpers import unknown, where
+from auditor.checks.nginx._helpers import file_line, unknown
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import Effective, Header, NginxConfig, Server
+from auditor.params import Params
 
 ID = "NG013"
+NODES = "nginx.server"
 
 
-def check(doc: NginxConfig, params: dict) -> Iterator[Outcome]:
+def check(server: Server, config: NginxConfig, params: Params) -> Iterator[Outcome]:
     security = {name.lower() for name in params["security_headers"]}
-    for server in doc.servers:
-        yield from _server(server, security)
-
-
-def _server(server: Server, security: set[str]) -> Iterator[Outcome]:
     # Every level that can own a header list: the server, each location and each `if` inside
     # a location that adds headers (when its condition holds, its list is the one sent).
     levels = [(server, server.label, server.effective, None)] + [
@@ -51,7 +48,7 @@ def _server(server: Server, security: set[str]) -> Iterator[Outcome]:
 
 
 def _names(lost: list[Header]) -> str:
-    return ", ".join(f"{h.name} (set at {where(h.span)})" for h in lost)
+    return ", ".join(f"{h.name} (set at {file_line(h.span)})" for h in lost)
 
 
 def _declares(node: object) -> bool:

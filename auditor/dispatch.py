@@ -1,0 +1,146 @@
+"""How the engine hands a check its input, and what it keeps of the outcomes.
+
+A check module declares ``NODES``, the kind of node it judges (or a tuple of kinds, run in that
+order), and the engine calls its ``check`` once per node of that kind, as gixy calls a plugin
+for each directive it lists in ``directives = [...]``. A check returns one outcome (or ``None``:
+nothing to say about this node) or yields several:
+
+=====================  ======================================  ==================================
+``NODES``              the engine calls                        once for
+=====================  ======================================  ==================================
+``"document"``         ``check(document, params)``             each document of the rule's target
+``"nginx.directive"``  ``check(directive, config, params)``    every directive, depth first
+``"nginx.server"``     ``check(server, config, params)``       every server block
+``"nginx.location"``   ``check(location, site, params)``       every location (``Site``: config,
+                                                               server), implicit ones included
+``"compose.service"``  ``check(service, compose_file, params)``  every service
+``"kubernetes.container"``  ``check(container, workload, params)``  every container, init first
+=====================  ======================================  ==================================
+
+A check never loops over its document and never deduplicates: many nodes share one anchor (an
+inherited header, an ``http {}`` setting, a pod-level securityContext), and the engine reports
+each anchor once per document. Of the outcomes at one span, the first of each kind (fail, pass,
+unknown) stands, and a fail suppresses later passes there. The outcomes of one call are the
+check's own and are all kept: a document-level check sees no deduplication.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from types import ModuleType
+from typing import Any, NamedTuple
+
+from auditor.findings import Fail, Outcome, Pass, Unknown, span_of
+from auditor.model.span import Span
+from auditor.params import Params
+
+DOCUMENT = "document"
+CheckResult = Outcome | Iterable[Outcome] | None  # what ``check`` returns
+
+
+class Site(NamedTuple):
+    """Where an nginx location sits: its root config and its server block."""
+
+    config: Any  # auditor.model.nginx.NginxConfig (not imported: loading a check stays cheap)
+    server: Any  # auditor.model.nginx.Server
+
+
+def _nginx_directives(config: Any) -> Iterator[tuple[Any, Any]]:
+    # without recursion: blocks nest deeply in a hostile config
+    stack = list(reversed(config.directives))
+    while stack:
+        directive = stack.pop()
+        yield directive, config
+        stack.extend(reversed(directive.block or ()))
+
+
+def _nginx_servers(config: Any) -> Iterator[tuple[Any, Any]]:
+    return ((server, config) for server in config.servers)
+
+
+def _nginx_locations(config: Any) -> Iterator[tuple[Any, Site]]:
+    return ((location, Site(config, server)) for server, location in config.locations())
+
+
+def _compose_services(compose_file: Any) -> Iterator[tuple[Any, Any]]:
+    return ((service, compose_file) for service in compose_file.services)
+
+
+def _kubernetes_containers(kubernetes: Any) -> Iterator[tuple[Any, Any]]:
+    return ((container, workload) for workload, container in kubernetes.containers())
+
+
+# node kind -> the (node, context) pairs of one document
+NODE_KINDS: dict[str, Callable[[Any], Iterable[tuple[Any, Any]]]] = {
+    "nginx.directive": _nginx_directives,
+    "nginx.server": _nginx_servers,
+    "nginx.location": _nginx_locations,
+    "compose.service": _compose_services,
+    "kubernetes.container": _kubernetes_containers,
+}
+
+
+class CheckDefinitionError(Exception):
+    """A check module that does not declare what it judges (a defect of the auditor)."""
+
+
+def node_kinds(module: ModuleType) -> tuple[str, ...]:
+    """The kinds a check module declares in ``NODES``, validated."""
+    declared = getattr(module, "NODES", None)
+    kinds = (declared,) if isinstance(declared, str) else tuple(declared or ())
+    unknown = [kind for kind in kinds if kind != DOCUMENT and kind not in NODE_KINDS]
+    if not kinds or unknown:
+        raise CheckDefinitionError(
+            f"{module.__name__} must declare NODES as one of {', '.join((DOCUMENT, *NODE_KINDS))} "
+            f"(found {declared!r})")
+    return kinds
+
+
+def load_check(module_name: str) -> ModuleType:
+    """A check module, imported on first use: the engine asks only for rules whose target has
+    documents, so a family without files costs nothing at start-up."""
+    module = importlib.import_module(module_name)
+    node_kinds(module)
+    return module
+
+
+class _Anchors:
+    """The spans already reported for one rule in one document, by outcome kind."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, Span]] = set()
+        self.failed: set[Span] = set()
+
+    def new(self, result: CheckResult) -> list[Outcome]:
+        """The outcomes of one call that no earlier call reported, then remember them."""
+        fresh = []
+        for outcome in _as_outcomes(result):
+            span = span_of(outcome.node)
+            kind = "fail" if isinstance(outcome, Fail) else "unknown" if isinstance(outcome, Unknown) else "pass"
+            if (kind, span) in self.seen or (kind == "pass" and span in self.failed):
+                continue
+            fresh.append((kind, span, outcome))
+        for kind, span, _ in fresh:
+            self.seen.add((kind, span))
+            if kind == "fail":
+                self.failed.add(span)
+        return [outcome for _, _, outcome in fresh]
+
+
+def _as_outcomes(result: CheckResult) -> Iterable[Outcome]:
+    if result is None:
+        return ()
+    return (result,) if isinstance(result, (Fail, Pass, Unknown)) else result
+
+
+def outcomes(module: ModuleType, document: Any, params: Params) -> Iterator[Outcome]:
+    """Every outcome of the check on one document: called once per node of its kinds, each
+    anchor reported once (see the module docstring)."""
+    check = module.check
+    anchors = _Anchors()
+    for kind in node_kinds(module):
+        if kind == DOCUMENT:
+            yield from anchors.new(check(document, params))
+            continue
+        for node, context in NODE_KINDS[kind](document):
+            yield from anchors.new(check(node, context, params))

@@ -1,0 +1,192 @@
+"""auditor/dispatch.py: the engine calls a check once per node of the kinds it declares, and
+reports each anchor once per document. Real configs parsed by the real parsers; the check
+modules are small ones written here, so that each test states exactly what a check returns."""
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.api import scan
+from auditor.catalog import load_catalog
+from auditor.dispatch import NODE_KINDS, CheckDefinitionError, Site, load_check, node_kinds, outcomes
+from auditor.findings import Fail, Outcome, Pass, Unknown
+from auditor.model.nginx import NginxConfig
+from auditor.model.span import Span
+from auditor.params import Params
+from auditor.parsers.compose import parse_compose
+from auditor.parsers.nginx import parse_nginx
+
+NGINX = """\
+http {
+    add_header X-Frame-Options DENY;
+    server {
+        listen 80;
+        location /a { proxy_pass http://app:3000; }
+        location /b { proxy_pass http://app:3000; }
+    }
+    server {
+        listen 8080;
+        location /c { return 404; }
+    }
+}
+"""
+
+
+def _nginx(tmp_path: Path, text: str = NGINX) -> NginxConfig:
+    (tmp_path / "nginx.conf").write_text(text)
+    configs, problems, _ = parse_nginx(tmp_path, ["nginx.conf"])
+    assert problems == []
+    return configs[0]
+
+
+def _module(nodes: Any, check: Callable[..., Any]) -> types.ModuleType:
+    module = types.ModuleType("auditor.checks.test.xx999")
+    module.NODES = nodes  # type: ignore[attr-defined]
+    module.check = check  # type: ignore[attr-defined]
+    return module
+
+
+def test_a_location_check_is_called_once_per_location_with_its_server_and_config(tmp_path: Path) -> None:
+    config = _nginx(tmp_path)
+    calls: list[tuple[str, str, NginxConfig]] = []
+
+    def check(location: Any, site: Site, params: Params) -> None:
+        calls.append((location.uri, site.server.label, site.config))
+
+    list(outcomes(_module("nginx.location", check), config, Params()))
+    uris = [uri for uri, _, _ in calls if uri in ("/a", "/b", "/c")]
+    assert uris == ["/a", "/b", "/c"]
+    assert all(seen is config for _, _, seen in calls)
+    assert len({server for _, server, _ in calls}) == 2
+    assert len(calls) == sum(1 for _ in config.locations())  # implicit locations included
+
+
+def test_kinds_run_in_the_declared_order_and_a_document_check_gets_the_document(tmp_path: Path) -> None:
+    config = _nginx(tmp_path)
+    order: list[str] = []
+
+    def check(node: Any, *rest: Any) -> None:
+        order.append(type(node).__name__)
+
+    list(outcomes(_module(("nginx.server", "document", "nginx.directive"), check), config, Params()))
+    assert order[:2] == ["Server", "Server"]
+    assert order[2] == "NginxConfig"
+    assert set(order[3:]) == {"Directive"} and "Directive" in order
+
+
+def test_directives_are_visited_depth_first_in_file_order(tmp_path: Path) -> None:
+    names = [directive.name for directive, _ in NODE_KINDS["nginx.directive"](_nginx(tmp_path))]
+    assert names[:4] == ["http", "add_header", "server", "listen"]
+    assert names.index("location") < names.index("proxy_pass") < names.index("server", 3)
+
+
+def test_an_anchor_shared_by_several_nodes_is_reported_once(tmp_path: Path) -> None:
+    """Two locations inherit one add_header: the failure anchors on it and counts once."""
+    config = _nginx(tmp_path)
+    anchor = config.servers[0].span
+
+    def check(location: Any, site: Site, params: Params) -> Outcome | None:
+        if location.uri in ("/a", "/b"):
+            return Fail(anchor, f"{location.uri} lacks a header")
+        return None
+
+    found = list(outcomes(_module("nginx.location", check), config, Params()))
+    assert [outcome.message for outcome in found if isinstance(outcome, Fail)] == ["/a lacks a header"]
+
+
+def test_a_fail_at_a_span_suppresses_later_passes_there_but_not_earlier_ones(tmp_path: Path) -> None:
+    config = _nginx(tmp_path)
+    here, there = Span("nginx.conf", 4), Span("nginx.conf", 9)
+    results: dict[str, list[Outcome]] = {
+        "/a": [Pass(there, "fine first")],
+        "/b": [Fail(here, "wrong"), Fail(there, "wrong after a pass"), Unknown(here, "not read")],
+        "/c": [Pass(here, "fine after a fail"), Unknown(here, "again"), Fail(here, "wrong again")]}
+
+    def check(location: Any, site: Site, params: Params) -> list[Outcome]:
+        return results.get(location.uri, [])
+
+    found = list(outcomes(_module("nginx.location", check), config, Params()))
+    assert [(type(o).__name__, getattr(o, "message", getattr(o, "evidence", getattr(o, "reason", ""))))
+            for o in found] == [("Pass", "fine first"), ("Fail", "wrong"), ("Fail", "wrong after a pass"),
+                                ("Unknown", "not read")]
+
+
+def test_the_outcomes_of_one_call_are_all_kept(tmp_path: Path) -> None:
+    """Two failures at one span from one node (no runAsUser and no runAsNonRoot, both on the
+    container) are two findings; only repeats across nodes collapse."""
+    config = _nginx(tmp_path)
+    span = Span("nginx.conf", 1)
+
+    def check(document: Any, params: Params) -> list[Outcome]:
+        return [Fail(span, "one"), Fail(span, "two"), Pass(span, "three")]
+
+    assert len(list(outcomes(_module("document", check), config, Params()))) == 3
+
+
+def test_compose_services_are_dispatched_with_their_file() -> None:
+    compose, problems = parse_compose("services:\n  web:\n    image: app\n  db:\n    image: postgres\n",
+                                      "docker-compose.yml")
+    assert compose is not None and problems == []
+    seen: list[tuple[str, Any]] = []
+
+    def check(service: Any, compose_file: Any, params: Params) -> None:
+        seen.append((service.name, compose_file))
+
+    list(outcomes(_module("compose.service", check), compose, Params()))
+    assert seen == [("web", compose), ("db", compose)]
+
+
+@pytest.mark.parametrize("nodes", [None, "nginx.nowhere", ("document", "banana"), ()])
+def test_a_check_that_declares_no_known_node_kind_is_refused(nodes: Any) -> None:
+    with pytest.raises(CheckDefinitionError, match="NODES"):
+        node_kinds(_module(nodes, lambda *args: None))
+
+
+def test_every_check_module_declares_its_node_kinds() -> None:
+    for rule in load_catalog().values():
+        if rule.has_check:
+            module = load_check(rule.check_module)
+            assert node_kinds(module), rule.id
+
+
+def test_no_check_deduplicates_for_itself_and_nginx_checks_are_dispatched_by_node() -> None:
+    checks = Path(__file__).resolve().parent.parent / "auditor" / "checks"
+    for path in checks.rglob("*.py"):
+        assert "once_per_anchor" not in path.read_text(), path
+    whole_document = {rule.id for rule in load_catalog().values() if rule.family == "nginx"
+                      and node_kinds(load_check(rule.check_module)) == ("document",)}
+    # NG001 (does any server listen on 443 with ssl?) and NG011 (does any location proxy to
+    # the app?) judge the config as a whole
+    assert whole_document == {"NG001", "NG011"}
+
+
+def test_a_family_without_files_is_not_imported(tmp_path: Path) -> None:
+    """Only the checks of the families the tree has are loaded (issue 16: start-up cost)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "Dockerfile").write_text("FROM node:20-alpine\nUSER node\n")
+    code = ("import sys; from auditor.api import scan; scan([sys.argv[1]], ignore=['SC']); "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('auditor.checks.'))))")
+    loaded = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert "auditor.checks.dockerfile.df008" in loaded
+    assert not [name for name in loaded if name.startswith(("auditor.checks.nginx.", "auditor.checks.kubernetes."))]
+    assert not [name for name in loaded if name.startswith("auditor.checks.compose.dc00") and name != "auditor.checks.compose.dc006"]
+
+
+def test_a_shared_include_is_reported_once_through_the_engine(tmp_path: Path) -> None:
+    """End to end: two locations inherit the server's headers without HSTS; NG004 fails once, at
+    the server that owns the add_header list."""
+    (tmp_path / "nginx.conf").write_text(
+        "http {\n  server {\n    listen 443 ssl;\n    ssl_certificate a.pem;\n    ssl_certificate_key a.key;\n"
+        "    add_header X-Frame-Options DENY always;\n"
+        "    location /a { proxy_pass http://app:3000; }\n    location /b { proxy_pass http://app:3000; }\n"
+        "  }\n}\n")
+    result = scan([tmp_path], select=["NG004"], ignore=["SC"])
+    failures = [(f.span.line, f.message) for f in result.findings if f.rule_id == "NG004"]
+    assert len(failures) == 1 and failures[0][0] == 2, failures
