@@ -8,7 +8,6 @@ escaping a target is a crash. Seeds are the real files under ``fixtures/`` and `
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 import os
 import random
@@ -29,16 +28,19 @@ def _text(data: bytes) -> str:
 def _run_checks(family: str, documents: list[object]) -> bool:
     """Every check of ``family`` on each document; exceptions propagate (they are the crash)."""
     from auditor.catalog import load_catalog
+    from auditor.config import Config
+    from auditor.dispatch import load_check, outcomes
 
+    config = Config()
     for rule in load_catalog().values():
         if not rule.has_check or not rule.check_module.startswith(f"auditor.checks.{family}."):
             continue
-        check = importlib.import_module(rule.check_module).check
-        params = rule.defaults
+        module = load_check(rule.check_module)
+        params = config.parameters_for(rule)
         for document in documents:
             if rule.target in ("project",):
                 continue
-            for _ in check(document, params):
+            for _ in outcomes(module, document, params):  # as the engine calls it, node by node
                 pass
     return bool(documents)
 
