@@ -58,7 +58,7 @@ def baseline_document(findings: list[Finding]) -> dict[str, Any]:
             "findings": [{"fingerprint": f.fingerprint, "rule_id": f.rule_id, "file": f.span.path,
                           "line": f.span.line, "message": f.message}
                          for f in findings if baselineable(f.rule_id)
-                         and (not f.suppressed or f.suppression.kind == "baseline")]}
+                         and (f.suppression is None or f.suppression.kind == "baseline")]}
 
 
 def write_baseline(findings: list[Finding], path: Path) -> int:

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from auditor import __version__
 
@@ -46,7 +47,7 @@ configuration error, 3 internal error.  Colour: --color, NO_COLOR=1 (off) or FOR
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         sys.stderr.write(f"auditor: error: {message}\n")
         raise SystemExit(EXIT_USAGE)

@@ -18,13 +18,16 @@ import json
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.catalog import SCHEMA_DIR, Rule
 from auditor.params import ParameterError, Params, typed
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 CONFIG_NAMES = (".auditor.yaml", ".auditor.yml")
 RULE_SETTING_KEYS = ("enabled", "severity")
@@ -250,6 +253,16 @@ def load_user_config(catalog: dict[str, Rule]) -> dict[str, Any]:
     return data
 
 
+def _environment_bool(text: str) -> bool:
+    return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}[text.strip().lower()]
+
+
+# How each kind in ENVIRONMENT reads its text (ValueError or KeyError: not a valid value).
+_ENVIRONMENT_KINDS: dict[str, Callable[[str], object]] = {
+    "int": int, "float": float, "str": str, "bool": _environment_bool,
+}
+
+
 def environment_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``AUDITOR_*`` variables: ``AUDITOR_TRIVY_PATH``, ``AUDITOR_NPM_PATH``, ``AUDITOR_JOBS``..."""
     environ = os.environ if environ is None else environ
@@ -260,9 +273,7 @@ def environment_settings(environ: Mapping[str, str] | None = None) -> dict[str, 
         if raw is None or raw == "":
             continue
         try:
-            value: Any = {"int": int, "float": float, "str": str,
-                          "bool": lambda t: {"1": True, "true": True, "yes": True, "0": False, "false": False,
-                                             "no": False}[t.strip().lower()]}[kind](raw)
+            value: Any = _ENVIRONMENT_KINDS[kind](raw)
         except (ValueError, KeyError):
             raise ConfigError(f"{name}: not a valid {kind} value") from None
         if key.startswith("scanners."):
@@ -341,7 +352,7 @@ def _read(path: Path, tree_root: Path | None) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping of settings")
-    return _dates_as_text(data)
+    return {key: _dates_as_text(item) for key, item in data.items()}
 
 
 MAX_CONFIG_NODES = 100_000  # values with every alias expanded; a configuration has hundreds
@@ -460,10 +471,11 @@ def _validate(data: dict[str, Any], path: Path, catalog: dict[str, Rule]) -> Non
                 raise ConfigError(f"{path}: rules.{rule_id}.{name}: {_schema_problem(problem)}")
 
 
-def _schema_problem(error: Any) -> str:
+def _schema_problem(error: ValidationError) -> str:
     """What is wrong, from the schema's side (its type, enum or pattern), without echoing more
     than a short, escaped piece of the value."""
-    validator, expected = error.validator, error.validator_value
+    validator = error.validator
+    expected: Any = error.validator_value  # the failing keyword's schema value: a list for enum, a number...
     if validator == "enum":
         return "must be one of " + ", ".join(str(v) for v in expected)
     if validator == "type":

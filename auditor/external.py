@@ -2,12 +2,13 @@
 SC001-SC004 get the same severities, suppressions, baselines and exit codes as every other rule."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from auditor.catalog import Rule
 from auditor.findings import ControlResult, Evidence, Finding
 from auditor.model.project import Project
 from auditor.model.span import Span
+from auditor.scanners.records import ScannerRun
 
 # Which scanner runs decide which control.
 SCANNERS_FOR_RULE = {"SC001": ("trivy fs", "trivy image"), "SC002": ("trivy config", "trivy fs"),
@@ -24,7 +25,14 @@ def project_anchor(project: Project) -> Span:
     return Span(".", 1)
 
 
-def fold_runs(runs: list[Any] | None, project: Project, rules: dict[str, Rule], stamper: Any,
+class Stamper(Protocol):
+    """What the engine hands over to turn a scanner's result into a finding (engine._Stamper)."""
+
+    def finding(self, rule: Rule, severity: str, message: str, span: Span, *,
+                properties: dict[str, Any] | None = None, identity: str | None = None) -> Finding: ...
+
+
+def fold_runs(runs: list[ScannerRun] | None, project: Project, rules: dict[str, Rule], stamper: Stamper,
               severity_override: dict[str, str]) -> tuple[list[Finding], dict[str, ControlResult]]:
     findings: list[Finding] = []
     controls: dict[str, ControlResult] = {}

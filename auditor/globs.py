@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 
 
 class PathPatterns:
@@ -42,7 +45,7 @@ class PathPatterns:
 
 
 @lru_cache(maxsize=256)
-def _compile(patterns: tuple[str, ...]) -> Any:
+def _compile(patterns: tuple[str, ...]) -> GitIgnoreSpec | None:
     import pathspec
 
     try:

@@ -23,7 +23,10 @@ import stat
 import struct
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 
 #: Tool caches and build output: not walked unless they hold a tracked file (``build/`` holds
 #: Dockerfiles in the Go project layout) or ``--no-ignore`` is given.
@@ -133,8 +136,8 @@ class Ignores:
     def __init__(self, scan_root: Path, *, above: bool = True) -> None:
         self.scan_root = Path(os.path.abspath(scan_root))
         self.repository = repository_root(self.scan_root)
-        self._specs: dict[str, Any] = {}  # folder relative to the scan root ("" the root) -> spec
-        self._above: list[tuple[str, Any]] = []  # (way from that folder to the scan root, spec), nearest first
+        self._specs: dict[str, GitIgnoreSpec] = {}  # folder relative to the scan root ("" the root) -> spec
+        self._above: list[tuple[str, GitIgnoreSpec]] = []  # (way from that folder to the scan root, spec), nearest first
         self._tracked: frozenset[str] | None = None
         self._tracked_dirs: frozenset[str] = frozenset()
         self._tracked_loaded = False
@@ -143,7 +146,7 @@ class Ignores:
         self.exhausted = False  # the matching budget ran out: nothing more is ignored
         if self.repository is not None and self.repository != self.scan_root:
             self._prefix = self.scan_root.relative_to(self.repository).as_posix() + "/"
-        if above and self._prefix:
+        if above and self._prefix and self.repository is not None:
             parts = self._prefix.rstrip("/").split("/")
             for depth in range(len(parts) - 1, -1, -1):  # the scan root's parent ... the repository root
                 spec = _spec(self.repository.joinpath(*parts[:depth]))
@@ -214,7 +217,7 @@ def git_ignored(root: Path, files: list[str]) -> frozenset[str]:
     return frozenset(path for path in files if ignores.ignored(path, False))
 
 
-def _spec(folder: Path) -> Any:
+def _spec(folder: Path) -> GitIgnoreSpec | None:
     """The compiled ``.gitignore`` of ``folder``, or None (none, not a regular file, too large)."""
     data = read_regular(str(folder / ".gitignore"), MAX_GITIGNORE)
     if data is None:

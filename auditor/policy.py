@@ -25,13 +25,17 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.catalog import Rule
 from auditor.config import BOUND_DEFAULTS, Config, ConfigError, load_yaml_text, read_config_text, shown
 from auditor.findings import SEVERITIES, SEVERITY_RANK
+
+if TYPE_CHECKING:
+    from auditor.discovery import Discovered
 
 DEFAULT_FAIL_ON = "high"
 _THRESHOLD_RANK = {**SEVERITY_RANK, "none": len(SEVERITIES)}  # none: laxer than critical
@@ -268,14 +272,14 @@ def apply_policy(config: Config, catalog: dict[str, Rule], floor: Floor | None,
     return found
 
 
-def recognised(found: Any) -> list[str]:
+def recognised(found: Discovered) -> list[str]:
     """The files of a kind the auditor reads (the ones discovery sorted into a bucket)."""
     return sorted({*found.dockerfiles, *found.compose, *found.yaml, *found.nginx, *found.dockerignores,
                    *found.next_files})
 
 
-def judge_excludes(config: Config, floor: Floor | None, discover_all: Any, discover_with: Any,
-                   ) -> tuple[Any, list[Weakening]]:
+def judge_excludes(config: Config, floor: Floor | None, discover_all: Callable[[], Discovered],
+                   discover_with: Callable[[list[str]], Discovered]) -> tuple[Discovered, list[Weakening]]:
     """Discover with the tree's excludes, judged by what they remove: listed with the number of
     files each one hides, refused when they hide a path the floor protects, and an error when they
     leave no file of an audited kind in a tree that has some.

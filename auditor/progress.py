@@ -49,13 +49,14 @@ class Display:
         self.task = self.progress.add_task("discovering files", total=None)
         self.started_at = time.monotonic()
         self.shown = False
+        self._stopped = False
         self._lock = threading.Lock()
         self._timer = threading.Timer(delay, self._show)
         self._timer.daemon = True
 
     def _show(self) -> None:
         with self._lock:
-            if not self.shown and self._timer is not None:
+            if not self.shown and not self._stopped:
                 self.progress.start()
                 self.shown = True
 
@@ -76,7 +77,7 @@ class Display:
     def stop(self) -> None:
         with self._lock:
             self._timer.cancel()
-            self._timer = None  # type: ignore[assignment]
+            self._stopped = True
             if self.shown:
                 self.progress.stop()
 

@@ -71,8 +71,8 @@ def parse_inline(path: str, text: str, today: dt.date) -> list[InlineSuppression
     next_code[len(lines) + 1] = len(lines) + 1
     for number in range(len(lines), 0, -1):
         next_code[number] = next_code[number + 1] if _COMMENT_LINE.match(lines[number - 1]) else number
-    found = []
-    scalar_lines: set[int] | None = None
+    found: list[InlineSuppression] = []
+    scalar_lines: set[tuple[int, int]] | None = None
     for index, line in enumerate(lines):
         if "auditor:" not in line:
             continue
@@ -233,7 +233,8 @@ def _yaml_scalar_positions(text: str) -> set[tuple[int, int]]:
     return covered
 
 
-def _problem(reason: str, until: str | None, today: dt.date, record: Any) -> str:
+def _problem(reason: str, until: str | None, today: dt.date,
+             record: InlineSuppression | ConfigSuppression) -> str:
     if until:
         try:
             record.until = dt.date.fromisoformat(until)
@@ -260,18 +261,18 @@ def apply_suppressions(findings: list[Finding], sources: dict[str, str], config_
         unknown = [r for r in suppression.rules if r not in known]
         if unknown and not suppression.problem:
             suppression.problem = f"no rule {', '.join(unknown)}; `auditor rules` lists them"
-    configured = []
+    configured: list[ConfigSuppression] = []
     for entry in config_entries:
-        record = ConfigSuppression(str(entry.get("rule", "")).strip().upper(), str(entry.get("path", "*")),
-                                   str(entry.get("reason", "")), None)
-        record.problem = _rule_pattern_problem(record.rule, known) or \
-            _problem(record.reason, entry.get("until"), today, record)
-        configured.append(record)
+        configured_record = ConfigSuppression(str(entry.get("rule", "")).strip().upper(), str(entry.get("path", "*")),
+                                              str(entry.get("reason", "")), None)
+        configured_record.problem = _rule_pattern_problem(configured_record.rule, known) or \
+            _problem(configured_record.reason, entry.get("until"), today, configured_record)
+        configured.append(configured_record)
     for finding in findings:
-        suppression = None
+        applied: InlineSuppression | ConfigSuppression | None = None
         if enabled:
-            suppression = _inline_match(finding, by_line) or _config_match(finding, configured)
-        report.findings.append(finding if suppression is None else _suppressed(finding, suppression))
+            applied = _inline_match(finding, by_line) or _config_match(finding, configured)
+        report.findings.append(finding if applied is None else _suppressed(finding, applied))
     if enabled:
         for record in inline:
             if record.problem:
@@ -279,12 +280,14 @@ def apply_suppressions(findings: list[Finding], sources: dict[str, str], config_
             elif not record.used:
                 report.problems.append((record.comment, f"unused suppression of {', '.join(record.rules)}: "
                                         "it matches no finding; remove it"))
-        for entry in configured:
+        for configured_entry in configured:
             where = Span("(configuration)", 1)
-            if entry.problem:
-                report.problems.append((where, f"suppress {entry.rule} {entry.path}: {entry.problem}"))
-            elif not entry.used:
-                report.problems.append((where, f"unused configured suppression of {entry.rule} for {entry.path!r}"))
+            if configured_entry.problem:
+                report.problems.append((where, f"suppress {configured_entry.rule} {configured_entry.path}: "
+                                        f"{configured_entry.problem}"))
+            elif not configured_entry.used:
+                report.problems.append((where, f"unused configured suppression of {configured_entry.rule} "
+                                        f"for {configured_entry.path!r}"))
     return report
 
 

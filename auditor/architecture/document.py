@@ -162,11 +162,11 @@ def text_statements(text: str, line: int) -> Iterator[Statement]:
     protocols = sorted({f"TLSv{v}" for v in _TLS.findall(quote)})
     if protocols and not re.search(r"\b(?:no|never|disable[sd]?|without)\b", quote, re.I):
         yield Statement("tls.protocols", protocols, line, shown)
-    for pattern, header in HEADERS.items():
-        if re.search(pattern, quote):
+    for header_pattern, header in HEADERS.items():
+        if re.search(header_pattern, quote):
             yield Statement(f"header.{header}", True, line, shown)
-    for key, (pattern, _words) in PROMISES.items():
-        if re.search(pattern, quote, re.I):
+    for key, (promise_pattern, _words) in PROMISES.items():
+        if re.search(promise_pattern, quote, re.I):
             yield Statement(key, True, line, shown)
 
 

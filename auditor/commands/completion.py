@@ -18,24 +18,28 @@ def completion_script(shell: str) -> str:
     from auditor.cli import build_parser
 
     parser = build_parser()
-    _mark_paths(parser, shtab)
+    _mark_paths(parser)
     return shtab.complete(parser, shell=shell)
 
 
-def _mark_paths(parser: argparse.ArgumentParser, shtab) -> None:  # type: ignore[no-untyped-def]
+def _mark_paths(parser: argparse.ArgumentParser) -> None:
     """Arguments that name files or folders complete as such (shtab's ``complete`` attribute)."""
+    import shtab  # imported by completion_script already
+
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
-                _mark_paths(sub, shtab)
+                _mark_paths(sub)
             continue
         if action.choices:
             continue
         metavar = str(action.metavar or "")
         if metavar in ("PATH", "FILE", "FORMAT[:FILE]"):
+            # shtab's documented interface is an attribute it reads from argparse's actions, which
+            # typeshed's Action does not declare (a third-party gap, not ours)
             action.complete = shtab.FILE  # type: ignore[attr-defined]
         elif metavar == "DIR":
-            action.complete = shtab.DIRECTORY  # type: ignore[attr-defined]
+            action.complete = shtab.DIRECTORY  # type: ignore[attr-defined]  # as above
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,9 +4,14 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from auditor.catalog import load_catalog
+from auditor.catalog import Rule, load_catalog
 from auditor.cli import UsageError
+
+if TYPE_CHECKING:
+    from auditor.architecture.document import Statement
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,11 +30,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _in_force(rule, catalog, args: argparse.Namespace) -> None:
+def _in_force(rule: Rule, catalog: dict[str, Rule], args: argparse.Namespace) -> None:
     """The parameters' values in force for the folder (``--in``, default the current one) and its
     configuration, each with where it came from."""
-    from pathlib import Path
-
     from auditor.architecture.profile import parameters_in_force
     from auditor.config import ConfigError, load_settings
 
@@ -44,31 +47,24 @@ def _in_force(rule, catalog, args: argparse.Namespace) -> None:
                  if k not in ("enabled", "severity")}
     source = config.source if config else None
     lines = [f"In force{' with ' + source if source else ' (no configuration found: defaults)'}"]
-    stated = _document_values(folder, architecture)
+    document_path, stated = _document_values(folder, architecture)
     for name, (value, origin) in parameters_in_force(rule, architecture, overrides, source).items():
         key = rule.parameters[name].get("profile")
         key = "node.major" if key == "node.image" else key
         said = stated.get(key) if key else None
         lines.append(f"  {name} = {value!r}  <- {origin}"
-                     + (f"; the document states {said.value!r} at {said.cite(stated_path(stated))}" if said else ""))
+                     + (f"; the document states {said.value!r} at {said.cite(document_path)}" if said else ""))
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-def _document_values(folder, architecture: dict) -> dict:
-    """What the configured architecture document states (empty when none is configured or readable)."""
+def _document_values(folder: Path, architecture: dict[str, Any]) -> tuple[str, dict[str, Statement]]:
+    """The configured architecture document's path as shown and what it states (no path and
+    nothing when none is configured or readable)."""
     name = (architecture or {}).get("document")
     if not name:
-        return {}
-    from pathlib import Path
-
+        return "", {}
     from auditor.architecture.document import read_document
 
     path = Path(name) if Path(name).is_absolute() else Path(folder) / name
     facts = read_document(path, str(name), None if Path(name).is_absolute() else Path(folder))
-    values = facts.values()
-    values["__path__"] = facts.path  # type: ignore[assignment]
-    return values
-
-
-def stated_path(stated: dict) -> str:
-    return str(stated.get("__path__", ""))
+    return facts.path, facts.values()

@@ -131,6 +131,7 @@ def config_text(facts: DocumentFacts | None, folder: Path, source: str | None) -
     """The commented ``.auditor.yaml``: the whole profile, from ``facts`` where it states a value."""
     values = facts.values() if facts else {}
     conflicts = facts.conflicts() if facts else {}
+    document = facts.path if facts else ""  # values and conflicts are empty without facts
     out = ["# auditor configuration, written by `auditor init`"
            + (f" --from {_comment(source)}" if source else "") + ".",
            "# This file is policy: what to check and how strictly. `auditor explain ID` shows each",
@@ -163,12 +164,12 @@ def config_text(facts: DocumentFacts | None, folder: Path, source: str | None) -
             leaf = name.rpartition(".")[2]
             key = PROFILE[name]
             if name in conflicts:
-                seen = "; ".join(f"{_yaml_value(s.value)} at {s.cite(facts.path)}" for s in conflicts[name])  # type: ignore[union-attr]
+                seen = "; ".join(f"{_yaml_value(s.value)} at {s.cite(document)}" for s in conflicts[name])
                 out.append(f"{indent}# {leaf}: the document states different values, none taken: {_comment(seen)}")
                 out.append(f"{indent}{leaf}: {_yaml_value(key.default)}  # default, until the document agrees with itself")
             elif name in values:
                 statement = values[name]
-                out.append(f"{indent}{leaf}: {_yaml_value(statement.value)}  # {_comment(statement.cite(facts.path))}")  # type: ignore[union-attr]
+                out.append(f"{indent}{leaf}: {_yaml_value(statement.value)}  # {_comment(statement.cite(document))}")
             else:
                 out.append(f"{indent}{leaf}: {_yaml_value(key.default)}  # {_comment(key.description)}"
                            + (" (default: not in the document)" if facts else ""))
@@ -177,8 +178,8 @@ def config_text(facts: DocumentFacts | None, folder: Path, source: str | None) -
         promises = facts.promises()
         if promises:
             out += ["", "# The document also promises (the AR rules check these when architecture.document is set):"]
-            for key, statement in sorted(promises.items()):
-                what = PROMISES[key][1] if key in PROMISES else key.replace("header.", "the header ")
+            for promise, statement in sorted(promises.items()):
+                what = PROMISES[promise][1] if promise in PROMISES else promise.replace("header.", "the header ")
                 out.append(f"#   {what}: {_comment(statement.cite(facts.path))}")
         if not_found:
             out += ["", "# Not found in the document (the default stays): " + ", ".join(not_found)]

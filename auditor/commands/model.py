@@ -91,17 +91,17 @@ def _chains(deployment: Deployment) -> list[str]:
         facts = _facts(deployment, ref.file.path, f"'{ref.service.name}'")
         image = [f"image {ref.service.image}"] if ref.service.image else []
         chains.append(" -> ".join(head + [f"compose service '{ref.service.name}'{_bracket(facts)}"] + image + tail))
-    for ref in deployment.containers:
+    for pod_ref in deployment.containers:
         head = []
         for claim, service in deployment.service_ports:
-            if service in ref.services:
+            if service in pod_ref.services:
                 head.append(f"{claim.subject.split(' backend')[0].split(' upstream')[0]} :{_values([claim])}")
-        for service in ref.services:
+        for service in pod_ref.services:
             ports = ",".join(f"{p.port}->{p.target_port if p.target_port is not None else p.port}" for p in service.ports)
             head.append(f"Service {service.name} {ports}".rstrip())
-        facts = _facts(deployment, ref.span.path, ref.label)
-        image = [f"image {ref.container.image.raw}"] if ref.container.image else []
-        chains.append(" -> ".join(head + [f"{ref.label}{_bracket(facts)}"] + image + tail))
+        facts = _facts(deployment, pod_ref.span.path, pod_ref.label)
+        image = [f"image {pod_ref.container.image.raw}"] if pod_ref.container.image else []
+        chains.append(" -> ".join(head + [f"{pod_ref.label}{_bracket(facts)}"] + image + tail))
     if not chains:
         chains.append(" -> ".join([f"nginx :{','.join(map(str, r.ports))}" for r in deployment.routes[:1]] + tail))
     return chains
@@ -118,10 +118,11 @@ def _lines(deployment: Deployment) -> list[str]:
         facts = _facts(deployment, ref.file.path, f"'{ref.service.name}'")
         lines.append(f"  compose     service '{ref.service.name}' at {ref.file.path}:{ref.span.line}"
                      + (f": {facts}" if facts else ""))
-    for ref in deployment.containers:
-        facts = _facts(deployment, ref.span.path, ref.label)
-        lines.append(f"  kubernetes  {ref.label} at {ref.span.path}:{ref.span.line}" + (f": {facts}" if facts else ""))
-        for service in ref.services:
+    for pod_ref in deployment.containers:
+        facts = _facts(deployment, pod_ref.span.path, pod_ref.label)
+        lines.append(f"  kubernetes  {pod_ref.label} at {pod_ref.span.path}:{pod_ref.span.line}"
+                     + (f": {facts}" if facts else ""))
+        for service in pod_ref.services:
             ports = ", ".join(f"{p.port}->{p.target_port if p.target_port is not None else p.port}"
                               for p in service.ports)
             lines.append(f"              Service {service.name} ({service.type}) ports {ports or 'none'} "

@@ -4,10 +4,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from auditor import gitcmd
 from auditor.cli import EXIT_FINDINGS, EXIT_OK, UsageError
+
+if TYPE_CHECKING:  # the command imports these lazily, when it runs
+    from concurrent.futures import Future
+
+    from auditor.catalog import Rule
+    from auditor.config import Config
+    from auditor.discovery import Discovered
+    from auditor.engine import AuditResult
+    from auditor.policy import Floor, PolicyReport
+    from auditor.progress import Display
+    from auditor.scanners import ScannerRun
 
 TEXT_FORMATS = ("text", "concise")
 # format name -> (module, function); each renders an AuditResult to a stream
@@ -94,8 +107,10 @@ def project_of(path: Path, cwd: Path) -> Path:
             listings.append(os.listdir(candidate))
         except OSError:
             listings.append([])
-    for marks in (lambda name: name in _DEPLOYMENT_MARKERS or classify(name) == "compose",
-                  lambda name: name in _COMPONENT_MARKERS or classify(name) == "dockerfile"):
+    markers: tuple[Callable[[str], bool], ...] = (
+        lambda name: name in _DEPLOYMENT_MARKERS or classify(name) == "compose",
+        lambda name: name in _COMPONENT_MARKERS or classify(name) == "dockerfile")
+    for marks in markers:
         for candidate, names in zip(chain, listings):
             if any(marks(name) for name in names):
                 return candidate
@@ -121,7 +136,7 @@ def parse_formats(specs: list[str] | None, output: str | None) -> list[tuple[str
     return chosen
 
 
-def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def prepare(args: argparse.Namespace) -> tuple[AuditResult, Config]:
     """Everything both `scan` and `baseline create` do: configure, discover, parse, check."""
     from auditor.baseline import read_baseline
     from auditor.catalog import load_catalog
@@ -159,10 +174,11 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                                   max_files=config.max_files,
                                   no_ignore=getattr(args, "no_ignore", False)))
     policy.weakenings += excluded
-    external = _start_scanners(args, config, rules, scan_root, found)
+    scanners = _start_scanners(args, config, rules, scan_root, found)
+    external: Future[list[ScannerRun]] | _Announced | None = scanners
     if shown is not None:
         shown.phase("parsing and checking", total=len(found.files))
-        external = _Announced(external, shown) if external is not None else None
+        external = _Announced(scanners, shown) if scanners is not None else None
     result = audit_tree(found, rules, config, [_display(p, scan_root) for p in _shown_roots(roots)],
                         jobs=getattr(args, "jobs", None),
                         suppress=not getattr(args, "no_suppress", False), baseline=baseline,
@@ -171,21 +187,22 @@ def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return result, config
 
 
-def policy_floor(args: argparse.Namespace, scan_root: Path, catalog):  # type: ignore[no-untyped-def]
+def policy_floor(args: argparse.Namespace, scan_root: Path, catalog: dict[str, Rule]) -> Floor | None:
     """The ``--policy FILE`` floor, read once per run."""
     from auditor.policy import load_floor
 
     path = getattr(args, "policy", None)
     if not path:
         return None
-    cached = getattr(args, "_policy_floor", None)
+    cached: Floor | None = getattr(args, "_policy_floor", None)
     if cached is None:
         cached = load_floor(Path(path), scan_root, catalog)
         args._policy_floor = cached
     return cached
 
 
-def configure(args: argparse.Namespace, scan_root: Path, catalog):  # type: ignore[no-untyped-def]
+def configure(args: argparse.Namespace, scan_root: Path,
+              catalog: dict[str, Rule]) -> tuple[Config, PolicyReport]:
     """Policy from the tree's configuration, machinery from the user (command line, ``AUDITOR_*``,
     their own config file), the ``--policy`` floor applied; returns the configuration and the
     record of what the tree's configuration weakened."""
@@ -211,7 +228,8 @@ def configure(args: argparse.Namespace, scan_root: Path, catalog):  # type: igno
     return config, PolicyReport(source, config.from_tree, floor.source if floor else None, weakenings)
 
 
-def _start_scanners(args: argparse.Namespace, config, rules, scan_root: Path, found):  # type: ignore[no-untyped-def]
+def _start_scanners(args: argparse.Namespace, config: Config, rules: dict[str, Rule], scan_root: Path,
+                    found: Discovered) -> Future[list[ScannerRun]] | None:
     """Start Trivy and npm audit in a background thread, so they run while the static checks do."""
     if args.no_external or not any(rule_id.startswith("SC") for rule_id in rules):
         return None
@@ -237,15 +255,15 @@ class _Announced:
     """The scanners' future, naming the wait on the progress display when the checks are done
     before Trivy and npm audit are."""
 
-    def __init__(self, future, shown) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, future: Future[list[ScannerRun]], shown: Display) -> None:
         self._future, self._shown = future, shown
 
-    def result(self, timeout=None):  # type: ignore[no-untyped-def]
+    def result(self, timeout: float | None = None) -> list[ScannerRun]:
         if not self._future.done():
             self._shown.phase("waiting for the external scanners (Trivy, npm audit)")
         return self._future.result(timeout)
 
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+    def __getattr__(self, name: str) -> Any:  # the rest of the future's interface, unchanged
         return getattr(self._future, name)
 
 

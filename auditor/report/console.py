@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from typing import IO, Any
 
+from auditor.catalog import Rule
 from auditor.engine import AuditResult
 from auditor.findings import SEVERITIES, SEVERITY_RANK, Finding
 from auditor.textsafe import display
@@ -192,7 +193,7 @@ def render_rules_table(rules: dict[str, Any], stream: IO[str], *, color: bool) -
     Console(file=stream, force_terminal=True).print(table)
 
 
-def render_explain(rule: Any, stream: IO[str], *, color: bool) -> None:
+def render_explain(rule: Rule, stream: IO[str], *, color: bool) -> None:
     sections = [("What it checks", rule.summary), ("Why it matters", rule.rationale), ("How to fix it", rule.remediation)]
     text = [f"{rule.id} {rule.name} ({getattr(rule, 'severity_label', rule.severity)})", rule.title, ""]
     for heading, body in sections:
@@ -218,7 +219,7 @@ def render_explain(rule: Any, stream: IO[str], *, color: bool) -> None:
     console = Console(file=stream, force_terminal=True, highlight=False)
     headings = {h for h, _ in sections} | {"References"}
     for index, line in enumerate(text):
-        style = "bold" if index == 0 or line in headings or line.startswith(("Parameters", "Non-compliant", "Compliant")) else None
+        style = "bold" if index == 0 or line in headings or line.startswith(("Parameters", "Non-compliant", "Compliant")) else ""
         console.print(Text(line, style=style))
 
 

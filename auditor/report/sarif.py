@@ -17,6 +17,7 @@ import dataclasses
 import gzip
 import json
 import re
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import IO, Any
 from urllib.parse import quote
@@ -405,7 +406,7 @@ def _json_safe(value: Any) -> Any:
 # --- the invocation ----------------------------------------------------------------------------
 
 
-def _invocation(result: AuditResult, rule_index: dict[str, int], left_out: list[Finding] = (),  # type: ignore[assignment]
+def _invocation(result: AuditResult, rule_index: dict[str, int], left_out: Sequence[Finding] = (),
                 total: int = 0) -> dict[str, Any]:
     notifications: list[dict[str, Any]] = []
     if left_out:

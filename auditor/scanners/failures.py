@@ -5,7 +5,7 @@ import shlex
 from collections.abc import Sequence
 
 from auditor.model.span import Span
-from auditor.scanners.records import ScannerFinding, ScannerRun
+from auditor.scanners.records import JsonObject, ScannerFinding, ScannerRun
 
 # A failure that concerns the whole project rather than one file (trivy missing) points here.
 PROJECT_SPAN = Span(".", 1)
@@ -35,7 +35,7 @@ def failure_finding(
     remedy: str,
     *,
     span: Span = PROJECT_SPAN,
-    details: dict | None = None,
+    details: JsonObject | None = None,
 ) -> ScannerFinding:
     """``kind`` is a short stable word (not-found, timeout, no-database...) used in the identity,
     so a baseline entry survives a change of wording in ``reason``."""
@@ -66,7 +66,7 @@ def failed_run(
     remedy: str,
     *,
     span: Span = PROJECT_SPAN,
-    details: dict | None = None,
+    details: JsonObject | None = None,
     version: str | None = None,
     binary_sha256: str | None = None,
     duration_seconds: float = 0.0,

@@ -6,6 +6,8 @@ import re
 from collections import deque
 from pathlib import Path
 
+from auditor.scanners.records import JsonObject
+
 _MAX_LOCKFILE_BYTES = 64 * 1024 * 1024
 
 
@@ -61,7 +63,7 @@ def _first_line(text: str, pattern: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def parse(text: str) -> dict:
+def parse(text: str) -> JsonObject:
     try:
         document = json.loads(text)
     except ValueError:
@@ -69,7 +71,7 @@ def parse(text: str) -> dict:
     return document if isinstance(document, dict) else {}
 
 
-def dependency_path(lock: dict, node: str) -> list[str]:
+def dependency_path(lock: JsonObject, node: str) -> list[str]:
     """Package names from a direct dependency of the root down to the lockfile entry ``node``
     ("node_modules/a/node_modules/lodash"), resolving names the way Node does: the nearest
     ``node_modules`` walking up. Falls back to the nesting in ``node`` for v1 lockfiles."""
@@ -93,7 +95,7 @@ def dependency_path(lock: dict, node: str) -> list[str]:
     return fallback
 
 
-def _dependency_names(entry: dict, *, is_root: bool) -> list[str]:
+def _dependency_names(entry: JsonObject, *, is_root: bool) -> list[str]:
     kinds = ["dependencies", "optionalDependencies", "peerDependencies"]
     if is_root:
         kinds.append("devDependencies")
@@ -105,7 +107,7 @@ def _dependency_names(entry: dict, *, is_root: bool) -> list[str]:
     return names
 
 
-def _resolve(packages: dict, location: str, name: str) -> str | None:
+def _resolve(packages: JsonObject, location: str, name: str) -> str | None:
     here = location
     while True:
         candidate = f"{here}/node_modules/{name}" if here else f"node_modules/{name}"

@@ -23,18 +23,18 @@ import threading
 from pathlib import Path, PurePosixPath
 
 from auditor.model.span import Span
+from auditor.programs import absolute_path_entries
 from auditor.scanners import lockfile, severity
 from auditor.scanners.failures import NPM_INSTALL_HINT, failed_run
 from auditor.scanners.process import (
     ProcessResult,
-    absolute_path_entries,
     file_sha256,
     last_lines,
     resolve_executable,
     run_process,
     where_looked,
 )
-from auditor.scanners.records import ScannerFinding, ScannerOptions, ScannerRun
+from auditor.scanners.records import JsonObject, ScannerFinding, ScannerOptions, ScannerRun
 
 SCANNER = "npm audit"
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
@@ -134,7 +134,7 @@ def _copy_inputs(root: Path, relative: str, project: Path) -> str | None:
     return lock_text
 
 
-def _parse(stdout: str) -> dict | None:
+def _parse(stdout: str) -> JsonObject | None:
     try:
         report = json.loads(stdout)
     except ValueError:
@@ -143,7 +143,7 @@ def _parse(stdout: str) -> dict | None:
 
 
 def classify_failure(
-    result: ProcessResult, report: dict | None, timeout_seconds: float
+    result: ProcessResult, report: JsonObject | None, timeout_seconds: float
 ) -> tuple[str, str, str]:
     if result.start_error:
         return ("cannot-start", f"could not be started: {result.start_error}",
@@ -156,7 +156,7 @@ def classify_failure(
                 f"{last_lines(result.stderr, 2) or 'no output'}",
                 "run the command by hand in a copy of the project and check the npm version")
     raw_error = report.get("error")
-    error: dict = raw_error if isinstance(raw_error, dict) else {}
+    error: JsonObject = raw_error if isinstance(raw_error, dict) else {}
     text = " ".join(str(part) for part in (report.get("message"), error.get("code"),
                                            error.get("summary"), error.get("detail")) if part)
     text = " ".join(text.split())[:400] or last_lines(result.stderr, 2)
@@ -171,13 +171,13 @@ def classify_failure(
 
 
 def map_report(
-    report: dict, relative: str, lock_text: str, minimum: str, omit_dev: bool
+    report: JsonObject, relative: str, lock_text: str, minimum: str, omit_dev: bool
 ) -> tuple[list[ScannerFinding], int]:
     """One finding per advisory per vulnerable package (``via`` entries that are objects; the
     string entries only say "vulnerable through another package")."""
     lock = lockfile.parse(lock_text)
     raw_packages = lock.get("packages")
-    packages: dict = raw_packages if isinstance(raw_packages, dict) else {}
+    packages: JsonObject = raw_packages if isinstance(raw_packages, dict) else {}
     kept: list[ScannerFinding] = []
     dropped = 0
     vulnerabilities = report.get("vulnerabilities")
@@ -196,7 +196,7 @@ def map_report(
 
 
 def _finding(
-    advisory: dict, entry: dict, relative: str, lock_text: str, lock: dict, packages: dict,
+    advisory: JsonObject, entry: JsonObject, relative: str, lock_text: str, lock: JsonObject, packages: JsonObject,
     omit_dev: bool,
 ) -> ScannerFinding:
     package = str(advisory.get("name") or entry.get("name") or "?")

@@ -3,8 +3,13 @@ it could not run. Plain data, no behaviour, so that importing them costs nothing
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from auditor.model.span import Span
+
+# A JSON object as a scanner printed it (or as we build one for a report). Its values come from
+# outside and are not trusted to have any shape: code reads them with isinstance checks.
+JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +23,7 @@ class ScannerFinding:
     span: Span  # relative to the scan root; "." when the finding is about the whole project
     # vulnerability id, package, installed, fixed, url, cve, dependency path, scanner...
     # (left out of the hash so the record stays hashable)
-    properties: dict = field(hash=False)
+    properties: JsonObject = field(hash=False)
     identity: str  # stable across runs, for fingerprints and baselines
 
 

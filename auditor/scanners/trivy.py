@@ -19,7 +19,7 @@ from auditor.model.span import Span
 from auditor.scanners import lockfile, severity
 from auditor.scanners.failures import PROJECT_SPAN, failed_run
 from auditor.scanners.process import ProcessResult, last_lines, run_process
-from auditor.scanners.records import ScannerFinding, ScannerOptions, ScannerRun
+from auditor.scanners.records import JsonObject, ScannerFinding, ScannerOptions, ScannerRun
 
 _GHSA = re.compile(r"GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}")
 _FATAL = re.compile(r"\bFATAL\b\s*(.*)", re.DOTALL)
@@ -307,7 +307,7 @@ def _finish(
     scanner: str,
     command: tuple[str, ...],
     result: ProcessResult,
-    report: dict | None,
+    report: JsonObject | None,
 ) -> ScannerRun:
     if report is not None:
         found, dropped = map_report(report, context, scanner)
@@ -324,7 +324,7 @@ def _finish(
     )
 
 
-def parse_report(stdout: str) -> dict | None:
+def parse_report(stdout: str) -> JsonObject | None:
     """Trivy's JSON report, or None when stdout is anything else (empty on a FATAL)."""
     try:
         report = json.loads(stdout)
@@ -371,7 +371,7 @@ _versions: dict[Path, str | None] = {}
 _versions_lock = threading.Lock()
 
 
-def _version(context: TrivyContext, report: dict | None) -> str | None:
+def _version(context: TrivyContext, report: JsonObject | None) -> str | None:
     reported = (report or {}).get("Trivy", {})
     if isinstance(reported, dict) and reported.get("Version"):
         return str(reported["Version"])
@@ -387,7 +387,7 @@ def _version(context: TrivyContext, report: dict | None) -> str | None:
 # ---------------------------------------------------------------- report -> findings
 
 
-def map_report(report: dict, context: TrivyContext, scanner: str) -> tuple[list[ScannerFinding], int]:
+def map_report(report: JsonObject, context: TrivyContext, scanner: str) -> tuple[list[ScannerFinding], int]:
     """Findings at or above the threshold, and how many below it were dropped."""
     kept: list[ScannerFinding] = []
     seen: set[tuple[str, int]] = set()
@@ -406,13 +406,13 @@ def map_report(report: dict, context: TrivyContext, scanner: str) -> tuple[list[
 
 # item, its result, the whole report, context, scanner, package lines, package parents
 _Mapper = Callable[
-    [dict, dict, dict, TrivyContext, str, dict[str, int], dict[str, list[str]]],
+    [JsonObject, JsonObject, JsonObject, TrivyContext, str, dict[str, int], dict[str, list[str]]],
     "ScannerFinding | None",
 ]
 
 
 def _result_findings(
-    result: dict, report: dict, context: TrivyContext, scanner: str
+    result: JsonObject, report: JsonObject, context: TrivyContext, scanner: str
 ) -> Iterator[ScannerFinding]:
     mappers: tuple[tuple[str, _Mapper], ...] = (
         ("Vulnerabilities", _vulnerability), ("Misconfigurations", _misconfiguration),
@@ -437,7 +437,7 @@ def _target_span(context: TrivyContext, scanner: str, target: str, line: object)
     return Span(target.replace("\\", "/") or ".", number)
 
 
-def _package_locations(result: dict) -> dict[str, int]:
+def _package_locations(result: JsonObject) -> dict[str, int]:
     """Package UID and ID -> first lockfile line, from the packages Trivy lists."""
     lines: dict[str, int] = {}
     for package in result.get("Packages") or []:
@@ -453,7 +453,7 @@ def _package_locations(result: dict) -> dict[str, int]:
     return lines
 
 
-def _package_parents(result: dict) -> dict[str, list[str]]:
+def _package_parents(result: JsonObject) -> dict[str, list[str]]:
     """Package ID -> the IDs that depend on it; a direct dependency maps to [] (the walk up
     stops there even when another package also pulls it in)."""
     parents: dict[str, list[str]] = {}
@@ -479,7 +479,7 @@ def _dependency_path(package_id: str, parents: dict[str, list[str]]) -> list[str
 
 
 def _vulnerability(
-    item: dict, result: dict, report: dict, context: TrivyContext, scanner: str,
+    item: JsonObject, result: JsonObject, report: JsonObject, context: TrivyContext, scanner: str,
     locations: dict[str, int], parents: dict[str, list[str]],
 ) -> ScannerFinding:
     target = str(result.get("Target", ""))
@@ -532,7 +532,7 @@ def _short_title(title: str, package: str) -> str:
 
 
 def _misconfiguration(
-    item: dict, result: dict, report: dict, context: TrivyContext, scanner: str,
+    item: JsonObject, result: JsonObject, report: JsonObject, context: TrivyContext, scanner: str,
     locations: dict[str, int], parents: dict[str, list[str]],
 ) -> ScannerFinding | None:
     if str(item.get("Status", "FAIL")).upper() != "FAIL":
@@ -605,7 +605,7 @@ def _then(resolution: str) -> str:
 
 
 def _secret(
-    item: dict, result: dict, report: dict, context: TrivyContext, scanner: str,
+    item: JsonObject, result: JsonObject, report: JsonObject, context: TrivyContext, scanner: str,
     locations: dict[str, int], parents: dict[str, list[str]],
 ) -> ScannerFinding:
     target = str(result.get("Target", ""))
