@@ -25,8 +25,9 @@ takes minutes). The table says how many runs each figure is the median of.
 Peak RSS is ru_maxrss of RUSAGE_CHILDREN in a wrapper process: the largest single process of the
 tool's tree (workers are not summed; bench_scan.py row b sums auditor's).
 
-auditor runs with its incremental cache off (AUDITOR_NO_CACHE=1 and an empty cache folder of its
-own): the peers keep no results between runs either. With 1,000 projects among the sizes, the
+auditor runs cold: before each of its runs its cache folder (one of the benchmark's own) is reset to
+hold only the rule catalog's cache (bench_scan.CacheFolder), so nothing of the corpus is in its
+incremental cache: the peers keep no results between runs either. With 1,000 projects among the sizes, the
 script ends with issue 16's row f: Trivy's and Checkov's (dockerfile+kubernetes) medians divided
 by auditor's, against the targets (>= 20x and >= 10x), with the machine's load (`uptime`).
 
@@ -47,13 +48,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scan import REPO, corpus, machine, no_cache_flags, uptime  # noqa: E402  (sibling script, not a package)
+from bench_scan import REPO, CacheFolder, corpus, machine, uptime  # noqa: E402  (sibling script, not a package)
 
 AUDITOR = "auditor"
-NO_CACHE: list[str] = []  # ["--no-cache"] once main() has asked the CLI whether it has the flag
 ROW_F_SIZE = 1000
 ROW_F_TARGETS = {"trivy": 20.0, "checkov-2fw": 10.0}  # issue 16: peer's median / auditor's, at least
-_CACHE_FOLDER = tempfile.mkdtemp(prefix="auditor-bench-cache-")  # empty, removed at the end
+_CACHE: list[CacheFolder] = []  # auditor's cache folder, made by main()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +100,8 @@ def tools_for(root: Path) -> list[Tool]:
     """Every installed tool, with its command line for this corpus; auditor first."""
     tools = [Tool("auditor", AUDITOR, "all 8 file types",
                   [sys.executable, "-m", "auditor", "scan", str(root), "--no-external", "--format", "json",
-                   "-o", os.devnull, "--fail-on", "none", *NO_CACHE], frozenset({0}),
-                  {"PYTHONPATH": str(REPO), "AUDITOR_NO_CACHE": "1", "AUDITOR_CACHE_DIR": _CACHE_FOLDER,
-                   "XDG_CACHE_HOME": _CACHE_FOLDER})]
+                   "-o", os.devnull, "--fail-on", "none"], frozenset({0}),
+                  _CACHE[0].env if _CACHE else {"PYTHONPATH": str(REPO)})]
     checkov = find_executable("checkov", "AUDITOR_BENCH_PEERS")
     if checkov:
         # Offline: no version check, no download of the Bridgecrew/Prisma policies.
@@ -139,6 +138,8 @@ WRAPPER = ("import json, resource, subprocess, sys, time\n"
 def timed_run(tool: Tool) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one fresh run, as bench_scan.timed measures them, and a
     check of the exit code: a tool that fails fast would otherwise look fast."""
+    if tool.key == "auditor" and _CACHE:
+        _CACHE[0].fresh()
     out = subprocess.run([sys.executable, "-c", WRAPPER, *tool.command], capture_output=True, text=True,
                          check=True, env={**os.environ, **tool.env})
     wall, rss, exit_code, stderr_tail = json.loads(out.stdout)
@@ -203,7 +204,7 @@ def check_jobs_equivalence(size: int) -> tuple[bool, str]:
             out = Path(scratch) / f"jobs{jobs}.json"
             subprocess.run([sys.executable, "-m", "auditor", "scan", str(root), "--no-external", "--format", "json",
                             "-o", str(out), "--fail-on", "none", "--jobs", str(jobs)], check=True,
-                           stdout=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, env={**os.environ, **(_CACHE[0].env if _CACHE else {})})
             reports[jobs] = json.loads(out.read_text())
     one, two = reports[1], reports[2]
     if one == two:
@@ -255,11 +256,11 @@ def main() -> int:
                         help="corpus on which --jobs 1 and --jobs 2 must give the same report (0: skip)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args()
-    NO_CACHE[:] = no_cache_flags()
     # Same footing as an installed wheel: compiled bytecode (see bench_scan.py).
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "auditor")], check=True,
                    stdout=subprocess.DEVNULL)
     os.chdir(REPO)  # `python -m auditor` resolves the checkout
+    _CACHE.append(CacheFolder())
     print(f"machine: {machine()}")
     print(f"load before: {uptime()}", flush=True)
     versions = {t.name: tool_version(t) for t in tools_for(corpus(1))}
@@ -268,19 +269,19 @@ def main() -> int:
         for size in args.sizes:
             rows.extend(measure_size(size, args))
             print(f"load after {size} project(s): {uptime()}", flush=True)
+        print("versions: " + "; ".join(f"{name}: {version}" for name, version in versions.items()))
+        print(format_table(rows, args.markdown))
+        targets = row_f(rows)
+        if targets:
+            print("\nissue 16, row f (peer's median / auditor's, interleaved, same corpus):")
+            print("\n".join(targets))
+        if args.jobs_check_size:
+            same, detail = check_jobs_equivalence(args.jobs_check_size)
+            print(f"\nauditor --jobs 1 vs --jobs 2 on {args.jobs_check_size} projects: {detail}")
+            if not same:
+                return 1
     finally:
-        shutil.rmtree(_CACHE_FOLDER, ignore_errors=True)
-    print("versions: " + "; ".join(f"{name}: {version}" for name, version in versions.items()))
-    print(format_table(rows, args.markdown))
-    targets = row_f(rows)
-    if targets:
-        print("\nissue 16, row f (peer's median / auditor's, interleaved, same corpus):")
-        print("\n".join(targets))
-    if args.jobs_check_size:
-        same, detail = check_jobs_equivalence(args.jobs_check_size)
-        print(f"\nauditor --jobs 1 vs --jobs 2 on {args.jobs_check_size} projects: {detail}")
-        if not same:
-            return 1
+        _CACHE[0].remove()
     return 0
 
 

@@ -16,9 +16,9 @@ Rows (row f, the peers, is benchmarks/bench_peers.py):
 Every figure is a fresh process, as a pre-commit hook or a CI job starts it. The two sides of a
 ratio are interleaved (A B, B A, A B, ...) after one uncounted warm-up run of each, so a burst of
 load on a shared machine hits both alike; each side is the median of --runs runs. The machine's
-load (`uptime`) is printed with the figures. Rows a-d run with the incremental cache off
-(AUDITOR_NO_CACHE=1, and a fresh empty cache folder): they measure the work itself; row e measures
-the cache. Row b samples memory from /proc every 20 ms over the scan's whole process tree, in runs of
+load (`uptime`) is printed with the figures. Rows a-d are cold: each run gets a fresh cache folder
+of the benchmark's own holding only the rule catalog's cache (see CacheFolder); row e measures
+the incremental cache. Row b samples memory from /proc every 20 ms over the scan's whole process tree, in runs of
 its own (the sampling thread costs a little CPU, so timed runs do not sample).
 
 Corpora come from ../shared/bench/gen_corpus.py (fixed seed) and are cached under
@@ -230,38 +230,70 @@ def auditor_command(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "auditor", *arguments]
 
 
-def no_cache_flags() -> list[str]:
-    """``--no-cache`` where this checkout's CLI has it (the incremental cache of issue 16)."""
-    done = subprocess.run(auditor_command("scan", "--help"), capture_output=True, text=True,
-                          env=_checkout_env(), cwd=REPO)
-    return ["--no-cache"] if "--no-cache" in done.stdout else []
-
-
 def _checkout_env(**extra: str) -> dict[str, str]:
     """The environment for an auditor process: this checkout first on the path, whatever the
     virtualenv's editable install points at."""
     return {"PYTHONPATH": str(REPO), **extra}
 
 
+class CacheFolder:
+    """A cache folder of the benchmark's own (``XDG_CACHE_HOME`` and ``AUDITOR_CACHE_DIR``; the
+    user's is never touched), emptied before every cold run except for the rule catalog's cache.
+
+    That is the state of an installed auditor that has run once, on another tree: the validated
+    rule catalog is cached (``auditor rules`` writes it; ``AUDITOR_NO_CACHE=1`` would turn it off
+    and make every run validate the 79 rule files with jsonschema, which no user pays twice), and
+    nothing of the tree being scanned is in the incremental cache."""
+
+    def __init__(self) -> None:
+        self.base = Path(tempfile.mkdtemp(prefix="auditor-bench-cache-"))
+        self.folder = self.base / "cache"
+        self.seed = self.base / "seed"
+        self.env = _checkout_env(XDG_CACHE_HOME=str(self.folder), AUDITOR_CACHE_DIR=str(self.folder / "auditor"))
+        self.folder.mkdir()
+        subprocess.run(auditor_command("rules"), env={**os.environ, **self.env}, cwd=REPO, check=True,
+                       stdout=subprocess.DEVNULL)
+        shutil.copytree(self.folder, self.seed)
+
+    def fresh(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        shutil.copytree(self.seed, self.folder)
+
+    def size(self) -> int:
+        return sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file()) - sum(
+            f.stat().st_size for f in self.seed.rglob("*") if f.is_file())
+
+    def remove(self) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def cold_side(label: str, command: list[str], cache: CacheFolder, cwd: Path = REPO) -> Side:
+    """A side whose every run starts from a fresh cache folder (see CacheFolder); exit 1
+    (findings at the threshold) counts as a finished run."""
+    return Side(label, command, env=cache.env, cwd=cwd, before=cache.fresh, ok_codes=frozenset({0, 1}))
+
+
 @contextmanager
-def cold_cache_env() -> Iterator[dict[str, str]]:
-    """Cache off and, should anything still look there, an empty cache folder of our own."""
-    with tempfile.TemporaryDirectory(prefix="auditor-bench-cache-") as folder:
-        yield _checkout_env(AUDITOR_NO_CACHE="1", AUDITOR_CACHE_DIR=folder, XDG_CACHE_HOME=folder)
+def cold_cache() -> Iterator[CacheFolder]:
+    cache = CacheFolder()
+    try:
+        yield cache
+    finally:
+        cache.remove()
 
 
-def _scan_1000_or_more(root: Path, env: dict[str, str], label: str, sample_memory: bool = False) -> Side:
+def _scan_1000_or_more(root: Path, cache: CacheFolder, label: str, sample_memory: bool = False) -> Side:
     return Side(label, auditor_command("scan", str(root), "--no-external", "--format", "json", "-o", os.devnull,
-                                       "--fail-on", "none", "--jobs", "2", *no_cache_flags()),
-                env=env, cwd=REPO, sample_memory=sample_memory)
+                                       "--fail-on", "none", "--jobs", "2"),
+                env=cache.env, cwd=REPO, sample_memory=sample_memory, before=cache.fresh)
 
 
 def row_a(runs: int) -> list[Row]:
     root = corpus(1000)
-    with cold_cache_env() as env:
-        scan = _scan_1000_or_more(root, env, "auditor scan, 1,000 projects, --jobs 2")
+    with cold_cache() as cache:
+        scan = _scan_1000_or_more(root, cache, "auditor scan, 1,000 projects, --jobs 2")
         floor = Side("parse-only floor (benchmarks/floor.py), --jobs 2",
-                     [sys.executable, str(FLOOR), str(root), "--jobs", "2"], env=env, cwd=REPO)
+                     [sys.executable, str(FLOOR), str(root), "--jobs", "2"], env=cache.env, cwd=REPO)
         print(f"  row a: {root}", file=sys.stderr)
         interleave([scan, floor], runs)
     return [Row("a", "1,000 projects, all checks, --jobs 2", "parse-only floor, 2 workers",
@@ -270,9 +302,9 @@ def row_a(runs: int) -> list[Row]:
 
 def row_b(runs: int, large: int) -> list[Row]:
     rows = []
-    with cold_cache_env() as env:
+    with cold_cache() as cache:
         for size in (1000, large):
-            side = _scan_1000_or_more(corpus(size), env, f"auditor scan, {size:,} projects, --jobs 2",
+            side = _scan_1000_or_more(corpus(size), cache, f"auditor scan, {size:,} projects, --jobs 2",
                                       sample_memory=True)
             print(f"  row b: {corpus(size)}", file=sys.stderr)
             interleave([side], runs, warm_up=False)
@@ -306,7 +338,7 @@ def _git_copy(source: Path, target: Path) -> Path:
 
 
 def row_c(runs: int) -> list[Row]:
-    with tempfile.TemporaryDirectory(prefix="auditor-bench-git-") as scratch, cold_cache_env() as env:
+    with tempfile.TemporaryDirectory(prefix="auditor-bench-git-") as scratch, cold_cache() as cache:
         big = _git_copy(corpus(100), Path(scratch) / "repo100")
         small = _git_copy(corpus(1), Path(scratch) / "repo1")
         projects = sorted(p for p in big.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -315,16 +347,12 @@ def row_c(runs: int) -> list[Row]:
         with open(changed, "a", encoding="utf-8") as handle:
             handle.write("# changed by the benchmark: an unstaged edit pre-commit would pass\n")
         relative = changed.relative_to(big).as_posix()
-        flags = no_cache_flags()
-        precommit = Side(f"pre-commit: auditor scan -q --no-external {relative} (100-project git repository)",
-                         auditor_command("scan", "-q", "--no-external", *flags, relative), env=env, cwd=big,
-                         ok_codes=frozenset({0, 1}))
-        cold = Side("auditor scan -q --no-external . (1-project git repository)",
-                    auditor_command("scan", "-q", "--no-external", *flags, "."), env=env, cwd=small,
-                    ok_codes=frozenset({0, 1}))
-        whole = Side("for scale: auditor scan -q --no-external . (the whole 100-project repository)",
-                     auditor_command("scan", "-q", "--no-external", *flags, "."), env=env, cwd=big,
-                     ok_codes=frozenset({0, 1}))
+        precommit = cold_side(f"pre-commit: auditor scan -q --no-external {relative} (100-project git repository)",
+                              auditor_command("scan", "-q", "--no-external", relative), cache, big)
+        cold = cold_side("auditor scan -q --no-external . (1-project git repository)",
+                         auditor_command("scan", "-q", "--no-external", "."), cache, small)
+        whole = cold_side("for scale: auditor scan -q --no-external . (the whole 100-project repository)",
+                          auditor_command("scan", "-q", "--no-external", "."), cache, big)
         print(f"  row c: {relative} in {big}", file=sys.stderr)
         interleave([precommit, cold, whole], runs)
     return [Row("c", "one changed file, 100-project git repository (pre-commit)", "1-project cold scan",
@@ -334,12 +362,11 @@ def row_c(runs: int) -> list[Row]:
 
 def row_d(runs: int) -> list[Row]:
     root = corpus(1)
-    with cold_cache_env() as env:
-        scan = Side("auditor scan CORPUS-1 --no-external (text report)",
-                    auditor_command("scan", str(root), "--no-external", *no_cache_flags()), env=env, cwd=REPO,
-                    ok_codes=frozenset({0, 1}))
+    with cold_cache() as cache:
+        scan = cold_side("auditor scan CORPUS-1 --no-external (text report)",
+                         auditor_command("scan", str(root), "--no-external"), cache)
         bare = Side("python -c pass (same interpreter)", [sys.executable, "-c", "pass"], cwd=REPO)
-        version = Side("for scale: auditor --version", auditor_command("--version"), env=env, cwd=REPO)
+        version = Side("for scale: auditor --version", auditor_command("--version"), env=cache.env, cwd=REPO)
         print(f"  row d: {root}", file=sys.stderr)
         interleave([scan, bare, version], runs)
     return [Row("d", "1 project cold, --no-external", "python -c pass", scan.median / bare.median, "x", 8.0,
@@ -348,30 +375,24 @@ def row_d(runs: int) -> list[Row]:
 
 def row_e(runs: int) -> list[Row]:
     root = corpus(1000)
-    scratch = Path(tempfile.mkdtemp(prefix="auditor-bench-cache-"))
-    folder = scratch / "cache"
-    env = _checkout_env(AUDITOR_CACHE_DIR=str(folder), XDG_CACHE_HOME=str(folder))
+    cache = CacheFolder()
     command = auditor_command("scan", str(root), "--no-external", "--format", "json", "-o", os.devnull,
                               "--fail-on", "none", "--jobs", "2")
-
-    def fresh() -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
-
-    first = Side("first scan, 1,000 projects, empty cache folder", command, env=env, cwd=REPO, before=fresh)
-    second = Side("second scan of the unchanged tree, same cache folder", command, env=env, cwd=REPO)
-    print(f"  row e: {root}, cache in {folder}", file=sys.stderr)
+    first = Side("first scan, 1,000 projects, cache folder holding only the rule catalog", command,
+                 env=cache.env, cwd=REPO, before=cache.fresh)
+    second = Side("second scan of the unchanged tree, same cache folder", command, env=cache.env, cwd=REPO)
+    print(f"  row e: {root}, cache in {cache.folder}", file=sys.stderr)
     try:
         first.once()  # warm-up: page cache
         for _ in range(runs):  # a pair per round, in this order by construction
             first.runs.append(first.once())
             second.runs.append(second.once())
             print(f"    round {len(first.runs)}/{runs}", file=sys.stderr, flush=True)
-        kept = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+        kept = cache.size()
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        cache.remove()
     return [Row("e", "second scan, unchanged 1,000-project tree", "first scan", second.median / first.median, "x", 0.2,
-                detail=[first.describe(), second.describe(), f"cache folder after a pair: {kept / MIB:.1f} MiB"])]
+                detail=[first.describe(), second.describe(), f"the tree's cache entries after a pair: {kept / MIB:.1f} MiB"])]
 
 
 # --- the machine ------------------------------------------------------------------------------------
@@ -419,20 +440,19 @@ def print_rows(rows: list[Row]) -> None:
 
 
 def classic(runs: int, sizes: list[int]) -> None:
-    with cold_cache_env() as env:
-        flags = no_cache_flags()
-        sides = [Side("auditor --version", auditor_command("--version"), env=env, cwd=REPO),
-                 Side("auditor --help", auditor_command("--help"), env=env, cwd=REPO),
-                 Side("fixtures/compliant", auditor_command("scan", str(REPO / "fixtures" / "compliant"),
-                                                            "--no-external", *flags, "--format", "json", "-o",
-                                                            os.devnull, "--fail-on", "none"), env=env, cwd=REPO)]
+    with cold_cache() as cache:
+        sides = [cold_side("auditor --version", auditor_command("--version"), cache),
+                 cold_side("auditor --help", auditor_command("--help"), cache),
+                 cold_side("fixtures/compliant", auditor_command("scan", str(REPO / "fixtures" / "compliant"),
+                                                                 "--no-external", "--format", "json", "-o",
+                                                                 os.devnull, "--fail-on", "none"), cache)]
         files = {}
         for size in sizes:
             root = corpus(size)
             files[len(sides)] = sum(len(names) for _, _, names in os.walk(root))
-            sides.append(Side(f"corpus {size} project(s)",
-                              auditor_command("scan", str(root), "--no-external", *flags, "--format", "json", "-o",
-                                              os.devnull, "--fail-on", "none"), env=env, cwd=REPO))
+            sides.append(cold_side(f"corpus {size} project(s)",
+                                   auditor_command("scan", str(root), "--no-external", "--format", "json", "-o",
+                                                   os.devnull, "--fail-on", "none"), cache))
         interleave(sides, runs)
     print(f"{'what':<28}{'median':>10}{'min':>10}{'tree RSS':>11}{'files/s':>10}")
     for index, side in enumerate(sides):
