@@ -1,4 +1,4 @@
-"""The command line: ``auditor scan|baseline|report|model|rules|explain|completion``. Builds the parser, dispatches to one function
+"""The command line: ``auditor scan|baseline|report|merge|model|rules|explain|completion``. Builds the parser, dispatches to one function
 per subcommand in ``auditor/commands/`` and turns expected failures into one line and an exit code.
 
 Exit codes: 0 nothing at or above the threshold; 1 findings at or above it; 2 usage or
@@ -35,6 +35,7 @@ examples:
   auditor scan --policy ci/auditor-policy.yaml untrusted/     a floor the tree's own config cannot weaken
   auditor scan Dockerfile k8s/deploy.yaml                     report only these files (pre-commit)
   auditor report fixtures/noncompliant -o audit/               the compliance report (HTML, Markdown) in audit/
+  auditor merge reports/*/report.json -o org-report/          many repositories' JSON reports as one view
   auditor scan --format concise         one line a finding: path:line:col: ID severity message
   auditor completion bash > ~/.local/share/bash-completion/completions/auditor
   auditor model                         how the files were linked into deployments
@@ -208,6 +209,42 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-q", "--quiet", dest="quiet_report", action="store_true",
                         help="do not list the files written")
     report.set_defaults(handler="auditor.commands.report:run", quiet=True)
+
+    merge = commands.add_parser(
+        "merge", help="combine many repositories' JSON reports into one compliance view",
+        description="Combine the JSON reports of many repositories (one `auditor scan --format json -o report.json` "
+                    "per repository, e.g. one CI job each) into one compliance view: a table of repositories by "
+                    "control, with each repository's own compliance report and SARIF log. Every report is checked "
+                    "first (an auditor JSON report of this release's catalog); a bad one stops the merge with exit "
+                    "2 and nothing is written.",
+        epilog="writes into DIR:\n"
+               "  index.html, index.md, index.json      controls (rows) by repositories (columns)\n"
+               "  repositories/NN-NAME.html, .md        each repository's compliance report (cells link here)\n"
+               "  repositories/NN-NAME.sarif            each repository's SARIF log (upload it to that repository)\n"
+               "\nnames: --label FILE=NAME, else the scan root's folder name recorded in the report (a CI checkout\n"
+               "is named after its repository), else the file name; two reports of one name are refused.\n"
+               "\nexample:\n"
+               "  auditor scan ../api --no-external --format json -o api.json\n"
+               "  auditor scan ../web --no-external --format json -o web.json\n"
+               "  auditor merge api.json web.json -o org-report/ --fail-on high\n"
+               "  auditor merge artifacts/*/report.json --label artifacts/x/report.json=payments -o org-report/\n"
+               "\nexit codes: 0 written; 1 with --fail-on, a repository has an open finding at or above it;\n"
+               "2 a report is unreadable, truncated, not an auditor JSON report or from another release.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    merge.add_argument("reports", nargs="+", metavar="REPORT.json",
+                       help="JSON reports written by `auditor scan --format json`, one per repository")
+    merge.add_argument("-o", "--output", metavar="DIR",
+                       help=f"the folder to write into (default: {DEFAULT_REPORT_DIR}/; created if missing; files of "
+                            "the same names are replaced, nothing else is touched, an input is never overwritten)")
+    merge.add_argument("-f", "--format", dest="formats", action="append", metavar="FORMATS",
+                       help="html, md, json, sarif, comma-separated or repeated (default: all four)")
+    merge.add_argument("--label", dest="labels", action="append", default=[], metavar="FILE=NAME",
+                       help="the repository name to show for the report FILE (repeatable)")
+    merge.add_argument("--fail-on", choices=SEVERITY_CHOICES, default=None,
+                       help="exit 1 when a repository has an open finding at or above this severity (default: exit 0 "
+                            "once written)")
+    merge.add_argument("-q", "--quiet", action="store_true", help="do not list the files written or the verdict")
+    merge.set_defaults(handler="auditor.commands.merge:run")
 
     completion = commands.add_parser(
         "completion", help="print a shell completion script (bash, zsh, fish)",

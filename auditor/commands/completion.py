@@ -34,7 +34,7 @@ def _mark_paths(parser: argparse.ArgumentParser) -> None:
         if action.choices:
             continue
         metavar = str(action.metavar or "")
-        if metavar in ("PATH", "FILE", "FORMAT[:FILE]"):
+        if metavar in ("PATH", "FILE", "FORMAT[:FILE]", "REPORT.json"):
             # shtab's documented interface is an attribute it reads from argparse's actions, which
             # typeshed's Action does not declare (a third-party gap, not ours)
             action.complete = shtab.FILE  # type: ignore[attr-defined]
