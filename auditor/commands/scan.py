@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor import gitcmd
 from auditor.cli import EXIT_FINDINGS, EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # the command imports these lazily, when it runs
@@ -146,10 +145,14 @@ def prepare(args: argparse.Namespace) -> tuple[AuditResult, Config]:
     from auditor.engine import select_rules
 
     if getattr(args, "diff_base", None) is not None:
+        from auditor import gitcmd  # git (and subprocess) only for --diff-base
+
         gitcmd.check_ref(args.diff_base)  # an option-looking ref never reaches git
     shown = getattr(args, "_progress", None)
     scan_root, roots, report_paths = _scan_root(args.paths)
     if getattr(args, "diff_base", None):
+        from auditor import gitcmd
+
         report_paths = gitcmd.changed_since(scan_root, args.diff_base)
     catalog = load_catalog()
     unknown = [p for p in args.select + args.ignore if not any(r.startswith(p) for r in catalog)]
