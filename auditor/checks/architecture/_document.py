@@ -15,6 +15,7 @@ from auditor.architecture.document import DocumentFacts, Statement, read_documen
 from auditor.findings import Outcome, Unknown
 from auditor.model.project import Project
 from auditor.model.span import Span
+from auditor.params import Params
 
 CI_FILES = (".gitlab-ci.yml", ".gitlab-ci.yaml", "Jenkinsfile", "azure-pipelines.yml", "bitbucket-pipelines.yml",
             "Makefile", "Taskfile.yml", "justfile", "package.json", ".pre-commit-config.yaml")
@@ -23,7 +24,7 @@ CI_SIZE_CAP = 512 * 1024
 CONVENTIONAL = ("ARCHITECTURE.md", "docs/ARCHITECTURE.md", "docs/architecture.md")
 
 
-def document_of(project: Project, params: dict[str, Any]) -> tuple[DocumentFacts | None, Unknown | None]:
+def document_of(project: Project, params: Params) -> tuple[DocumentFacts | None, Unknown | None]:
     """The document's facts, or the reason it could not be read (an Unknown: not checked)."""
     name = params.get("document")
     if not name:  # none named: the conventional places, at the project's root
@@ -39,13 +40,13 @@ def document_of(project: Project, params: dict[str, Any]) -> tuple[DocumentFacts
     return facts, None
 
 
-def against_document(check: Callable[[Project, DocumentFacts, dict[str, Any]], Iterator[Outcome]]
-                     ) -> Callable[[Project, dict[str, Any]], Iterator[Outcome]]:
+def against_document(check: Callable[[Project, DocumentFacts, Params], Iterator[Outcome]]
+                     ) -> Callable[[Project, Params], Iterator[Outcome]]:
     """An AR check, given the document's facts: an unreadable document is an Unknown (the control
     is not checked), no document at all leaves nothing to compare."""
 
     @functools.wraps(check)
-    def run(project: Project, params: dict[str, Any]) -> Iterator[Outcome]:
+    def run(project: Project, params: Params) -> Iterator[Outcome]:
         facts, unknown = document_of(project, params)
         if unknown is not None:
             yield unknown

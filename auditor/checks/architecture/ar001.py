@@ -4,18 +4,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor.checks.architecture._document import DocumentFacts, against_document, at, said
+from auditor.architecture.document import DocumentFacts
+from auditor.checks.architecture._document import against_document, at, said
 from auditor.findings import Fail, Outcome, Pass, span_of
-from auditor.model.deployment import deployments_of
+from auditor.model.deployment import SystemModel, deployments_of
+from auditor.model.kubernetes import Workload
 from auditor.model.nginx import parse_rate
 from auditor.model.project import Project
+from auditor.model.span import Span
+from auditor.params import Params
 
 ID = "AR001"
 NODES = "document"
 
 
 @against_document
-def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outcome]:
+def check(project: Project, facts: DocumentFacts, params: Params) -> Iterator[Outcome]:
     values = facts.values()
     model = deployments_of(project)
     doc = {key: at(facts, statement) for key, statement in values.items()}
@@ -103,16 +107,16 @@ def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outc
                               "Strict-Transport-Security sends", f"send max-age={max_age} or correct the document")
 
 
-def _app_workloads(model) -> list:
-    seen: dict = {}
+def _app_workloads(model: SystemModel) -> list[Workload]:
+    seen: dict[int, Workload] = {}
     for deployment in model.deployments:
         for ref in deployment.containers:
             seen.setdefault(id(ref.workload), ref.workload)
     return list(seen.values())
 
 
-def _headers(project: Project, name: str) -> list:
-    found: dict = {}
+def _headers(project: Project, name: str) -> list[_Header]:
+    found: dict[Span, _Header] = {}
     for config in project.nginx_configs:
         for top in config.directives:
             for directive in top.walk():
@@ -123,5 +127,5 @@ def _headers(project: Project, name: str) -> list:
 
 
 class _Header:
-    def __init__(self, value: str, span) -> None:
+    def __init__(self, value: str, span: Span) -> None:
         self.value, self.span = value, span

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.architecture._document import DocumentFacts, against_document, at, said
+from auditor.architecture.document import DocumentFacts
+from auditor.checks.architecture._document import against_document, at, said
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.deployment import deployments_of
 from auditor.model.project import Project
+from auditor.params import Params
 
 ID = "AR002"
 NODES = "document"
 
 
 @against_document
-def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outcome]:
+def check(project: Project, facts: DocumentFacts, params: Params) -> Iterator[Outcome]:
     values = facts.values()
     if "node.major" not in values:
         return

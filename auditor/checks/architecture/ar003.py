@@ -3,29 +3,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.architecture._document import DocumentFacts, against_document, at, said
+from auditor.architecture.document import DocumentFacts
+from auditor.checks.architecture._document import against_document, at, said
 from auditor.findings import Fail, Outcome, Pass
+from auditor.model.nginx import Directive
 from auditor.model.project import Project
+from auditor.params import Params
 
 ID = "AR003"
 NODES = "document"
 
 
 @against_document
-def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outcome]:
+def check(project: Project, facts: DocumentFacts, params: Params) -> Iterator[Outcome]:
     promised = {key.removeprefix("header."): s for key, s in facts.promises().items() if key.startswith("header.")}
     if not promised or not project.nginx_configs:
         return  # no nginx at all is AR005's finding (the missing layer), not one per header
-    sent = {}
+    sent: dict[str, Directive] = {}
     for config in project.nginx_configs:
         for top in config.directives:
             for directive in top.walk():
                 if directive.name == "add_header" and directive.args:
                     sent.setdefault(directive.args[0].lower(), directive)
     for header, statement in sorted(promised.items()):
-        directive = sent.get(header.lower())
-        if directive is not None:
-            yield Pass(directive, f"nginx sends {header}, as {said(facts, statement, header)}")
+        sending = sent.get(header.lower())
+        if sending is not None:
+            yield Pass(sending, f"nginx sends {header}, as {said(facts, statement, header)}")
         else:
             yield Fail(at(facts, statement), f"{said(facts, statement, header)}, but no nginx configuration "
                                              f"({', '.join(c.path for c in project.nginx_configs)}) sends it; "

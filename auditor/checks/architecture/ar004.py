@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.architecture._document import DocumentFacts, against_document, at, runs, said
+from auditor.architecture.document import DocumentFacts
+from auditor.checks.architecture._document import against_document, at, runs, said
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.project import Project
+from auditor.params import Params
 
 ID = "AR004"
 NODES = "document"
@@ -17,7 +19,7 @@ SCANS = {  # promise -> (what it is, how a CI line runs it)
 
 
 @against_document
-def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outcome]:
+def check(project: Project, facts: DocumentFacts, params: Params) -> Iterator[Outcome]:
     promises = facts.promises()
     for key, (what, pattern) in SCANS.items():
         statement = promises.get(key)

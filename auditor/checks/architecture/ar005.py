@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.architecture._document import DocumentFacts, against_document, at, said
+from auditor.architecture.document import DocumentFacts
+from auditor.checks.architecture._document import against_document, at, said
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.project import Project
+from auditor.model.span import Span
+from auditor.params import Params
 
 ID = "AR005"
 NODES = "document"
 
 
 @against_document
-def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outcome]:
+def check(project: Project, facts: DocumentFacts, params: Params) -> Iterator[Outcome]:
     values = facts.values()
     nginx = values.get("layer.nginx")
     if nginx is not None:
@@ -45,7 +48,5 @@ def check(project: Project, facts: DocumentFacts, params: dict) -> Iterator[Outc
                                             "has no Kubernetes Deployment; add it, or correct the document")
 
 
-def _at(path: str):
-    from auditor.model.span import Span
-
+def _at(path: str) -> Span:
     return Span(path, 1)

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.compose._helpers import label, shown
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile
+from auditor.params import Params
 
 ID = "DC001"
 NODES = "document"
 
 
-def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
+def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
     for service in doc.services:
         read_only = service.flag("read_only")
         if read_only:

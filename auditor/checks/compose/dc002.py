@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, Service, normalize_capability
+from auditor.params import Params
 
 ID = "DC002"
 NODES = "document"
 
 
-def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
+def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
     for service in doc.services:
         key = "proxy_allowed_cap_add" if service.is_proxy else "allowed_cap_add"
         allowed = {normalize_capability(name) for name in params[key]}

@@ -5,13 +5,14 @@ from collections.abc import Iterator
 from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, as_bool, interpolate
+from auditor.params import Params
 
 ID = "DC003"
 NODES = "document"
 OPTION = "no-new-privileges"
 
 
-def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
+def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
     for service in doc.services:
         options = service.list_of("security_opt")
         found = False

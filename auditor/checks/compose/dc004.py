@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from auditor.checks.compose._helpers import label, shown
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, Service
+from auditor.params import Params
 
 ID = "DC004"
 NODES = "document"
@@ -15,7 +16,7 @@ RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "podman.sock", "crio.sock")
 SOCKET_FOLDERS = frozenset({"/", "/run", "/var/run", "/var/run/docker", "/run/containerd"})
 
 
-def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
+def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
     for service in doc.services:
         failures = list(_failures(service))
         yield from failures

@@ -8,12 +8,13 @@ from auditor.model.compose import ComposeFile, Service
 from auditor.model.dockerfile import Dockerfile, Stage
 from auditor.model.project import Project
 from auditor.model.span import Span
+from auditor.params import Params
 
 ID = "DC006"
 NODES = "document"
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
+def check(project: Project, params: Params) -> Iterator[Outcome]:
     health_path = params["health_path"]
     for compose in project.compose_files:
         for service in compose.services:

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import DEFAULT_NETWORK, ComposeFile, NetworkDefinition, Service
+from auditor.params import Params
 
 ID = "DC007"
 NODES = "document"
 
 
-def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
+def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
     definitions = doc.networks
     used: dict[str, NetworkDefinition] = {}
     for service in doc.services:

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, PortMapping, Service
+from auditor.params import Params
 
 ID = "DC008"
 NODES = "document"
 
 
-def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
+def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
     allowed = {int(port) for port in params["allowed_host_ports"]}
     for service in doc.services:
         if service.is_proxy:

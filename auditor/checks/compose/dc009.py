@@ -6,12 +6,13 @@ from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile
 from auditor.model.user import parse_user
+from auditor.params import Params
 
 ID = "DC009"
 NODES = "document"
 
 
-def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
+def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
     uid = str(params["uid"])
     for service in doc.services:
         user = service.user

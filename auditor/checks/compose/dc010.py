@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.compose._helpers import label, secret_literal_reason
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile
+from auditor.params import Params
 
 ID = "DC010"
 NODES = "document"
 
 
-def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
+def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
     for service in doc.services:
         variables = service.environment
         failed = False

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import ComposeFile, Service
+from auditor.params import Params
 
 ID = "DC011"
 NODES = "document"
 DEFAULT_WORKING_DIR = "/app"  # the reference image's WORKDIR
 
 
-def check(doc: ComposeFile, params: dict) -> Iterator[Outcome]:
+def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
     for service in doc.services:
         if not service.flag("read_only"):
             continue

@@ -6,12 +6,13 @@ from auditor.checks.cross_file._helpers import consensus, listing, odd_ones
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.deployment import deployments_of
 from auditor.model.project import Project
+from auditor.params import Params
 
 ID = "XF001"
 NODES = "document"
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
+def check(project: Project, params: Params) -> Iterator[Outcome]:
     reference = int(params["uid"])
     for deployment in deployments_of(project).deployments:
         claims = [claim for claim in deployment.uids if claim.value is not None]

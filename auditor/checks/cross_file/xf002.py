@@ -6,12 +6,13 @@ from auditor.checks.cross_file._helpers import consensus, listing, odd_ones
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.deployment import Deployment, deployments_of
 from auditor.model.project import Project
+from auditor.params import Params
 
 ID = "XF002"
 NODES = "document"
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
+def check(project: Project, params: Params) -> Iterator[Outcome]:
     for deployment in deployments_of(project).deployments:
         yield from _container_ports(deployment, int(params["app_port"]))
         yield from _service_ports(deployment)

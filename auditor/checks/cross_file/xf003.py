@@ -6,12 +6,13 @@ from auditor.checks.cross_file._helpers import consensus, listing, odd_ones
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.deployment import Claim, Deployment, deployments_of
 from auditor.model.project import Project
+from auditor.params import Params
 
 ID = "XF003"
 NODES = "document"
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
+def check(project: Project, params: Params) -> Iterator[Outcome]:
     for deployment in deployments_of(project).deployments:
         claims = list(deployment.health)
         if not claims:

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.deployment import Deployment, ReadOnlyRoot, deployments_of
 from auditor.model.project import Project
+from auditor.params import Params
 
 ID = "XF004"
 NODES = "document"
 DC011_WORKDIR = "/app"  # where DC011 resolves relative paths when the service sets no working_dir
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
+def check(project: Project, params: Params) -> Iterator[Outcome]:
     for deployment in deployments_of(project).deployments:
         # Relative paths are under the image's WORKDIR, where `node server.js` runs and Next.js
         # keeps its cache (.next/cache).

@@ -7,12 +7,13 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.deployment import BuildContext, SystemModel, deployments_of
 from auditor.model.project import Project
 from auditor.model.span import Span
+from auditor.params import Params
 
 ID = "XF005"
 NODES = "document"
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
+def check(project: Project, params: Params) -> Iterator[Outcome]:
     model = deployments_of(project)
     patterns, allowed = list(params["patterns"]), list(params["allowed"])
     secrets = [path for path in project.files

@@ -6,6 +6,7 @@ from typing import Any
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.project import Project
 from auditor.model.span import Span
+from auditor.params import Params
 
 ID = "XF006"
 NODES = "document"
@@ -40,7 +41,7 @@ def artifacts(project: Project) -> dict[str, list[Any]]:
     return found
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
+def check(project: Project, params: Params) -> Iterator[Outcome]:
     present = artifacts(project)
     wanted = [layer for layer in params["layers"] if layer in LAYERS]
     anchors = [nodes[0] for layer in ("dockerfile", "compose", "kubernetes", "nginx", "nextjs")

@@ -3,7 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.dockerfile import Dockerfile, ImageRef
+from auditor.model.dockerfile import Dockerfile
+from auditor.model.image import ImageRef
+from auditor.params import Params
 
 ID = "DF002"
 NODES = "document"
@@ -13,7 +15,7 @@ def is_alpine(image: ImageRef) -> bool:
     return image.name == "alpine" or "alpine" in (image.tag or "").lower()
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     for stage in doc.stages:
         image = stage.base
         if stage.parent is not None or image.is_scratch:

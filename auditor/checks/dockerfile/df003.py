@@ -4,12 +4,13 @@ from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
+from auditor.params import Params
 
 ID = "DF003"
 NODES = "document"
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     for stage in doc.stages:
         image = stage.base
         if stage.parent is not None or image.is_scratch:

@@ -3,7 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.dockerfile import Dockerfile, ImageRef
+from auditor.model.dockerfile import Dockerfile
+from auditor.model.image import ImageRef
+from auditor.params import Params
 
 ID = "DF004"
 NODES = "document"
@@ -32,7 +34,7 @@ def matches(image: ImageRef, allowed: str) -> bool:
     return components[: len(wanted_components)] == wanted_components and variant.startswith(wanted_variant)
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     final = doc.final_stage
     if final is None:
         return

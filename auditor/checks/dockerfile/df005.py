@@ -6,12 +6,13 @@ from auditor.checks.dockerfile._helpers import (installs_production_only, shippi
                                                 stage_npm_commands, unreadable_runs)
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
+from auditor.params import Params
 
 ID = "DF005"
 NODES = "document"
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     shipping = {stage.index for stage in shipping_stages(doc)}
     for stage in doc.stages:
         for command in stage_npm_commands(doc, stage):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from auditor.checks.dockerfile._helpers import NpmCommand, stage_npm_commands, unreadable_runs
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
+from auditor.params import Params
 from auditor.parsers.shell import ShellCommand
 
 ID = "DF006"
@@ -38,7 +39,7 @@ def cache_handling(install: NpmCommand) -> str | None:
     return None
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     for stage in doc.stages:
         for command in stage_npm_commands(doc, stage):
             if not command.installs_dependencies:

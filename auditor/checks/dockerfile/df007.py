@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from auditor.checks.dockerfile._helpers import normalized, stage_npm_commands, unreadable_runs
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, Instruction, Stage
+from auditor.params import Params
 
 ID = "DF007"
 NODES = "document"
@@ -44,7 +45,7 @@ def check_install(doc: Dockerfile, stage: Stage, install: Instruction) -> Outcom
                                      "first; COPY package.json package-lock.json ./ before this RUN")
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     for stage in doc.stages:
         installs = [c.instruction for c in stage_npm_commands(doc, stage) if c.installs_dependencies]
         if installs:

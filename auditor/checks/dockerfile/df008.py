@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.dockerfile._helpers import effective_user, is_root_user
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
+from auditor.params import Params
 
 ID = "DF008"
 NODES = "document"
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     stage = doc.final_stage
     if stage is None or stage.base.is_scratch and not stage.instructions:
         return

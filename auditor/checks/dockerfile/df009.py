@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.dockerfile._helpers import effective_user, user_name
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
+from auditor.params import Params
 
 ID = "DF009"
 NODES = "document"
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     final = doc.final_stage
     if final is None:
         return

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from auditor.checks.dockerfile._helpers import unreadable_runs
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, Instruction, Stage
+from auditor.params import Params
 
 ID = "DF010"
 NODES = "document"
@@ -34,13 +35,13 @@ def init_in(instruction: Instruction | None) -> bool:
 def check_stage(doc: Dockerfile, final: Stage) -> Outcome:
     installed = next((i for i in doc.inherited_instructions(final) if installs_init(i)), None)
     entrypoint = doc.last_inherited(final, "ENTRYPOINT")
-    if init_in(entrypoint) and installed:
-        return Pass(entrypoint, f"init process {entrypoint.exec_args[0]} is the ENTRYPOINT")
-    if init_in(entrypoint):
+    if entrypoint is not None and entrypoint.exec_args and init_in(entrypoint):
+        if installed:
+            return Pass(entrypoint, f"init process {entrypoint.exec_args[0]} is the ENTRYPOINT")
         return Fail(entrypoint, f"ENTRYPOINT starts {entrypoint.exec_args[0]} but the final {final.label} "
                                 "never installs it; add RUN apk add --no-cache dumb-init")
     command = doc.last_inherited(final, "CMD")
-    if init_in(command):
+    if command is not None and command.exec_args and init_in(command):
         return Fail(command, f"{command.exec_args[0]} is in CMD, which any run command replaces; "
                              f"move it to ENTRYPOINT [\"{command.exec_args[0]}\", \"--\"]")
     if entrypoint is not None and not entrypoint.exec_form:
@@ -52,7 +53,7 @@ def check_stage(doc: Dockerfile, final: Stage) -> Outcome:
                                      f"reaps zombies or forwards signals; {step}set ENTRYPOINT [\"dumb-init\", \"--\"]")
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     if doc.final_stage is not None:
         outcome = check_stage(doc, doc.final_stage)
         yield outcome

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.dockerfile import Dockerfile, Instruction, expand
+from auditor.model.dockerfile import Dockerfile, Instruction, Variable, expand
+from auditor.params import Params
 
 ID = "DF011"
 NODES = "document"
 
 
-def exposed_ports(instruction: Instruction, scope: dict) -> list[tuple[str, list[int]]]:
+def exposed_ports(instruction: Instruction, scope: Mapping[str, Variable]) -> list[tuple[str, list[int]]]:
     """Each ``EXPOSE`` operand as written with its ports (``3000/tcp``, ``8000-8002``, ``$PORT``);
     an operand that does not resolve to numbers gets an empty list."""
     result = []
@@ -23,7 +24,7 @@ def exposed_ports(instruction: Instruction, scope: dict) -> list[tuple[str, list
     return result
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     final = doc.final_stage
     if final is None:
         return

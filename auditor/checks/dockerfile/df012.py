@@ -5,12 +5,13 @@ from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
+from auditor.params import Params
 
 ID = "DF012"
 NODES = "document"
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     for instruction in doc.instructions:
         if instruction.keyword not in ("CMD", "ENTRYPOINT"):
             continue

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from auditor.checks.dockerfile._helpers import ends_with, is_whole_tree, normalized
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, Instruction, Stage
+from auditor.params import Params
 
 ID = "DF013"
 NODES = "document"
@@ -40,7 +41,7 @@ def check_copies(doc: Dockerfile, final: Stage) -> Iterator[Fail | tuple[str, In
             yield from ((wanted, instruction) for wanted in REQUIRED if ends_with(source, wanted))
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     final = doc.final_stage
     if final is None:
         return

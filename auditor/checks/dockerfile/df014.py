@@ -4,12 +4,13 @@ from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
+from auditor.params import Params
 
 ID = "DF014"
 NODES = "document"
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     final = doc.final_stage
     if final is None:
         return

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, parse_assignments
+from auditor.params import Params
 from auditor.secrets import known_format
 
 ID = "DF015"
@@ -22,7 +23,7 @@ def literal_part(value: str | None) -> str:
     return _REFERENCE.sub("", with_defaults).strip()
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     patterns = [p.upper() for p in params["name_patterns"]]
     checked = failed = 0
     for instruction in doc.instructions:

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.dockerfile._helpers import unreadable_runs
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
+from auditor.params import Params
 
 ID = "DF016"
 NODES = "document"
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     for instruction in doc.instructions:
         cache_mount = "/var/cache/apk" in instruction.flags.get("mount", "")
         for command in instruction.commands:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from auditor.checks.dockerfile._helpers import unreadable_runs
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
+from auditor.params import Params
 from auditor.parsers.shell import SHELLS, ShellCommand, script_operand
 
 ID = "DF017"
@@ -30,7 +31,7 @@ def fetched_script(command: ShellCommand) -> tuple[ShellCommand, ...]:
     return tuple(c for c in command.upstream if c.name in FETCHERS) if reads_stdin else ()
 
 
-def check(doc: Dockerfile, params: dict) -> Iterator[Outcome]:
+def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     checked = failed = 0
     for instruction in doc.instructions:
         if instruction.keyword == "ADD":

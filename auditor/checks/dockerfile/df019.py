@@ -7,6 +7,7 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import BuildSpec
 from auditor.model.dockerignore import DockerIgnore
 from auditor.model.project import Project, inside_root
+from auditor.params import Params
 
 ID = "DF019"
 NODES = "document"
@@ -51,12 +52,13 @@ def check_ignore(ignore: DockerIgnore, required: list[str]) -> Iterator[Outcome]
         yield Pass(ignore, f"{ignore.path} excludes {', '.join(required)}")
 
 
-def check(doc: Project, params: dict) -> Iterator[Outcome]:
+def check(doc: Project, params: Params) -> Iterator[Outcome]:
     required = list(params["required"])
     contexts = build_contexts(doc)
     checked: set[str] = set()
     for dockerfile in doc.dockerfiles:
-        for context, build in contexts.get(dockerfile.path) or [(dockerfile.directory, None)]:
+        own: list[tuple[str, BuildSpec | None]] = [(dockerfile.directory, None)]
+        for context, build in contexts.get(dockerfile.path) or own:
             ignore = doc.dockerignore_for(context, dockerfile.path)
             if ignore is None:
                 folder = f"'{context}/'" if context else "(the scan root)"

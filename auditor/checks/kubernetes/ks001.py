@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.kubernetes._helpers import is_true, origin, shown, where
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
+from auditor.params import Params
 
 ID = "KS001"
 NODES = "document"
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     uid = params["uid"]
     for workload, container in kubernetes.containers():
         security, name = container.security, where(workload, container)

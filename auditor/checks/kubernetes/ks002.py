@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.kubernetes._helpers import shown, where
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
+from auditor.params import Params
 
 ID = "KS002"
 NODES = "document"
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     for workload, container in kubernetes.containers():
         read_only = container.security.read_only_root_filesystem
         name = where(workload, container)

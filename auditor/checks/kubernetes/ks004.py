@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.kubernetes._helpers import is_false, is_true, shown, where
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import Container, KubernetesSet
+from auditor.params import Params
 
 ID = "KS004"
 NODES = "document"
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     for workload in kubernetes.workloads:
         if workload.pod is None:
             continue

@@ -33,7 +33,7 @@ def _failures(name: str, container: Container, ceilings: dict[str, KubernetesQua
             yield Fail(resources.limits_span or resources.span,
                        f"{name} has no {resource} limit; set resources.limits.{resource} "
                        f"(at most {ceilings[resource]})")
-        elif _unreadable(limit):
+        elif limit.value is None:
             yield Fail(limit, f"{name} limits.{resource} {limit.raw!r} is not a quantity")
         elif limit.value > ceilings[resource].amount:
             yield Fail(limit, f"{name} limits.{resource} is {limit.raw}, above the {ceilings[resource]} "

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from auditor.checks.kubernetes._helpers import where
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
+from auditor.params import Params
 
 ID = "KS006"
 NODES = "document"
@@ -13,7 +14,7 @@ NODES = "document"
 _BATCH_KINDS = ("Job", "CronJob")
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     health_path = params["health_path"]
     for workload, container in kubernetes.containers():
         # Kubernetes rejects probes on init containers, except on sidecars (restartPolicy: Always).

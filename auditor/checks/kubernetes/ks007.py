@@ -4,12 +4,13 @@ from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
+from auditor.params import Params
 
 ID = "KS007"
 NODES = "document"
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     minimum = params["min_replicas"]
     for workload in kubernetes.workloads:
         if workload.kind != "Deployment":

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.kubernetes._helpers import where
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import Container, KubernetesSet
+from auditor.params import Params
 
 ID = "KS008"
 NODES = "document"
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     allowed_policies = params["allowed_pull_policies"]
     for workload, container in kubernetes.containers():
         name = where(workload, container)

@@ -4,12 +4,13 @@ from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import Ingress, IngressRule, KubernetesSet, Service, Workload
+from auditor.params import Params
 
 ID = "KS009"
 NODES = "document"
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     for workload in kubernetes.workloads:
         if workload.kind != "Deployment":
             continue

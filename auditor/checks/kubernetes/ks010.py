@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
+from auditor.params import Params
 
 ID = "KS010"
 NODES = "document"
@@ -11,7 +12,7 @@ NODES = "document"
 ANNOTATION = "nginx.ingress.kubernetes.io/limit-rps"
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     ceiling = params["max_rps"]
     for ingress in kubernetes.ingresses:
         limit = ingress.annotation(ANNOTATION)

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from auditor.checks.kubernetes._helpers import origin, where
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
+from auditor.params import Params
 
 ID = "KS011"
 NODES = "document"
@@ -12,7 +13,7 @@ NODES = "document"
 _CONFINED = ("RuntimeDefault", "Localhost")
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     for workload, container in kubernetes.containers():
         profile = container.security.seccomp_profile
         name = where(workload, container)

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.kubernetes._helpers import shown
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesObject, KubernetesSet, Workload, same_namespace
+from auditor.params import Params
 
 ID = "KS012"
 NODES = "document"
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     needs_api = set(params["needs_api"])
     accounts = _accounts_by_name(kubernetes)  # one pass: a lookup per workload, not a scan
     for workload in kubernetes.workloads:

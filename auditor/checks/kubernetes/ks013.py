@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.kubernetes._helpers import secret_reason, where
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.kubernetes import KubernetesSet
+from auditor.params import Params
 
 ID = "KS013"
 NODES = "document"
 
 
-def check(kubernetes: KubernetesSet, params: dict) -> Iterator[Outcome]:
+def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
     for workload, container in kubernetes.containers():
         name = where(workload, container)
         failed = False

@@ -9,13 +9,14 @@ from auditor.model.deployment import deployments_of
 from auditor.model.dockerfile import Instruction
 from auditor.model.nextjs import NextApp
 from auditor.model.project import Project
+from auditor.params import Params
 
 ID = "NX001"
 NODES = "document"
 _STANDALONE = ".next/standalone"
 
 
-def check(project: Project, params: dict) -> Iterator[Outcome]:
+def check(project: Project, params: Params) -> Iterator[Outcome]:
     app_dirs = {app.dir for app in project.next_apps}
     system, present = deployments_of(project), {d.path for d in project.dockerfiles}
     for app in project.next_apps:

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.nextjs._helpers import in_app
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nextjs import NextApp
+from auditor.params import Params
 
 ID = "NX002"
 NODES = "document"
 
 
-def check(app: NextApp, params: dict) -> Iterator[Outcome]:
+def check(app: NextApp, params: Params) -> Iterator[Outcome]:
     path = params["health_path"]
     route = app.route(path)
     if route is None:

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from auditor.checks.nextjs._helpers import config_name, in_app
 from auditor.findings import Fail, Outcome, Pass, Unknown
 from auditor.model.nextjs import NextApp
+from auditor.params import Params
 
 ID = "NX003"
 NODES = "document"
 
 
-def check(app: NextApp, params: dict) -> Iterator[Outcome]:
+def check(app: NextApp, params: Params) -> Iterator[Outcome]:
     config = app.config
     if config is None:
         # Next.js sends X-Powered-By unless the config turns it off.

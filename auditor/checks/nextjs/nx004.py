@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from auditor.checks.nextjs._helpers import in_app
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nextjs import NextApp
+from auditor.params import Params
 
 ID = "NX004"
 NODES = "document"
 
 
-def check(app: NextApp, params: dict) -> Iterator[Outcome]:
+def check(app: NextApp, params: Params) -> Iterator[Outcome]:
     package, lockfile = app.package, app.lockfile
     if package is None:
         return  # package.json missing or unreadable: nothing to compare (AUD001 says why)
