@@ -14,7 +14,9 @@ nothing to say about this node) or yields several:
 ``"nginx.location"``   ``check(location, site, params)``       every location (``Site``: config,
                                                                server), implicit ones included
 ``"compose.service"``  ``check(service, compose_file, params)``  every service
-``"kubernetes.container"``  ``check(container, workload, params)``  every container, init first
+``"kubernetes.workload"``   ``check(workload, kubernetes, params)``   every workload (Deployment, Job...)
+``"kubernetes.container"``  ``check(container, workload, params)``    every container, init first
+``"kubernetes.ingress"``    ``check(ingress, kubernetes, params)``    every Ingress
 =====================  ======================================  ==================================
 
 A check never loops over its document and never deduplicates: many nodes share one anchor (an
@@ -66,8 +68,16 @@ def _compose_services(compose_file: Any) -> Iterator[tuple[Any, Any]]:
     return ((service, compose_file) for service in compose_file.services)
 
 
+def _kubernetes_workloads(kubernetes: Any) -> Iterator[tuple[Any, Any]]:
+    return ((workload, kubernetes) for workload in kubernetes.workloads)
+
+
 def _kubernetes_containers(kubernetes: Any) -> Iterator[tuple[Any, Any]]:
     return ((container, workload) for workload, container in kubernetes.containers())
+
+
+def _kubernetes_ingresses(kubernetes: Any) -> Iterator[tuple[Any, Any]]:
+    return ((ingress, kubernetes) for ingress in kubernetes.ingresses)
 
 
 # node kind -> the (node, context) pairs of one document
@@ -76,7 +86,9 @@ NODE_KINDS: dict[str, Callable[[Any], Iterable[tuple[Any, Any]]]] = {
     "nginx.server": _nginx_servers,
     "nginx.location": _nginx_locations,
     "compose.service": _compose_services,
+    "kubernetes.workload": _kubernetes_workloads,
     "kubernetes.container": _kubernetes_containers,
+    "kubernetes.ingress": _kubernetes_ingresses,
 }
 
 

@@ -190,3 +190,28 @@ def test_a_shared_include_is_reported_once_through_the_engine(tmp_path: Path) ->
     result = scan([tmp_path], select=["NG004"], ignore=["SC"])
     failures = [(f.span.line, f.message) for f in result.findings if f.rule_id == "NG004"]
     assert len(failures) == 1 and failures[0][0] == 2, failures
+
+
+def test_a_pod_level_setting_shared_by_its_containers_fails_once(tmp_path: Path) -> None:
+    """runAsUser: 0 written once in the pod securityContext: one line to fix, one KS001 finding
+    (each container used to report it again); a container's own setting still counts apart."""
+    (tmp_path / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n"
+        "    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n"
+        "      securityContext:\n        runAsUser: 0\n        runAsNonRoot: true\n"
+        "      initContainers:\n        - name: migrate\n          image: app:1.0\n"
+        "      containers:\n        - name: web\n          image: app:1.0\n"
+        "        - name: sidecar\n          image: proxy:1.0\n          securityContext:\n            runAsUser: 0\n")
+    result = scan([tmp_path], select=["KS001"], ignore=["SC"])
+    lines = sorted(f.span.line for f in result.findings if f.rule_id == "KS001")
+    assert lines == [13, 24], [(f.span.line, f.message) for f in result.findings]
+
+
+def test_whole_document_checks_are_the_ones_that_judge_the_document_as_a_whole() -> None:
+    whole_document = {rule.id for rule in load_catalog().values()
+                      if rule.has_check and rule.family in ("nginx", "compose", "kubernetes") and rule.target != "project"
+                      and node_kinds(load_check(rule.check_module)) == ("document",)}
+    # NG001: does any server listen on 443 with ssl; NG011: does any location proxy to the app;
+    # DC007: the networks the services use; KS009: Services and Ingresses across workloads;
+    # KS012: ServiceAccounts looked up once per document
+    assert whole_document == {"NG001", "NG011", "DC007", "KS009", "KS012"}

@@ -8,18 +8,17 @@ from auditor.model.compose import ComposeFile, Service, normalize_capability
 from auditor.params import Params
 
 ID = "DC002"
-NODES = "document"
+NODES = "compose.service"
 
 
-def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
-    for service in doc.services:
-        key = "proxy_allowed_cap_add" if service.is_proxy else "allowed_cap_add"
-        allowed = {normalize_capability(name) for name in params[key]}
-        failures = [*_drop_failures(service), *_add_failures(service, allowed)]
-        yield from failures
-        if not failures:
-            added = ", ".join(name for name, _ in service.cap_add) or "nothing"
-            yield Pass(service.key_span("cap_drop"), f"{label(service)} drops ALL capabilities and adds {added}")
+def check(service: Service, compose_file: ComposeFile, params: Params) -> Iterator[Outcome]:
+    key = "proxy_allowed_cap_add" if service.is_proxy else "allowed_cap_add"
+    allowed = {normalize_capability(name) for name in params[key]}
+    failures = [*_drop_failures(service), *_add_failures(service, allowed)]
+    yield from failures
+    if not failures:
+        added = ", ".join(name for name, _ in service.cap_add) or "nothing"
+        yield Pass(service.key_span("cap_drop"), f"{label(service)} drops ALL capabilities and adds {added}")
 
 
 def _drop_failures(service: Service) -> Iterator[Fail]:

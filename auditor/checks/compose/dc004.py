@@ -9,20 +9,19 @@ from auditor.model.compose import ComposeFile, Service
 from auditor.params import Params
 
 ID = "DC004"
-NODES = "document"
+NODES = "compose.service"
 HOST_NAMESPACES = {"network_mode": "network stack", "pid": "process namespace", "ipc": "IPC namespace"}
 # The container runtime's API socket is root on the host; so is any folder that holds it.
 RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "podman.sock", "crio.sock")
 SOCKET_FOLDERS = frozenset({"/", "/run", "/var/run", "/var/run/docker", "/run/containerd"})
 
 
-def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
-    for service in doc.services:
-        failures = list(_failures(service))
-        yield from failures
-        if not failures:
-            yield Pass(service, f"{label(service)} is not privileged, shares no host namespace and "
-                                "mounts no runtime socket")
+def check(service: Service, compose_file: ComposeFile, params: Params) -> Iterator[Outcome]:
+    failures = list(_failures(service))
+    yield from failures
+    if not failures:
+        yield Pass(service, f"{label(service)} is not privileged, shares no host namespace and "
+                            "mounts no runtime socket")
 
 
 def _failures(service: Service) -> Iterator[Fail]:

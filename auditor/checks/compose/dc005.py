@@ -10,22 +10,21 @@ from auditor.model.span import Span
 from auditor.params import Params
 
 ID = "DC005"
-NODES = "document"
+NODES = "compose.service"
 
 
-def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
+def check(service: Service, compose_file: ComposeFile, params: Params) -> Iterator[Outcome]:
     max_cpus, max_memory = float(params["max_cpus"]), params["max_memory"]  # CPUs, bytes
-    for service in doc.services:
-        limits = service.resource_limits
-        failures = [
-            *_limit_failures(service, "CPU", limits.cpus_raw, limits.cpus, limits.cpus_span or limits.span,
-                             limits.span, max_cpus, f"{max_cpus:g}", "cpus"),
-            *_limit_failures(service, "memory", limits.memory_raw, limits.memory, limits.memory_span or limits.span,
-                             limits.span, max_memory, format_bytes(max_memory), "memory")]
-        yield from failures
-        if not failures:
-            yield Pass(limits.cpus_span or service, f"{label(service)} is limited to {limits.cpus:g} CPUs and "
-                                                    f"{format_bytes(limits.memory or 0)} of memory")
+    limits = service.resource_limits
+    failures = [
+        *_limit_failures(service, "CPU", limits.cpus_raw, limits.cpus, limits.cpus_span or limits.span,
+                         limits.span, max_cpus, f"{max_cpus:g}", "cpus"),
+        *_limit_failures(service, "memory", limits.memory_raw, limits.memory, limits.memory_span or limits.span,
+                         limits.span, max_memory, format_bytes(max_memory), "memory")]
+    yield from failures
+    if not failures:
+        yield Pass(limits.cpus_span or service, f"{label(service)} is limited to {limits.cpus:g} CPUs and "
+                                                f"{format_bytes(limits.memory or 0)} of memory")
 
 
 def _limit_failures(service: Service, kind: str, raw: Any, value: float | None, value_span: Span,

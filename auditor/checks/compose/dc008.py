@@ -8,20 +8,19 @@ from auditor.model.compose import ComposeFile, PortMapping, Service
 from auditor.params import Params
 
 ID = "DC008"
-NODES = "document"
+NODES = "compose.service"
 
 
-def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
+def check(service: Service, compose_file: ComposeFile, params: Params) -> Iterator[Outcome]:
     allowed = {int(port) for port in params["allowed_host_ports"]}
-    for service in doc.services:
-        if service.is_proxy:
-            yield from (_proxy_port(service, port, allowed) for port in service.ports)
-            continue
-        for port in service.ports:
-            yield Fail(port.span, f"{label(service)} publishes {_described(port)}; only the proxy "
-                                  f"may publish ports: move it to expose: [\"{port.target}\"]")
-        if service.is_app:
-            yield from _app_expose(service)
+    if service.is_proxy:
+        yield from (_proxy_port(service, port, allowed) for port in service.ports)
+        return
+    for port in service.ports:
+        yield Fail(port.span, f"{label(service)} publishes {_described(port)}; only the proxy "
+                              f"may publish ports: move it to expose: [\"{port.target}\"]")
+    if service.is_app:
+        yield from _app_expose(service)
 
 
 def _proxy_port(service: Service, port: PortMapping, allowed: set[int]) -> Outcome:

@@ -7,7 +7,7 @@ from auditor.model.kubernetes import Container, Setting, Workload
 from auditor.secrets import is_secret_name, known_format
 
 
-def where(workload: Workload, container: Container) -> str:
+def container_label(workload: Workload, container: Container) -> str:
     """``Deployment web, init container migrate``: names the object a finding is about."""
     role = "init container" if container.is_init else "container"
     return f"{workload.kind} {workload.name}, {role} {container.name}"

@@ -2,28 +2,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.kubernetes._helpers import is_false, is_true, shown, where
+from auditor.checks.kubernetes._helpers import container_label, is_false, is_true, shown
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.kubernetes import Container, KubernetesSet
+from auditor.model.kubernetes import Container, KubernetesSet, Workload
 from auditor.params import Params
 
 ID = "KS004"
-NODES = "document"
+NODES = "kubernetes.workload"
 
 
-def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
-    for workload in kubernetes.workloads:
-        if workload.pod is None:
-            continue
-        pod = workload.pod
-        shared = [(field, setting) for field, setting in (
-            ("hostNetwork", pod.host_network), ("hostPID", pod.host_pid), ("hostIPC", pod.host_ipc))
-            if is_true(setting)]
-        for field, setting in shared:
-            yield Fail(setting, f"{workload.kind} {workload.name} sets {field}: true, sharing the "
-                                f"node's namespace; remove {field} from the pod spec")
-        for container in workload.containers:
-            yield from _container_outcomes(where(workload, container), container, not shared)
+def check(workload: Workload, kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
+    if workload.pod is None:
+        return
+    pod = workload.pod
+    shared = [(field, setting) for field, setting in (
+        ("hostNetwork", pod.host_network), ("hostPID", pod.host_pid), ("hostIPC", pod.host_ipc))
+        if is_true(setting)]
+    for field, setting in shared:
+        yield Fail(setting, f"{workload.kind} {workload.name} sets {field}: true, sharing the "
+                            f"node's namespace; remove {field} from the pod spec")
+    for container in workload.containers:
+        yield from _container_outcomes(container_label(workload, container), container, not shared)
 
 
 def _container_outcomes(name: str, container: Container, pod_isolated: bool) -> Iterator[Outcome]:

@@ -2,27 +2,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.kubernetes._helpers import where
+from auditor.checks.kubernetes._helpers import container_label
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.kubernetes import Container, KubernetesSet, Quantity
+from auditor.model.kubernetes import Container, Quantity, Workload
 from auditor.params import KubernetesQuantity, Params
 
 ID = "KS005"
-NODES = "document"
+NODES = "kubernetes.container"
 
 
-def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
+def check(container: Container, workload: Workload, params: Params) -> Iterator[Outcome]:
     ceilings = {"cpu": params["max_cpu"], "memory": params["max_memory"]}
-    for workload, container in kubernetes.containers():
-        name = where(workload, container)
-        failures = list(_failures(name, container, ceilings))
-        yield from failures
-        if not failures:
-            resources = container.resources
-            amounts = ", ".join(f"{kind}.{q.resource}={q.raw}" for kind, quantities in
-                                (("limits", resources.limits), ("requests", resources.requests))
-                                for q in quantities if q.resource in ("cpu", "memory"))
-            yield Pass(resources.limits_span or resources.span, f"{name}: {amounts}")
+    name = container_label(workload, container)
+    failures = list(_failures(name, container, ceilings))
+    yield from failures
+    if not failures:
+        resources = container.resources
+        amounts = ", ".join(f"{kind}.{q.resource}={q.raw}" for kind, quantities in
+                            (("limits", resources.limits), ("requests", resources.requests))
+                            for q in quantities if q.resource in ("cpu", "memory"))
+        yield Pass(resources.limits_span or resources.span, f"{name}: {amounts}")
 
 
 def _failures(name: str, container: Container, ceilings: dict[str, KubernetesQuantity]) -> Iterator[Fail]:

@@ -2,28 +2,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.kubernetes._helpers import where
+from auditor.checks.kubernetes._helpers import container_label
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.kubernetes import Container, KubernetesSet
+from auditor.model.kubernetes import Container, Workload
 from auditor.params import Params
 
 ID = "KS008"
-NODES = "document"
+NODES = "kubernetes.container"
 
 
-def check(kubernetes: KubernetesSet, params: Params) -> Iterator[Outcome]:
+def check(container: Container, workload: Workload, params: Params) -> Iterator[Outcome]:
     allowed_policies = params["allowed_pull_policies"]
-    for workload, container in kubernetes.containers():
-        name = where(workload, container)
-        failures = [*_image_failures(name, container),
-                    *_policy_failures(name, container, allowed_policies)]
-        yield from failures
-        if not failures and container.image is not None:
-            image = container.image
-            pin = f"digest {image.digest}" if image.digest else f"tag {image.tag}"
-            policy = container.image_pull_policy or "IfNotPresent (default)"
-            yield Pass(container.image_span, f"{name}: {image.raw} pinned by {pin}, "
-                                             f"imagePullPolicy {policy}")
+    name = container_label(workload, container)
+    failures = [*_image_failures(name, container),
+                *_policy_failures(name, container, allowed_policies)]
+    yield from failures
+    if not failures and container.image is not None:
+        image = container.image
+        pin = f"digest {image.digest}" if image.digest else f"tag {image.tag}"
+        policy = container.image_pull_policy or "IfNotPresent (default)"
+        yield Pass(container.image_span, f"{name}: {image.raw} pinned by {pin}, "
+                                         f"imagePullPolicy {policy}")
 
 
 def _image_failures(name: str, container: Container) -> Iterator[Fail]:
