@@ -13,13 +13,14 @@ The links are made the way Docker, Compose, Kubernetes and nginx make them (see
 ``auditor.parsers.deployment``), and each deployment records how it was linked (``links``) so
 that ``auditor model`` can show a user how their repository was understood.
 
-Build it with ``deployments_of(project)``: built once per ``Project`` and kept on it.
+The parsers build it (``auditor.parsers.deployment.build_system_model``) when the project is
+built, and the project holds it (``Project.system``; ``deployments_of(project)`` reads it).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from auditor.model.span import Span
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from auditor.model.kubernetes import Container, Service as KubernetesService, Workload
     from auditor.model.nextjs import NextApp
     from auditor.model.nginx import Location, NginxConfig, ProxyPass
-    from auditor.model.project import Project
 
 #: Layer names, in the order the request travels backwards (proxy first, image last).
 LAYERS = ("nginx", "Kubernetes", "compose", "Dockerfile", "Next.js")
@@ -251,99 +251,15 @@ class SystemModel:
         return by_key.get(role_key(node))
 
 
-_CACHE_KEY = "_auditor_system_model"
+class _HasSystem(Protocol):
+    @property
+    def system(self) -> SystemModel: ...
 
 
-def deployments_of(project: Project) -> SystemModel:
-    """The project's deployment model, built on first use and kept on the project.
-
-    ``Project`` is a frozen dataclass without slots, so it has an instance ``__dict__``; the model
-    is stored there the way ``functools.cached_property`` stores its value (frozen only guards
-    ``__setattr__``), which ties its lifetime to the project without a global cache."""
-    cached = project.__dict__.get(_CACHE_KEY)
-    if cached is None:
-        from auditor.parsers.deployment import build_system_model
-
-        cached = build_system_model(project)
-        project.__dict__[_CACHE_KEY] = cached
-    return cached
-
-
-def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
-    """The project as a check of a rule that applies to ``roles`` sees it: Dockerfiles, compose
-    services and Kubernetes containers of other roles left out (a workload left with no
-    container is left out too), every compose service and container carrying its role. The one
-    place where a rule's ``applies_to`` is enforced; views are built once per role set."""
-    wanted = frozenset(roles or ROLES)
-    views = project.__dict__.setdefault("_auditor_role_views", {})
-    view = views.get(wanted)
-    if view is not None:
-        return view
-    model = deployments_of(project)
-    by_key = {w.key: w for w in model.workloads}
-
-    def role(node: Any) -> WorkloadRole | None:
-        return by_key.get(role_key(node))
-
-    def keep(node: Any) -> bool:
-        found = role(node)
-        return (found.role if found else "other") in wanted
-
-    compose_files = []
-    for compose in project.compose_files:
-        services = tuple(replace(s, role=found.role, role_evidence=found.evidence)
-                         if (found := role(s)) is not None else s for s in compose.services)
-        compose_files.append(replace(compose, services=tuple(s for s in services if s.role in wanted)))
-    # A workload's containers annotated with their roles, built once for every view (a tree of
-    # 45,000 Pods would otherwise copy each one once per role set).
-    annotated_workloads = project.__dict__.setdefault("_auditor_annotated_workloads", {})
-
-    def annotated(workload: Any) -> tuple[Any, frozenset[str]]:
-        cached = annotated_workloads.get(id(workload))  # the project keeps the workload alive
-        if cached is None:
-            def mark(containers: tuple[Any, ...]) -> tuple[Any, ...]:
-                return tuple(replace(c, role=found.role) if (found := role(c)) is not None and c.role != found.role
-                             else c for c in containers)
-
-            pod = workload.pod
-            containers, inits = mark(pod.containers), mark(pod.init_containers)
-            changed = any(new is not old for new, old in zip(containers + inits, pod.containers + pod.init_containers))
-            marked = replace(workload, pod=replace(pod, containers=containers, init_containers=inits)) \
-                if changed else workload
-            present = frozenset((c.role or "other") for c in containers + inits)
-            cached = annotated_workloads[id(workload)] = (marked, present)
-        return cached
-
-    def containers_of(kubernetes: Any) -> Any:
-        workloads = []
-        for workload in kubernetes.workloads:
-            if workload.pod is None:
-                workloads.append(workload)
-                continue
-            marked, present = annotated(workload)
-            if present <= wanted:
-                if present:
-                    workloads.append(marked)  # every container is of a wanted role: no copy
-                continue
-
-            def of_wanted_roles(containers: tuple[Any, ...]) -> tuple[Any, ...]:
-                return tuple(c for c in containers if (c.role or "other") in wanted)
-
-            pod = replace(marked.pod, containers=of_wanted_roles(marked.pod.containers),
-                          init_containers=of_wanted_roles(marked.pod.init_containers))
-            if pod.containers or pod.init_containers:
-                workloads.append(replace(marked, pod=pod))
-        return replace(kubernetes, workloads=tuple(workloads), indexes={})
-
-    kubernetes = containers_of(project.kubernetes) if project.kubernetes is not None else None
-    rendered = tuple(containers_of(k) for k in getattr(project, "rendered_kubernetes", ()))
-    view = replace(project, dockerfiles=tuple(d for d in project.dockerfiles if keep(d)),
-                   compose_files=tuple(compose_files), kubernetes=kubernetes, rendered_kubernetes=rendered)
-    view.__dict__[_CACHE_KEY] = replace(model, deployments=tuple(
-        d for d in model.deployments if "app" in wanted))
-    view.__dict__["_auditor_role_views"] = {wanted: view}
-    views[wanted] = view
-    return view
+def deployments_of(project: _HasSystem) -> SystemModel:
+    """The project's deployment model: built once, when the project is built
+    (``auditor.parsers.project.build_project`` calls ``auditor.parsers.deployment``)."""
+    return project.system
 
 
 def to_dict(model: SystemModel) -> dict[str, Any]:

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.model.compose import ComposeFile
+from auditor.model.deployment import ROLES, SystemModel, WorkloadRole, role_key
 from auditor.model.dockerfile import Dockerfile
 from auditor.model.dockerignore import DockerIgnore
 from auditor.model.span import Note, ParseProblem
 
 if TYPE_CHECKING:
-    from auditor.model.kubernetes import KubernetesSet
+    from auditor.model.kubernetes import Container, KubernetesSet, Workload
     from auditor.model.nextjs import NextApp
     from auditor.model.nginx import NginxConfig
 
@@ -55,6 +56,24 @@ def _read_regular(path: Path, limit: int | None) -> str:
             return ""
 
 
+class _Memo:
+    """What a project derives from itself on demand and keeps: the views per role set, the
+    recognised files as a set, each file's lines. Declared (``Project.memo``), never written into
+    the frozen project's ``__dict__``."""
+
+    __slots__ = ("annotated", "lines", "recognised", "views")
+
+    def __init__(self) -> None:
+        self.views: dict[frozenset[str], Project] = {}
+        self.annotated: dict[int, tuple[Workload, frozenset[str]]] = {}
+        self.recognised: frozenset[str] | None = None
+        self.lines: dict[str, list[str]] = {}
+
+
+def _no_deployments() -> SystemModel:
+    return SystemModel(())
+
+
 @dataclass(frozen=True)
 class Project:
     root: Path
@@ -78,6 +97,9 @@ class Project:
     unrendered: tuple[ParseProblem, ...] = ()
     # what each image and container copies or mounts where (parsers/configmap_nginx.Mount)
     mounts: tuple[Any, ...] = ()
+    # the deployment graph with workload roles, built with the project (parsers/deployment.py)
+    system: SystemModel = field(default_factory=_no_deployments)
+    memo: _Memo = field(default_factory=_Memo, compare=False, repr=False)
 
     def documents_for(self, target: str) -> list[Any]:
         if target == "dockerfile":
@@ -96,9 +118,7 @@ class Project:
         return []
 
     def for_roles(self, roles: tuple[str, ...] | None) -> Project:
-        """The project as a rule that applies to ``roles`` sees it (see ``model.deployment.role_view``)."""
-        from auditor.model.deployment import role_view
-
+        """The project as a rule that applies to ``roles`` sees it (see ``role_view``)."""
         return role_view(self, roles)
 
     @property
@@ -116,9 +136,9 @@ class Project:
 
     @property
     def recognised_set(self) -> frozenset[str]:
-        cached = self.__dict__.get("_recognised_set")
+        cached = self.memo.recognised
         if cached is None:
-            cached = self.__dict__["_recognised_set"] = frozenset(self.recognised)
+            cached = self.memo.recognised = frozenset(self.recognised)
         return cached
 
     def text(self, path: str) -> str:
@@ -141,8 +161,85 @@ class Project:
 
     def line_text(self, path: str, line: int) -> str:
         """One source line (for snippets and fingerprints); reads the file if it was not kept."""
-        split = self.__dict__.setdefault("_lines", {})  # split once per file, not once per finding
+        split = self.memo.lines  # split once per file, not once per finding
         lines = split.get(path)
         if lines is None:
             lines = split[path] = self.text(path).splitlines()
         return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
+    """The project as a check of a rule that applies to ``roles`` sees it: Dockerfiles, compose
+    services and Kubernetes containers of other roles left out (a workload left with no
+    container is left out too), every compose service and container carrying its role. The one
+    place where a rule's ``applies_to`` is enforced; views are built once per role set."""
+    wanted = frozenset(roles or ROLES)
+    view = project.memo.views.get(wanted)
+    if view is not None:
+        return view
+    model = project.system
+    by_key = {w.key: w for w in model.workloads}
+
+    def role(node: Any) -> WorkloadRole | None:
+        return by_key.get(role_key(node))
+
+    def keep(node: Any) -> bool:
+        found = role(node)
+        return (found.role if found else "other") in wanted
+
+    compose_files = []
+    for compose in project.compose_files:
+        services = tuple(replace(s, role=found.role, role_evidence=found.evidence)
+                         if (found := role(s)) is not None else s for s in compose.services)
+        compose_files.append(replace(compose, services=tuple(s for s in services if s.role in wanted)))
+    # A workload's containers annotated with their roles, built once for every view (a tree of
+    # 45,000 Pods would otherwise copy each one once per role set).
+    annotated_workloads = project.memo.annotated
+
+    def mark(containers: tuple[Container, ...]) -> tuple[Container, ...]:
+        return tuple(replace(c, role=found.role) if (found := role(c)) is not None and c.role != found.role
+                     else c for c in containers)
+
+    def annotated(workload: Workload) -> tuple[Workload, frozenset[str]]:
+        cached = annotated_workloads.get(id(workload))  # the project keeps the workload alive
+        if cached is None:
+            pod = workload.pod
+            assert pod is not None
+            containers, inits = mark(pod.containers), mark(pod.init_containers)
+            changed = any(new is not old for new, old in zip(containers + inits, pod.containers + pod.init_containers))
+            marked = replace(workload, pod=replace(pod, containers=containers, init_containers=inits)) \
+                if changed else workload
+            present = frozenset((c.role or "other") for c in containers + inits)
+            cached = annotated_workloads[id(workload)] = (marked, present)
+        return cached
+
+    def of_wanted_roles(containers: tuple[Container, ...]) -> tuple[Container, ...]:
+        return tuple(c for c in containers if (c.role or "other") in wanted)
+
+    def containers_of(kubernetes: KubernetesSet) -> KubernetesSet:
+        workloads = []
+        for workload in kubernetes.workloads:
+            if workload.pod is None:
+                workloads.append(workload)
+                continue
+            marked, present = annotated(workload)
+            if present <= wanted:
+                if present:
+                    workloads.append(marked)  # every container is of a wanted role: no copy
+                continue
+            assert marked.pod is not None
+            pod = replace(marked.pod, containers=of_wanted_roles(marked.pod.containers),
+                          init_containers=of_wanted_roles(marked.pod.init_containers))
+            if pod.containers or pod.init_containers:
+                workloads.append(replace(marked, pod=pod))
+        return replace(kubernetes, workloads=tuple(workloads), indexes={})
+
+    kubernetes = containers_of(project.kubernetes) if project.kubernetes is not None else None
+    rendered = tuple(containers_of(k) for k in project.rendered_kubernetes)
+    view = replace(project, dockerfiles=tuple(d for d in project.dockerfiles if keep(d)),
+                   compose_files=tuple(compose_files), kubernetes=kubernetes, rendered_kubernetes=rendered,
+                   system=replace(model, deployments=model.deployments if "app" in wanted else ()),
+                   memo=_Memo())
+    view.memo.views[wanted] = view
+    project.memo.views[wanted] = view
+    return view

@@ -11,9 +11,10 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import replace
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from auditor import progress
 from auditor.discovery import Discovered
@@ -26,6 +27,17 @@ from auditor.parsers.compose import parse_compose
 from auditor.parsers.dockerfile import parse_dockerfile
 from auditor.parsers.limits import ParseTimeout, time_budget
 from auditor.parsers.yaml_loader import load_yaml_documents
+
+if TYPE_CHECKING:
+    from auditor.model.compose import ComposeFile
+    from auditor.model.dockerfile import Dockerfile
+    from auditor.model.dockerignore import DockerIgnore
+    from auditor.model.kubernetes import KubernetesSet
+    from auditor.model.nextjs import NextApp
+    from auditor.model.nginx import NginxConfig
+    from auditor.parsers.configmap_nginx import Mount
+    from auditor.parsers.kustomize import Kustomization
+    from auditor.parsers.render import Limits
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 # No real Dockerfile has a line this long, and splitting a RUN line into shell words (what the
@@ -59,236 +71,307 @@ def _longest_line(text: str) -> tuple[int, int]:
     return longest, number
 
 
-def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include_depth: int = 10,
-                  max_file_size: int = 5 * 1024 * 1024, roles: dict[str, str] | None = None,
-                  helm_values: tuple[str, ...] | list[str] = ()) -> Project:
-    """Parse everything ``found`` lists. ``parse_timeout`` is each file's time budget in seconds
-    (0: none), ``max_include_depth`` bounds nginx ``include`` nesting and ``max_file_size`` the
-    files reached through includes (discovery already applied it to the files it found).
-    ``helm_values``: values files (tree paths) each chart is rendered with once more."""
-    from auditor.parsers.helm import chart_of, find_charts
-    from auditor.parsers.kustomize import is_kustomization, read_kustomization, referenced_files
+class _Build:
+    """One project while it is being parsed: what every per-file-type step reads (the discovered
+    files, the bounds) and what each adds (its models in ``parsed``, problems, notes, texts). A
+    file that could not be checked is recorded in one place (``not_checked``)."""
 
-    root = found.root
-    sources: dict[str, str] = {}
-    problems: list[ParseProblem] = []
-    notes: list[Note] = []
-    unparsed: dict[str, list[str]] = {}
-    skipped = not_checked_targets(found)
-    for note in found.notes:
-        target = skipped.get(note.span.path)
-        if target is None:
-            notes.append(note)
-            continue
-        # a file of an audited kind that discovery did not read (size cap, FIFO, unreadable)
-        message = note.message if "not checked" in note.message else \
-            note.message.removesuffix("; not read") + "; not checked"
-        problems.append(NotChecked(note.span, message))
-        unparsed.setdefault(target, []).append(note.span.path)
+    def __init__(self, found: Discovered, parse_timeout: float, max_include_depth: int,
+                 max_file_size: int, helm_values: tuple[str, ...]) -> None:
+        self.found, self.root = found, found.root
+        self.parse_timeout, self.max_include_depth = parse_timeout, max_include_depth
+        self.max_file_size, self.helm_values = max_file_size, helm_values
+        self.sources: dict[str, str] = {}
+        self.problems: list[ParseProblem] = []
+        self.notes: list[Note] = []
+        self.unparsed: dict[str, list[str]] = {}
+        self.compose_files: list[ComposeFile] = []
+        self.dockerfiles: list[Dockerfile] = []
+        self.named_dockerfiles: list[str] = []
+        self.dockerignores: list[DockerIgnore] = []
+        self.charts: list[str] = []
+        self.kustomizations: dict[str, Kustomization] = {}
+        self.kubernetes: KubernetesSet | None = None
+        self.rendered: list[KubernetesSet] = []
+        self.unrendered: list[ParseProblem] = []
+        self.mounts: list[Mount] = []
+        self.nginx_configs: list[NginxConfig] = []
+        self.next_apps: list[NextApp] = []
 
-    def text_of(relative: str, target: str) -> str | None:
-        text, problem = read_text(root, relative)
-        if problem:
-            problems.append(problem)
-            unparsed.setdefault(target, []).append(relative)
+    def not_checked(self, target: str, path: str, problem: ParseProblem | None = None) -> None:
+        """``path`` (of ``target``'s kind) was not checked: its controls end as error, never passed."""
+        if problem is not None:
+            self.problems.append(problem)
+        self.unparsed.setdefault(target, []).append(path)
+
+    def text_of(self, relative: str, target: str) -> str | None:
+        text, problem = read_text(self.root, relative)
+        if text is None:
+            self.not_checked(target, relative, problem)
             return None
-        if target == "dockerfile" and len(text) > MAX_DOCKERFILE_LINE:  # type: ignore[arg-type]
-            length, line = _longest_line(text)  # type: ignore[arg-type]
+        if target == "dockerfile" and len(text) > MAX_DOCKERFILE_LINE:
+            length, line = _longest_line(text)
             if length > MAX_DOCKERFILE_LINE:
-                problems.append(NotChecked(Span(relative, line), f"a line of {length:,} characters is over the "
-                                                                  f"{MAX_DOCKERFILE_LINE:,}-character cap; not checked"))
-                unparsed.setdefault(target, []).append(relative)
+                self.not_checked(target, relative, NotChecked(Span(relative, line), (
+                    f"a line of {length:,} characters is over the {MAX_DOCKERFILE_LINE:,}-character cap; "
+                    "not checked")))
                 return None
-        sources[relative] = text  # type: ignore[assignment]
+        self.sources[relative] = text
         return text
 
-    def bounded(relatives: list[str], target: str, parse: Callable[[], _T]) -> _T | None:
+    def bounded(self, relatives: list[str], target: str, parse: Callable[[], _T]) -> _T | None:
         """``parse()`` under the time budget; on timeout a NotChecked on each file and None."""
         try:
-            with time_budget(parse_timeout):
+            with time_budget(self.parse_timeout):
                 return parse()
         except ParseTimeout as exc:
             for relative in relatives:
-                problems.append(NotChecked(Span(relative, 1), f"{exc}; not checked"))
-                unparsed.setdefault(target, []).append(relative)
+                self.not_checked(target, relative, NotChecked(Span(relative, 1), f"{exc}; not checked"))
             return None
         except Exception as exc:  # noqa: BLE001 - a parser defect must not end the audit
             # Parsers return problems rather than raise; this is the net under a bug in one,
             # so that one odd file is reported (AUD001) and every other file is still checked.
             for relative in relatives:
-                problems.append(ParseProblem(Span(relative, 1), f"the {target} parser failed on this file "
-                                             f"({type(exc).__name__}: {exc}); not checked, please report it"))
-                unparsed.setdefault(target, []).append(relative)
+                self.not_checked(target, relative, ParseProblem(Span(relative, 1), (
+                    f"the {target} parser failed on this file ({type(exc).__name__}: {exc}); not checked, "
+                    "please report it")))
             return None
 
-    def parsed(relative: str, target: str, file_problems: list[ParseProblem]) -> None:
-        problems.extend(file_problems)
+    def parsed(self, relative: str, target: str, file_problems: list[ParseProblem]) -> None:
+        self.problems.extend(file_problems)
         if file_problems:
-            unparsed.setdefault(target, []).append(relative)
+            self.not_checked(target, relative)
 
-    compose_files = []
-    for relative in found.compose:
-        text = text_of(relative, "compose")
+    def absorb(self, target: str, file_problems: Sequence[ParseProblem],
+               file_notes: Sequence[Note | ParseProblem]) -> None:
+        """A builder's problems and notes (a note saying a file was not checked is a problem)."""
+        problems, notes = _route(file_problems, file_notes)
+        self.problems.extend(problems)
+        self.notes.extend(notes)
+        for problem in problems:
+            self.not_checked(target, problem.span.path)
+
+
+def _discovery_notes(build: _Build) -> None:
+    skipped = not_checked_targets(build.found)
+    for note in build.found.notes:
+        target = skipped.get(note.span.path)
+        if target is None:
+            build.notes.append(note)
+            continue
+        # a file of an audited kind that discovery did not read (size cap, FIFO, unreadable)
+        message = note.message if "not checked" in note.message else \
+            note.message.removesuffix("; not read") + "; not checked"
+        build.not_checked(target, note.span.path, NotChecked(note.span, message))
+
+
+def _compose(build: _Build) -> None:
+    for relative in build.found.compose:
+        text = build.text_of(relative, "compose")
         if text is None:
             continue
-        composed = bounded([relative], "compose", lambda: parse_compose(text, relative))
+        composed = build.bounded([relative], "compose", lambda: parse_compose(text, relative))
         if composed is not None:
             compose, file_problems = composed
-            parsed(relative, "compose", file_problems)
+            build.parsed(relative, "compose", file_problems)
             if compose is not None:
-                compose_files.append(compose)
+                build.compose_files.append(compose)
 
-    dockerfiles = []
-    # Compose first: a file its `build.dockerfile` names is a Dockerfile whatever its name.
-    named = _compose_dockerfiles(found, compose_files, max_file_size, problems, unparsed)
-    for relative in found.dockerfiles + named:
-        text = text_of(relative, "dockerfile")
+
+def _dockerfiles(build: _Build) -> None:
+    # After compose: a file its `build.dockerfile` names is a Dockerfile whatever its name.
+    build.named_dockerfiles = _compose_dockerfiles(build)
+    for relative in build.found.dockerfiles + build.named_dockerfiles:
+        text = build.text_of(relative, "dockerfile")
         if text is None:
             continue
-        result = bounded([relative], "dockerfile", lambda: parse_dockerfile(text, relative))
+        result = build.bounded([relative], "dockerfile", lambda: parse_dockerfile(text, relative))
         if result is not None:
             dockerfile, file_problems = result
-            parsed(relative, "dockerfile", file_problems)
+            build.parsed(relative, "dockerfile", file_problems)
             if dockerfile.stages:
-                dockerfiles.append(dockerfile)
+                build.dockerfiles.append(dockerfile)
 
-    # Helm charts and Kustomize overlays are rendered (see _render_charts/_render_overlays): the
-    # files of a chart, and the files a kustomization names, are audited through their renders.
-    charts = find_charts(found.yaml)
-    kustomizations = {}
+
+def _manifests(build: _Build) -> None:
+    """Plain Kubernetes manifests. Helm charts and Kustomize overlays are rendered (``_renders``):
+    the files of a chart, and the files a kustomization names, are audited through their renders."""
+    from auditor.parsers.helm import chart_of, find_charts
+    from auditor.parsers.kustomize import is_kustomization, read_kustomization, referenced_files
+
+    found = build.found
+    build.charts = charts = find_charts(found.yaml)
     for relative in found.yaml:
         if is_kustomization(relative) and chart_of(relative, charts) is None:
-            text = text_of(relative, "kubernetes")
+            text = build.text_of(relative, "kubernetes")
             if text is not None:
-                kustomizations[relative] = read_kustomization(relative, text)
-    through_overlays = referenced_files(kustomizations)
+                build.kustomizations[relative] = read_kustomization(relative, text)
+    through_overlays = referenced_files(build.kustomizations)
     manifests: list[YamlDocument] = []
     for relative in found.yaml:
-        if chart_of(relative, charts) is not None or relative in kustomizations or relative in through_overlays:
+        if chart_of(relative, charts) is not None or relative in build.kustomizations \
+                or relative in through_overlays:
             continue
-        text = text_of(relative, "kubernetes")
+        text = build.text_of(relative, "kubernetes")
         if text is None:
             continue
-        loaded = bounded([relative], "kubernetes", lambda: load_yaml_documents(text, relative))
+        loaded = build.bounded([relative], "kubernetes", lambda: load_yaml_documents(text, relative))
         if loaded is None:
             continue
         documents, file_problems = loaded
         if file_problems and _TEMPLATE.search(text):
             # a templated file outside any chart (envsubst, Jinja, a stray Helm template) that is
             # not YAML as written: not ours to render
-            notes.append(Note(Span(relative, _first_template_line(text)),
-                              "contains template expressions ({{ }}) outside a Helm chart and is not "
-                              "valid YAML as written; not checked"))
+            build.notes.append(Note(Span(relative, _first_template_line(text)),
+                                    "contains template expressions ({{ }}) outside a Helm chart and is not "
+                                    "valid YAML as written; not checked"))
             continue
-        parsed(relative, "kubernetes", file_problems)
+        build.parsed(relative, "kubernetes", file_problems)
         manifests.extend(doc for doc in documents if _is_manifest(doc))
-
-    dockerignores = []
-    for relative in found.dockerignores:
-        text = text_of(relative, "dockerfile")
-        if text is not None:
-            dockerignores.append(parse_dockerignore(text, relative))
-
-    kubernetes = None
     if manifests:
         from auditor.parsers.kubernetes import build_kubernetes
 
-        built = bounded(sorted({m.path for m in manifests}), "kubernetes", lambda: build_kubernetes(manifests))
+        built = build.bounded(sorted({m.path for m in manifests}), "kubernetes", lambda: build_kubernetes(manifests))
         if built is not None:
             kubernetes, file_problems, file_notes = built
-            kubernetes = replace(kubernetes, project_folders=project_folders(found.files))  # links stop there
-            file_problems, file_notes = _route(file_problems, file_notes)
-            problems.extend(file_problems)
-            notes.extend(file_notes)
-            for problem in file_problems:
-                unparsed.setdefault("kubernetes", []).append(problem.span.path)
+            build.kubernetes = replace(kubernetes, project_folders=project_folders(found.files))  # links stop there
+            build.absorb("kubernetes", file_problems, file_notes)
 
+
+def _dockerignores(build: _Build) -> None:
+    for relative in build.found.dockerignores:
+        text = build.text_of(relative, "dockerfile")
+        if text is not None:
+            build.dockerignores.append(parse_dockerignore(text, relative))
+
+
+def _renders(build: _Build) -> None:
     from auditor.parsers.render import Limits
 
-    limits = Limits(timeout=max(30.0, 6 * parse_timeout) if parse_timeout else 60.0)
-    rendered_sets: list = []
-    unrendered: list[ParseProblem] = []
-    for result in _render_charts(root, charts, tuple(helm_values), limits, notes) + \
-            _render_overlays(root, kustomizations, limits):
+    limits = Limits(timeout=max(30.0, 6 * build.parse_timeout) if build.parse_timeout else 60.0)
+    for result in _render_charts(build.root, build.charts, build.helm_values, limits, build.notes) + \
+            _render_overlays(build.root, build.kustomizations, limits):
         if result.failed is not None:
-            unrendered.append(result.failed)
-            unparsed.setdefault("kubernetes", []).append(result.failed.span.path)
+            build.unrendered.append(result.failed)
+            build.not_checked("kubernetes", result.failed.span.path)
             continue
-        problems.extend(result.problems)
-        notes.extend(result.notes)
+        build.problems.extend(result.problems)
+        build.notes.extend(result.notes)
         for problem in result.problems:
-            unparsed.setdefault("kubernetes", []).append(problem.span.path)
+            build.not_checked("kubernetes", problem.span.path)
         if result.kubernetes is not None:
-            rendered_sets.append(result.kubernetes)
+            build.rendered.append(result.kubernetes)
 
-    # nginx configuration inside ConfigMaps and Compose `configs: content:`, and the table of
-    # what each image and container copies or mounts where (parsers/configmap_nginx.py)
+
+def _nginx(build: _Build) -> None:
+    """nginx files, and nginx configuration inside ConfigMaps and Compose ``configs: content:``,
+    with the table of what each image and container copies or mounts where
+    (parsers/configmap_nginx.py)."""
     from auditor.parsers import configmap_nginx
 
+    root, found = build.root, build.found
+
     def holder_text(path: str) -> str:
-        return sources.get(path) or read_text(root, path)[0] or ""
+        return build.sources.get(path) or read_text(root, path)[0] or ""
 
-    k8s_objects = [o for k in ([kubernetes] if kubernetes is not None else []) + rendered_sets for o in k.objects]
+    k8s_objects = [o for k in ([build.kubernetes] if build.kubernetes is not None else []) + build.rendered
+                   for o in k.objects]
     embedded = {**configmap_nginx.from_configmaps(k8s_objects, holder_text),
-                **configmap_nginx.from_compose(compose_files, holder_text)}
-    mounts = (configmap_nginx.dockerfile_mounts(dockerfiles, lambda path: _is_tree_dir(root, path)) + configmap_nginx.compose_mounts(compose_files)
-              + configmap_nginx.kubernetes_mounts(k8s_objects))
-    nginx_configs: list = []
-    if found.nginx or embedded:
-        from auditor.parsers.nginx import parse_nginx
+                **configmap_nginx.from_compose(build.compose_files, holder_text)}
+    build.mounts = (configmap_nginx.dockerfile_mounts(build.dockerfiles, lambda path: _is_tree_dir(root, path))
+                    + configmap_nginx.compose_mounts(build.compose_files)
+                    + configmap_nginx.kubernetes_mounts(k8s_objects))
+    if not (found.nginx or embedded):
+        return
+    from auditor.parsers.nginx import parse_nginx
 
-        # the budget applies per file, inside: one slow include must not cost the whole tree
-        try:
-            nginx_configs, file_problems, file_notes = parse_nginx(
-                root, found.nginx, max_include_depth=max_include_depth, parse_timeout=parse_timeout,
-                max_file_size=max_file_size, embedded=embedded,
-                mounts={m.container_path: m.source for m in mounts})
-        except Exception as exc:  # noqa: BLE001 - the same net as bounded(), without its budget
-            nginx_configs, file_notes = [], []
-            file_problems = [ParseProblem(Span(path, 1), f"the nginx parser failed ({type(exc).__name__}: "
-                                          f"{exc}); not checked, please report it") for path in found.nginx]
-        file_problems, file_notes = _route(file_problems, file_notes)
-        problems.extend(file_problems)
-        notes.extend(file_notes)
-        for problem in file_problems:
-            unparsed.setdefault("nginx", []).append(problem.span.path)
-
-    next_apps: list = []
-    if found.next_files:
-        from auditor.parsers.nextjs import build_next_apps
-
-        # C parsers (json, tree-sitter) on size-capped input: one budget for the whole app set
-        built_apps = bounded(list(found.next_files), "nextjs", lambda: build_next_apps(root, found.next_files))
-        if built_apps is not None:
-            next_apps, file_problems, file_notes = built_apps
-            file_problems, file_notes = _route(file_problems, file_notes)
-            problems.extend(file_problems)
-            notes.extend(file_notes)
-            for problem in file_problems:
-                unparsed.setdefault("nextjs", []).append(problem.span.path)
-
-    return Project(
-        root=root, files=tuple(found.files), dockerfiles=tuple(dockerfiles),
-        dockerignores=tuple(dockerignores), compose_files=tuple(compose_files), kubernetes=kubernetes,
-        nginx_configs=tuple(nginx_configs), next_apps=tuple(next_apps), problems=tuple(problems),
-        notes=tuple(notes), unparsed={k: tuple(sorted(set(v))) for k, v in unparsed.items()},
-        sources=sources, role_overrides=dict(roles or {}), mounts=tuple(mounts),
-        rendered_kubernetes=tuple(rendered_sets), unrendered=tuple(unrendered),
-        recognised=tuple(sorted(set(found.dockerfiles + named + found.compose + found.yaml + found.nginx
-                                    + found.dockerignores + found.next_files) - set(found.too_large))))
+    # the budget applies per file, inside: one slow include must not cost the whole tree
+    file_problems: Sequence[ParseProblem]
+    file_notes: Sequence[Note | ParseProblem]
+    try:
+        configs, file_problems, file_notes = parse_nginx(
+            root, found.nginx, max_include_depth=build.max_include_depth, parse_timeout=build.parse_timeout,
+            max_file_size=build.max_file_size, embedded=embedded,
+            mounts={m.container_path: m.source for m in build.mounts})
+        build.nginx_configs = list(configs)
+    except Exception as exc:  # noqa: BLE001 - the same net as bounded(), without its budget
+        file_notes = []
+        file_problems = [ParseProblem(Span(path, 1), f"the nginx parser failed ({type(exc).__name__}: "
+                                      f"{exc}); not checked, please report it") for path in found.nginx]
+    build.absorb("nginx", file_problems, file_notes)
 
 
-def _compose_dockerfiles(found: Discovered, compose_files: list, max_file_size: int, problems: list[ParseProblem],
-                         unparsed: dict[str, list[str]]) -> list[str]:
+def _next_apps(build: _Build) -> None:
+    found = build.found
+    if not found.next_files:
+        return
+    from auditor.parsers.nextjs import build_next_apps
+
+    # C parsers (json, tree-sitter) on size-capped input: one budget for the whole app set
+    built = build.bounded(list(found.next_files), "nextjs", lambda: build_next_apps(build.root, found.next_files))
+    if built is not None:
+        build.next_apps, file_problems, file_notes = built
+        build.absorb("nextjs", file_problems, file_notes)
+
+
+#: The per-file-type parsers, in the order they run: compose before Dockerfiles (a compose
+#: ``build.dockerfile`` names a Dockerfile), Kubernetes and compose before nginx (ConfigMaps and
+#: compose ``configs`` carry nginx configuration).
+_STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
+    ("discovery notes", _discovery_notes),
+    ("compose", _compose),
+    ("dockerfile", _dockerfiles),
+    ("dockerignore", _dockerignores),
+    ("kubernetes", _manifests),
+    ("helm and kustomize", _renders),
+    ("nginx", _nginx),
+    ("nextjs", _next_apps),
+)
+
+
+def build_project(found: Discovered, *, parse_timeout: float = 10.0, max_include_depth: int = 10,
+                  max_file_size: int = 5 * 1024 * 1024, roles: dict[str, str] | None = None,
+                  helm_values: tuple[str, ...] | list[str] = ()) -> Project:
+    """Parse everything ``found`` lists, then link it into the deployment graph: the one place a
+    ``Project`` is built. ``parse_timeout`` is each file's time budget in seconds (0: none),
+    ``max_include_depth`` bounds nginx ``include`` nesting and ``max_file_size`` the files reached
+    through includes (discovery already applied it to the files it found). ``helm_values``:
+    values files (tree paths) each chart is rendered with once more."""
+    build = _Build(found, parse_timeout, max_include_depth, max_file_size, tuple(helm_values))
+    for _kind, step in _STEPS:
+        step(build)
+    recognised = set(found.dockerfiles + build.named_dockerfiles + found.compose + found.yaml + found.nginx
+                     + found.dockerignores + found.next_files) - set(found.too_large)
+    project = Project(
+        root=found.root, files=tuple(found.files), dockerfiles=tuple(build.dockerfiles),
+        dockerignores=tuple(build.dockerignores), compose_files=tuple(build.compose_files),
+        kubernetes=build.kubernetes, nginx_configs=tuple(build.nginx_configs), next_apps=tuple(build.next_apps),
+        problems=tuple(build.problems), notes=tuple(build.notes),
+        unparsed={k: tuple(sorted(set(v))) for k, v in build.unparsed.items()},
+        sources=build.sources, role_overrides=dict(roles or {}), mounts=tuple(build.mounts),
+        rendered_kubernetes=tuple(build.rendered), unrendered=tuple(build.unrendered),
+        recognised=tuple(sorted(recognised)))
+    return with_deployments(project)
+
+
+def with_deployments(project: Project) -> Project:
+    """The project with its deployment graph (``Project.system``), built here, once, eagerly."""
+    from auditor.parsers.deployment import build_system_model
+
+    return replace(project, system=build_system_model(project))
+
+
+def _compose_dockerfiles(build: _Build) -> list[str]:
     """Files of the tree that a compose ``build.dockerfile`` names and discovery did not take for
     a Dockerfile by their name (``docker/web.df``): regular, inside the tree, under the size cap."""
     import os
     import stat
 
+    found, max_file_size = build.found, build.max_file_size
     listed = set(found.files)
     known = set(found.dockerfiles) | found.too_large
     named: list[str] = []
-    for compose in compose_files:
+    for compose in build.compose_files:
         for service in compose.services:
             path = compose.service_dockerfile_path(service)
             if path is None or path in known or path not in listed:
@@ -297,25 +380,22 @@ def _compose_dockerfiles(found: Discovered, compose_files: list, max_file_size: 
             try:
                 info = os.stat(found.root / path)  # discovery kept no link that leaves the tree
             except OSError as exc:
-                problems.append(NotChecked(Span(path, 1), f"not read: {exc.strerror}; not checked"))
-                unparsed.setdefault("dockerfile", []).append(path)
+                build.not_checked("dockerfile", path, NotChecked(Span(path, 1), f"not read: {exc.strerror}; not checked"))
                 continue
             if not stat.S_ISREG(info.st_mode):
-                problems.append(NotChecked(Span(path, 1), "not a regular file (FIFO, socket or device); not checked"))
-                unparsed.setdefault("dockerfile", []).append(path)
+                build.not_checked("dockerfile", path, NotChecked(Span(path, 1), "not a regular file (FIFO, socket or "
+                                                                                "device); not checked"))
             elif info.st_size > max_file_size:
-                problems.append(NotChecked(Span(path, 1), f"{info.st_size:,} bytes is over the {max_file_size:,}-byte "
-                                                             "size cap; not checked"))
-                unparsed.setdefault("dockerfile", []).append(path)
+                build.not_checked("dockerfile", path, NotChecked(Span(path, 1), (
+                    f"{info.st_size:,} bytes is over the {max_file_size:,}-byte size cap; not checked")))
             else:
                 named.append(path)
     return sorted(named)
-def _route(problems: list[ParseProblem], notes: list[Note]) -> tuple[list[ParseProblem], list[Note]]:
+def _route(problems: Sequence[ParseProblem], notes: Sequence[Note | ParseProblem]
+           ) -> tuple[list[ParseProblem], list[Note]]:
     """A builder may report a file it could not check among its notes: it is a problem (AUD003)."""
-    moved = [note for note in notes if isinstance(note, NotChecked)]
-    if not moved:
-        return list(problems), list(notes)
-    return list(problems) + moved, [note for note in notes if not isinstance(note, NotChecked)]
+    moved: list[ParseProblem] = [note for note in notes if isinstance(note, NotChecked)]
+    return list(problems) + moved, [note for note in notes if isinstance(note, Note)]
 
 
 def not_checked_targets(found: Discovered) -> dict[str, str]:
@@ -379,13 +459,13 @@ class _Rendered:
     """One chart render or overlay: its KubernetesSet, or the AUD004 problem that stopped it."""
 
     def __init__(self) -> None:
-        self.kubernetes = None
+        self.kubernetes: KubernetesSet | None = None
         self.failed: ParseProblem | None = None
         self.problems: list[ParseProblem] = []
         self.notes: list[Note] = []
 
 
-def _render_charts(root: Path, charts: list[str], helm_values: tuple[str, ...], limits,  # noqa: ANN001
+def _render_charts(root: Path, charts: list[str], helm_values: tuple[str, ...], limits: Limits,
                    notes: list[Note]) -> list[_Rendered]:
     from auditor.parsers.helm import CHART_FILE, chart_of, render_chart, renderer_available
     from auditor.parsers.rendered import SourceIndex, parse_rendered, place_lines
@@ -420,14 +500,14 @@ def _render_charts(root: Path, charts: list[str], helm_values: tuple[str, ...], 
             for path, text in rendered.sections:
                 template, _ = read_text(root, path)
                 index = SourceIndex(path, template or "")
-                placed, file_problems = parse_rendered(text, path, lambda t, i=index: place_lines(t, i), snippets)
+                placed, file_problems = parse_rendered(text, path, partial(place_lines, primary=index), snippets)
                 documents.extend(d for d in placed if _is_manifest(d))
                 result.problems.extend(file_problems)
             _build_set(result, documents, rendered.label + f" (rendered by {rendered.renderer})", snippets)
     return results
 
 
-def _render_overlays(root: Path, kustomizations: dict, limits) -> list[_Rendered]:  # noqa: ANN001
+def _render_overlays(root: Path, kustomizations: dict[str, Kustomization], limits: Limits) -> list[_Rendered]:
     from auditor.parsers.kustomize import entry_points, render_overlay, renderer_command
     from auditor.parsers.rendered import SourceIndex, parse_rendered, place_lines
 
@@ -467,14 +547,14 @@ def _render_overlays(root: Path, kustomizations: dict, limits) -> list[_Rendered
             special = _image_entry(changed_by, text)
             placed, file_problems = parse_rendered(
                 document["text"], origin,
-                lambda t, i=index(origin), o=patches, s=special: place_lines(t, i, o, s), snippets)
+                partial(place_lines, primary=index(origin), overrides=patches, special=special), snippets)
             documents.extend(d for d in placed if _is_manifest(d))
             result.problems.extend(file_problems)
         _build_set(result, documents, rendered.label + f" (rendered by {rendered.renderer})", snippets)
     return results
 
 
-def _image_entry(changed_by: list, text: Callable[[str], str]) -> Callable[[str], Span | None]:
+def _image_entry(changed_by: list[Kustomization], text: Callable[[str], str]) -> Callable[[str], Span | None]:
     """Places a rendered ``image:`` line at the ``images:`` entry (newTag, digest, newName) of a
     kustomization that set it."""
     def place(line: str) -> Span | None:
@@ -499,8 +579,6 @@ def _image_entry(changed_by: list, text: Callable[[str], str]) -> Callable[[str]
 
 def _build_set(result: _Rendered, documents: list[YamlDocument], label: str,
                snippets: dict[tuple[str, int], str]) -> None:
-    import dataclasses
-
     from auditor.parsers.kubernetes import build_kubernetes
 
     if not documents:
@@ -508,8 +586,8 @@ def _build_set(result: _Rendered, documents: list[YamlDocument], label: str,
     kubernetes, problems, notes = build_kubernetes(documents)
     # one render is one deployment: its objects link with each other wherever their spans point
     # (a base file, a patch, a template), and with nothing outside it
-    scoped = {"project_folders": frozenset({""})} if hasattr(kubernetes, "project_folders") else {}
-    result.kubernetes = dataclasses.replace(kubernetes, origin=label, snippets=snippets, indexes={}, **scoped)
+    result.kubernetes = replace(kubernetes, origin=label, snippets=snippets, indexes={},
+                                project_folders=frozenset({""}))
     result.problems.extend(problems)
     result.notes.extend(notes)
 
