@@ -154,6 +154,17 @@ class ContainerPort:
 
 
 @dataclass(frozen=True, slots=True)
+class VolumeMount:
+    """One ``volumeMounts`` item of a container: where it mounts, whether ``readOnly: true``, and
+    the kind of the pod volume it names (``emptyDir``, ``configMap``; ``volume`` when unknown)."""
+
+    mount_path: str
+    read_only: bool
+    volume_kind: str
+    span: Span  # the ``- name:`` item
+
+
+@dataclass(frozen=True, slots=True)
 class Container:
     name: str
     span: Span  # the ``- name:`` item
@@ -171,6 +182,7 @@ class Container:
     env_from: tuple[EnvFromSource, ...]
     ports: tuple[ContainerPort, ...]
     restart_policy: str | None  # ``Always`` makes an init container a sidecar
+    volume_mounts: tuple[VolumeMount, ...] = ()
     role: str = ""  # app, proxy or other, as the project model infers it (``auditor.model.deployment``)
 
 

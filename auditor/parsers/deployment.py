@@ -388,7 +388,6 @@ class _Linker:
             self.kubernetes_set(rendered, link=False)  # roles only: rendered sets link within themselves
 
     def kubernetes_set(self, kubernetes: KubernetesSet, link: bool) -> None:
-        raw_by_span = {(obj.kind, obj.span): obj.raw for obj in kubernetes.objects}
         mains: dict[int, Container] = {}
         unmatched: dict[str, list[Container]] = {}  # scope -> main containers no image links
         for workload in kubernetes.workloads:
@@ -403,18 +402,17 @@ class _Linker:
                     unmatched.setdefault(scope, []).append(main)
         apps_here = {scope: self.custom_apps(scope, mains) for scope, mains in unmatched.items()}
         for workload in kubernetes.workloads:
-            pod = _pod_template(workload, raw_by_span.get((workload.kind, workload.span)))
             scope = self.scope_of(workload.span.path)
             main = mains.get(id(workload))
             chosen = apps_here.get(scope, {})
             linked: list[tuple[Container, _Group, str]] = []
             for container in workload.containers:
-                group, reason = self.container_role(workload, container, pod, scope, main,
+                group, reason = self.container_role(workload, container, scope, main,
                                                     chosen.get(id(container)) if container is main else None, link)
                 if group is not None:
                     linked.append((container, group, reason))
             for container, group, reason in linked:
-                self.attach_container(kubernetes, workload, container, pod, group, reason)
+                self.attach_container(kubernetes, workload, container, group, reason)
 
     def custom_apps(self, scope: str, mains: list[Container]) -> dict[int, str]:
         """Which main containers of custom images no build matches are the app, and why: those
@@ -429,11 +427,11 @@ class _Linker:
         return {id(c): "no app is built here and nothing tells which custom image is the Next.js app"
                 for c in mains}
 
-    def container_role(self, workload: Workload, container: Container, pod: YMap | None, scope: str,
+    def container_role(self, workload: Workload, container: Container, scope: str,
                        main: Container | None, chosen: str | None, link: bool = True) -> tuple[_Group | None, str]:
         """The container's role (recorded), and the app group it joins when it is the app."""
         image = container.image.raw if container.image else ""
-        mounted = _mounts_nginx_config(_mount_paths(pod, container))
+        mounted = _mounts_nginx_config(_mount_paths(container))
         group, reason = self.find_by_image(image, scope) if image else (None, "")
         if image and is_proxy_image(image):
             role, evidence = "proxy", f"image {image} is a reverse proxy"
@@ -471,10 +469,10 @@ class _Linker:
         return group, reason
 
     def attach_container(self, kubernetes: KubernetesSet, workload: Workload, container: Container,
-                         pod: YMap | None, group: _Group, reason: str) -> None:
+                         group: _Group, reason: str) -> None:
         image = container.image.raw if container.image else ""
         services = kubernetes.services_for(workload)
-        group.containers.append(ContainerRef(workload, container, services, _pod_mounts(pod, container.name)))
+        group.containers.append(ContainerRef(workload, container, services, _writable_mounts(container)))
         group.links.append(f"{workload.kind} {workload.name}, container {container.name} "
                            f"({container.span.path}): image {image}, {reason}")
         self.index_image(group, image)
@@ -591,58 +589,18 @@ def _routes(config: Any, location: Any, proxy: Any) -> list[ProxyRoute]:
                        (proxy.span,), proxy.host)]
 
 
-def _pod_template(workload: Workload, raw: Any) -> YMap | None:
-    spec = raw.get("spec") if isinstance(raw, dict) else None
-    if workload.kind == "Pod":
-        return spec if isinstance(spec, YMap) else None
-    if workload.kind == "CronJob" and isinstance(spec, dict):
-        spec = (spec.get("jobTemplate") or {}).get("spec")
-    template = spec.get("template") if isinstance(spec, dict) else None
-    pod = template.get("spec") if isinstance(template, dict) else None
-    return pod if isinstance(pod, YMap) else None
-
-
-def _container_item(pod: YMap | None, container: Container) -> YMap | None:
-    for key in ("initContainers", "containers") if container.is_init else ("containers",):
-        items = pod.get(key) if pod is not None else None
-        for item in items if isinstance(items, list) else ():
-            if isinstance(item, YMap) and item.get("name") == container.name:
-                return item
-    return None
-
-
-def _mount_paths(pod: YMap | None, container: Container) -> list[str]:
+def _mount_paths(container: Container) -> list[str]:
     """Every ``mountPath`` of a container, read-only ones included."""
-    item = _container_item(pod, container)
-    mounts = item.get("volumeMounts") if item is not None else None
-    return [str(m["mountPath"]) for m in mounts if isinstance(m, dict) and m.get("mountPath")] \
-        if isinstance(mounts, list) else []
+    return [mount.mount_path for mount in container.volume_mounts]
 
 
-def _pod_mounts(pod: YMap | None, container_name: str) -> tuple[WritableMount, ...]:
+def _writable_mounts(container: Container) -> tuple[WritableMount, ...]:
     """The writable mounts of one container: its ``volumeMounts`` that are not ``readOnly`` and
     whose volume is not a kind Kubernetes always mounts read-only (configMap, secret...)."""
-    if pod is None:
+    if container.is_init:
         return ()
-    kinds: dict[str, str] = {}
-    volumes = pod.get("volumes")
-    for volume in volumes if isinstance(volumes, list) else ():
-        if isinstance(volume, dict):
-            kind = next((key for key in volume if key != "name"), "volume")
-            kinds[str(volume.get("name"))] = str(kind)
-    containers = pod.get("containers")
-    item = next((c for c in containers if isinstance(c, dict) and c.get("name") == container_name), None) \
-        if isinstance(containers, list) else None
-    mounts = item.get("volumeMounts") if isinstance(item, dict) else None
-    found = []
-    if isinstance(mounts, YList):
-        for index, mount in enumerate(mounts):
-            if not isinstance(mount, dict) or mount.get("readOnly") is True:
-                continue
-            kind = kinds.get(str(mount.get("name")), "volume")
-            if kind not in _READ_ONLY_VOLUMES and mount.get("mountPath"):
-                found.append(WritableMount(str(mount["mountPath"]), kind, mounts.item_span(index)))
-    return tuple(found)
+    return tuple(WritableMount(mount.mount_path, mount.volume_kind, mount.span) for mount in container.volume_mounts
+                 if not mount.read_only and mount.volume_kind not in _READ_ONLY_VOLUMES)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Never raises on user input: a field of the wrong shape or a malformed quantity b
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -35,6 +36,7 @@ from auditor.model.kubernetes import (
     Service,
     ServicePort,
     Setting,
+    VolumeMount,
     Workload,
 )
 from auditor.model.span import Note, ParseProblem, Span, file_span
@@ -296,8 +298,28 @@ def _ports(item: YMap, reader: _Reader) -> tuple[ContainerPort, ...]:
         for entry, span in reader.mappings(item, "ports"))
 
 
+def _volume_kinds(spec: YMap) -> dict[str, str]:
+    """Pod volume name -> its kind: the first key beside ``name`` (``emptyDir``, ``secret``)."""
+    kinds: dict[str, str] = {}
+    volumes = spec.get("volumes")
+    for volume in volumes if isinstance(volumes, list) else ():
+        if isinstance(volume, dict):
+            kind = next((key for key in volume if key != "name"), "volume")
+            kinds[str(volume.get("name"))] = str(kind)
+    return kinds
+
+
+def _volume_mounts(item: YMap, volume_kinds: Mapping[str, str]) -> tuple[VolumeMount, ...]:
+    mounts = item.get("volumeMounts")
+    if not isinstance(mounts, YList):
+        return ()
+    return tuple(VolumeMount(str(mount["mountPath"]), mount.get("readOnly") is True,
+                             volume_kinds.get(str(mount.get("name")), "volume"), mounts.item_span(index))
+                 for index, mount in enumerate(mounts) if isinstance(mount, dict) and mount.get("mountPath"))
+
+
 def _container(item: YMap, span: Span, is_init: bool, pod_context: YMap | None,
-               reader: _Reader) -> Container:
+               reader: _Reader, volume_kinds: Mapping[str, str] | None = None) -> Container:
     image = item.get("image")
     if image is not None and not isinstance(image, str):
         reader.problem(item.value_span("image"), f"`image` must be a string, not {image!r}")
@@ -320,14 +342,16 @@ def _container(item: YMap, span: Span, is_init: bool, pod_context: YMap | None,
         env_from=_env_from(item, reader),
         ports=_ports(item, reader),
         restart_policy=_text(item.get("restartPolicy")) or None,
+        volume_mounts=_volume_mounts(item, volume_kinds or {}),
     )
 
 
 def _pod_spec(spec: YMap, reader: _Reader) -> PodSpec:
     pod_context = reader.mapping(spec, "securityContext", "spec.securityContext")
+    volume_kinds = _volume_kinds(spec)
 
     def containers(key: str, is_init: bool) -> tuple[Container, ...]:
-        return tuple(_container(item, span, is_init, pod_context, reader)
+        return tuple(_container(item, span, is_init, pod_context, reader, volume_kinds)
                      for item, span in reader.mappings(spec, key))
 
     return PodSpec(
