@@ -482,15 +482,41 @@ def installs_production_only(doc: Dockerfile, stage: Stage, command: NpmCommand)
     return False
 
 
+class InstallStep(NamedTuple):
+    """One ``npm install``/``npm ci`` of the project's dependencies in a stage: whether it leaves
+    only production dependencies, and whether its stage's ``node_modules`` reach the final image."""
+
+    stage: Stage
+    command: NpmCommand
+    production_only: bool
+    ships: bool
+
+
+def install_steps(doc: Dockerfile) -> list[InstallStep]:
+    """Every npm dependency install of the Dockerfile, stage by stage: the one answer DF005-DF007
+    and the npm-audit runner read."""
+    shipping = {stage.index for stage in shipping_stages(doc)}
+    return [InstallStep(stage, command, installs_production_only(doc, stage, command), stage.index in shipping)
+            for stage in doc.stages for command in stage_npm_commands(doc, stage)
+            if command.installs_dependencies]
+
+
 def ships_only_production_dependencies(doc: Dockerfile) -> bool | None:
     """Whether the npm dependencies the final image ships are production-only: True when every
     npm install in a stage whose ``node_modules`` reach the final image leaves devDependencies
-    out, False when one does not, None when no such stage installs with npm. (For the npm-audit
-    runner: then devDependencies never ship and ``--omit=dev`` applies.)"""
-    verdicts = [installs_production_only(doc, stage, command)
-                for stage in shipping_stages(doc) for command in stage_npm_commands(doc, stage)
-                if command.installs_dependencies]
+    out, False when one does not, None when no such stage installs with npm."""
+    verdicts = [step.production_only for step in install_steps(doc) if step.ships]
     return all(verdicts) if verdicts else None
+
+
+def omits_dev_dependencies(doc: Dockerfile) -> bool:
+    """Whether the image this Dockerfile builds ships production dependencies only, so that
+    devDependencies never ship and ``npm audit --omit=dev`` applies: every shipping install is
+    production-only, or no shipping stage installs with npm while a build stage does (the
+    canonical deps -> builder -> standalone runner). A Dockerfile without stages: False."""
+    steps = install_steps(doc)
+    shipped = [step.production_only for step in steps if step.ships]
+    return all(shipped) if shipped else bool(steps)
 
 
 def normalized(path: str) -> str:

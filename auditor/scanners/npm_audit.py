@@ -56,7 +56,7 @@ def run(root: Path, relative: str, options: ScannerOptions) -> ScannerRun:
                           span=span)
     omit_dev = options.npm_omit_dev
     if omit_dev is None:
-        omit_dev = installs_production_only(root, relative)
+        omit_dev = omit_dev_for(root, relative)
     sha256 = file_sha256(binary)
     with tempfile.TemporaryDirectory(prefix="auditor-npm-audit-") as temporary:
         box = Path(temporary)
@@ -271,28 +271,17 @@ def _version(binary: Path, options: ScannerOptions, box: Path) -> str | None:
         return _versions[binary]
 
 
-def installs_production_only(root: Path, relative: str) -> bool:
-    """Whether the image built by the Dockerfile beside the lockfile (or at the root) ships
-    production dependencies only: then devDependencies never ship and --omit=dev applies.
-
-    Read through the Dockerfile model (the parsed RUN commands and the stages whose
-    ``node_modules`` reach the final image), the same knowledge DF005-DF007 use."""
-    from auditor.model.dockerfile import ships_only_production_dependencies, stage_npm_commands
+def omit_dev_for(root: Path, relative: str) -> bool:
+    """Whether ``--omit=dev`` applies to the lockfile: the Dockerfile beside it (or at the root)
+    ships production dependencies only (``model.dockerfile.omits_dev_dependencies``, the install
+    steps DF005-DF007 read). The scanners run while the tree is parsed, so the Dockerfile is
+    parsed here once more, by the same parser, rather than taken from the project."""
+    from auditor.model.dockerfile import omits_dev_dependencies
     from auditor.parsers.dockerfile import parse_dockerfile
 
     folder = PurePosixPath(relative).parent
     for candidate in dict.fromkeys((str(folder / "Dockerfile"), "Dockerfile")):
         text = lockfile.read_text(root, candidate)
-        if text is None:
-            continue
-        dockerfile, _problems = parse_dockerfile(text, candidate)
-        if not dockerfile.stages:
-            return False
-        verdict = ships_only_production_dependencies(dockerfile)
-        if verdict is None:
-            # no shipping stage installs with npm: production-only when a build stage installed
-            # (the canonical deps -> builder -> standalone runner); nothing known otherwise
-            return any(command.installs_dependencies for stage in dockerfile.stages
-                       for command in stage_npm_commands(dockerfile, stage))
-        return verdict
+        if text is not None:
+            return omits_dev_dependencies(parse_dockerfile(text, candidate)[0])
     return False

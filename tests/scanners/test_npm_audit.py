@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from auditor.scanners import ScannerOptions, ScannerRun, run_scanners
-from auditor.scanners.npm_audit import installs_production_only
+from auditor.scanners.npm_audit import omit_dev_for
 from tests.scanners.helpers import LODASH_PROJECT, copy_project, needs_npm, tree_listing, write_stub
 
 pytestmark = needs_npm
@@ -152,6 +152,6 @@ def test_npm_error_json_with_exit_1_is_sc004_not_a_pass(project, tmp_path):
         ("FROM node:20\nCOPY . .\n", False),
     ],
 )
-def test_installs_production_only(tmp_path, dockerfile, expected):
+def test_omit_dev_for(tmp_path, dockerfile, expected):
     (tmp_path / "Dockerfile").write_text(dockerfile)
-    assert installs_production_only(tmp_path, "package-lock.json") is expected
+    assert omit_dev_for(tmp_path, "package-lock.json") is expected
