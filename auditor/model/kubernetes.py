@@ -376,7 +376,7 @@ class KubernetesSet:
     ingresses: tuple[Ingress, ...]
     autoscalers: tuple[Autoscaler, ...]
     paths: tuple[str, ...] = ()  # files that contributed manifests, in scan order
-    indexes: dict = field(default_factory=dict, compare=False, repr=False)  # see _lookup
+    indexes: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # see _lookup
     project_folders: frozenset[str] = frozenset()  # see project_folders(): where links stop
 
     def scope_of(self, path: str) -> str:
@@ -396,7 +396,7 @@ class KubernetesSet:
     # a rendered deployment (a Helm chart render, a Kustomize overlay): its name for reports, and
     # the rendered line shown for each source line its spans point at (parsers/rendered.py)
     origin: str = ""
-    snippets: dict = field(default_factory=dict, compare=False, repr=False)
+    snippets: dict[tuple[str, int], str] = field(default_factory=dict, compare=False, repr=False)
 
     def containers(self) -> Iterator[tuple[Workload, Container]]:
         """Every container of every workload, init containers included."""
@@ -404,7 +404,7 @@ class KubernetesSet:
             for container in workload.containers:
                 yield workload, container
 
-    def _lookup(self, name: str) -> dict:
+    def _lookup(self, name: str) -> dict[Any, Any]:
         """Indexes built on first use, so linking stays linear in the number of manifests (a
         monorepo scan holds thousands); the mutable cache sits outside the frozen fields' meaning."""
         cache = self.indexes
@@ -413,7 +413,7 @@ class KubernetesSet:
             for service in self.services:
                 if service.selector:
                     selectors.setdefault(min(service.selector.items()), []).append(service)
-            backends: dict[str, list[tuple[Ingress, IngressBackend]]] = {}
+            backends: dict[str | None, list[tuple[Ingress, IngressBackend]]] = {}
             for ingress in self.ingresses:
                 for backend in ingress.backends:
                     backends.setdefault(backend.service_name, []).append((ingress, backend))
@@ -422,7 +422,8 @@ class KubernetesSet:
                 targets.setdefault((hpa.target_kind, hpa.target_name), []).append(hpa)
             positions = {id(service): index for index, service in enumerate(self.services)}
             cache.update(selectors=selectors, backends=backends, targets=targets, positions=positions)
-        return cache[name]
+        found: dict[Any, Any] = cache[name]
+        return found
 
     def services_for(self, workload: Workload) -> tuple[Service, ...]:
         """Services whose (non-empty) selector matches the workload's pod labels."""

@@ -5,15 +5,16 @@ Everything here is read statically; nothing from the audited tree is ever execut
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from auditor.model.span import Span
 
-_EMPTY: Mapping = MappingProxyType({})
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-def _empty() -> Mapping:
+def _empty() -> Mapping[str, Any]:
     return _EMPTY
 
 #: Value of a ``ConfigValue`` or a JSON scalar the model keeps.

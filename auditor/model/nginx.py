@@ -803,7 +803,7 @@ class _Builder:
                 "header_inherit": inherit}
 
     def _limit_req(self, directive: Directive) -> LimitReq:
-        options = dict(arg.split("=", 1) if "=" in arg else (arg, "") for arg in directive.args)
+        options = dict(_option(arg) for arg in directive.args)
         zone_name = options.get("zone", "")
         burst = options.get("burst", "")
         return LimitReq(zone_name, directive.span, self._zones.get(zone_name),
@@ -989,3 +989,9 @@ def build_config(path: str, directives: tuple[Directive, ...],
                     for d in http_directives if d.name == "server" and d.block is not None)
     return NginxConfig(path, directives, http, servers, upstreams, zones, files or (path,),
                        http_effective, _maps(zone_source))
+
+
+def _option(arg: str) -> tuple[str, str]:
+    """``zone=api`` -> ("zone", "api"); ``nodelay`` -> ("nodelay", "")."""
+    name, _, value = arg.partition("=")
+    return name, value

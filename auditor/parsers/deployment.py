@@ -626,11 +626,11 @@ def _uids(group: _Group) -> list[Claim]:
         if user is not None:  # else the image's USER applies: nothing of its own to compare
             claims.append(Claim("compose", f"compose service '{ref.service.name}' user: {user}",
                                 compose_uid(user, runtime), ref.service.value_span("user")))
-    for ref in group.containers:
-        setting = ref.container.security.run_as_user
+    for kref in group.containers:
+        setting = kref.container.security.run_as_user
         if setting is not None and isinstance(setting.value, int) and not isinstance(setting.value, bool):
             origin = " (pod securityContext)" if setting.level == "pod" else ""
-            claims.append(Claim("Kubernetes", f"{ref.label} runAsUser: {setting.value}{origin}",
+            claims.append(Claim("Kubernetes", f"{kref.label} runAsUser: {setting.value}{origin}",
                                 setting.value, setting.span))
     return claims
 
@@ -685,27 +685,27 @@ def _ports(group: _Group) -> tuple[list[Claim], list[tuple[Claim, Any]]]:
         elif route.ports:
             container_claims.append(claim)
     for ref in group.compose:
-        claim = _compose_ports(ref)
-        if claim is not None:
-            container_claims.append(claim)
+        compose_claim = _compose_ports(ref)
+        if compose_claim is not None:
+            container_claims.append(compose_claim)
     if group.dockerfile is not None and group.stage is not None:
-        claim = _exposed(group.dockerfile, group.stage)
-        if claim is not None:
-            container_claims.append(claim)
+        exposed = _exposed(group.dockerfile, group.stage)
+        if exposed is not None:
+            container_claims.append(exposed)
     seen_services: set[int] = set()
-    for ref in group.containers:
-        declared = tuple(p.container_port for p in ref.container.ports if p.container_port)
+    for kref in group.containers:
+        declared = tuple(p.container_port for p in kref.container.ports if p.container_port)
         if declared:
-            container_claims.append(Claim("Kubernetes", f"{ref.label} containerPort "
+            container_claims.append(Claim("Kubernetes", f"{kref.label} containerPort "
                                                         f"{', '.join(map(str, declared))}",
-                                          declared, ref.container.ports[0].span))
+                                          declared, kref.container.ports[0].span))
         # Ports by name and number across the pod: a targetPort naming or numbering a port some
         # container of the pod declares is consistent by construction (a two-port container, a
         # sidecar's port); only one no container declares is a claim to compare.
-        pod_ports = [p for c in ref.workload.containers for p in c.ports if p.container_port]
+        pod_ports = [p for c in kref.workload.containers for p in c.ports if p.container_port]
         named = {p.name: p.container_port for p in pod_ports if p.name}
         numbers = {p.container_port for p in pod_ports}
-        for service in ref.services:
+        for service in kref.services:
             if id(service) in seen_services:
                 continue
             seen_services.add(id(service))
@@ -746,15 +746,15 @@ def _health(group: _Group) -> list[Claim]:
         if check is not None and path:
             claims.append(Claim("compose", f"compose service '{ref.service.name}' healthcheck requests {path}",
                                 path, check.test_span))
-    for ref in group.containers:
-        container = ref.container
+    for kref in group.containers:
+        container = kref.container
         for probe in (container.liveness_probe, container.readiness_probe, container.startup_probe):
             if probe is None:
                 continue
             path = probe.http_path or (health_path(" ".join(probe.exec_command)) if probe.exec_command else None)
             if path:
                 how = "httpGet " if probe.http_path else ""
-                claims.append(Claim("Kubernetes", f"{ref.label} {probe.kind}Probe {how}requests {path}", path,
+                claims.append(Claim("Kubernetes", f"{kref.label} {probe.kind}Probe {how}requests {path}", path,
                                     probe.http_path_span or probe.span))
     return claims
 
@@ -767,11 +767,11 @@ def _read_only(group: _Group) -> list[ReadOnlyRoot]:
             mounts = tuple(WritableMount(m.target, m.kind, m.span) for m in service.writable_mounts if m.target)
             found.append(ReadOnlyRoot("compose", f"compose service '{service.name}' read_only: true",
                                       service.span, service.value_span("read_only"), mounts))
-    for ref in group.containers:
-        setting = ref.container.security.read_only_root_filesystem
+    for kref in group.containers:
+        setting = kref.container.security.read_only_root_filesystem
         if setting is not None and setting.value is True:
-            found.append(ReadOnlyRoot("Kubernetes", f"{ref.label} readOnlyRootFilesystem: true",
-                                      ref.container.span, setting.span, ref.writable_mounts))
+            found.append(ReadOnlyRoot("Kubernetes", f"{kref.label} readOnlyRootFilesystem: true",
+                                      kref.container.span, setting.span, kref.writable_mounts))
     return found
 
 

@@ -10,9 +10,10 @@ import io
 import json
 import posixpath
 import re
+from typing import IO, cast
 
-from auditor.model.dockerfile import (Dockerfile, Heredoc, ImageRef, Instruction, Script, Stage,
-                                      parse_assignments)
+from auditor.model.dockerfile import Dockerfile, Heredoc, Instruction, Script, Stage, parse_assignments
+from auditor.model.image import ImageRef
 from auditor.model.span import ParseProblem, Span
 
 KNOWN_INSTRUCTIONS = frozenset(
@@ -229,8 +230,9 @@ def parse_dockerfile(text: str, path: str) -> tuple[Dockerfile, list[ParseProble
     from dockerfile_parse import DockerfileParser  # deferred: only when a Dockerfile is read
 
     problems: list[ParseProblem] = []
-    parser = DockerfileParser(fileobj=io.BytesIO(_blank_continuations(text).encode("utf-8")),
-                              env_replace=False)
+    # dockerfile-parse reads bytes from its file object (the stubs say IO[str]; it decodes itself)
+    source = cast("IO[str]", io.BytesIO(_blank_continuations(text).encode("utf-8")))
+    parser = DockerfileParser(fileobj=source, env_replace=False)
     try:
         structure = parser.structure
     except Exception as exc:  # dockerfile-parse has no error type of its own

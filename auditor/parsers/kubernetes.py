@@ -19,7 +19,6 @@ from auditor.model.kubernetes import (
     ContainerPort,
     EnvFromSource,
     EnvVar,
-    ImageRef,
     Ingress,
     IngressBackend,
     IngressRule,
@@ -39,6 +38,7 @@ from auditor.model.kubernetes import (
     VolumeMount,
     Workload,
 )
+from auditor.model.image import ImageRef
 from auditor.model.span import Note, ParseProblem, Span, file_span
 from auditor.model.yaml import YamlDocument, YList, YMap
 

@@ -200,7 +200,8 @@ def render_overlay(root: Path, overlay: str, kustomizations: dict[str, Kustomiza
 
 
 def _documents(stream: str) -> list[str]:
-    documents, lines = [], []
+    documents: list[str] = []
+    lines: list[str] = []
     for line in stream.splitlines(keepends=True):
         if line.rstrip() == "---":
             if "".join(lines).strip():

@@ -71,7 +71,7 @@ def build_next_apps(
         for directory, names in by_dir.items()
         if any(name in names for name in CONFIG_FILE_NAMES)
         or ("package.json" in names
-            and (packages[directory] is None or packages[directory].depends_on("next")))
+            and ((package := packages[directory]) is None or package.depends_on("next")))
     ]
     app_dirs = sorted(app_dirs + _route_only_app_dirs(app_dirs, files))
     routes = _api_routes_by_app(app_dirs, files)
@@ -264,17 +264,17 @@ def exported_methods(source: bytes, path: str) -> tuple[str, ...] | None:
                 exported = specifier.child_by_field_name("alias") or specifier.child_by_field_name(
                     "name")
                 if exported is not None:
-                    names.add(exported.text.decode(errors="replace"))
+                    names.add(_source(exported))
     return tuple(sorted(names & _HTTP_METHODS))
 
 
 def _declared_names(declaration: Node) -> list[str]:
     if declaration.type in ("lexical_declaration", "variable_declaration"):
-        return [d.child_by_field_name("name").text.decode(errors="replace")
+        return [_source(d.child_by_field_name("name"))
                 for d in declaration.named_children
                 if d.type == "variable_declarator" and d.child_by_field_name("name") is not None]
     name = declaration.child_by_field_name("name")
-    return [name.text.decode(errors="replace")] if name is not None else []
+    return [_source(name)] if name is not None else []
 
 
 # --- next.config.* --------------------------------------------------------------------------
@@ -404,7 +404,9 @@ class _ConfigReader:
         for assignment in extra:  # nextConfig.output = 'standalone' after the literal
             left = assignment.child_by_field_name("left")
             right = assignment.child_by_field_name("right")
-            name = left.child_by_field_name("property").text.decode(errors="replace")
+            if left is None or right is None:
+                continue
+            name = _source(left.child_by_field_name("property"))
             properties[name] = self._value(assignment, right, 0)
         return NextConfig(self.span(config_object), MappingProxyType(properties))
 
@@ -418,9 +420,9 @@ class _ConfigReader:
                     name, value = (declarator.child_by_field_name("name"),
                                    declarator.child_by_field_name("value"))
                     if declarator.type == "variable_declarator" and name is not None and value:
-                        self.bindings[name.text.decode(errors="replace")] = value
+                        self.bindings[_source(name)] = value
             elif kind == "function_declaration" and statement.child_by_field_name("name"):
-                self.bindings[statement.child_by_field_name("name").text.decode(errors="replace")] = statement
+                self.bindings[_source(statement.child_by_field_name("name"))] = statement
             elif kind == "expression_statement":
                 expression = statement.named_children[0] if statement.named_children else None
                 if expression is None or expression.type != "assignment_expression":
@@ -430,11 +432,10 @@ class _ConfigReader:
                     continue
                 if _is_module_exports(left):
                     exported = expression.child_by_field_name("right")
-                elif left.type == "member_expression" and left.child_by_field_name("object"):
-                    owner = left.child_by_field_name("object")
+                elif left.type == "member_expression" and (owner := left.child_by_field_name("object")):
                     if owner.type == "identifier" or _is_module_exports(owner):
-                        name = owner.text.decode(errors="replace").replace(" ", "")
-                        self.assignments.setdefault(name, []).append(expression)
+                        target = _source(owner).replace(" ", "")
+                        self.assignments.setdefault(target, []).append(expression)
             elif kind == "export_statement":
                 exported = self._export_default(statement) or exported
         return exported
@@ -476,7 +477,7 @@ class _ConfigReader:
             is_async = any(child.type == "async" for child in node.children)
             raise _NotStatic("exports an async function" if is_async else "exports a function")
         if kind == "identifier":
-            name = node.text.decode(errors="replace")
+            name = _source(node)
             bound = self.bindings.get(name)
             if bound is None:
                 raise _NotStatic(f"exports '{name}', which is not defined in this file")
@@ -510,8 +511,8 @@ class _ConfigReader:
                 if key is not None and value is not None:
                     properties[key] = self._value(member, value, depth)
             elif kind == "shorthand_property_identifier":  # { output } with const output = ...
-                bound = self.bindings.get(member.text.decode(errors="replace"))
-                properties[member.text.decode(errors="replace")] = (
+                bound = self.bindings.get(_source(member))
+                properties[_source(member)] = (
                     self._value(member, bound, depth) if bound is not None
                     else ConfigValue(None, self.span(member), literal=False))
             elif kind == "method_definition":  # async headers() { ... }
@@ -537,7 +538,7 @@ class _ConfigReader:
         if key is None:
             return None
         if key.type in ("property_identifier", "identifier", "number"):
-            return key.text.decode(errors="replace")
+            return _source(key)
         if key.type == "string":
             value = self._literal(key)
             return value if isinstance(value, str) else None
@@ -554,7 +555,7 @@ class _ConfigReader:
                 return ConfigValue(None, span, literal=False)
             return ConfigValue(None, span, literal=True, properties=MappingProxyType(nested))
         if value.type == "identifier" and value.text != b"undefined" and depth < _MAX_HOPS:
-            bound = self.bindings.get(value.text.decode(errors="replace"))
+            bound = self.bindings.get(_source(value))
             if bound is not None and bound.type not in _FUNCTIONS:
                 resolved = self._value(anchor, bound, depth + 1)
                 return ConfigValue(resolved.value, span, resolved.literal, resolved.properties)
@@ -574,20 +575,23 @@ class _ConfigReader:
         if kind in ("null", "undefined") or (kind == "identifier" and node.text == b"undefined"):
             return None
         if kind == "number":
-            return _number(node.text.decode(errors="replace"))
+            return _number(_source(node))
         if kind in ("string", "template_string"):
             parts = []
             for child in node.named_children:
                 if child.type == "string_fragment":
-                    parts.append(child.text.decode(errors="replace"))
+                    parts.append(_source(child))
                 elif child.type == "escape_sequence":
-                    parts.append(_unescape(child.text.decode(errors="replace")))
+                    parts.append(_unescape(_source(child)))
                 else:  # ${substitution}: depends on run time
                     raise _NotStatic("template substitution")
             return "".join(parts)
         if kind == "unary_expression":
             operator = node.child_by_field_name("operator")
-            argument = self._literal(node.child_by_field_name("argument"))
+            operand = node.child_by_field_name("argument")
+            if operand is None:
+                raise _NotStatic(kind)
+            argument = self._literal(operand)
             if operator is not None and operator.text == b"!":
                 return not argument
             if operator is not None and operator.text == b"-" and isinstance(argument, int | float):
@@ -620,9 +624,15 @@ def _unescape(sequence: str) -> str:
 
 
 def _is_module_exports(node: Node) -> bool:
-    return node.type == "member_expression" and node.text.replace(b" ", b"") == b"module.exports"
+    return node.type == "member_expression" and _source(node).replace(" ", "") == "module.exports"
 
 
 def _short(node: Node) -> str:
-    text = node.text.decode(errors="replace").split("\n", 1)[0]
+    text = _source(node).split("\n", 1)[0]
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _source(node: Node | None) -> str:
+    """A syntax node's source text ('' for a node the grammar left out)."""
+    text = node.text if node is not None else None
+    return text.decode(errors="replace") if text is not None else ""

@@ -86,7 +86,7 @@ class _Reader:
     root: Path
     real_root: str
     problems: list[ParseProblem] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
+    notes: list[Note | ParseProblem] = field(default_factory=list)  # a NotChecked is a problem
     parse_timeout: float = 10.0
     max_file_size: int = 5 * 1024 * 1024
     _cache: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -146,9 +146,9 @@ class _Reader:
                 if statement.get("block"):
                     shift(statement["block"])
             return statements
-        for error in payload.get("errors", []):
-            message = str(error.get("error", "parse error")).split(" in ")[0] or "parse error"
-            self.problems.append(ParseProblem(Span(holder, line(error.get("line"))), f"nginx syntax: {message}"))
+        for reported in payload.get("errors", []):
+            message = str(reported.get("error", "parse error")).split(" in ")[0] or "parse error"
+            self.problems.append(ParseProblem(Span(holder, line(reported.get("line"))), f"nginx syntax: {message}"))
         configs = payload.get("config") or [{}]
         return shift(configs[0].get("parsed", []))
 
@@ -199,11 +199,11 @@ class _Reader:
         finally:
             if temporary is not None:
                 os.unlink(temporary)
-        for error in payload.get("errors", []):
-            message = str(error.get("error", "parse error")).replace(source, rel)
+        for reported in payload.get("errors", []):
+            message = str(reported.get("error", "parse error")).replace(source, rel)
             # crossplane appends " in <file>:<line>"; the span already says where.
             message = message.split(f" in {rel}")[0] or "parse error"
-            self.problems.append(ParseProblem(Span(rel, error.get("line") or 1),
+            self.problems.append(ParseProblem(Span(rel, reported.get("line") or 1),
                                               f"nginx syntax: {message}"))
         configs = payload.get("config") or [{}]
         parsed = configs[0].get("parsed", [])
@@ -322,7 +322,7 @@ class _Splicer:
         self.max_files = max_files
         self.spliced_files = 0
         self.files: list[str] = [root_rel]
-        self.notes: list[Note] = []
+        self.notes: list[Note | ParseProblem] = []  # a NotChecked is a problem (parsers/project routes it)
         self._cap_reported = False
         self._cycle_spans: set[Span] = set()
 
@@ -346,7 +346,7 @@ class _Splicer:
             if matches is None:
                 outside = True
             elif matches:
-                return matches, None
+                return list(matches), None
         if glob.has_magic(pattern) and any(self.reader.folder_exists(d, pattern)
                                            for d in candidates):
             return [], None  # the folder is in the tree and holds no match: nginx reads nothing
@@ -371,7 +371,8 @@ class _Splicer:
                                  None if block is None else self.splice(block, rel, stack)))
         return tuple(out)
 
-    def _unread(self, pattern: str, span: Span, reason: str, kind: type = Note) -> Directive:
+    def _unread(self, pattern: str, span: Span, reason: str,
+                kind: type[Note] | type[NotChecked] = Note) -> Directive:
         # kind NotChecked: the auditor's own bound stopped it (an AUD003 finding, not a note)
         self.notes.append(kind(span, f"include {pattern} {reason}"))
         return Directive("include", (pattern,), span, None, reason)
@@ -557,7 +558,7 @@ def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
                 max_file_size: int = 5 * 1024 * 1024,
                 embedded: dict[str, tuple[str, str, int, bool]] | None = None,
                 mounts: dict[str, str] | None = None,
-                ) -> tuple[list[NginxConfig], list[ParseProblem], list[Note]]:
+                ) -> tuple[list[NginxConfig], list[ParseProblem], list[Note | ParseProblem]]:
     """Parse the nginx files discovery found (``paths``, relative to ``root``): one model per
     root config, the parse problems of every file read, and Notes for includes not followed.
     ``parse_timeout`` is each file's time budget (seconds); ``max_file_size`` caps included
@@ -567,7 +568,7 @@ def parse_nginx(root: Path, paths: list[str], *, max_include_depth: int = 10,
                      max_file_size=max_file_size, embedded=dict(embedded or {}),
                      mounts=dict(mounts or {}))
     paths = list(paths) + [key for key in reader.embedded if key not in paths]
-    notes: dict[Note, None] = {}
+    notes: dict[Note | ParseProblem, None] = {}
     main_dirs = _main_dirs(reader, paths)
     roots = _find_roots(reader, paths, max_include_files)
     spliced: dict[str, tuple[Directive, ...]] = {}

@@ -20,6 +20,7 @@ import os
 import resource
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -62,7 +63,7 @@ def network_namespace_prefix() -> tuple[str, ...]:
     return prefix if probe.returncode == 0 else ()
 
 
-def _limit(limits: Limits):  # noqa: ANN202 - a preexec function
+def _limit(limits: Limits) -> Callable[[], None]:  # a preexec function
     cpu = max(1, int(limits.timeout) + 1)
 
     def apply() -> None:
