@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -416,3 +417,78 @@ def test_shell_completion_offers_merge_and_completes_its_reports_as_files() -> N
     assert "_shtab_auditor_merge_option_strings=(-h --help -o --output -f --format --label --fail-on" in script
     assert "_shtab_auditor_merge_pos_0_COMPGEN=_shtab_compgen_files" in script  # REPORT.json ... are files
     assert "_shtab_auditor_merge__o_COMPGEN=_shtab_compgen_dirs" in script  # -o DIR is a folder
+
+
+# --- the README's recipes, run here as their jobs would run them ------------------------------------
+
+
+def _recipe_commands(prefix: str) -> list[str]:
+    """The ``auditor`` command lines of the README's "Many repositories" recipes."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Many repositories", 1)[1].split("\n### ", 1)[0]
+    return [line.strip()[len(prefix):] for line in section.splitlines() if line.strip().startswith(prefix)]
+
+
+def _bash(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    program = f'auditor() {{ "{sys.executable}" -m auditor "$@"; }}\n{command}\n'
+    return subprocess.run(["bash", "-c", program], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_the_readmes_github_matrix_recipe_runs(tmp_path: Path) -> None:
+    scan_line, merge_line = _recipe_commands("- run: auditor ")
+    for name in NAMES:  # one job per repository: its checkout in a folder of its name, report.json beside it
+        workspace = tmp_path / f"job-{name}"
+        _corpus(workspace / name, name)
+        done = _bash("auditor " + scan_line.replace("${{ matrix.repo }}", name), workspace)
+        assert done.returncode == 0, done.stderr  # --fail-on none: the scan job itself passes
+        artifact = tmp_path / "merge-job" / "reports" / f"auditor-{name}"  # download-artifact's layout
+        artifact.mkdir(parents=True)
+        shutil.copy(workspace / "report.json", artifact / "report.json")
+    done = _bash("auditor " + merge_line, tmp_path / "merge-job")
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+    index = _load(tmp_path / "merge-job" / "org-report" / "index.json")
+    assert [r["name"] for r in index["repositories"]] == sorted(NAMES)  # the shell's glob order
+    assert done.returncode == (1 if any(r["findings"]["critical"] + r["findings"]["high"]
+                                        for r in index["repositories"]) else 0)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_the_readmes_gitlab_parallel_recipe_runs(tmp_path: Path) -> None:
+    lines = _recipe_commands("- ")
+    scan_line = next(line for line in lines if line.startswith("auditor scan"))
+    merge_line = next(line for line in lines if line.startswith("auditor merge"))
+    assert "mkdir -p reports" in lines
+    for name in NAMES:  # every job of the matrix; their artifacts all land in the merge job's folder
+        _corpus(tmp_path / name, name)
+        done = _bash(f"REPO={name}\nmkdir -p reports\n{scan_line}", tmp_path)
+        assert done.returncode == 0, done.stderr
+    done = _bash(merge_line, tmp_path)
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+    index = _load(tmp_path / "org-report" / "index.json")
+    assert [r["name"] for r in index["repositories"]] == sorted(NAMES)
+
+
+def test_a_folder_a_pipe_or_a_file_as_output_are_refused(reports: list[Path], tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["merge", str(tmp_path), "-o", str(tmp_path / "out")]) == 2
+    assert "a folder, not a JSON report" in capsys.readouterr().err
+    if hasattr(os, "mkfifo"):
+        pipe = tmp_path / "pipe.json"
+        os.mkfifo(pipe)  # never opened: reading it would block, and a report is read twice
+        assert main(["merge", str(pipe), "-o", str(tmp_path / "out")]) == 2
+        assert "not a regular file" in capsys.readouterr().err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("keep me", encoding="utf-8")
+    assert main(["merge", str(reports[0]), "-o", str(blocker)]) == 2
+    assert "is a file: merge writes a folder" in capsys.readouterr().err
+    assert blocker.read_text(encoding="utf-8") == "keep me" and not (tmp_path / "out").exists()
+
+
+def test_files_are_written_with_the_users_umask_and_leave_no_temporary(merged_dir: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "plain"
+    reference.write_text("x", encoding="utf-8")  # what open() gives under this process's umask
+    written = [p for p in merged_dir.rglob("*") if p.is_file()]
+    assert {p.stat().st_mode & 0o777 for p in written} == {reference.stat().st_mode & 0o777}
+    assert not [p for p in written if p.name.endswith(".tmp")]

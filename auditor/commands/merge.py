@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -79,9 +79,11 @@ def parse_labels(specs: list[str], reports: list[Path]) -> dict[int, str]:
 def _write(path: Path, render: Callable[[IO[str]], None]) -> None:
     """Write ``path`` whole or not at all: a temporary file in the same folder, renamed over it
     (which also replaces a symbolic link planted at ``path`` rather than writing through it)."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # open(..., "x") rather than mkstemp: the file gets the user's umask (mkstemp's is 0600)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    stream = open(temporary, "x", encoding="utf-8", newline="\n")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+        with stream:
             render(stream)
         os.replace(temporary, path)
     except BaseException:
@@ -107,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
     labels = parse_labels(getattr(args, "labels", None) or [], reports)
     folder = Path(getattr(args, "output", None) or DEFAULT_REPORT_DIR)
     quiet = bool(getattr(args, "quiet", False))
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"-o {display(str(folder))} is a file: merge writes a folder (index.html, index.md, "
+                         "index.json, repositories/)")
     catalog = load_catalog()
 
     # 1. Read and check every report before writing anything; keep only its name and header.
@@ -162,7 +167,10 @@ def run(args: argparse.Namespace) -> int:
     written: list[Path] = []
     try:
         for path, name, slug_name in zip(reports, names, slugs):
-            result, version = merged.read_report(path, catalog)
+            try:
+                result, version = merged.read_report(path, catalog)
+            except merged.ReportError as exc:  # it was checked a moment ago: changed since
+                raise UsageError(f"{exc} (the file changed during the merge)") from exc
             report = build_report(result, catalog, name, generated=generated)
             if rules is None:
                 rules = [row.rule for row in report.rows]

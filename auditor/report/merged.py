@@ -74,6 +74,10 @@ def load_json(path: Path) -> dict[str, Any]:
     truncated, not JSON, not an auditor JSON report, written by an incompatible auditor)."""
     shown = display(str(path))
     try:
+        if path.is_dir():
+            raise ReportError(f"{shown}: a folder, not a JSON report")
+        if not path.is_file():  # a pipe or device: merge reads each report twice (to check, then to write)
+            raise ReportError(f"{shown}: not a regular file; save the report to a file first")
         raw = path.read_bytes()
     except OSError as exc:
         raise ReportError(f"{shown}: cannot read it: {exc.strerror or exc}") from exc
