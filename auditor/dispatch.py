@@ -9,6 +9,9 @@ nothing to say about this node) or yields several:
 ``NODES``              the engine calls                        once for
 =====================  ======================================  ==================================
 ``"document"``         ``check(document, params)``             each document of the rule's target
+``"dockerfile.stage"``       ``check(stage, dockerfile, params)``   every stage, in order
+``"dockerfile.final_stage"`` ``check(stage, dockerfile, params)``   the stage that ships, if any
+``"dockerfile.instruction"`` ``check(instruction, dockerfile, params)``  every instruction
 ``"nginx.directive"``  ``check(directive, config, params)``    every directive, depth first
 ``"nginx.server"``     ``check(server, config, params)``       every server block
 ``"nginx.location"``   ``check(location, site, params)``       every location (``Site``: config,
@@ -64,6 +67,18 @@ def _nginx_locations(config: Any) -> Iterator[tuple[Any, Site]]:
     return ((location, Site(config, server)) for server, location in config.locations())
 
 
+def _dockerfile_stages(dockerfile: Any) -> Iterator[tuple[Any, Any]]:
+    return ((stage, dockerfile) for stage in dockerfile.stages)
+
+
+def _dockerfile_final_stage(dockerfile: Any) -> Iterator[tuple[Any, Any]]:
+    return ((stage, dockerfile) for stage in (dockerfile.final_stage,) if stage is not None)
+
+
+def _dockerfile_instructions(dockerfile: Any) -> Iterator[tuple[Any, Any]]:
+    return ((instruction, dockerfile) for instruction in dockerfile.instructions)
+
+
 def _compose_services(compose_file: Any) -> Iterator[tuple[Any, Any]]:
     return ((service, compose_file) for service in compose_file.services)
 
@@ -82,6 +97,9 @@ def _kubernetes_ingresses(kubernetes: Any) -> Iterator[tuple[Any, Any]]:
 
 # node kind -> the (node, context) pairs of one document
 NODE_KINDS: dict[str, Callable[[Any], Iterable[tuple[Any, Any]]]] = {
+    "dockerfile.stage": _dockerfile_stages,
+    "dockerfile.final_stage": _dockerfile_final_stage,
+    "dockerfile.instruction": _dockerfile_instructions,
     "nginx.directive": _nginx_directives,
     "nginx.server": _nginx_servers,
     "nginx.location": _nginx_locations,

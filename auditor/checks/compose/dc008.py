@@ -45,5 +45,5 @@ def _app_expose(service: Service) -> Iterator[Outcome]:
 def _described(port: PortMapping) -> str:
     if port.ephemeral:
         return f"container port {port.target} on an ephemeral host port"
-    where = f"{port.host_ip}:" if port.host_ip else ""
-    return f"host port {where}{port.published} (container port {port.target})"
+    host_ip = f"{port.host_ip}:" if port.host_ip else ""
+    return f"host port {host_ip}{port.published} (container port {port.target})"

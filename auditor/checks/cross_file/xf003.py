@@ -44,14 +44,14 @@ def _missing_routes(deployment: Deployment, claims: list[Claim], health_path: st
     app = deployment.next_app
     if app is None:
         return  # the app's source is not in the tree: existence cannot be checked
-    where = f"the Next.js app at {app.dir or '.'}"
+    app_named = f"the Next.js app at {app.dir or '.'}"
     claims = [c for c in claims if c.value != health_path and not _reported_alone(c, health_path)]
     for path in dict.fromkeys(claim.value for claim in claims):
         probing = [claim for claim in claims if claim.value == path]
         route = app.route(path)
         segments = path.strip("/")
         if route is None:
-            yield Fail(probing[0], f"{probing[0].subject}, but no route of {where} serves it, so the probe "
+            yield Fail(probing[0], f"{probing[0].subject}, but no route of {app_named} serves it, so the probe "
                                    f"can never pass; add app/{segments}/route.ts (or pages/{segments}.ts) "
                                    "answering 200, or probe a route that exists",
                        related=[claim.span for claim in probing[1:]] + [app.span])

@@ -3,12 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.dockerfile import Dockerfile
+from auditor.model.dockerfile import Dockerfile, Stage
 from auditor.model.image import ImageRef
 from auditor.params import Params
 
 ID = "DF004"
-NODES = "document"
+NODES = "dockerfile.final_stage"
 _DOCKER_HUB = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
 
@@ -34,10 +34,7 @@ def matches(image: ImageRef, allowed: str) -> bool:
     return components[: len(wanted_components)] == wanted_components and variant.startswith(wanted_variant)
 
 
-def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
-    final = doc.final_stage
-    if final is None:
-        return
+def check(final: Stage, doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     allowed = params["allowed"]
     image = final.base
     listed = ", ".join(allowed)

@@ -4,16 +4,15 @@ from collections.abc import Iterator
 
 from auditor.checks.dockerfile._helpers import effective_user, is_root_user
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.dockerfile import Dockerfile
+from auditor.model.dockerfile import Dockerfile, Stage
 from auditor.params import Params
 
 ID = "DF008"
-NODES = "document"
+NODES = "dockerfile.final_stage"
 
 
-def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
-    stage = doc.final_stage
-    if stage is None or stage.base.is_scratch and not stage.instructions:
+def check(stage: Stage, doc: Dockerfile, params: Params) -> Iterator[Outcome]:
+    if stage.base.is_scratch and not stage.instructions:
         return
     user = effective_user(doc, stage)
     if user is None:

@@ -4,17 +4,14 @@ from collections.abc import Iterator
 
 from auditor.checks.dockerfile._helpers import effective_user, user_name
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.dockerfile import Dockerfile
+from auditor.model.dockerfile import Dockerfile, Stage
 from auditor.params import Params
 
 ID = "DF009"
-NODES = "document"
+NODES = "dockerfile.final_stage"
 
 
-def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
-    final = doc.final_stage
-    if final is None:
-        return
+def check(final: Stage, doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     wanted = str(params["uid"])
     user = effective_user(doc, final)
     if user is None:

@@ -9,7 +9,7 @@ from auditor.model.dockerfile import Dockerfile, Instruction, Stage
 from auditor.params import Params
 
 ID = "DF010"
-NODES = "document"
+NODES = "dockerfile.final_stage"
 INIT_BINARIES = frozenset({"dumb-init", "tini", "tini-static"})
 _INSTALLERS = {("apk", "add"), ("apt-get", "install"), ("apt", "install"), ("yum", "install"),
                ("dnf", "install"), ("microdnf", "install")}
@@ -53,10 +53,9 @@ def check_stage(doc: Dockerfile, final: Stage) -> Outcome:
                                      f"reaps zombies or forwards signals; {step}set ENTRYPOINT [\"dumb-init\", \"--\"]")
 
 
-def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
-    if doc.final_stage is not None:
-        outcome = check_stage(doc, doc.final_stage)
-        yield outcome
-        if isinstance(outcome, Fail):
-            # The init may be installed in a RUN whose shell text was not understood.
-            yield from unreadable_runs(doc, *INIT_BINARIES)
+def check(final: Stage, doc: Dockerfile, params: Params) -> Iterator[Outcome]:
+    outcome = check_stage(doc, final)
+    yield outcome
+    if isinstance(outcome, Fail):
+        # The init may be installed in a RUN whose shell text was not understood.
+        yield from unreadable_runs(doc, *INIT_BINARIES)

@@ -3,11 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.dockerfile import Dockerfile, Instruction, Variable, expand
+from auditor.model.dockerfile import Dockerfile, Instruction, Stage, Variable, expand
 from auditor.params import Params
 
 ID = "DF011"
-NODES = "document"
+NODES = "dockerfile.final_stage"
 
 
 def exposed_ports(instruction: Instruction, scope: Mapping[str, Variable]) -> list[tuple[str, list[int]]]:
@@ -24,10 +24,7 @@ def exposed_ports(instruction: Instruction, scope: Mapping[str, Variable]) -> li
     return result
 
 
-def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
-    final = doc.final_stage
-    if final is None:
-        return
+def check(final: Stage, doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     wanted = int(params["port"])
     exposes = [i for i in doc.inherited_instructions(final) if i.keyword == "EXPOSE"]
     found = None

@@ -8,7 +8,7 @@ from auditor.model.dockerfile import Dockerfile, Instruction, Stage
 from auditor.params import Params
 
 ID = "DF013"
-NODES = "document"
+NODES = "dockerfile.final_stage"
 REQUIRED = (".next/standalone", ".next/static", "public")
 
 
@@ -41,10 +41,7 @@ def check_copies(doc: Dockerfile, final: Stage) -> Iterator[Fail | tuple[str, In
             yield from ((wanted, instruction) for wanted in REQUIRED if ends_with(source, wanted))
 
 
-def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
-    final = doc.final_stage
-    if final is None:
-        return
+def check(final: Stage, doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     copied: dict[str, Instruction] = {}
     for outcome in check_copies(doc, final):
         if isinstance(outcome, Fail):

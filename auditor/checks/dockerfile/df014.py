@@ -3,17 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.dockerfile import Dockerfile
+from auditor.model.dockerfile import Dockerfile, Stage
 from auditor.params import Params
 
 ID = "DF014"
-NODES = "document"
+NODES = "dockerfile.final_stage"
 
 
-def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
-    final = doc.final_stage
-    if final is None:
-        return
+def check(final: Stage, doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     healthcheck = doc.last_inherited(final, "HEALTHCHECK")
     if healthcheck is None:
         yield Fail(final, f"final {final.label} has no HEALTHCHECK; add one probing the app, e.g. "

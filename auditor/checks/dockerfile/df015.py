@@ -33,14 +33,14 @@ def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
             checked += 1
             literal = literal_part(value)
             kind = known_format(value or "")
-            where = f"{instruction.keyword} {name}"
+            declared = f"{instruction.keyword} {name}"
             failed += bool(kind) or bool(literal and any(fnmatch.fnmatchcase(name.upper(), p) for p in patterns))
             if kind:
-                yield Fail(instruction, f"{where} holds what looks like {kind} (value masked); it stays in "
+                yield Fail(instruction, f"{declared} holds what looks like {kind} (value masked); it stays in "
                                         "the image history: remove it and pass it at run time or as a "
                                         "BuildKit secret (RUN --mount=type=secret)")
             elif literal and any(fnmatch.fnmatchcase(name.upper(), p) for p in patterns):
-                yield Fail(instruction, f"{where} has a literal value ({len(literal)} characters, masked) "
+                yield Fail(instruction, f"{declared} has a literal value ({len(literal)} characters, masked) "
                                         "baked into the image; remove the value and supply it at run time "
                                         "or with RUN --mount=type=secret")
     if checked and not failed:

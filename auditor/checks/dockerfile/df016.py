@@ -18,8 +18,8 @@ def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
             words = command.program
             if command.name != "apk" or "add" not in words[1:]:
                 continue
-            where = command.where()
-            shown = "'" + " ".join(words) + "'" + (f" ({where})" if where else "")
+            branch = command.where()
+            shown = "'" + " ".join(words) + "'" + (f" ({branch})" if branch else "")
             if "--no-cache" in words or cache_mount:
                 how = "--no-cache" if "--no-cache" in words else "a cache mount on /var/cache/apk"
                 yield Pass(instruction, f"{shown} keeps the package index out of the layer with {how}")

@@ -3,17 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
-from auditor.model.dockerfile import Dockerfile
+from auditor.model.dockerfile import Dockerfile, Stage
 from auditor.params import Params
 
 ID = "DF018"
-NODES = "document"
+NODES = "dockerfile.final_stage"
 
 
-def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
-    final = doc.final_stage
-    if final is None:
-        return
+def check(final: Stage, doc: Dockerfile, params: Params) -> Iterator[Outcome]:
     node_env = doc.variables(final).get("NODE_ENV")
     if node_env is None or node_env.kind == "ARG":
         note = " (an ARG does not reach the running container)" if node_env else ""

@@ -33,8 +33,8 @@ def check(project: Project, params: Params) -> Iterator[Outcome]:
 
 
 def _check_app(app: NextApp, copies: list[Instruction]) -> Iterator[Outcome]:
-    where = f"{copies[0].span.path}:{copies[0].span.line}" if copies else ""
-    why = (f"{where} copies {_STANDALONE}, which `next build` only writes"
+    copied_at = f"{copies[0].span.path}:{copies[0].span.line}" if copies else ""
+    why = (f"{copied_at} copies {_STANDALONE}, which `next build` only writes"
            if copies else "the standalone server build is only written")
     config = app.config
     if config is None:
