@@ -9,13 +9,15 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from auditor.architecture.document import DocumentFacts, Statement, read_document
 from auditor.findings import Outcome, Unknown
 from auditor.model.project import Project
 from auditor.model.span import Span
 from auditor.params import Params
+
+if TYPE_CHECKING:  # the document's reader is imported only when a document is there to read
+    from auditor.architecture.document import DocumentFacts, Statement
 
 CI_FILES = (".gitlab-ci.yml", ".gitlab-ci.yaml", "Jenkinsfile", "azure-pipelines.yml", "bitbucket-pipelines.yml",
             "Makefile", "Taskfile.yml", "justfile", "package.json", ".pre-commit-config.yaml")
@@ -66,6 +68,8 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 @lru_cache(maxsize=8)
 def _read(path: str, shown: str, tree_root: str | None, _stamp: tuple[int, int]) -> DocumentFacts:
+    from auditor.architecture.document import read_document
+
     return read_document(Path(path), shown, Path(tree_root) if tree_root else None)
 
 

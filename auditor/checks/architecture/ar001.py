@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from auditor.architecture.document import DocumentFacts
 from auditor.checks.architecture._document import against_document, at, said
 from auditor.findings import Fail, Outcome, Pass, span_of
 from auditor.model.deployment import SystemModel, deployments_of
@@ -13,6 +13,9 @@ from auditor.model.nginx import parse_rate
 from auditor.model.project import Project
 from auditor.model.span import Span
 from auditor.params import Params
+
+if TYPE_CHECKING:
+    from auditor.architecture.document import DocumentFacts
 
 ID = "AR001"
 NODES = "document"

@@ -3,12 +3,15 @@ or script of the tree runs."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from auditor.architecture.document import DocumentFacts
 from auditor.checks.architecture._document import against_document, at, runs, said
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.project import Project
 from auditor.params import Params
+
+if TYPE_CHECKING:
+    from auditor.architecture.document import DocumentFacts
 
 ID = "AR004"
 NODES = "document"

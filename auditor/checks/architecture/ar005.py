@@ -3,13 +3,16 @@ for its replicas) that the tree does not have."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from auditor.architecture.document import DocumentFacts
 from auditor.checks.architecture._document import against_document, at, said
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.project import Project
 from auditor.model.span import Span
 from auditor.params import Params
+
+if TYPE_CHECKING:
+    from auditor.architecture.document import DocumentFacts
 
 ID = "AR005"
 NODES = "document"

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from auditor.checks.nginx._helpers import unknown
 from auditor.findings import Fail, Outcome, Pass, Unknown
-from auditor.params import Params
 from auditor.model.nginx import NginxConfig, Server
+from auditor.params import Params
 
 ID = "NG001"
 # whether any server of the config listens on 443 with ssl: the whole config decides

@@ -11,8 +11,8 @@ from auditor.checks.nginx._helpers import (
     missing_header,
     serves_content,
 )
-from auditor.findings import Fail, Outcome, Pass
 from auditor.dispatch import Site
+from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import Header, Location
 from auditor.params import Params
 

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from auditor.checks.nginx._helpers import templated, unknown
 from auditor.findings import Fail, Outcome, Pass
-from auditor.params import Params
 from auditor.model.nginx import Location, NginxConfig
+from auditor.params import Params
 
 ID = "NG011"
 # a config with content but no location that proxies to the app fails once, for the config
