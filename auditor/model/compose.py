@@ -1,9 +1,11 @@
 """The Docker Compose model: services with their settings and the spans of every key.
 
-The service body stays a ``YMap`` (Compose has dozens of keys and checks read a few each); the
-model adds what needs knowing about Compose itself: variable interpolation, the two spellings of
-resource limits, memory sizes, the short and long syntaxes of ports and volumes, healthcheck test
-forms, network membership, environment entries, and which service is the app and which the proxy.
+The parser (``auditor.parsers.compose``) reads the short and long syntaxes of ports and volumes,
+the two spellings of resource limits, healthcheck test forms, network membership and environment
+entries into the typed records below; the model holds them and answers questions (which host ports
+a mapping publishes, whether a mount covers a path, which service is the app). The service body
+stays a ``YMap`` too (Compose has dozens of keys and checks read a few each), and the value
+helpers Compose's own semantics need live here: variable interpolation, booleans, memory sizes.
 Reference: the Compose specification, https://docs.docker.com/reference/compose-file/services/
 """
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.model.span import Span
@@ -114,6 +117,24 @@ def normalize_capability(name: Any) -> str:
     return text[4:] if text.startswith("CAP_") and text != "CAP_ALL" else text
 
 
+def list_at(body: YMap, key: str, span: Span) -> YList:
+    """A list setting of a mapping (an empty list at the value, or at ``span``, when it is not one)."""
+    value = body.get(key)
+    return value if isinstance(value, YList) else YList(body.value_span(key) if key in body else span)
+
+
+def strings_at(body: YMap, key: str, span: Span) -> list[tuple[str, Span]]:
+    """A list setting as interpolated strings with their spans; a lone string counts as a
+    one-item list (``tmpfs: /tmp``)."""
+    value = body.get(key)
+    if isinstance(value, YList):
+        return [(str(interpolate(item)), value.item_span(index)) for index, item in enumerate(value)
+                if item is not None]
+    if value is None:
+        return []
+    return [(str(interpolate(value)), body.value_span(key) if key in body else span)]
+
+
 @dataclass(frozen=True, slots=True)
 class PortMapping:
     """One ``ports:`` entry: ``"127.0.0.1:443:8443/tcp"`` or the long syntax.
@@ -150,29 +171,6 @@ def _port_range(text: str) -> list[int]:
         return []
 
 
-def parse_port(entry: Any, span: Span) -> PortMapping:
-    if isinstance(entry, dict):
-        published = interpolate(entry.get("published"))
-        host_ip = interpolate(entry.get("host_ip"))
-        return PortMapping(str(dict(entry)), str(host_ip) if host_ip else None,
-                           str(published) if published not in (None, "") else None,
-                           str(interpolate(entry.get("target", ""))),
-                           str(interpolate(entry.get("protocol", "tcp")) or "tcp"), span)
-    text = str(interpolate(entry))
-    body, _, protocol = text.partition("/")
-    host_ip = None
-    if body.startswith("["):  # IPv6 host address: [::1]:443:443
-        host_ip, _, body = body[1:].partition("]:")
-    parts = body.rsplit(":", 2)
-    if len(parts) == 3:
-        host_ip, published, target = host_ip or parts[0] or None, parts[1], parts[2]
-    elif len(parts) == 2:
-        published, target = parts
-    else:
-        published, target = None, parts[0]
-    return PortMapping(str(entry), host_ip, published or None, target, protocol or "tcp", span)
-
-
 @dataclass(frozen=True, slots=True)
 class VolumeMount:
     """One ``volumes:`` entry (short ``src:dst:ro`` or long syntax) or one ``tmpfs:`` path.
@@ -194,33 +192,6 @@ class VolumeMount:
         target = posixpath.normpath(self.target) if self.target else ""
         path = posixpath.normpath(path)
         return bool(target) and (path == target or path.startswith(target.rstrip("/") + "/"))
-
-
-def _is_host_path(source: str) -> bool:
-    return source.startswith(("/", ".", "~")) or bool(re.match(r"^[A-Za-z]:[\\/]", source))
-
-
-def parse_volume(entry: Any, span: Span) -> VolumeMount:
-    if isinstance(entry, dict):
-        kind = str(interpolate(entry.get("type", "volume")) or "volume")
-        source = interpolate(entry.get("source"))
-        return VolumeMount(kind, str(source) if source else None, str(interpolate(entry.get("target", ""))),
-                           as_bool(entry.get("read_only")) is True, span)
-    text = str(interpolate(entry))
-    parts = text.split(":")
-    if len(parts) >= 2 and re.match(r"^[A-Za-z]$", parts[0]):  # Windows drive: C:\data:/data
-        parts = [parts[0] + ":" + parts[1], *parts[2:]]
-    if len(parts) == 1:
-        return VolumeMount("volume", None, parts[0], False, span)
-    source, target = parts[0], parts[1]
-    modes = set(parts[2].split(",")) if len(parts) > 2 else set()
-    return VolumeMount("bind" if _is_host_path(source) else "volume", source, target, "ro" in modes, span)
-
-
-def parse_tmpfs(entry: Any, span: Span) -> VolumeMount:
-    """``tmpfs: /tmp`` or ``- /app/.next/cache:size=64m,mode=1777``."""
-    target = str(interpolate(entry)).split(":", 1)[0].strip()
-    return VolumeMount("tmpfs", None, target, False, span)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,23 +237,6 @@ class Healthcheck:
         return " ".join(self.test)
 
 
-def parse_healthcheck(body: Any, key_span: Span) -> Healthcheck:
-    if not isinstance(body, YMap):
-        return Healthcheck(None, False, key_span, key_span)
-    if as_bool(body.get("disable")) is True:
-        return Healthcheck(None, True, key_span, body.value_span("disable"))
-    raw = body.get("test")
-    test: tuple[str, ...] | None
-    if raw is None:
-        test = None
-    elif isinstance(raw, list):
-        test = tuple(str(interpolate(part)) for part in raw)
-    else:
-        test = ("CMD-SHELL", str(interpolate(raw)))
-    disabled = bool(test) and test[0] == "NONE"  # type: ignore[index]
-    return Healthcheck(test, disabled, key_span, body.value_span("test"))
-
-
 @dataclass(frozen=True, slots=True)
 class EnvVar:
     """One ``environment:`` entry. ``value`` is ``None`` when the value comes from the shell
@@ -321,23 +275,6 @@ class NetworkDefinition:
         return self.driver or "bridge"
 
 
-def _network_definition(name: str, body: Any, span: Span) -> NetworkDefinition:
-    if not isinstance(body, YMap):
-        return NetworkDefinition(name, None, False, False, (), span, span)
-    driver = interpolate(body.get("driver"))
-    external = as_bool(body.get("external")) is True or isinstance(body.get("external"), dict)
-    subnets: list[tuple[str, Span]] = []
-    ipam = body.get("ipam")
-    configs = ipam.get("config") if isinstance(ipam, YMap) else None
-    if isinstance(configs, YList):
-        for config in configs:
-            if isinstance(config, YMap) and config.get("subnet") is not None:
-                subnets.append((str(interpolate(config["subnet"])), config.value_span("subnet")))
-    return NetworkDefinition(name, str(driver) if driver else None, external,
-                             as_bool(body.get("internal")) is True, tuple(subnets), span,
-                             body.value_span("driver") if "driver" in body else span)
-
-
 @dataclass(frozen=True, slots=True)
 class BuildSpec:
     context: str  # relative to the compose file's folder, as written
@@ -363,8 +300,16 @@ class BuildSpec:
 class Service:
     name: str
     span: Span  # the service's key line
-    body: YMap
+    body: YMap  # the raw mapping, for the keys checks read one by one (``get``, ``flag``)
     build: BuildSpec | None
+    # what the parser read from the body (``auditor.parsers.compose``)
+    ports: tuple[PortMapping, ...]
+    volumes: tuple[VolumeMount, ...]
+    tmpfs: tuple[VolumeMount, ...]
+    healthcheck: Healthcheck | None  # None: no ``healthcheck:`` key
+    resource_limits: ResourceLimits
+    environment: tuple[EnvVar, ...]
+    networks: tuple[NetworkAttachment, ...]  # none under ``network_mode``; ``default`` when unnamed
     # The workload role the project model gives the service (``auditor.model.deployment``):
     # app, proxy or other; empty on a service read outside a project.
     role: str = ""
@@ -398,23 +343,11 @@ class Service:
         return self.role == "app"
 
     def list_of(self, key: str) -> YList:
-        value = self.body.get(key)
-        return value if isinstance(value, YList) else YList(self.value_span(key))
+        return list_at(self.body, key, self.span)
 
     def strings_of(self, key: str) -> list[tuple[str, Span]]:
         """A list setting as strings with their spans; a lone string counts as a one-item list."""
-        value = self.body.get(key)
-        if isinstance(value, YList):
-            return [(str(interpolate(item)), value.item_span(index)) for index, item in enumerate(value)
-                    if item is not None]
-        if value is None:
-            return []
-        return [(str(interpolate(value)), self.value_span(key))]
-
-    @property
-    def ports(self) -> list[PortMapping]:
-        entries = self.list_of("ports")
-        return [parse_port(entry, entries.item_span(index)) for index, entry in enumerate(entries)]
+        return strings_at(self.body, key, self.span)
 
     @property
     def exposed(self) -> list[tuple[str, Span]]:
@@ -422,19 +355,9 @@ class Service:
         return self.strings_of("expose")
 
     @property
-    def volumes(self) -> list[VolumeMount]:
-        entries = self.list_of("volumes")
-        return [parse_volume(entry, entries.item_span(index)) for index, entry in enumerate(entries)
-                if entry is not None]
-
-    @property
-    def tmpfs(self) -> list[VolumeMount]:
-        return [parse_tmpfs(text, span) for text, span in self.strings_of("tmpfs")]
-
-    @property
     def writable_mounts(self) -> list[VolumeMount]:
         """Mounts a read-only container can still write to: ``tmpfs:`` and writable volumes."""
-        return self.tmpfs + [mount for mount in self.volumes if mount.writable]
+        return list(self.tmpfs) + [mount for mount in self.volumes if mount.writable]
 
     @property
     def cap_drop(self) -> list[tuple[str, Span]]:
@@ -449,51 +372,6 @@ class Service:
         """``user:`` as text (``1001``, ``"1001:1001"``, ``nextjs``), ``None`` when unset or empty."""
         value = self.get("user")
         return str(value).strip() or None if value is not None else None
-
-    @property
-    def healthcheck(self) -> Healthcheck | None:
-        if "healthcheck" not in self.body:
-            return None
-        return parse_healthcheck(self.body.get("healthcheck"), self.body.key_span("healthcheck"))
-
-    @property
-    def resource_limits(self) -> ResourceLimits:
-        resources = _nested_map(self.body, "deploy", "resources")
-        limits = _nested_map(resources, "limits") if resources is not None else None
-        cpus_raw, cpus_span = self._limit(limits, "cpus", ("cpus",))
-        memory_raw, memory_span = self._limit(limits, "memory", ("mem_limit",))
-        cpus = parse_cpus(cpus_raw)
-        if cpus_raw is None and self.body.get("cpu_quota") is not None:  # CFS quota / period
-            quota, period = parse_cpus(self.body.get("cpu_quota")), parse_cpus(self.body.get("cpu_period", 100000))
-            cpus_raw, cpus_span = self.body.get("cpu_quota"), self.body.value_span("cpu_quota")
-            cpus = quota / period if quota is not None and period else None
-        span = resources.key_span("limits") if resources is not None and limits is not None else self.span
-        return ResourceLimits(cpus, cpus_raw, cpus_span, parse_memory(memory_raw), memory_raw, memory_span, span)
-
-    def _limit(self, limits: YMap | None, deploy_key: str, service_keys: tuple[str, ...]) -> tuple[Any, Span | None]:
-        if limits is not None and limits.get(deploy_key) is not None:
-            return limits[deploy_key], limits.value_span(deploy_key)
-        for key in service_keys:
-            if self.body.get(key) is not None:
-                return self.body[key], self.body.value_span(key)
-        return None, None
-
-    @property
-    def environment(self) -> list[EnvVar]:
-        value = self.body.get("environment")
-        variables: list[EnvVar] = []
-        if isinstance(value, YMap):
-            for name, raw in value.items():
-                text = None if raw is None else str(raw).lower() if isinstance(raw, bool) else str(raw)
-                variables.append(EnvVar(str(name), text, value.key_span(name), value.value_span(name)))
-        elif isinstance(value, YList):
-            for index, item in enumerate(value):
-                if item is None:
-                    continue
-                name, equals, text = str(item).partition("=")
-                span = value.item_span(index)
-                variables.append(EnvVar(name.strip(), text if equals else None, span, span))
-        return variables
 
     @property
     def env_files(self) -> list[tuple[str, Span]]:
@@ -512,27 +390,6 @@ class Service:
         value = self.get("network_mode")
         return str(value) if value else None
 
-    @property
-    def networks(self) -> list[NetworkAttachment]:
-        """The networks the service joins: its ``networks:`` (list or map form), or the project's
-        ``default`` network when it names none; nothing when ``network_mode`` replaces them."""
-        if self.network_mode is not None:
-            return []
-        value = self.body.get("networks")
-        if isinstance(value, YMap):
-            return [NetworkAttachment(str(name), value.key_span(name)) for name in value]
-        if isinstance(value, YList):
-            return [NetworkAttachment(str(interpolate(name)), value.item_span(index))
-                    for index, name in enumerate(value)]
-        return [NetworkAttachment(DEFAULT_NETWORK, self.span, implicit=True)]
-
-
-def _nested_map(mapping: YMap, *keys: str) -> YMap | None:
-    value: Any = mapping
-    for key in keys:
-        value = value.get(key) if isinstance(value, YMap) else None
-    return value if isinstance(value, YMap) else None
-
 
 @dataclass(frozen=True, slots=True)
 class ComposeFile:
@@ -540,6 +397,8 @@ class ComposeFile:
     span: Span
     root: YMap
     services: tuple[Service, ...]
+    # top-level network definitions by name (``default`` only when the file customises it)
+    networks: Mapping[str, NetworkDefinition] = field(default_factory=dict)
 
     @property
     def directory(self) -> str:
@@ -548,13 +407,6 @@ class ComposeFile:
     def section(self, key: str) -> YMap:
         value = self.root.get(key)
         return value if isinstance(value, YMap) else YMap(self.root.key_span(key))
-
-    @property
-    def networks(self) -> dict[str, NetworkDefinition]:
-        """Top-level network definitions by name (``default`` only when the file customises it)."""
-        section = self.section("networks")
-        return {str(name): _network_definition(str(name), body, section.key_span(name))
-                for name, body in section.items()}
 
     def service_dockerfile_path(self, service: Service) -> str | None:
         """Where the service's Dockerfile sits relative to the scan root, when it is built here."""

@@ -300,7 +300,7 @@ def test_network_membership_in_list_and_map_form_and_definitions() -> None:
     assert [n.name for n in app.networks] == ["front", "back"]
     assert [(n.name, n.span.line) for n in nginx.networks] == [("front", 6)]
     assert [(n.name, n.implicit, n.span.line) for n in db.networks] == [("default", True, 8)]
-    assert host.networks == [] and host.network_mode == "host"
+    assert host.networks == () and host.network_mode == "host"
     front, back, ext = doc.networks["front"], doc.networks["back"], doc.networks["ext"]
     assert front.effective_driver == "bridge" and [s for s, _ in front.subnets] == ["172.20.0.0/16"]
     assert back.effective_driver == "overlay" and back.internal and not back.external
