@@ -338,7 +338,8 @@ def test_a_hostile_name_is_escaped_everywhere_and_chooses_no_path(reports: list[
     assert all(set(Path(p).name) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
                for p in written), written
     html = (out / "index.html").read_text(encoding="utf-8")
-    assert "<script>" not in html and "&lt;script&gt;" in html and "\u202e" not in html and "\\u202e" in html
+    assert "<script>alert" not in html and html.count("<script>") == 1  # the page's own row filter
+    assert "&lt;script&gt;" in html and "\u202e" not in html and "\\u202e" in html
     page = _page(out / "index.html")
     assert page.problems == []
     markdown = (out / "index.md").read_text(encoding="utf-8")
@@ -507,10 +508,11 @@ def test_two_merges_of_the_same_reports_are_byte_identical(reports: list[Path], 
 
 
 def test_the_view_in_headless_chromium_filters_rows_and_links_to_the_evidence(merged_dir: Path, tmp_path: Path) -> None:
-    from tests.test_browser import CHROMIUM_FLAGS, TIMEOUT_MS, _chromium, _playwright
+    from tests.test_browser import CHROMIUM_FLAGS, TIMEOUT_MS, _chromium
 
     chromium = _chromium()
-    sync_playwright = _playwright()
+    # where it is missing, tests/test_browser.py skips or (in CI) fails saying how to install it
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     index = _load(merged_dir / "index.json")
     failing = {row["rule_id"] for row in index["controls"] if {"fail", "error"} & {c["status"] for c in row["cells"]}}
     differing = {row["rule_id"] for row in index["controls"] if len({c["status"] for c in row["cells"]}) > 1}
