@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from auditor.cli import EXIT_FINDINGS, EXIT_OK, UsageError
 
@@ -300,7 +300,7 @@ def _display(path: Path, scan_root: Path) -> str:
     return relative if relative != "." else str(scan_root)
 
 
-def _write_reports(result, formats: list[tuple[str, str | None]], threshold: str,  # type: ignore[no-untyped-def]
+def _write_reports(result: AuditResult, formats: list[tuple[str, str | None]], threshold: str,
                    args: argparse.Namespace) -> None:
     for name, target in formats:
         if target is None:
@@ -313,13 +313,13 @@ def _write_reports(result, formats: list[tuple[str, str | None]], threshold: str
             raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
 
 
-def _render_all(result, formats: list[tuple[str, str | None]], threshold: str,  # type: ignore[no-untyped-def]
+def _render_all(result: AuditResult, formats: list[tuple[str, str | None]], threshold: str,
                 args: argparse.Namespace) -> list[tuple[str | None, str]]:
     """While the progress display is up, reports are rendered to memory (files and standard
     output are written once it is gone, so the bar never interleaves with the report)."""
     import io
 
-    rendered = []
+    rendered: list[tuple[str | None, str]] = []
     for name, target in formats:
         buffer = io.StringIO()
         color = _color_for(args, sys.stdout) if target is None else args.color == "always"
@@ -340,13 +340,13 @@ def _flush(rendered: list[tuple[str | None, str]]) -> None:
             raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
 
 
-def _color_for(args: argparse.Namespace, stream) -> bool:  # type: ignore[no-untyped-def]
+def _color_for(args: argparse.Namespace, stream: IO[str]) -> bool:
     from auditor.report.console import use_color
 
     return use_color(args.color, stream)
 
 
-def _render(name: str, result, stream, threshold: str, args: argparse.Namespace,  # type: ignore[no-untyped-def]
+def _render(name: str, result: AuditResult, stream: IO[str], threshold: str, args: argparse.Namespace,
             to_terminal: bool, color: bool | None = None) -> None:
     if color is None:
         color = _color_for(args, stream) if to_terminal else args.color == "always"
