@@ -47,8 +47,11 @@ def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots
         return audit(project, rules, config, roots, **options)
     from auditor.parallel import worker_count
 
+    from auditor.cache import open_results
+
     workers = worker_count(config.jobs if jobs is None else jobs)  # clamped to the CPUs
-    merged = wrap(lambda: audit_partitions(found, groups, rules, config, workers))
+    cache = open_results(config, rules, found, groups)  # None: off (--no-cache) or not usable
+    merged = wrap(lambda: audit_partitions(found, groups, rules, config, workers, cache))
     covered = tuple(f"{group[0]}/" for group in groups)
     outside_notes = [note for note in found.notes if not note.span.path.startswith(covered)]
     project = Project(root=found.root, files=tuple(found.files), recognised=tuple(sorted(merged.recognised)),

@@ -70,6 +70,16 @@ def _id_list(text: str) -> list[str]:
     return [part.strip().upper() for part in text.split(",") if part.strip()]
 
 
+def _cache_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-cache", action="store_true",
+                        help="parse and check every project again, ignoring the incremental cache "
+                             "(same as AUDITOR_NO_CACHE=1)")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="the cache folder: the auditor keeps its results in DIR/auditor and Trivy its "
+                             "database in DIR (same as AUDITOR_CACHE_DIR; default: ~/.cache/auditor for the "
+                             "auditor, ~/.cache/trivy for Trivy); never a folder inside the audited tree")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="auditor", description=DESCRIPTION, epilog=EPILOG,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -130,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--image", metavar="NAME", help="also scan this built image with `trivy image NAME`")
     scan.add_argument("--no-suppress", action="store_true",
                       help="ignore inline and configured suppressions: show everything")
+    _cache_flags(scan)
     scan.set_defaults(handler="auditor.commands.scan:run")
 
     baseline = commands.add_parser(
@@ -146,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--ignore", type=_id_list, action="extend", default=[], metavar="IDS", help=IGNORE_HELP)
     baseline.add_argument("--no-external", action="store_true", help="do not run the external scanners (Trivy, npm audit)")
     baseline.add_argument("--no-ignore", action="store_true", help=NO_IGNORE_HELP)
+    _cache_flags(baseline)
     baseline.set_defaults(handler="auditor.commands.baseline:run", quiet=True)
 
     rules = commands.add_parser("rules", help="list the controls of the catalog",
@@ -208,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--image", metavar="NAME", help="also scan this built image with `trivy image NAME`")
     report.add_argument("-q", "--quiet", dest="quiet_report", action="store_true",
                         help="do not list the files written")
+    _cache_flags(report)
     report.set_defaults(handler="auditor.commands.report:run", quiet=True)
 
     merge = commands.add_parser(

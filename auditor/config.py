@@ -54,6 +54,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "AUDITOR_MAX_FILES": ("max_files", "int"),
     "AUDITOR_MAX_INCLUDE_DEPTH": ("max_include_depth", "int"),
     "AUDITOR_PARSE_TIMEOUT": ("parse_timeout", "float"),
+    "AUDITOR_NO_CACHE": ("no_cache", "bool"),
 }
 TRUSTED_CHANNELS = {
     "scanners.trivy_path": "with --trivy PATH or AUDITOR_TRIVY_PATH",
@@ -91,6 +92,7 @@ class Config:
     from_tree: bool = False  # read from the audited tree (untrusted: policy only)
     tree_settings: frozenset[str] = frozenset()  # the top-level keys the tree's file set
     trusted_keys: frozenset[str] = frozenset()  # the top-level keys a trusted --config FILE set
+    cache_folder: str | None = None  # the incremental cache (auditor/cache.py); None: off. Machinery only
 
     def __post_init__(self) -> None:
         # per rule ID: the merged values and their conversion, made at load (``load_config``) and
@@ -518,7 +520,8 @@ class Settings:
 
 
 def load_settings(scan_root: Path, config_arg: str | None, catalog: dict[str, Rule], *,
-                  trivy: str | None = None, jobs: int | None = None) -> Settings:
+                  trivy: str | None = None, jobs: int | None = None, cache_dir: str | None = None,
+                  no_cache: bool = False) -> Settings:
     """Policy from the tree's configuration (or a ``--config FILE`` outside the tree), machinery
     from the trusted sources, highest first: the command line, ``AUDITOR_*``, a ``--config FILE``
     outside the tree, the user's ``$XDG_CONFIG_HOME/auditor/config.yaml``."""
@@ -544,6 +547,10 @@ def load_settings(scan_root: Path, config_arg: str | None, catalog: dict[str, Ru
     command_line: dict[str, Any] = {}
     if trivy:
         command_line["scanners"] = {"trivy_path": trivy}
+    if cache_dir:
+        command_line["scanners"] = {**command_line.get("scanners", {}), "cache_dir": cache_dir}
+    if no_cache:
+        command_line["no_cache"] = True
     if jobs is not None:
         command_line["jobs"] = jobs
     layers.append(command_line)
@@ -571,4 +578,8 @@ def load_settings(scan_root: Path, config_arg: str | None, catalog: dict[str, Ru
     config.scanners = {**config.scanners, **merged["scanners"]}
     if "jobs" in merged:
         config.jobs = merged["jobs"]
+    if not merged.get("no_cache"):
+        from auditor.cache import cache_folder
+
+        config.cache_folder = cache_folder(merged["scanners"].get("cache_dir"), scan_root)
     return Settings(config, bounds)

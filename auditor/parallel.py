@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from auditor.cache import ResultCache
 from auditor.catalog import Rule
 from auditor.config import Config
 from auditor.discovery import Discovered
@@ -91,7 +92,15 @@ def split(found: Discovered, groups: list[list[str]]) -> list[Discovered]:
     return parts
 
 
-def _audit_partition(found: Discovered, rule_ids: list[str], config: Config) -> PartitionResult:
+def _audit_partition(found: Discovered, rule_ids: list[str], config: Config,
+                     cache: ResultCache | None = None) -> PartitionResult:
+    result = _parse_and_check(found, rule_ids, config)
+    if cache is not None:
+        cache.keep(found, result)
+    return result
+
+
+def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config) -> PartitionResult:
     from auditor.catalog import load_catalog
     from auditor.engine import run_checks
     from auditor.parsers.project import build_project
@@ -107,8 +116,9 @@ def _audit_partition(found: Discovered, rule_ids: list[str], config: Config) -> 
                            list(project.recognised), {k: list(v) for k, v in project.unparsed.items()}, sources)
 
 
-def _audit_chunk(parts: list[Discovered], rule_ids: list[str], config: Config) -> list[PartitionResult]:
-    return [_audit_partition(part, rule_ids, config) for part in parts]
+def _audit_chunk(parts: list[Discovered], rule_ids: list[str], config: Config,
+                 cache: ResultCache | None = None) -> list[PartitionResult]:
+    return [_audit_partition(part, rule_ids, config, cache) for part in parts]
 
 
 def available_cpus() -> int:
@@ -127,11 +137,14 @@ def worker_count(jobs: int | None) -> int:
 
 
 def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str, Rule], config: Config,
-                     jobs: int) -> PartitionResult:
+                     jobs: int, cache: ResultCache | None = None) -> PartitionResult:
+    """``cache``: unchanged partitions come from the incremental cache (``auditor.cache``)."""
     rule_ids = list(rules)
-    parts = split(found, groups)
+    every_part = split(found, groups)
+    kept = cache.lookup(every_part, PartitionResult) if cache is not None else [None] * len(every_part)
+    parts = [part for part, outcome in zip(every_part, kept) if outcome is None]
     workers = worker_count(jobs)
-    if workers > 1 and len(found.files) >= POOL_THRESHOLD and len(parts) > 1:
+    if workers > 1 and sum(len(part.files) for part in parts) >= POOL_THRESHOLD and len(parts) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -142,15 +155,17 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         from auditor import progress
 
+        progress.files_done(sum(len(part.files) for part, outcome in zip(every_part, kept) if outcome is not None))
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             results = []
             for chunk, batch in zip(chunks, pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks),
-                                                     [config] * len(chunks))):
+                                                     [config] * len(chunks), [cache] * len(chunks))):
                 results.extend(batch)
                 progress.files_done(sum(len(part.files) for part in chunk))  # a worker's files, in order
     else:
-        results = _audit_chunk(parts, rule_ids, config)
-    return merge(results)
+        results = _audit_chunk(parts, rule_ids, config, cache)
+    fresh = iter(results)
+    return merge([outcome if outcome is not None else next(fresh) for outcome in kept])
 
 
 def merge(results: list[PartitionResult]) -> PartitionResult:

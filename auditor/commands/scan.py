@@ -213,7 +213,8 @@ def configure(args: argparse.Namespace, scan_root: Path,
     from auditor.policy import PolicyReport, apply_policy
 
     settings = load_settings(scan_root, getattr(args, "config", None), catalog,
-                             trivy=getattr(args, "trivy", None), jobs=getattr(args, "jobs", None))
+                             trivy=getattr(args, "trivy", None), jobs=getattr(args, "jobs", None),
+                             cache_dir=getattr(args, "cache_dir", None), no_cache=getattr(args, "no_cache", False))
     config = settings.config
     if getattr(args, "architecture", None):  # the command line names the document: trusted, may be outside the tree
         import os
@@ -243,6 +244,7 @@ def _start_scanners(args: argparse.Namespace, config: Config, rules: dict[str, R
     # config.scanners holds only what trusted sources set for programs, folders and the network
     # (the command line, AUDITOR_*, the user's own configuration): see auditor.config.load_settings
     settings = dict(config.scanners)
+    settings["digest_cache"] = config.cache_folder  # the Trivy binary's SHA-256, kept (auditor/cache.py)
     if getattr(args, "image", None):
         settings["image"] = args.image
     if getattr(args, "offline", False):

@@ -56,6 +56,9 @@ class ScannerOptions:
     # config) for air-gapped machines: --skip-db-update / --skip-check-update, no network at all
     offline: bool = False
     cache_dir: str | None = None
+    # the auditor's own cache folder (auditor/cache.py), where the binary's SHA-256 is kept by
+    # (path, inode, size, times); None (--no-cache): hash the binary on every run
+    digest_cache: str | None = None
     timeout_seconds: float = 300.0
     npm_path: str | None = None
     # None: decide from the Dockerfile next to the lockfile (production-only install in the final

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from auditor.scanners import npm_audit, severity, trivy
 from auditor.scanners.failures import TRIVY_INSTALL_HINT, failed_run
-from auditor.scanners.process import file_sha256, resolve_executable, where_looked
+from auditor.scanners.process import resolve_executable, where_looked
 from auditor.scanners.records import ScannerOptions, ScannerRun
 
 _INTERNAL_HINT = "this is a bug in the auditor: report it with the command line that triggered it"
@@ -85,7 +85,7 @@ def _trivy_context(
     if path is None:
         return _Unavailable("not-found", f"could not start: trivy not found "
                             f"({where_looked(options.trivy_path, 'trivy')})")
-    sha256 = file_sha256(path)
+    sha256 = trivy.binary_sha256(path, options.digest_cache)
     pin = (options.trivy_sha256 or "").strip().lower()
     if pin and sha256 != pin:
         return _Unavailable("pin-mismatch", f"was refused: {path} has SHA-256 {sha256}, not the "

@@ -49,6 +49,15 @@ def _database_failure(context: TrivyContext) -> tuple[str, str]:
     return "could not download its vulnerability database", _DOWNLOAD_HINT
 
 
+def binary_sha256(path: Path, cache_folder: str | None) -> str | None:
+    """The binary's SHA-256 (for the pin and the report). Trivy is 174 MB, 0.3 s to hash, so the
+    digest is kept in the auditor's cache by (path, device, inode, size, modification and change
+    time): replacing or rewriting the binary changes its change time, which no user can set back."""
+    from auditor.cache import program_digest
+
+    return program_digest(path, cache_folder)
+
+
 @dataclass(frozen=True, slots=True)
 class TrivyBinary:
     path: Path

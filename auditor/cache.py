@@ -1,0 +1,531 @@
+"""The incremental cache: a partition's parse-and-check outcome, kept in the user's cache folder.
+
+A tree of independent projects (``auditor.parallel.partitions``) is audited project by project;
+an unchanged project is not parsed or checked again on the next run. An entry is found by a key
+that covers everything its outcome depends on:
+
+- the project's files: every file discovery saw in it, by relative path and SHA-256 of the bytes
+  (never by name or timestamp alone: the tree chooses those), and what discovery noted about them;
+- the auditor: its version, a digest of its code, rules and schemas, the Python version;
+- the configuration: the effective parameters, severity and enablement of every selected rule,
+  bounds, roles, Helm values and the architecture profile, plus the content of what the checks
+  read outside the project (files at the tree's root, the architecture document, CI files);
+- the helm and kubectl programs that render charts and overlays (path, size, modification time);
+- the absolute root, since messages may name it.
+
+Only parse and check results are kept: the external scanners (Trivy, npm audit) always run, and
+suppressions, the baseline and the changed-files filter are applied after, on every run.
+
+The folder comes from the user, never from the tree (``--cache-dir``, ``AUDITOR_CACHE_DIR``,
+``scanners.cache_dir`` in the user's configuration, else ``$XDG_CACHE_HOME/auditor``); a folder
+inside the audited tree is never used. Entries are written atomically (a temporary file, then
+``os.replace``) with mode 0600 in a 0700 folder, and signed with an HMAC under a per-user key kept
+in the folder; an entry that is corrupt, truncated, from another format or signed for another key
+is ignored, never trusted and never a crash. ``--no-cache`` (``AUDITOR_NO_CACHE=1``) turns it off.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from auditor.catalog import Rule
+    from auditor.config import Config
+    from auditor.discovery import Discovered
+
+Outcome = TypeVar("Outcome")
+FORMAT = b"auditor-cache 1\n"  # bump when the entry layout changes
+_MAC_SIZE = 32
+_KEY_FILE = "key"
+_ENTRY_CAP = 256 * 1024 * 1024  # bytes; a partition's outcome is kilobytes, never read a huge file
+_HASH_BLOCK = 1 << 20
+_RACY_SECONDS = 2.0  # a file changed this recently may change again within the timestamp's grain
+# Text in these kinds of file that climbs out of its folder may reach another project's files
+# (an nginx include, a kustomize base, a chart dependency): such a project is never cached.
+_REACHING_KINDS = ("nginx", "yaml", "compose")
+
+
+def default_folder() -> Path:
+    """``$XDG_CACHE_HOME/auditor``, else ``~/.cache/auditor`` (a relative XDG value is ignored, as
+    the XDG specification says)."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if base and os.path.isabs(base):
+        return Path(base) / "auditor"
+    return Path(os.path.expanduser("~")) / ".cache" / "auditor"
+
+
+def cache_folder(configured: str | None, scan_root: Path) -> str | None:
+    """The auditor's cache folder: ``<configured>/auditor`` when the user named a cache folder
+    (Trivy's database lives in the folder itself), else the XDG default. ``None`` when it would lie
+    inside the audited tree (auditing one's home directory) or is not absolute: the tree must never
+    hold what the auditor trusts."""
+    if configured:
+        chosen = Path(os.path.expanduser(configured))
+        if not chosen.is_absolute():
+            return None
+        folder = chosen / "auditor"
+    else:
+        folder = default_folder()
+        if not folder.is_absolute():
+            return None  # no home directory to keep a cache in
+    if _inside(folder, scan_root):
+        return None
+    return str(folder)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    for candidate, base in ((os.path.abspath(path), os.path.abspath(root)),
+                            (os.path.realpath(path), os.path.realpath(root))):
+        if candidate == base or candidate.startswith(base.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------ the folder and its key
+
+
+def _private_folder(path: Path) -> bool:
+    """Create ``path`` (0700) if needed; True when it is a real folder of ours that nobody else may
+    write to (a folder another user could write to could hold entries we did not write)."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
+        return False
+    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
+
+
+def _secret(folder: Path) -> bytes | None:
+    """The per-user HMAC key (32 random bytes, mode 0600), created on first use."""
+    import secrets
+    import tempfile
+
+    path = folder / _KEY_FILE
+    for _ in range(2):
+        key = _read_private(path, 64)
+        if key is not None:
+            return key if len(key) == 32 else None
+        try:
+            descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".key-")
+        except OSError:
+            return None
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(secrets.token_bytes(32))
+            os.link(temporary, path)  # fails if another process made it first: then read theirs
+        except FileExistsError:
+            pass
+        except OSError:
+            return None
+        finally:
+            _unlink(temporary)
+    return None
+
+
+def _read_private(path: Path, cap: int) -> bytes | None:
+    """A regular file of ours nobody else can read or write, at most ``cap`` bytes; else None."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or info.st_size > cap \
+                or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            return None
+        chunks = []
+        remaining = info.st_size + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, _HASH_BLOCK))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+        return data if len(data) <= cap else None
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class _Store:
+    """Signed entries under ``<folder>/<kind>/``: read verified, written atomically."""
+
+    __slots__ = ("folder", "secret")
+
+    def __init__(self, folder: str, secret: bytes) -> None:
+        self.folder = folder
+        self.secret = secret
+
+    def _path(self, kind: str, key: str) -> Path:
+        return Path(self.folder) / kind / key[:2] / key
+
+    def _mac(self, kind: str, key: str, payload: bytes) -> bytes:
+        import hmac
+
+        return hmac.new(self.secret, FORMAT + kind.encode() + b"\0" + key.encode() + b"\0" + payload,
+                        hashlib.sha256).digest()
+
+    def read(self, kind: str, key: str) -> bytes | None:
+        data = _read_private(self._path(kind, key), _ENTRY_CAP)
+        if data is None or not data.startswith(FORMAT) or len(data) < len(FORMAT) + _MAC_SIZE:
+            return None
+        mac = data[len(FORMAT):len(FORMAT) + _MAC_SIZE]
+        payload = data[len(FORMAT) + _MAC_SIZE:]
+        import hmac
+
+        if not hmac.compare_digest(mac, self._mac(kind, key, payload)):
+            return None  # tampered, truncated, or signed under another key: never trusted
+        return payload
+
+    def write(self, kind: str, key: str, payload: bytes) -> None:
+        import tempfile
+
+        path = self._path(kind, key)
+        if not _private_folder(path.parent):
+            return
+        try:
+            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        except OSError:
+            return
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(FORMAT + self._mac(kind, key, payload) + payload)
+            os.replace(temporary, path)
+        except OSError:
+            _unlink(temporary)
+
+
+def open_store(folder: str | None) -> _Store | None:
+    """The store in ``folder`` (``None``: the cache is off), or None when the folder cannot be
+    made private or its key cannot be read: the audit then runs without a cache."""
+    if not folder:
+        return None
+    path = Path(folder)
+    if not _private_folder(path):
+        return None
+    secret = _secret(path)
+    return _Store(folder, secret) if secret is not None else None
+
+
+# ------------------------------------------------------------------ digests
+
+
+def file_digest(path: Path | str) -> str | None:
+    """SHA-256 of a regular file's bytes (never blocks on a FIFO); None if it cannot be read."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        digest = hashlib.sha256()
+        while True:
+            block = os.read(descriptor, _HASH_BLOCK)
+            if not block:
+                return digest.hexdigest()
+            digest.update(block)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+
+
+_CODE_DIGEST: list[str] = []
+
+
+def code_digest() -> str:
+    """The auditor's code, rules and schemas (once per process): a changed check, parser or rule
+    file changes every key."""
+    if not _CODE_DIGEST:
+        from auditor import __version__
+        from auditor.catalog import PACKAGE_DIR, rules_dir
+
+        digest = hashlib.sha256(f"{__version__}\0{sys.version}\0".encode())
+        folders = [PACKAGE_DIR, rules_dir()]
+        for folder in folders:
+            for path in sorted(_code_files(folder)):
+                digest.update(os.path.relpath(path, folder).encode() + b"\0")
+                digest.update((file_digest(path) or "unreadable").encode() + b"\0")
+        _CODE_DIGEST.append(digest.hexdigest())
+    return _CODE_DIGEST[0]
+
+
+def _code_files(folder: Path) -> Iterable[str]:
+    for current, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        for name in files:
+            if name.endswith((".py", ".yaml", ".json", ".j2", ".html", ".md")):
+                yield os.path.join(current, name)
+
+
+def _program_identity(name: str) -> str:
+    from auditor.programs import find_program
+
+    found = find_program(name)
+    if not found:
+        return f"{name}: none"
+    try:
+        info = os.stat(found)
+    except OSError:
+        return f"{name}: {found} unreadable"
+    return f"{name}: {os.path.realpath(found)} {info.st_size} {info.st_mtime_ns}"
+
+
+def _settings_digest(config: Config, rules: Mapping[str, Rule]) -> dict[str, Any]:
+    """What of the configuration reaches parsing and checking (machinery that does not, such as
+    worker count and scanner programs, is left out; suppressions are applied after, but are kept
+    in so a reader never wonders)."""
+    from dataclasses import fields
+
+    settings = {item.name: getattr(config, item.name) for item in fields(config)
+                if item.name not in ("jobs", "scanners", "cache_folder", "tree_settings", "trusted_keys")}
+    settings["rules_in_force"] = {rule_id: [config.enabled(rule), config.severity_for(rule),
+                                            config.parameters_for(rule)] for rule_id, rule in rules.items()}
+    return settings
+
+
+class ResultCache:
+    """Lookups and stores of partition outcomes for one run (picklable: it goes to the workers)."""
+
+    __slots__ = ("store", "run_key")
+
+    def __init__(self, store: _Store, run_key: str) -> None:
+        self.store = store
+        self.run_key = run_key
+
+    def key_for(self, part: Discovered) -> str | None:
+        """The partition's key, or None when it must not be cached (a file that cannot be read,
+        is not a regular file, or an nginx/YAML file that climbs out of its folder)."""
+        digest = hashlib.sha256(self.run_key.encode() + b"\0")
+        reaching = {path for kind in _REACHING_KINDS for path in getattr(part, kind)}
+        for relative in sorted(set(part.files)):
+            data_digest = _part_file_digest(part.root / relative, relative in reaching)
+            if data_digest is None:
+                return None
+            digest.update(f"{len(relative)}:{relative}\0{data_digest}\0".encode("utf-8", "surrogateescape"))
+        listing = {kind: sorted(getattr(part, kind)) for kind in
+                   ("dockerfiles", "compose", "yaml", "nginx", "dockerignores", "next_files")}
+        listing["notes"] = sorted(repr((note.span, note.message)) for note in part.notes)
+        listing["too_large"] = sorted(part.too_large)
+        digest.update(json.dumps(listing, sort_keys=True).encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def lookup(self, parts: list[Discovered], expected: type[Outcome]) -> list[Outcome | None]:
+        """Each partition's kept outcome, or None where it must be parsed and checked."""
+        outcomes: list[Outcome | None] = []
+        for part in parts:
+            key = self.key_for(part)
+            outcome = self.load(key) if key is not None else None
+            outcomes.append(outcome if isinstance(outcome, expected) else None)
+        return outcomes
+
+    def keep(self, part: Discovered, outcome: Any) -> None:
+        """Store a freshly computed outcome, unless it depends on more than its files."""
+        if worth_keeping(outcome):
+            key = self.key_for(part)
+            if key is not None:
+                self.save(key, outcome)
+
+    def load(self, key: str) -> Any:
+        """The outcome stored under ``key``, or None (missing, corrupt, foreign or tampered)."""
+        import pickle
+        import zlib
+
+        payload = self.store.read("results", key)
+        if payload is None:
+            return None
+        try:
+            # the HMAC above proves this user's auditor wrote these bytes for this key
+            return pickle.loads(zlib.decompress(payload))
+        except Exception:  # noqa: BLE001 - a signed but undecodable entry: a miss, never a crash
+            return None
+
+    def save(self, key: str, outcome: Any) -> None:
+        import io
+        import zlib
+
+        buffer = io.BytesIO()
+        try:
+            _pickler(buffer).dump(outcome)
+        except Exception:  # noqa: BLE001 - an outcome that cannot be pickled is simply not kept
+            return
+        self.store.write("results", key, zlib.compress(buffer.getbuffer(), 1))
+
+
+_POSITIONAL: dict[type, tuple[str, ...] | None] = {}
+
+
+def _positional_fields(kind: type) -> tuple[str, ...] | None:
+    """How to rebuild an object of ``kind`` fast: pickle's default for a slotted dataclass runs
+    ``__setstate__`` in Python (25 us an object: 3 s for 1,000 projects' findings) and a NamedTuple
+    its generated ``__new__``. The fields, to call the dataclass with in order; ``()`` for a plain
+    NamedTuple (``tuple.__new__`` takes it whole); None for anything else, or a class whose
+    constructor would not give the same object back (``__post_init__``, a custom ``__init__``)."""
+    import collections
+    import dataclasses
+
+    if kind.__dict__.get("__reduce__") or kind.__dict__.get("__reduce_ex__"):
+        return None
+    if issubclass(kind, tuple):
+        plain = getattr(collections.namedtuple("Probe", ""), "__getnewargs__").__code__
+        newargs = getattr(kind, "__getnewargs__", None)
+        return () if kind.__dictoffset__ == 0 and getattr(newargs, "__code__", None) is plain else None
+    if not dataclasses.is_dataclass(kind) or hasattr(kind, "__post_init__"):
+        return None
+    params = getattr(kind, "__dataclass_params__", None)
+    declared = dataclasses.fields(kind)
+    if not getattr(params, "init", False) or not all(item.init for item in declared):
+        return None
+    return tuple(item.name for item in declared)
+
+
+def _pickler(buffer: Any) -> Any:
+    import pickle
+
+    class Pickler(pickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            kind = type(obj)
+            if kind not in _POSITIONAL:
+                _POSITIONAL[kind] = _positional_fields(kind)
+            names = _POSITIONAL[kind]
+            if names is None:
+                return NotImplemented
+            if not names:  # a NamedTuple: built by tuple.__new__ in C, not its generated __new__
+                return tuple.__new__, (kind, tuple(obj))
+            return kind, tuple(getattr(obj, name) for name in names)
+
+    return Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _part_file_digest(path: Path, reaching: bool) -> str | None:
+    if not reaching:
+        return file_digest(path)
+    try:
+        data = path.read_bytes() if path.stat().st_size <= _ENTRY_CAP else None
+    except OSError:
+        return None
+    if data is None or b"../" in data or b"..\\" in data:
+        return None
+    return hashlib.sha256(data).hexdigest()
+
+
+def _outside_digest(found: Discovered, groups: list[list[str]], config: Config) -> str | None:
+    """The files the checks of every partition may read besides their own: whatever discovery saw
+    outside the partitions (the root's files), the architecture document, and the CI files and
+    conventional documents at the root (read by the AR checks even where discovery does not go)."""
+    from auditor.checks.architecture._document import CI_FILES, CI_FOLDERS, CONVENTIONAL
+
+    covered = tuple(f"{folder}/" for group in groups for folder in group)
+    paths = {path for path in found.files if not path.startswith(covered)}
+    paths.update(CONVENTIONAL)
+    paths.update(CI_FILES)
+    for folder in CI_FOLDERS:
+        for current, folders, files in os.walk(found.root / folder):
+            folders.sort()
+            paths.update(os.path.relpath(os.path.join(current, name), found.root) for name in files)
+    document = (config.architecture or {}).get("document")
+    if document:
+        paths.add(str(document) if os.path.isabs(str(document)) else str(document))
+    for value in (config.helm or {}).get("values", []):
+        paths.add(str(value))
+    digest = hashlib.sha256()
+    for relative in sorted(paths):
+        full = Path(relative) if os.path.isabs(relative) else found.root / relative
+        if not os.path.lexists(full):
+            state = "absent"
+        else:
+            state = file_digest(full) or "unreadable"
+            if state == "unreadable" and not os.path.isdir(full):
+                return None  # unknown input: no caching this run
+        digest.update(f"{relative}\0{state}\0".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def open_results(config: Config, rules: Mapping[str, Rule], found: Discovered,
+                 groups: list[list[str]]) -> ResultCache | None:
+    """The cache for this run, or None when it is off or cannot be used safely."""
+    store = open_store(config.cache_folder)
+    if store is None:
+        return None
+    outside = _outside_digest(found, groups, config)
+    if outside is None:
+        return None
+    run = {"format": FORMAT.decode(), "code": code_digest(), "root": str(found.root),
+           "settings": _settings_digest(config, rules), "outside": outside,
+           "programs": [_program_identity("helm"), _program_identity("kubectl")]}
+    run_key = hashlib.sha256(json.dumps(run, sort_keys=True, default=_canonical).encode("utf-8", "surrogateescape"))
+    return ResultCache(store, run_key.hexdigest())
+
+
+def _canonical(value: Any) -> Any:
+    """JSON for what json does not know; a set in a stable order (string hashing varies by process)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(repr(item) for item in value)
+    return repr(value)
+
+
+def worth_keeping(outcome: Any) -> bool:
+    """An outcome with a file not checked (a parse timeout, an unreadable file, a chart helm could
+    not render) depends on more than the files: it is not kept, so the next run tries again."""
+    from auditor.model.span import NotChecked
+
+    if any(isinstance(problem, NotChecked) for problem in getattr(outcome, "problems", ())):
+        return False
+    return not any(finding.rule_id in ("AUD003", "AUD004") for finding in getattr(outcome, "findings", ()))
+
+
+# ------------------------------------------------------------------ program digests
+
+
+def program_digest(path: Path, folder: str | None) -> str | None:
+    """SHA-256 of a program (Trivy is 174 MB: 0.3 s a run), kept by (path, device, inode, size,
+    modification and change time): any write to the file changes its change time, which no user
+    can set back. A file changed in the last moments is hashed but not kept (its timestamps may
+    not yet tell the next change apart)."""
+    store = open_store(folder)
+    try:
+        before = os.stat(path)
+    except OSError:
+        return None
+    identity = f"{os.path.realpath(path)}\0{before.st_dev}\0{before.st_ino}\0{before.st_size}\0" \
+               f"{before.st_mtime_ns}\0{before.st_ctime_ns}"
+    key = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()
+    if store is not None:
+        kept = store.read("programs", key)
+        if kept is not None and len(kept) == 64:
+            return kept.decode("ascii", "replace")
+    digest = file_digest(path)
+    if digest is None or store is None:
+        return digest
+    try:
+        after = os.stat(path)
+    except OSError:
+        return digest
+    same = (after.st_ino, after.st_size, after.st_mtime_ns, after.st_ctime_ns) == \
+           (before.st_ino, before.st_size, before.st_mtime_ns, before.st_ctime_ns)
+    if same and time.time() - after.st_ctime_ns / 1e9 > _RACY_SECONDS:
+        store.write("programs", key, digest.encode("ascii"))
+    return digest
+
+
+__all__ = ["ResultCache", "cache_folder", "code_digest", "default_folder", "file_digest", "open_results",
+           "open_store", "program_digest", "worth_keeping"]

@@ -1,0 +1,432 @@
+"""The incremental cache (auditor/cache.py): an unchanged project is not parsed or checked again,
+any change of content, configuration or auditor is a miss, a cached run gives the very report a
+fresh run gives, and neither a damaged entry nor the audited tree can make it trust anything.
+
+Hits and misses are observed by counting the real parse-and-check calls of a serial run
+(``--jobs 1``: in this process); nothing is mocked. Every test has its own cache folder."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import auditor
+import auditor.cache as cache
+import auditor.parallel as parallel
+from auditor.cli import main
+
+ROOT_USER = 'FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nUSER root\nCMD ["node", "server.js"]\n'
+NON_ROOT = ROOT_USER.replace("USER root", "USER 1001")
+COMPOSE = "services:\n  web:\n    build: .\n    ports:\n      - \"3000:3000\"\n"
+PROJECTS = ("alpha", "bravo", "charlie")
+
+
+def make_tree(root: Path) -> Path:
+    """Three independent projects (a Dockerfile and a compose file each): three partitions."""
+    for name in PROJECTS:
+        (root / name).mkdir(parents=True)
+        (root / name / "Dockerfile").write_text(ROOT_USER if name == "alpha" else NON_ROOT, encoding="utf-8")
+        (root / name / "docker-compose.yml").write_text(COMPOSE, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return make_tree(tmp_path / "tree")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache home of this test's own (the XDG default the auditor then uses)."""
+    folder = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    monkeypatch.delenv("AUDITOR_CACHE_DIR", raising=False)
+    monkeypatch.delenv("AUDITOR_NO_CACHE", raising=False)
+    return folder
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The folder of every partition really parsed and checked (the real function, observed)."""
+    seen: list[str] = []
+    real = parallel._parse_and_check
+
+    def counting(found, rule_ids, config):  # type: ignore[no-untyped-def]
+        seen.append(sorted(found.files)[0].split("/")[0])
+        return real(found, rule_ids, config)
+
+    monkeypatch.setattr(parallel, "_parse_and_check", counting)
+    yield seen
+
+
+def scan_json(tree: Path | list[str], tmp_path: Path, *extra: str) -> str:
+    output = tmp_path / "report.json"
+    paths = [str(tree)] if isinstance(tree, Path) else tree
+    code = main(["scan", *paths, "--no-external", "--jobs", "1", "--fail-on", "none", "--quiet",
+                 "--format", f"json:{output}", *extra])
+    assert code == 0
+    return output.read_text(encoding="utf-8")
+
+
+def entries(home: Path) -> list[Path]:
+    return sorted(p for p in (home / "auditor" / "results").rglob("*") if p.is_file())
+
+
+# --- hits and misses ----------------------------------------------------------------------------
+
+
+def test_a_second_scan_parses_nothing_and_reports_the_same(tree: Path, home: Path, parsed: list[str],
+                                                           tmp_path: Path) -> None:
+    first = scan_json(tree, tmp_path)
+    assert sorted(parsed) == list(PROJECTS)
+    assert len(entries(home)) == 3
+    parsed.clear()
+    second = scan_json(tree, tmp_path)
+    assert parsed == []
+    assert second == first
+    assert "DF008" in first  # alpha's USER root, reported from the cache too
+    parsed.clear()
+    assert scan_json(tree, tmp_path, "--no-cache") == first
+    assert sorted(parsed) == list(PROJECTS)
+
+
+def test_a_changed_file_is_parsed_again_and_only_its_project(tree: Path, home: Path, parsed: list[str],
+                                                             tmp_path: Path) -> None:
+    scan_json(tree, tmp_path)
+    (tree / "bravo" / "Dockerfile").write_text(ROOT_USER, encoding="utf-8")
+    parsed.clear()
+    cached = scan_json(tree, tmp_path)
+    assert parsed == ["bravo"]
+    assert cached == scan_json(tree, tmp_path, "--no-cache")
+    assert '"bravo/Dockerfile"' in cached
+
+
+def test_the_key_is_the_content_not_the_timestamp(tree: Path, home: Path, parsed: list[str],
+                                                  tmp_path: Path) -> None:
+    """Same size, same modification time, other bytes: still a miss (the tree sets timestamps)."""
+    scan_json(tree, tmp_path)
+    dockerfile = tree / "charlie" / "Dockerfile"
+    before = dockerfile.stat()
+    dockerfile.write_text(NON_ROOT.replace("1001", "0000"), encoding="utf-8")  # USER 0000: root, same size
+    os.utime(dockerfile, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert dockerfile.stat().st_size == before.st_size
+    parsed.clear()
+    cached = scan_json(tree, tmp_path)
+    assert parsed == ["charlie"]
+    assert cached == scan_json(tree, tmp_path, "--no-cache")
+
+
+def test_a_new_or_renamed_file_is_a_miss(tree: Path, home: Path, parsed: list[str], tmp_path: Path) -> None:
+    scan_json(tree, tmp_path)
+    (tree / "alpha" / "Dockerfile").rename(tree / "alpha" / "Containerfile")
+    (tree / "bravo" / ".dockerignore").write_text("node_modules\n.git\n.env*\n.next\n", encoding="utf-8")
+    parsed.clear()
+    cached = scan_json(tree, tmp_path)
+    assert sorted(parsed) == ["alpha", "bravo"]
+    assert cached == scan_json(tree, tmp_path, "--no-cache")
+
+
+@pytest.mark.parametrize("setting", [
+    "rules:\n  DF008:\n    severity: low\n",  # a severity
+    "rules:\n  DF019:\n    required: [node_modules]\n",  # a parameter
+    "rules:\n  DF008:\n    enabled: false\n",  # a rule turned off
+])
+def test_a_configuration_change_is_a_miss_everywhere(tree: Path, home: Path, parsed: list[str],
+                                                     tmp_path: Path, setting: str) -> None:
+    """(A configuration file at the tree's root would make the tree one deployment, not cached:
+    the configuration comes from outside it here.)"""
+    configuration = tmp_path / "auditor.yaml"
+    configuration.write_text("rules: {}\n", encoding="utf-8")
+    scan_json(tree, tmp_path, "--config", str(configuration))
+    configuration.write_text(setting, encoding="utf-8")
+    parsed.clear()
+    cached = scan_json(tree, tmp_path, "--config", str(configuration))
+    assert sorted(parsed) == list(PROJECTS)
+    parsed.clear()
+    assert scan_json(tree, tmp_path, "--config", str(configuration)) == cached  # then kept in turn
+    assert parsed == []
+    assert cached == scan_json(tree, tmp_path, "--config", str(configuration), "--no-cache")
+
+
+def test_selected_rules_are_part_of_the_key(tree: Path, home: Path, parsed: list[str], tmp_path: Path) -> None:
+    scan_json(tree, tmp_path)
+    parsed.clear()
+    only = scan_json(tree, tmp_path, "--select", "DF008")
+    assert sorted(parsed) == list(PROJECTS)
+    assert only == scan_json(tree, tmp_path, "--select", "DF008", "--no-cache")
+
+
+def test_another_auditor_version_is_a_miss(tree: Path, home: Path, parsed: list[str], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    scan_json(tree, tmp_path)
+    monkeypatch.setattr(auditor, "__version__", auditor.__version__ + ".post1")
+    monkeypatch.setattr(cache, "_CODE_DIGEST", [])  # computed once per process: this process "upgraded"
+    parsed.clear()
+    scan_json(tree, tmp_path)
+    assert sorted(parsed) == list(PROJECTS)
+
+
+def test_the_catalog_digest_covers_the_rule_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import auditor.catalog as catalog
+
+    rules = tmp_path / "rules"
+    shutil.copytree(catalog.rules_dir(), rules)
+    monkeypatch.setattr(catalog, "rules_dir", lambda: rules)
+    monkeypatch.setattr(cache, "_CODE_DIGEST", [])
+    before = cache.code_digest()
+    rule = rules / "DF008.yaml"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("severity: high", "severity: critical", 1),
+                    encoding="utf-8")
+    monkeypatch.setattr(cache, "_CODE_DIGEST", [])
+    assert cache.code_digest() != before
+
+
+# --- a damaged entry is ignored, never trusted, never a crash ------------------------------------
+
+
+def _damage_truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+def _damage_flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _damage_garbage(path: Path) -> None:
+    path.write_bytes(b"\x80\x04not a cache entry at all")
+
+
+def _damage_foreign_format(path: Path) -> None:
+    path.write_bytes(path.read_bytes().replace(cache.FORMAT, b"auditor-cache 0\n", 1))
+
+
+def _damage_empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+@pytest.mark.parametrize("damage", [_damage_truncate, _damage_flip, _damage_garbage, _damage_foreign_format,
+                                    _damage_empty])
+def test_a_damaged_entry_is_ignored_and_rewritten(tree: Path, home: Path, parsed: list[str], tmp_path: Path,
+                                                  damage: Callable[[Path], None]) -> None:
+    first = scan_json(tree, tmp_path)
+    for entry in entries(home):
+        damage(entry)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert sorted(parsed) == list(PROJECTS)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first  # rewritten whole
+    assert parsed == []
+
+
+def test_an_entry_moved_to_another_key_is_refused(tree: Path, home: Path, parsed: list[str], tmp_path: Path) -> None:
+    """Each entry is signed together with its key: a valid entry of another project is no hit."""
+    first = scan_json(tree, tmp_path)
+    one, two, three = entries(home)
+    payloads = [one.read_bytes(), two.read_bytes(), three.read_bytes()]
+    one.write_bytes(payloads[1])
+    two.write_bytes(payloads[2])
+    three.write_bytes(payloads[0])
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert sorted(parsed) == list(PROJECTS)
+
+
+def test_entries_signed_with_another_users_key_are_refused(tree: Path, home: Path, parsed: list[str],
+                                                           tmp_path: Path) -> None:
+    first = scan_json(tree, tmp_path)
+    (home / "auditor" / "key").unlink()  # a new key: what the old one signed is not ours any more
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert sorted(parsed) == list(PROJECTS)
+    assert len((home / "auditor" / "key").read_bytes()) == 32
+
+
+def test_a_cache_folder_others_can_write_is_not_used(tree: Path, home: Path, parsed: list[str],
+                                                     tmp_path: Path) -> None:
+    first = scan_json(tree, tmp_path)
+    written = entries(home)
+    (home / "auditor").chmod(0o777)
+    try:
+        parsed.clear()
+        assert scan_json(tree, tmp_path) == first
+        assert sorted(parsed) == list(PROJECTS)  # its entries may be anyone's: none trusted
+        assert entries(home) == written
+    finally:
+        (home / "auditor").chmod(0o700)
+
+
+def test_entries_and_key_are_private(tree: Path, home: Path, tmp_path: Path) -> None:
+    scan_json(tree, tmp_path)
+    assert (home / "auditor" / "key").stat().st_mode & 0o777 == 0o600
+    for entry in entries(home):
+        assert entry.stat().st_mode & 0o777 == 0o600
+        assert entry.parent.stat().st_mode & 0o777 == 0o700
+    assert not [p for p in (home / "auditor" / "results").rglob(".tmp-*")]  # written whole, then renamed
+
+
+# --- the tree chooses nothing ------------------------------------------------------------------
+
+
+def test_the_tree_cannot_name_the_cache_folder(tree: Path, home: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    (tree / ".auditor.yaml").write_text(f"scanners:\n  cache_dir: {tmp_path / 'chosen'}\n", encoding="utf-8")
+    code = main(["scan", str(tree), "--no-external", "--jobs", "1", "--quiet"])
+    assert code == 2
+    assert "scanners.cache_dir" in capsys.readouterr().err
+    assert not (tmp_path / "chosen").exists()
+
+
+@pytest.mark.parametrize("how", ["environment", "flag"])
+def test_a_cache_folder_inside_the_audited_tree_is_never_used(tree: Path, home: Path, parsed: list[str],
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              how: str) -> None:
+    """Auditing one's home directory, or a cache named by a path into the tree: nothing is
+    written there and nothing read from there (the tree could hold forged entries)."""
+    before = sorted(str(p) for p in tree.rglob("*"))
+    if how == "environment":
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tree / ".cache"))
+        extra: tuple[str, ...] = ()
+    else:
+        extra = ("--cache-dir", str(tree / "alpha"))
+    first = scan_json(tree, tmp_path, *extra)
+    parsed.clear()
+    assert scan_json(tree, tmp_path, *extra) == first
+    assert sorted(parsed) == list(PROJECTS)
+    assert sorted(str(p) for p in tree.rglob("*")) == before
+
+
+def test_file_names_that_look_like_cache_paths_change_nothing(tmp_path: Path, home: Path, parsed: list[str]) -> None:
+    """A project named like a key, a results folder or the key file is just a project."""
+    tree = make_tree(tmp_path / "tree")
+    scan_json(tree, tmp_path)
+    key = entries(home)[0].name
+    hostile = tree / key
+    hostile.mkdir()
+    (hostile / "Dockerfile").write_text(ROOT_USER, encoding="utf-8")
+    (hostile / "docker-compose.yml").write_text(COMPOSE, encoding="utf-8")
+    parsed.clear()
+    cached = scan_json(tree, tmp_path)
+    assert parsed == [key]
+    assert cached == scan_json(tree, tmp_path, "--no-cache")
+
+
+# --- off switches --------------------------------------------------------------------------------
+
+
+def test_no_cache_flag_reads_and_writes_nothing(tree: Path, home: Path, parsed: list[str], tmp_path: Path) -> None:
+    scan_json(tree, tmp_path, "--no-cache")
+    scan_json(tree, tmp_path, "--no-cache")
+    assert sorted(parsed) == sorted(PROJECTS * 2)
+    assert not (home / "auditor" / "results").exists()
+
+
+def test_auditor_no_cache_environment(tree: Path, home: Path, parsed: list[str], tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    scan_json(tree, tmp_path)
+    monkeypatch.setenv("AUDITOR_NO_CACHE", "1")
+    parsed.clear()
+    scan_json(tree, tmp_path)
+    assert sorted(parsed) == list(PROJECTS)
+
+
+def test_cache_dir_flag_and_environment_move_the_cache(tree: Path, home: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    scan_json(tree, tmp_path, "--cache-dir", str(tmp_path / "by-flag"))
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "by-env"))
+    scan_json(tree, tmp_path)
+    for chosen in ("by-flag", "by-env"):
+        assert len(entries(tmp_path / chosen)) == 3
+    assert not (home / "auditor" / "results").exists()
+
+
+# --- what is applied after the cache ------------------------------------------------------------
+
+
+def test_baseline_and_suppressions_apply_to_cached_outcomes(tree: Path, home: Path, parsed: list[str],
+                                                            tmp_path: Path) -> None:
+    (tree / "alpha" / "Dockerfile").write_text(ROOT_USER.replace(
+        "USER root", '# auditor: ignore=DF008 reason="the image drops privileges in its entrypoint"\nUSER root'),
+        encoding="utf-8")
+    baseline = tmp_path / "baseline.json"
+    assert main(["baseline", "create", str(tree), "--no-external", "-o", str(baseline)]) == 0  # fills the cache
+    for extra in ((), ("--baseline", str(baseline)), ("--no-suppress",)):
+        parsed.clear()
+        cached = scan_json(tree, tmp_path, *extra)
+        assert parsed == []
+        assert cached == scan_json(tree, tmp_path, "--no-cache", *extra)
+    report = json.loads(scan_json(tree, tmp_path))
+    assert [f["suppressed"]["kind"] for f in report["findings"] if f["rule_id"] == "DF008"] == ["inline"]
+    with_baseline = json.loads(scan_json(tree, tmp_path, "--baseline", str(baseline)))
+    assert [f for f in with_baseline["findings"] if not f["suppressed"]] == []
+
+
+def test_file_arguments_report_their_files_alone_from_cached_outcomes(tree: Path, home: Path, parsed: list[str],
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files of two projects (pre-commit): their projects are read, only the files reported; the
+    filter is applied after the cache, so a cached run reports the same."""
+    monkeypatch.chdir(tree)
+    files = ["alpha/Dockerfile", "bravo/docker-compose.yml"]
+    first = scan_json(files, tmp_path)
+    assert sorted(parsed) == ["alpha", "bravo"]
+    parsed.clear()
+    assert scan_json(files, tmp_path) == first
+    assert parsed == []
+    assert first == scan_json(files, tmp_path, "--no-cache")
+    findings = json.loads(first)["findings"]
+    assert findings
+    for finding in findings:  # at a given file, or naming one among its related locations
+        assert {finding["file"], *(r["file"] for r in finding["related"])} & set(files), finding
+
+
+# --- the Trivy binary's digest -----------------------------------------------------------------
+
+
+def test_a_program_digest_is_kept_and_follows_any_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = str(tmp_path / "cache")
+    program = tmp_path / "trivy"
+    program.write_bytes(b"\x7fELF" + b"a" * 4096)
+    monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the file was written just now; see the next test
+    expected = hashlib.sha256(program.read_bytes()).hexdigest()
+    assert cache.program_digest(program, folder) == expected
+    kept = sorted((tmp_path / "cache" / "programs").rglob("*"))
+    assert [p for p in kept if p.is_file()]
+    assert cache.program_digest(program, folder) == expected
+    before = program.stat()
+    program.write_bytes(b"\x7fELF" + b"b" * 4096)  # same size, same modification time, other bytes
+    os.utime(program, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert cache.program_digest(program, folder) == hashlib.sha256(program.read_bytes()).hexdigest()
+
+
+def test_a_program_changed_just_now_is_hashed_but_not_kept(tmp_path: Path) -> None:
+    program = tmp_path / "trivy"
+    program.write_bytes(b"binary")
+    assert cache.program_digest(program, str(tmp_path / "cache")) == hashlib.sha256(b"binary").hexdigest()
+    assert not (tmp_path / "cache" / "programs").exists()
+
+
+def test_a_tampered_program_digest_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = str(tmp_path / "cache")
+    program = tmp_path / "trivy"
+    program.write_bytes(b"the real binary")
+    monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)
+    cache.program_digest(program, folder)
+    (entry,) = [p for p in (tmp_path / "cache" / "programs").rglob("*") if p.is_file()]
+    forged = hashlib.sha256(b"what the pin expects").hexdigest().encode()
+    entry.write_bytes(entry.read_bytes()[:-64] + forged)  # the digest changed, the signature not
+    assert cache.program_digest(program, folder) == hashlib.sha256(b"the real binary").hexdigest()
+
+
+def test_without_a_cache_the_program_is_hashed_every_time(tmp_path: Path) -> None:
+    program = tmp_path / "trivy"
+    program.write_bytes(b"binary")
+    assert cache.program_digest(program, None) == hashlib.sha256(b"binary").hexdigest()
+    assert cache.program_digest(tmp_path / "missing", None) is None
