@@ -46,7 +46,9 @@ _MAC_SIZE = 32
 _KEY_FILE = "key"
 _ENTRY_CAP = 256 * 1024 * 1024  # bytes; a partition's outcome is kilobytes, never read a huge file
 _HASH_BLOCK = 1 << 20
-_RACY_SECONDS = 2.0  # a file changed this recently may change again within the timestamp's grain
+_RACY_SECONDS = 2.0
+_DAY = 86400.0
+_UNUSED_DAYS = 30  # an entry not used for this long is removed  # a file changed this recently may change again within the timestamp's grain
 # Text in these kinds of file that climbs out of its folder may reach another project's files
 # (an nginx include, a kustomize base, a chart dependency): such a project is never cached.
 _REACHING_KINDS = ("nginx", "yaml", "compose")
@@ -193,6 +195,7 @@ class _Store:
 
         if not hmac.compare_digest(mac, self._mac(kind, key, payload)):
             return None  # tampered, truncated, or signed under another key: never trusted
+        _refresh(self._path(kind, key))
         return payload
 
     def write(self, kind: str, key: str, payload: bytes) -> None:
@@ -213,6 +216,42 @@ class _Store:
             _unlink(temporary)
 
 
+def _refresh(path: Path) -> None:
+    """Mark an entry in use (its modification time), at most once a day: pruning keeps it."""
+    try:
+        if os.stat(path).st_mtime < time.time() - _DAY:
+            os.utime(path)
+    except OSError:
+        pass
+
+
+def _prune(folder: Path) -> None:
+    """Once a day: remove entries unused for ``_UNUSED_DAYS`` days (each change of a project or of
+    the auditor leaves one behind) and temporary files a killed run left."""
+    marker = folder / "pruned"
+    now = time.time()
+    try:
+        if now - os.stat(marker).st_mtime < _DAY:
+            return
+    except OSError:
+        pass
+    try:
+        marker.touch(mode=0o600)
+        os.utime(marker)
+    except OSError:
+        return
+    for kind in ("results", "programs"):
+        for current, _, names in os.walk(folder / kind):
+            for name in names:
+                path = os.path.join(current, name)
+                try:
+                    age = now - os.lstat(path).st_mtime
+                except OSError:
+                    continue
+                if age > _UNUSED_DAYS * _DAY or (name.startswith(".tmp-") and age > 3600):
+                    _unlink(path)
+
+
 def open_store(folder: str | None) -> _Store | None:
     """The store in ``folder`` (``None``: the cache is off), or None when the folder cannot be
     made private or its key cannot be read: the audit then runs without a cache."""
@@ -222,7 +261,10 @@ def open_store(folder: str | None) -> _Store | None:
     if not _private_folder(path):
         return None
     secret = _secret(path)
-    return _Store(folder, secret) if secret is not None else None
+    if secret is None:
+        return None
+    _prune(path)
+    return _Store(folder, secret)
 
 
 # ------------------------------------------------------------------ digests

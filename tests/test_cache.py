@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -272,6 +273,21 @@ def test_entries_and_key_are_private(tree: Path, home: Path, tmp_path: Path) -> 
     assert not [p for p in (home / "auditor" / "results").rglob(".tmp-*")]  # written whole, then renamed
 
 
+def test_entries_unused_for_a_month_are_pruned_and_used_ones_kept(tree: Path, home: Path, parsed: list[str],
+                                                                  tmp_path: Path) -> None:
+    scan_json(tree, tmp_path)
+    stale, used, fresh = entries(home)
+    now = time.time()
+    os.utime(stale, (now - 31 * 86400, now - 31 * 86400))
+    os.utime(used, (now - 2 * 86400, now - 2 * 86400))
+    os.utime(home / "auditor" / "pruned", (now - 2 * 86400, now - 2 * 86400))  # last pruned two days ago
+    parsed.clear()
+    scan_json(tree, tmp_path)
+    assert len(parsed) == 1  # the pruned one, parsed and kept again
+    assert used.stat().st_mtime > now - 60  # a hit marks it in use
+    assert len(entries(home)) == 3
+
+
 # --- the tree chooses nothing ------------------------------------------------------------------
 
 
@@ -404,6 +420,30 @@ def test_a_program_digest_is_kept_and_follows_any_change(tmp_path: Path, monkeyp
     program.write_bytes(b"\x7fELF" + b"b" * 4096)  # same size, same modification time, other bytes
     os.utime(program, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert cache.program_digest(program, folder) == hashlib.sha256(program.read_bytes()).hexdigest()
+
+
+def test_a_replaced_trivy_is_refused_by_its_pin_even_with_a_kept_digest(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pin (AUDITOR_TRIVY_SHA256) is checked against the kept digest: a binary rewritten in
+    place, with its size and modification time put back, is hashed again and refused (SC004). The
+    stand-in is a shell script: the real binary is not rewritten by a test."""
+    from auditor.scanners import ScannerOptions, run_scanners
+    from tests.scanners.helpers import write_stub
+
+    monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)
+    trivy = write_stub(tmp_path / "bin", "trivy", "echo '{}'\n")
+    pin = hashlib.sha256(trivy.read_bytes()).hexdigest()
+    (tmp_path / "tree").mkdir()
+    options = ScannerOptions(trivy_path=str(trivy), trivy_sha256=pin, digest_cache=str(tmp_path / "cache"))
+    runs = run_scanners(tmp_path / "tree", [], options)
+    assert not [run.error for run in runs if run.error and "pinned" in run.error]
+    assert [p for p in (tmp_path / "cache" / "programs").rglob("*") if p.is_file()]  # the digest was kept
+    before = trivy.stat()
+    trivy.write_bytes(trivy.read_bytes().replace(b"echo", b"true"))
+    os.utime(trivy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    runs = run_scanners(tmp_path / "tree", [], options)
+    refused = [run.error for run in runs if run.error and "pinned" in run.error]
+    assert refused and all(pin in error for error in refused), [run.error for run in runs]
 
 
 def test_a_program_changed_just_now_is_hashed_but_not_kept(tmp_path: Path) -> None:

@@ -13,12 +13,14 @@ pip cache, about a minute cold); the runs are bounded by a timeout.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -33,7 +35,7 @@ FIXED = NON_COMPLIANT.replace("USER root", "USER 1001")
 GIT_IDENTITY = ("-c", "user.name=auditor-tests", "-c", "user.email=tests@example.com", "-c", "commit.gpgsign=false")
 
 
-def hooks() -> dict[str, dict]:
+def hooks() -> dict[str, dict[str, Any]]:
     return {hook["id"]: hook for hook in yaml.safe_load(HOOKS_FILE.read_text(encoding="utf-8"))}
 
 
@@ -145,3 +147,75 @@ def test_the_hook_fails_on_a_non_compliant_dockerfile_and_passes_once_fixed(hook
     output = passed.stdout + passed.stderr
     assert passed.returncode == 0, output
     assert re.search(r"auditor \(container and nginx security controls\)\.+Passed", output), output
+
+
+# --- scoped context: a file is read with its project, never with the whole repository ---------
+
+COMPOSE_WITH_CONTEXT = ("services:\n  web:\n    build:\n      context: .\n      dockerfile: docker/Dockerfile\n"
+                        "    ports:\n      - \"3000:3000\"\n")
+DOCKERIGNORE = "node_modules\n.git\n.env*\n.next\n"
+
+
+@pytest.fixture
+def monorepo(tmp_path: Path) -> Path:
+    """A git repository of three projects. ``shop`` builds ``docker/Dockerfile`` from its root,
+    where its .dockerignore is (context the Dockerfile alone does not give); ``blog`` is an
+    unrelated non-compliant project; ``api`` has the same Dockerfile and no compose file."""
+    repository = tmp_path / "monorepo"
+    files = {
+        "shop/docker-compose.yml": COMPOSE_WITH_CONTEXT, "shop/.dockerignore": DOCKERIGNORE,
+        "shop/docker/Dockerfile": NON_COMPLIANT,
+        "blog/docker-compose.yml": "services:\n  blog:\n    build: .\n    privileged: true\n",
+        "blog/Dockerfile": NON_COMPLIANT,
+        "api/docker/Dockerfile": NON_COMPLIANT, "api/package.json": '{"name": "api", "version": "1.0.0"}\n',
+    }
+    for name, text in files.items():
+        (repository / name).parent.mkdir(parents=True, exist_ok=True)
+        (repository / name).write_text(text, encoding="utf-8")
+    git(repository, "init", "-q", "-b", "main")
+    git(repository, "add", "-A")
+    return repository
+
+
+def scoped_scan(repository: Path, monkeypatch: pytest.MonkeyPatch, *files: str) -> dict[str, Any]:
+    """``auditor scan FILE...`` from the repository's root, as the hook runs it (JSON out)."""
+    from auditor.cli import main
+
+    monkeypatch.chdir(repository)
+    output = repository.parent / "report.json"
+    assert main(["scan", "--quiet", "--no-external", "--fail-on", "none", "--format", f"json:{output}", *files]) == 0
+    report: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+    output.unlink()
+    return report
+
+
+def folders(report: dict[str, Any]) -> set[str]:
+    """The projects the findings are in, related locations included."""
+    return {location["file"].split("/")[0] for finding in report["findings"]
+            for location in (finding, *finding["related"])}
+
+
+def test_a_changed_file_is_read_with_its_project_only(monorepo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    report = scoped_scan(monorepo, monkeypatch, "shop/docker/Dockerfile")
+    assert report["summary"]["files"] == 3  # shop's three files: blog and api were not even read
+    assert report["findings"] and folders(report) == {"shop"}
+    rules = {f["rule_id"] for f in report["findings"] if f["file"] == "shop/docker/Dockerfile"}
+    assert "DF008" in rules  # the file itself is checked
+
+
+def test_a_file_keeps_the_context_its_project_gives(monorepo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """shop's compose file builds docker/Dockerfile from shop/, whose .dockerignore is complete:
+    no DF019. The same Dockerfile in api (no compose file) is built from its own folder, which has
+    none: DF019. Read alone, without its project, shop's Dockerfile would be reported too."""
+    shop = scoped_scan(monorepo, monkeypatch, "shop/docker/Dockerfile")
+    api = scoped_scan(monorepo, monkeypatch, "api/docker/Dockerfile")
+    assert "DF019" not in {f["rule_id"] for f in shop["findings"]}
+    assert [(f["rule_id"], f["file"]) for f in api["findings"] if f["rule_id"] == "DF019"] == \
+        [("DF019", "api/docker/Dockerfile")]
+    assert any(f["rule_id"] == "DF008" for f in api["findings"])
+
+
+def test_files_of_two_projects_read_those_two(monorepo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    report = scoped_scan(monorepo, monkeypatch, "shop/docker/Dockerfile", "blog/docker-compose.yml")
+    assert report["summary"]["files"] == 5  # shop's three and blog's two
+    assert folders(report) == {"shop", "blog"}
