@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scan import REPO, CacheFolder, corpus, machine, uptime  # noqa: E402  (sibling script, not a package)
+from bench_scan import REPO, CacheFolder, auditor_command, corpus, machine, uptime  # noqa: E402  (sibling script, not a package)
 
 AUDITOR = "auditor"
 ROW_F_SIZE = 1000
@@ -99,7 +99,7 @@ def files_named(root: Path, predicate: Callable[[str], bool]) -> list[str]:
 def tools_for(root: Path) -> list[Tool]:
     """Every installed tool, with its command line for this corpus; auditor first."""
     tools = [Tool("auditor", AUDITOR, "all 8 file types",
-                  [sys.executable, "-m", "auditor", "scan", str(root), "--no-external", "--format", "json",
+                  [*auditor_command("scan", str(root)), "--no-external", "--format", "json",
                    "-o", os.devnull, "--fail-on", "none"], frozenset({0}),
                   _CACHE[0].env if _CACHE else {"PYTHONPATH": str(REPO)})]
     checkov = find_executable("checkov", "AUDITOR_BENCH_PEERS")
@@ -149,7 +149,7 @@ def timed_run(tool: Tool) -> tuple[float, float]:
 
 
 def tool_version(tool: Tool) -> str:
-    argv = [sys.executable, "-m", "auditor", "--version"] if tool.key == "auditor" else [tool.command[0], "--version"]
+    argv = auditor_command("--version") if tool.key == "auditor" else [tool.command[0], "--version"]
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=60,
                              env={**os.environ, **tool.env})
@@ -202,7 +202,7 @@ def check_jobs_equivalence(size: int) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory() as scratch:
         for jobs in (1, 2):
             out = Path(scratch) / f"jobs{jobs}.json"
-            subprocess.run([sys.executable, "-m", "auditor", "scan", str(root), "--no-external", "--format", "json",
+            subprocess.run([*auditor_command("scan", str(root)), "--no-external", "--format", "json",
                             "-o", str(out), "--fail-on", "none", "--jobs", str(jobs)], check=True,
                            stdout=subprocess.DEVNULL, env={**os.environ, **(_CACHE[0].env if _CACHE else {})})
             reports[jobs] = json.loads(out.read_text())

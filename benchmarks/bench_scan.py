@@ -227,6 +227,12 @@ class Row:
 
 
 def auditor_command(*arguments: str) -> list[str]:
+    """What a user runs: the ``auditor`` console script beside this interpreter (pre-commit and CI
+    call it so), else ``python -m auditor`` (which also pays for runpy). Either imports this
+    checkout's code: see _checkout_env."""
+    script = Path(sys.executable).parent / "auditor"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script), *arguments]
     return [sys.executable, "-m", "auditor", *arguments]
 
 
@@ -478,7 +484,7 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "auditor")], check=True,
                    stdout=subprocess.DEVNULL)
     print(f"machine: {machine()}")
-    print(f"checkout: {REPO} ({_head()})")
+    print(f"checkout: {REPO} ({_head()}); auditor runs as: {' '.join(auditor_command())}")
     print(f"load before: {uptime()}")
     if args.classic:
         classic(args.runs or 5, args.sizes)
