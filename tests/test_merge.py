@@ -541,3 +541,19 @@ def test_the_view_in_headless_chromium_filters_rows_and_links_to_the_evidence(me
         finally:
             browser.close()
     assert all(url.startswith("file://") for url in requests), requests
+
+
+def test_a_report_whose_configuration_left_nothing_to_audit_fails_the_gate(reports: list[Path], tmp_path: Path) -> None:
+    data = _load(reports[0])
+    data["findings"] = [f for f in data["findings"] if f["severity"] == "info"]
+    data["policy"] = {"config": ".auditor.yaml", "config_from_tree": True, "floor": None, "blocking": True,
+                      "weakenings": [{"setting": "exclude[0]", "change": "excludes every file", "level": "error",
+                                      "refused": False}]}
+    blocked = tmp_path / "blocked.json"
+    blocked.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["merge", str(blocked), "-o", str(out), "-q", "--fail-on", "critical"]) == 1  # as scan exits
+    repository = _load(out / "index.json")["repositories"][0]
+    assert repository["verdict"] == "nothing audited" and repository["findings"]["critical"] == 0
+    page = (out / "repositories" / "01-payments.md").read_text(encoding="utf-8")
+    assert "**Verdict: NOTHING AUDITED.**" in page and "- NOTHING AUDITED: exclude\\[0\\]: excludes every file" in page
