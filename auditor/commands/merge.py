@@ -19,13 +19,21 @@ import sys
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from auditor.cli import DEFAULT_REPORT_DIR, EXIT_FINDINGS, EXIT_OK, UsageError
 from auditor.textsafe import display
 
+if TYPE_CHECKING:
+    from auditor.catalog import Rule
+    from auditor.report.merged import Cell, MergedReport, Repository
+
+    Column = tuple[Repository, list[Cell]]
+
 MERGE_FORMATS = ("html", "markdown", "json", "sarif")
 INDEX_NAME = "index"
+INDEX_EXTENSIONS = {"html": ".html", "markdown": ".md", "json": ".json"}
+REPOSITORY_EXTENSIONS = {"html": ".html", "markdown": ".md", "sarif": ".sarif"}
 
 
 def parse_merge_formats(specs: list[str] | None) -> list[str]:
@@ -101,8 +109,7 @@ def _text(stream: IO[str], text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from auditor.catalog import load_catalog
     from auditor.report import merged
-    from auditor.report.compliance import build_report, generated_line, render_html, render_markdown
-    from auditor.report.sarif import SRCROOT, _dump, result_to_sarif
+    from auditor.report.compliance import generated_line
 
     formats = parse_merge_formats(getattr(args, "formats", None))
     reports = [Path(path) for path in args.reports]
@@ -113,99 +120,23 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {display(str(folder))} is a file: merge writes a folder (index.html, index.md, "
                          "index.json, repositories/)")
     catalog = load_catalog()
-
-    # 1. Read and check every report before writing anything; keep only its name and header.
-    problems: list[str] = []
-    names: list[str] = []
-    for index, path in enumerate(reports):
-        try:
-            result = merged.read_report(path, catalog).result
-        except merged.ReportError as exc:
-            problems.append(str(exc))
-            names.append("")
-            continue
-        names.append(labels.get(index) or merged.default_name(path, result))
-        del result
-    seen: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if not name:
-            continue
-        if name in seen:
-            problems.append(f"{display(str(reports[index]))} and {display(str(reports[seen[name]]))} are both named "
-                            f"{display(name)!r}: name them apart with --label FILE=NAME")
-        else:
-            seen[name] = index
-    duplicates = [index for index in range(len(reports)) for other in range(index)
-                  if _same_file(reports[index], reports[other])]
-    for index in duplicates:
-        problems.append(f"{display(str(reports[index]))} is given twice")
-    if problems:
-        raise UsageError("cannot merge: " + ("\n  ".join([""] + problems) if len(problems) > 1 else problems[0]))
-
-    # 2. Where each file goes, checked against the inputs before anything is written.
+    names = _check_reports(reports, labels, catalog)
     width = max(2, len(str(len(reports))))
     slugs = [merged.slug(index + 1, width, name) for index, name in enumerate(names)]
-    extensions = {"html": ".html", "markdown": ".md", "sarif": ".sarif"}
-    per_repository = {kind: extension for kind, extension in extensions.items() if kind in formats}
-    index_extensions = {"html": ".html", "markdown": ".md", "json": ".json"}
-    planned = [folder / f"{INDEX_NAME}{index_extensions[kind]}" for kind in formats if kind in index_extensions]
-    planned += [folder / merged.REPOSITORY_FOLDER / f"{name}{extension}"
-                for name in slugs for extension in per_repository.values()]
-    for target in planned:
-        for source in reports:
-            if target.exists() and _same_file(target, source):
-                raise UsageError(f"{display(str(target))} is one of the reports being merged: choose another -o DIR")
+    per_repository = {kind: extension for kind, extension in REPOSITORY_EXTENSIONS.items() if kind in formats}
+    _refuse_overwriting_inputs(folder, formats, slugs, per_repository, reports)
     try:
         (folder / merged.REPOSITORY_FOLDER).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {display(str(folder))}: {exc.strerror or exc}") from exc
-
-    # 3. One repository at a time: its own reports, then its column of the table.
     generated = generated_line()
-    rules = None
-    columns = []
     written: list[Path] = []
     try:
-        for path, name, slug_name in zip(reports, names, slugs):
-            try:
-                result, version = merged.read_report(path, catalog)
-            except merged.ReportError as exc:  # it was checked a moment ago: changed since
-                raise UsageError(f"{exc} (the file changed during the merge)") from exc
-            report = build_report(result, catalog, name, generated=generated)
-            if rules is None:
-                rules = [row.rule for row in report.rows]
-            base = folder / merged.REPOSITORY_FOLDER / slug_name
-            if "html" in formats:
-                _write(base.with_name(slug_name + ".html"), lambda stream: render_html(report, stream))
-                written.append(base.with_name(slug_name + ".html"))
-            if "markdown" in formats:
-                _write(base.with_name(slug_name + ".md"), lambda stream: render_markdown(report, stream))
-                written.append(base.with_name(slug_name + ".md"))
-            if "sarif" in formats:
-                document = result_to_sarif(result, sarif_category=f"auditor/{name}")
-                uri = merged.root_uri(result.roots[0]) if result.roots else None
-                # the scan machine's root, not this machine's resolution of it
-                document["runs"][0]["originalUriBaseIds"][SRCROOT] = {"uri": uri} if uri else {}
-                _write(base.with_name(slug_name + ".sarif"), lambda stream: _text(stream, _dump(document) + "\n"))
-                written.append(base.with_name(slug_name + ".sarif"))
-            columns.append(merged.summarise(name, str(path), slug_name, result, report, version))
-            del result, report
-    except OSError as exc:
-        raise UsageError(f"cannot write into {display(str(folder))}: {exc.strerror or exc}") from exc
-    table = merged.build_merged(columns, rules or [], generated)
-    try:
-        if "html" in formats:
-            target = folder / f"{INDEX_NAME}.html"
-            _write(target, lambda stream: merged.render_merged_html(table, stream, per_repository.get("html")))
-            written.append(target)
-        if "markdown" in formats:
-            target = folder / f"{INDEX_NAME}.md"
-            _write(target, lambda stream: merged.render_merged_markdown(table, stream, per_repository.get("markdown")))
-            written.append(target)
-        if "json" in formats:
-            target = folder / f"{INDEX_NAME}.json"
-            _write(target, lambda stream: merged.render_merged_json(table, stream, per_repository))
-            written.append(target)
+        # one repository at a time (memory holds one report): its own reports, then its column
+        columns = [_write_repository(path, name, slug_name, catalog, folder, formats, generated, written)
+                   for path, name, slug_name in zip(reports, names, slugs)]
+        table = merged.build_merged([column for column, _ in columns], columns[0][1], generated)
+        _write_index(table, folder, formats, per_repository, written)
     except OSError as exc:
         raise UsageError(f"cannot write into {display(str(folder))}: {exc.strerror or exc}") from exc
     if not quiet:
@@ -213,14 +144,110 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"wrote {display(str(target))}\n")
         judged = table.verdict()
         sys.stderr.write(f"merged {len(reports)} reports: {judged.word}: {judged.text}\n")
-    threshold = getattr(args, "fail_on", None)
+    return _gate(table, getattr(args, "fail_on", None), quiet)
+
+
+def _check_reports(reports: list[Path], labels: dict[int, str], catalog: dict[str, Rule]) -> list[str]:
+    """Every report read and checked before anything is written; their names (a label, else the
+    report's default). UsageError listing every problem: a bad report, one given twice, two names alike."""
+    from auditor.report import merged
+
+    problems: list[str] = []
+    names: list[str] = []
+    for index, path in enumerate(reports):
+        if any(_same_file(path, other) for other in reports[:index]):
+            problems.append(f"{display(str(path))} is given twice")
+            names.append("")
+            continue
+        try:
+            result = merged.read_report(path, catalog).result
+        except merged.ReportError as exc:
+            problems.append(str(exc))
+            names.append("")
+            continue
+        names.append(labels.get(index) or merged.default_name(path, result))
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name and name in seen:
+            problems.append(f"{display(str(reports[index]))} and {display(str(reports[seen[name]]))} are both named "
+                            f"{display(name)!r}: name them apart with --label FILE=NAME")
+        elif name:
+            seen[name] = index
+    if problems:
+        raise UsageError("cannot merge: " + ("\n  ".join([""] + problems) if len(problems) > 1 else problems[0]))
+    return names
+
+
+def _refuse_overwriting_inputs(folder: Path, formats: list[str], slugs: list[str], per_repository: dict[str, str],
+                               reports: list[Path]) -> None:
+    from auditor.report.merged import REPOSITORY_FOLDER
+
+    planned = [folder / f"{INDEX_NAME}{INDEX_EXTENSIONS[kind]}" for kind in formats if kind in INDEX_EXTENSIONS]
+    planned += [folder / REPOSITORY_FOLDER / f"{name}{extension}"
+                for name in slugs for extension in per_repository.values()]
+    for target in planned:
+        if target.exists() and any(_same_file(target, source) for source in reports):
+            raise UsageError(f"{display(str(target))} is one of the reports being merged: choose another -o DIR")
+
+
+def _write_repository(path: Path, name: str, slug_name: str, catalog: dict[str, Rule], folder: Path,
+                      formats: list[str], generated: str, written: list[Path]) -> tuple[Column, list[Rule]]:
+    """One repository's compliance report and SARIF log, written by the renderers of ``auditor
+    report`` and ``auditor scan``; returns its column of the table and the rows' rules."""
+    from auditor.report import merged
+    from auditor.report.compliance import build_report, render_html, render_markdown
+    from auditor.report.sarif import SRCROOT, _dump, result_to_sarif
+
+    try:
+        result, version = merged.read_report(path, catalog)
+    except merged.ReportError as exc:  # it was checked a moment ago: changed since
+        raise UsageError(f"{exc} (the file changed during the merge)") from exc
+    report = build_report(result, catalog, name, generated=generated)
+    base = folder / merged.REPOSITORY_FOLDER / slug_name
+    targets: list[tuple[str, Callable[[IO[str]], None]]] = []
+    if "html" in formats:
+        targets.append((".html", lambda stream: render_html(report, stream)))
+    if "markdown" in formats:
+        targets.append((".md", lambda stream: render_markdown(report, stream)))
+    if "sarif" in formats:
+        document = result_to_sarif(result, sarif_category=f"auditor/{name}")
+        uri = merged.root_uri(result.roots[0]) if result.roots else None
+        # the scan machine's root as the report recorded it, not this machine's resolution of it
+        document["runs"][0]["originalUriBaseIds"][SRCROOT] = {"uri": uri} if uri else {}
+        targets.append((".sarif", lambda stream: _text(stream, _dump(document) + "\n")))
+    for extension, render in targets:
+        _write(base.with_name(slug_name + extension), render)
+        written.append(base.with_name(slug_name + extension))
+    return merged.summarise(name, str(path), slug_name, result, report, version), [row.rule for row in report.rows]
+
+
+def _write_index(table: MergedReport, folder: Path, formats: list[str], per_repository: dict[str, str],
+                 written: list[Path]) -> None:
+    from auditor.report import merged
+
+    renderers: dict[str, Callable[[IO[str]], None]] = {
+        "html": lambda stream: merged.render_merged_html(table, stream, per_repository.get("html")),
+        "markdown": lambda stream: merged.render_merged_markdown(table, stream, per_repository.get("markdown")),
+        "json": lambda stream: merged.render_merged_json(table, stream, per_repository),
+    }
+    for kind in formats:
+        if kind in renderers:
+            target = folder / f"{INDEX_NAME}{INDEX_EXTENSIONS[kind]}"
+            _write(target, renderers[kind])
+            written.append(target)
+
+
+def _gate(table: MergedReport, threshold: str | None, quiet: bool) -> int:
+    """``--fail-on``: 1 when a repository fails it as ``auditor scan --fail-on`` would have."""
+    from auditor.report.merged import gate
+
     if threshold is None:
         return EXIT_OK
-    failing = merged.gate(table, threshold)
-    if failing:
-        if not quiet:
-            shown = ", ".join(display(repository.name) for repository in failing[:10])
-            sys.stderr.write(f"{len(failing)} repositories fail --fail-on {threshold}: {shown}"
-                             + (", ..." if len(failing) > 10 else "") + "\n")
-        return EXIT_FINDINGS
-    return EXIT_OK
+    failing = gate(table, threshold)
+    if not failing:
+        return EXIT_OK
+    if not quiet:
+        shown = ", ".join(display(repository.name) for repository in failing[:10])
+        sys.stderr.write(f"{len(failing)} repositories fail --fail-on {threshold}: {shown}"
+                         + (", ..." if len(failing) > 10 else "") + "\n")
+    return EXIT_FINDINGS

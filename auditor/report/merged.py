@@ -232,6 +232,28 @@ def result_from_report(data: dict[str, Any], catalog: dict[str, Rule]) -> AuditR
             raise _Malformed(f"$.roots[{index}]", f"expected a string, found a {_kind(root)}")
     findings = [_finding(_object(item, f"$.findings[{i}]"), f"$.findings[{i}]")
                 for i, item in enumerate(_array(data, "findings", "$"))]
+    controls, severities = _controls(data)
+    unknown = sorted({rule_id for rule_id in controls if rule_id not in catalog}
+                     | {f.rule_id for f in findings if f.rule_id not in catalog})
+    if unknown:
+        shown = ", ".join(display(rule_id) for rule_id in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise _Malformed("$.controls", f"written with another catalog: {shown} unknown to auditor {__version__}")
+    notes = [Note(_span(_object(item, f"$.notes[{i}]"), f"$.notes[{i}]"),
+                  _get(_object(item, f"$.notes[{i}]"), "message", f"$.notes[{i}]", str))
+             for i, item in enumerate(_array(data, "notes", "$"))]
+    scanners = [_scanner(_object(item, f"$.scanners[{i}]"), f"$.scanners[{i}]")
+                for i, item in enumerate(_array(data, "scanners", "$", optional=True))]
+    summary = _object(_get(data, "summary", "$", dict), "$.summary")
+    return AuditResult(root=Path(roots[0]) if roots else Path("."), roots=list(roots),
+                       rules={rule_id: catalog[rule_id] for rule_id in controls}, severities=severities,
+                       findings=findings, controls=controls, notes=notes,
+                       files_scanned=_get(summary, "files", "$.summary", int), scanner_runs=scanners,
+                       config_source=_get(data, "config", "$", str, optional=True),
+                       policy=_policy(_get(data, "policy", "$", dict, optional=True), "$.policy"))
+
+
+def _controls(data: dict[str, Any]) -> tuple[dict[str, ControlResult], dict[str, str]]:
+    """The report's controls by rule ID (in the report's order) and their effective severities."""
     controls: dict[str, ControlResult] = {}
     severities: dict[str, str] = {}
     for index, item in enumerate(_array(data, "controls", "$")):
@@ -240,33 +262,14 @@ def result_from_report(data: dict[str, Any], catalog: dict[str, Rule]) -> AuditR
             raise _Malformed(f"$.controls[{index}].rule_id", f"{display(control.rule_id)} is listed twice")
         controls[control.rule_id] = control
         severities[control.rule_id] = severity
-    unknown = sorted({rule_id for rule_id in controls if rule_id not in catalog}
-                     | {f.rule_id for f in findings if f.rule_id not in catalog})
-    if unknown:
-        shown = ", ".join(display(rule_id) for rule_id in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
-        raise _Malformed("$.controls", f"written with another catalog: {shown} unknown to auditor {__version__}")
-    notes = []
-    for index, item in enumerate(_array(data, "notes", "$")):
-        place = f"$.notes[{index}]"
-        item = _object(item, place)
-        notes.append(Note(_span(item, place), _get(item, "message", place, str)))
-    scanners = []
-    for index, item in enumerate(_array(data, "scanners", "$", optional=True)):
-        place = f"$.scanners[{index}]"
-        item = _object(item, place)
-        command = tuple(str(part) for part in _array(item, "command", place, optional=True))
-        scanners.append(ScannerRecord(_get(item, "scanner", place, str), command,
-                                      _get(item, "version", place, str, optional=True),
-                                      _get(item, "binary_sha256", place, str, optional=True),
-                                      _get(item, "error", place, str, optional=True)))
-    summary = _object(_get(data, "summary", "$", dict), "$.summary")
-    files = _get(summary, "files", "$.summary", int)
-    root = Path(roots[0]) if roots else Path(".")
-    return AuditResult(root=root, roots=list(roots), rules={rule_id: catalog[rule_id] for rule_id in controls},
-                       severities=severities, findings=findings, controls=controls, notes=notes,
-                       files_scanned=files, scanner_runs=scanners,
-                       config_source=_get(data, "config", "$", str, optional=True),
-                       policy=_policy(_get(data, "policy", "$", dict, optional=True), "$.policy"))
+    return controls, severities
+
+
+def _scanner(item: dict[str, Any], place: str) -> ScannerRecord:
+    command = tuple(str(part) for part in _array(item, "command", place, optional=True))
+    return ScannerRecord(_get(item, "scanner", place, str), command, _get(item, "version", place, str, optional=True),
+                         _get(item, "binary_sha256", place, str, optional=True),
+                         _get(item, "error", place, str, optional=True))
 
 
 class Loaded(NamedTuple):
