@@ -255,7 +255,7 @@ class CacheFolder:
         self.base = Path(tempfile.mkdtemp(prefix="auditor-bench-cache-"))
         self.folder = self.base / "cache"
         self.seed = self.base / "seed"
-        self.env = _checkout_env(XDG_CACHE_HOME=str(self.folder), AUDITOR_CACHE_DIR=str(self.folder / "auditor"))
+        self.env = _checkout_env(XDG_CACHE_HOME=str(self.folder), AUDITOR_CACHE_DIR=str(self.folder))
         self.folder.mkdir()
         subprocess.run(auditor_command("rules"), env={**os.environ, **self.env}, cwd=REPO, check=True,
                        stdout=subprocess.DEVNULL)
@@ -366,17 +366,26 @@ def row_c(runs: int) -> list[Row]:
                 detail=[precommit.describe(), cold.describe(), whole.describe()])]
 
 
-def row_d(runs: int) -> list[Row]:
+def row_d(runs: int, compare: Path | None = None) -> list[Row]:
     root = corpus(1)
     with cold_cache() as cache:
         scan = cold_side("auditor scan CORPUS-1 --no-external (text report)",
                          auditor_command("scan", str(root), "--no-external"), cache)
         bare = Side("python -c pass (same interpreter)", [sys.executable, "-c", "pass"], cwd=REPO)
         version = Side("for scale: auditor --version", auditor_command("--version"), env=cache.env, cwd=REPO)
+        sides = [scan, bare, version]
+        if compare is not None:  # the same scan with another checkout's code, in the same rounds
+            other = cold_side(f"the same scan with the code of {compare}",
+                              auditor_command("scan", str(root), "--no-external"), cache)
+            other.env = {**cache.env, "PYTHONPATH": str(compare)}
+            sides.append(other)
         print(f"  row d: {root}", file=sys.stderr)
-        interleave([scan, bare, version], runs)
+        interleave(sides, runs)
+    detail = [side.describe() for side in sides]
+    if compare is not None:
+        detail.append(f"with the code of {compare}: {sides[3].median / bare.median:.2f}x python -c pass")
     return [Row("d", "1 project cold, --no-external", "python -c pass", scan.median / bare.median, "x", 8.0,
-                detail=[scan.describe(), bare.describe(), version.describe()])]
+                detail=detail)]
 
 
 def row_e(runs: int) -> list[Row]:
@@ -476,13 +485,17 @@ def main() -> int:
                         help="runs per side (default: 5 for the 1,000-project rows, 15 for c and d)")
     parser.add_argument("--memory-runs", type=int, default=3, help="runs of each corpus for row b (default 3)")
     parser.add_argument("--large", type=int, default=4000, help="the larger corpus of row b (default 4,000)")
+    parser.add_argument("--compare", type=Path, metavar="CHECKOUT",
+                        help="row d also runs the scan with this other checkout's code (e.g. a worktree of the "
+                             "commit before a change), interleaved with the rest")
     parser.add_argument("--classic", action="store_true", help="the older per-command table instead of the rows")
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 100, 1000], help="corpora of --classic")
     args = parser.parse_args()
     # An installed wheel ships compiled bytecode; a checkout run with PYTHONDONTWRITEBYTECODE
     # would recompile every module on each start, which is not what users pay.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "auditor")], check=True,
-                   stdout=subprocess.DEVNULL)
+    for checkout in [REPO] + ([args.compare] if args.compare else []):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout / "auditor")], check=True,
+                       stdout=subprocess.DEVNULL)
     print(f"machine: {machine()}")
     print(f"checkout: {REPO} ({_head()}); auditor runs as: {' '.join(auditor_command())}")
     print(f"load before: {uptime()}")
@@ -502,7 +515,7 @@ def main() -> int:
         rows += row_c(args.runs or 15)
         print(f"load after row c: {uptime()}", flush=True)
     if "d" in wanted:
-        rows += row_d(args.runs or 15)
+        rows += row_d(args.runs or 15, args.compare)
         print(f"load after row d: {uptime()}", flush=True)
     if "e" in wanted:
         rows += row_e(args.runs or 5)
