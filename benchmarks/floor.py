@@ -5,7 +5,8 @@
 
 Does what `auditor scan TREE --no-external` does up to and including parsing, and nothing after:
 the same discovery (default bounds, .gitignore handling), the same partitions of a tree of
-independent projects, the same split into chunks, the same fork pool of N workers, and in each
+independent projects, the same split into chunks, the same fork pool of N workers, the same
+garbage-collector settings (``auditor.parallel.few_collections`` where it exists), and in each
 worker the same ``build_project`` (every parser and the model: YAML with positions, crossplane and
 include resolution, tree-sitter, dockerfile-parse, the deployment model). It then stops: no
 catalog, no configuration lookup, no check, no suppression, no fingerprint, no merge, no report.
@@ -19,6 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -34,24 +37,42 @@ def _parse_chunk(parts: list[Any], bounds: dict[str, Any]) -> int:
 
 
 def _bounds() -> dict[str, Any]:
+    """The bounds the scan passes to build_project (the defaults of an unconfigured tree)."""
+    import importlib
+
     from auditor.config import Config
 
-    try:
-        from auditor.api import parse_bounds
-    except ImportError:  # moved by a refactoring: the defaults build_project takes
-        return {}
-    bounds: dict[str, Any] = parse_bounds(Config())
-    return bounds
+    for home in ("auditor.parallel", "auditor.api"):  # where parse_bounds lives, newest first
+        parse_bounds = getattr(importlib.import_module(home), "parse_bounds", None)
+        if parse_bounds is not None:
+            bounds: dict[str, Any] = parse_bounds(Config())
+            return bounds
+    return {}  # gone in a refactoring: build_project's own defaults
+
+
+def _as_the_audit_runs() -> AbstractContextManager[None]:
+    """The garbage-collector settings the scan's audit runs under (``auditor.parallel.few_collections``
+    where it exists), so that the floor is not slowed by collections the scan does not pay."""
+    from auditor import parallel
+
+    settings: Callable[[], AbstractContextManager[None]] | None = getattr(parallel, "few_collections", None)
+    return settings() if settings is not None else nullcontext()
 
 
 def floor(root: Path, jobs: int) -> int:
     """Parse every audited file of ``root`` in the scan's worker layout; returns the files parsed."""
     from auditor.config import Config
     from auditor.discovery import discover
-    from auditor.parallel import POOL_THRESHOLD, partitions, split, worker_count
 
     config = Config()
     found = discover([root], root, exclude=[], max_file_size=config.max_file_size, max_files=config.max_files)
+    with _as_the_audit_runs():
+        return _parse(found, jobs)
+
+
+def _parse(found: Any, jobs: int) -> int:
+    from auditor.parallel import POOL_THRESHOLD, partitions, split, worker_count
+
     bounds = _bounds()
     groups = partitions(found)
     if groups is None:
