@@ -10,13 +10,9 @@ from auditor.catalog import Rule
 from auditor.config import Config
 from auditor.discovery import Discovered
 from auditor.engine import AuditResult
+from auditor.parallel import few_collections, parse_bounds
 
-
-def parse_bounds(config: Config) -> dict[str, Any]:
-    """The configured resource bounds, as ``build_project`` takes them."""
-    return {"parse_timeout": config.parse_timeout, "max_include_depth": config.max_include_depth,
-            "max_file_size": config.max_file_size, "roles": dict(config.roles),
-            "helm_values": tuple(str(v) for v in (config.helm or {}).get("values", []))}
+__all__ = ["scan", "audit_tree", "parse_bounds"]
 
 
 def audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots: list[str], *,
@@ -28,7 +24,8 @@ def audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots:
     large, see ``auditor.parallel``); anything else is one project.
     """
     started = time.perf_counter()
-    result = _audit_tree(found, rules, config, roots, jobs, progress, options)
+    with few_collections():
+        result = _audit_tree(found, rules, config, roots, jobs, progress, options)
     result.duration_seconds = time.perf_counter() - started  # parsing included, not checks alone
     return result
 
@@ -37,7 +34,7 @@ def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots
                 jobs: int | None, progress: Any, options: dict[str, Any]) -> AuditResult:
     from auditor.engine import audit
     from auditor.model.project import Project
-    from auditor.parallel import audit_partitions, partitions
+    from auditor.parallel import audit_partitions, partitions, worker_count
     from auditor.parsers.project import build_project
 
     groups = partitions(found)
@@ -45,8 +42,6 @@ def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots
     if groups is None:
         project = wrap(lambda: build_project(found, **parse_bounds(config)))
         return audit(project, rules, config, roots, **options)
-    from auditor.parallel import worker_count
-
     from auditor.cache import open_results
 
     workers = worker_count(config.jobs if jobs is None else jobs)  # clamped to the CPUs

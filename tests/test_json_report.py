@@ -40,3 +40,31 @@ def test_secret_rules_never_copy_the_secret_into_reports(tmp_path: Path) -> None
     assert "DF015" in text
     assert "4eC39HqLyjWDarjtT1zdp7dc" not in text
     assert "STRIPE_API_TOKEN=<redacted>" in text
+
+
+def test_report_written_in_pieces_is_the_whole_document(tmp_path: Path, monkeypatch) -> None:
+    """render_json writes the report piece by piece (findings and evidence in chunks, each piece
+    escaped apart); the text must be exactly the one-piece document, whatever the chunk size, with
+    names that need escaping (bidi, a byte that is not UTF-8) and controls of many evidence entries."""
+    import io
+    import os
+
+    from auditor.report import json_report
+    from auditor.textsafe import json_escape
+
+    (tmp_path / "we\u202eb").mkdir()
+    (tmp_path / "we\u202eb" / "Dockerfile").write_text("FROM node:latest\nEXPOSE 22\n")
+    os.makedirs(tmp_path / "k8s")
+    pods = ["apiVersion: v1\nkind: Pod\nmetadata:\n  name: p%d\nspec:\n  containers:\n  - name: c\n"
+            "    image: x\n" % index for index in range(7)]
+    (tmp_path / "k8s" / "pods.yaml").write_text("---\n".join(pods))
+    (tmp_path / os.fsdecode(b"Dockerfile.\xff")).write_text("FROM alpine\n")
+    result = scan([tmp_path])
+    whole = json_escape(json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":"))) + "\n"
+    assert len(result.findings) > 10 and max(len(c.evidence) for c in result.controls.values()) > 3
+    assert "\\u202e" in whole and "\\xff" in whole
+    for chunk in (1, 2, 3, 2000):
+        monkeypatch.setattr(json_report, "_CHUNK", chunk)
+        written = io.StringIO()
+        json_report.render_json(result, written)
+        assert written.getvalue() == whole, chunk

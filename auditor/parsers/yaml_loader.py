@@ -13,7 +13,7 @@ objects from tags such as ``!!python/object``; we then build values ourselves so
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -28,12 +28,26 @@ from yaml.resolver import BaseResolver
 # which keeps an explicit `!!str 0o17` (tagged str) apart from a plain `0o17`.
 PLAIN_TAG = "tag:auditor,2026:plain"
 
+
+class _Resolving:
+    """Every untagged node gets the default tag of its kind: no implicit resolvers, no path
+    resolvers, so this is what ``BaseResolver.resolve`` returns, without its per-node lookups
+    (libyaml's composer calls it once for every node)."""
+
+    DEFAULT_SCALAR_TAG = PLAIN_TAG
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            return PLAIN_TAG
+        if kind is yaml.SequenceNode:
+            return BaseResolver.DEFAULT_SEQUENCE_TAG
+        return BaseResolver.DEFAULT_MAPPING_TAG
+
+
 try:  # libyaml is much faster; PyYAML wheels ship it, source installs may not
     from yaml._yaml import CParser as _Parser
 
-    class _Loader(_Parser, SafeConstructor, BaseResolver):  # type: ignore[misc]
-        DEFAULT_SCALAR_TAG = PLAIN_TAG
-
+    class _Loader(_Resolving, _Parser, SafeConstructor, BaseResolver):  # type: ignore[misc]
         def __init__(self, stream: str) -> None:
             _Parser.__init__(self, stream)
             SafeConstructor.__init__(self)
@@ -44,9 +58,7 @@ except ImportError:  # pragma: no cover - depends on the platform's wheel
     from yaml.reader import Reader
     from yaml.scanner import Scanner
 
-    class _Loader(Reader, Scanner, Parser, Composer, SafeConstructor, BaseResolver):  # type: ignore[no-redef,misc]
-        DEFAULT_SCALAR_TAG = PLAIN_TAG
-
+    class _Loader(_Resolving, Reader, Scanner, Parser, Composer, SafeConstructor, BaseResolver):  # type: ignore[no-redef,misc]
         def __init__(self, stream: str) -> None:
             Reader.__init__(self, stream)
             Scanner.__init__(self)
@@ -105,96 +117,131 @@ def resolve_plain_scalar(text: str) -> Any:
     return text
 
 
+_new_tuple = tuple.__new__  # Span is a NamedTuple: built in C, without its Python __new__
+_STR_TAG = "tag:yaml.org,2002:str"
+_MISSING = object()
+
+
 def _span(path: str, node: yaml.Node) -> Span:
     start, end = node.start_mark, node.end_mark
-    return Span(path, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+    return _new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1, end.column + 1))
 
 
 class _Builder:
-    def __init__(self, path: str, problems: list[ParseProblem]) -> None:
+    """Builds one document's values from libyaml's node graph, each node once.
+
+    Every node's span is made once (by its parent, or for the root by the caller); plain scalars
+    are resolved once per distinct text in the file (``scalars``), and their values shared.
+    Collections are memoised by node, so an alias is one shared value; only when the document
+    has an alias is the expanded size weighed (without one it is the node count, already
+    bounded)."""
+
+    def __init__(self, path: str, problems: list[ParseProblem], scalars: dict[str, Any]) -> None:
         self.path = path
         self.problems = problems
-        self.built: dict[int, Any] = {}  # id(node) -> value: aliases share one value
-        self.weights: dict[int, int] = {}  # id(node) -> node count with aliases expanded
+        self.built: dict[int, Any] = {}  # id(collection node) -> value: aliases share one value
+        self.scalars = scalars  # plain scalar text -> value, shared by a file's documents
         self.count = 0
+        self.aliased = False
 
-    def weigh(self, node: yaml.Node) -> int:
-        """The size of ``node`` with every alias expanded, memoised per node (after ``build``)."""
-        key = id(node)
-        if key not in self.weights:
-            if isinstance(node, yaml.ScalarNode):
-                weight = 1
-            elif isinstance(node, yaml.SequenceNode):
-                weight = 1 + sum(self.weights.get(id(item), 1) for item in node.value)
+    def weigh(self, root: yaml.Node) -> None:
+        """Raise when ``root`` with every alias expanded has more than MAX_EXPANDED_NODES nodes
+        (each distinct node weighed once, so linear in the document)."""
+        weights: dict[int, int] = {}
+
+        def weight(node: yaml.Node) -> int:
+            if node.__class__ is yaml.ScalarNode:
+                return 1
+            known = weights.get(id(node))
+            if known is not None:
+                return known
+            if node.__class__ is yaml.SequenceNode:
+                total = 1 + sum(weight(item) for item in node.value)
             else:
-                weight = 1 + sum(self.weights.get(id(k), 1) + self.weights.get(id(v), 1)
-                                 for k, v in node.value)
-            if weight > MAX_EXPANDED_NODES:
+                total = 1 + sum(weight(k) + weight(v) for k, v in node.value)
+            if total > MAX_EXPANDED_NODES:
                 raise YamlTooComplex(f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes "
                                      "(an alias bomb?)")
-            self.weights[key] = weight
-        return self.weights[key]
+            weights[id(node)] = total
+            return total
 
-    def build(self, node: yaml.Node, depth: int = 0) -> Any:
-        key = id(node)
-        if key in self.built:
-            return self.built[key]
+        weight(root)
+
+    def build(self, node: Any, span: Span, depth: int = 0) -> Any:  # a yaml.Node
         if depth > MAX_DEPTH:
             raise YamlTooComplex(f"nesting deeper than {MAX_DEPTH} levels")
         self.count += 1
         if self.count > MAX_NODES:
             raise YamlTooComplex(f"more than {MAX_NODES:,} YAML nodes")
-        if isinstance(node, yaml.ScalarNode):
-            plain = not node.style and node.tag != "tag:yaml.org,2002:str"  # `!!str 22:22` stays text
-            value: Any = resolve_plain_scalar(node.value) if plain else node.value
-            self.built[key] = value
+        kind = node.__class__
+        if kind is yaml.ScalarNode:
+            if node.style or node.tag == _STR_TAG:  # quoted, or `!!str 22:22`: stays text
+                return node.value
+            text = node.value
+            value = self.scalars.get(text, _MISSING)
+            if value is _MISSING:
+                value = self.scalars[text] = resolve_plain_scalar(text)
             return value
-        if isinstance(node, yaml.SequenceNode):
-            seq = YList(_span(self.path, node))
-            self.built[key] = seq
+        built = self.built.get(id(node))
+        if built is not None:
+            self.aliased = True
+            return built
+        path = self.path
+        if kind is yaml.SequenceNode:
+            seq = YList(span)
+            self.built[id(node)] = seq
+            spans = seq._item_spans
             for item in node.value:
-                seq.append_positioned(self.build(item, depth + 1), _span(self.path, item))
-            self.weigh(node)
+                start, end = item.start_mark, item.end_mark
+                item_span = _new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1, end.column + 1))
+                seq.append(self.build(item, item_span, depth + 1))
+                spans.append(item_span)
             return seq
-        mapping = YMap(_span(self.path, node))
-        self.built[key] = mapping
+        mapping = YMap(span)
+        self.built[id(node)] = mapping
+        key_spans, value_spans = mapping._key_spans, mapping._value_spans
         merged: list[tuple[Any, Any, Span, Span]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG or (key_node.value == "<<" and not key_node.style):
                 merged.extend(self._merge_sources(value_node, depth))
                 continue
-            map_key = self.build(key_node, depth + 1)
+            start, end = key_node.start_mark, key_node.end_mark
+            key_span = _new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1, end.column + 1))
+            map_key = self.build(key_node, key_span, depth + 1)
             if isinstance(map_key, (dict, list)):
                 map_key = str(key_node.value)  # complex keys are never meaningful in our formats
-            if map_key in mapping._key_spans:
+            if map_key in key_spans:
                 self.problems.append(ParseProblem(
-                    _span(self.path, key_node),
+                    key_span,
                     f"duplicate key {map_key!r} (first at line {mapping.key_span(map_key).line}); "
                     "Compose and kubectl reject the file, PyYAML keeps the last value"))
-            mapping.set_positioned(map_key, self.build(value_node, depth + 1),
-                                   _span(self.path, key_node), _span(self.path, value_node))
+            start, end = value_node.start_mark, value_node.end_mark
+            value_span = _new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1, end.column + 1))
+            mapping[map_key] = self.build(value_node, value_span, depth + 1)
+            key_spans[map_key] = key_span
+            value_spans[map_key] = value_span
         # `<<` merges never override keys written in the mapping itself
         for map_key, value, key_span, value_span in merged:
             if map_key not in mapping:
                 mapping.set_positioned(map_key, value, key_span, value_span)
-        self.weigh(node)
         return mapping
 
     def _merge_sources(self, value_node: yaml.Node, depth: int) -> list[tuple[Any, Any, Span, Span]]:
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         entries: list[tuple[Any, Any, Span, Span]] = []
+        seen: set[Any] = set()
         for source_node in sources:
-            source = self.build(source_node, depth + 1)
+            source_span = _span(self.path, source_node)
+            source = self.build(source_node, source_span, depth + 1)
             if not isinstance(source, YMap):
-                self.problems.append(ParseProblem(_span(self.path, source_node),
-                                                  "a `<<` merge key must refer to a mapping"))
+                self.problems.append(ParseProblem(source_span, "a `<<` merge key must refer to a mapping"))
                 continue
             for map_key in source:
-                if all(map_key != seen[0] for seen in entries):
+                if map_key not in seen:
+                    seen.add(map_key)
                     entries.append((map_key, source[map_key], source.key_span(map_key),
                                     source.value_span(map_key)))
-        if isinstance(value_node, yaml.SequenceNode):  # never built itself: weigh it here
-            self.weigh(value_node)
+        self.aliased = True  # merges copy entries: weigh the document
         return entries
 
 
@@ -202,20 +249,24 @@ def load_yaml_documents(text: str, path: str) -> tuple[list[YamlDocument], list[
     """Every document of ``text`` that parsed, plus the problems met (never raises)."""
     documents: list[YamlDocument] = []
     problems: list[ParseProblem] = []
+    scalars: dict[str, Any] = {}
     try:
-        for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
+        for index, node in enumerate(yaml.compose_all(text, Loader=cast(Any, _Loader))):
             if node is None:
                 continue
-            builder = _Builder(path, problems)
+            builder = _Builder(path, problems, scalars)
+            span = _span(path, node)
             try:
-                root = builder.build(node)
+                root = builder.build(node, span)
+                if builder.aliased:
+                    builder.weigh(node)
             except YamlTooComplex as exc:
-                problems.append(ParseProblem(_span(path, node), f"YAML document not read: {exc}"))
+                problems.append(ParseProblem(span, f"YAML document not read: {exc}"))
                 continue
             except RecursionError:
-                problems.append(ParseProblem(_span(path, node), "YAML document nested too deeply"))
+                problems.append(ParseProblem(span, "YAML document nested too deeply"))
                 continue
-            documents.append(YamlDocument(path, index, _span(path, node), root))
+            documents.append(YamlDocument(path, index, span, root))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark is not None and mark is not None and mark.line >= text.count("\n"):

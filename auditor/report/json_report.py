@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from typing import IO, Any
 
 from auditor import __version__
 from auditor.engine import AuditResult
-from auditor.findings import SEVERITIES, STATUSES, Finding
+from auditor.findings import SEVERITIES, STATUSES, ControlResult, Evidence, Finding
 from auditor.model.span import Span
 from auditor.textsafe import json_escape
 
 
 SCHEMA_URI = "https://github.com/auditor/auditor/schemas/report.schema.json"
+_CHUNK = 2000  # findings or evidence entries encoded at once
 
 
 def _location(span: Span) -> dict[str, Any]:
@@ -25,11 +27,13 @@ def _location(span: Span) -> dict[str, Any]:
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    span = finding.span
     data: dict[str, Any] = {
         "rule_id": finding.rule_id, "severity": finding.severity, "title": finding.title,
-        "message": finding.message, **_location(finding.span), "evidence": finding.snippet,
+        "message": finding.message, "file": span.path, "line": span.line, "column": span.column,
+        "end_line": span.end_line or span.line, "evidence": finding.snippet,
         "fingerprint": finding.fingerprint,
-        "related": [{**_location(r.span), "message": r.message} for r in finding.related],
+        "related": [{**_location(r.span), "message": r.message} for r in finding.related] if finding.related else [],
         "suppressed": None if finding.suppression is None else
         {"kind": finding.suppression.kind, "reason": finding.suppression.reason},
     }
@@ -38,33 +42,48 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
     return data
 
 
-def result_to_dict(result: AuditResult) -> dict[str, Any]:
-    active = result.active_findings
-    by_severity = Counter(f.severity for f in active)
+def _control_to_dict(result: AuditResult, control: ControlResult) -> dict[str, Any]:
+    return {"rule_id": control.rule_id,
+            "title": result.rules[control.rule_id].title if control.rule_id in result.rules else control.rule_id,
+            "severity": result.severities.get(control.rule_id, "info"), "status": control.status,
+            "reason": control.reason,
+            "evidence": _evidence(control.evidence)}
+
+
+def _evidence(evidence: Sequence[Evidence]) -> list[dict[str, Any]]:
+    return [{"file": span.path, "line": span.line, "column": span.column,
+             "end_line": span.end_line or span.line, "text": text, "snippet": snippet}
+            for span, text, snippet in evidence]  # inlined: hundreds of thousands
+
+
+def _head(result: AuditResult) -> dict[str, Any]:
+    """The report's keys before ``findings``."""
+    return {"$schema": SCHEMA_URI, "tool": {"name": "auditor", "version": __version__},
+            "roots": result.roots, "config": result.config_source}
+
+
+def _tail(result: AuditResult) -> dict[str, Any]:
+    """The report's keys after ``controls``."""
+    by_severity = Counter(f.severity for f in result.findings if f.suppression is None)
     by_status = Counter(c.status for c in result.controls.values())
     return {
-        "$schema": SCHEMA_URI,
-        "tool": {"name": "auditor", "version": __version__},
-        "roots": result.roots,
-        "config": result.config_source,
-        "findings": [finding_to_dict(f) for f in result.findings],
-        "controls": [
-            {"rule_id": c.rule_id, "title": result.rules[c.rule_id].title if c.rule_id in result.rules else c.rule_id,
-             "severity": result.severities.get(c.rule_id, "info"), "status": c.status, "reason": c.reason,
-             "evidence": [{"file": span.path, "line": span.line, "column": span.column,
-                           "end_line": span.end_line or span.line, "text": text, "snippet": snippet}
-                          for span, text, snippet in c.evidence]}  # inlined: hundreds of thousands
-            for c in result.controls.values()],
         "notes": [{**_location(n.span), "message": n.message} for n in result.notes],
         "scanners": [_scanner_run(run) for run in result.scanner_runs],
         "policy": _policy(result),
         "summary": {
             "files": result.files_scanned,
             "findings": {severity: by_severity[severity] for severity in SEVERITIES},
-            "suppressed": sum(1 for f in result.findings if f.suppressed),
+            "suppressed": sum(1 for f in result.findings if f.suppression is not None),
             "controls": {status: by_status[status] for status in STATUSES},
         },
     }
+
+
+def result_to_dict(result: AuditResult) -> dict[str, Any]:
+    return {**_head(result),
+            "findings": [finding_to_dict(f) for f in result.findings],
+            "controls": [_control_to_dict(result, c) for c in result.controls.values()],
+            **_tail(result)}
 
 
 def _policy(result: AuditResult) -> dict[str, Any]:
@@ -72,7 +91,8 @@ def _policy(result: AuditResult) -> dict[str, Any]:
     if result.policy is None:
         return {"config": result.config_source, "config_from_tree": False, "floor": None, "blocking": False,
                 "weakenings": []}
-    return result.policy.to_dict()
+    policy: dict[str, Any] = result.policy.to_dict()
+    return policy
 
 
 def _scanner_run(run: Any) -> dict[str, Any]:
@@ -81,12 +101,53 @@ def _scanner_run(run: Any) -> dict[str, Any]:
 
 
 def render_json(result: AuditResult, stream: IO[str]) -> None:
-    # Without indent json uses its C encoder: a monorepo's report (hundreds of thousands of
-    # evidence locations) encodes ten times faster. `jq .` pretty-prints it.
-    text = json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":"))
-    # textsafe.json_escape: C1 controls, bidi, zero-width and tag characters (legal in JSON strings,
-    # but they make a path or message display differently from what it is; U+2028/2029 end a line
-    # in JavaScript) become \\u escapes, so the decoded document is identical; a byte of a file name
-    # that is not UTF-8 has no JSON form and is written as the text \\xff.
-    stream.write(json_escape(text))
-    stream.write("\n")
+    """The report of ``result_to_dict`` as one line of JSON, written piece by piece: a monorepo's
+    report (hundreds of thousands of findings and evidence locations) is never held whole in
+    memory as one string, nor as one tree of dictionaries.
+
+    Without indent json uses its C encoder; `jq .` pretty-prints the result.
+    textsafe.json_escape: C1 controls, bidi, zero-width and tag characters (legal in JSON strings,
+    but they make a path or message display differently from what it is; U+2028/2029 end a line
+    in JavaScript) become \\u escapes, so the decoded document is identical; a byte of a file name
+    that is not UTF-8 has no JSON form and is written as the text \\xff. The escaping works
+    character by character, so escaping each piece gives the same text as escaping the whole."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def write(text: str) -> None:
+        stream.write(json_escape(text))
+
+    def members(values: dict[str, Any]) -> None:
+        for key, value in values.items():
+            write(f",{encode(key)}:{encode(value)}")
+
+    head = _head(result)
+    write("{" + encode(head)[1:-1])
+    write(',"findings":[')
+    findings = result.findings
+    for start in range(0, len(findings), _CHUNK):
+        chunk = [finding_to_dict(f) for f in findings[start:start + _CHUNK]]
+        write(("," if start else "") + encode(chunk)[1:-1])
+    write('],"controls":[')
+    pieces: list[str] = []
+    size = 0
+    for index, control in enumerate(result.controls.values()):
+        separator = "," if index else ""
+        if len(control.evidence) <= _CHUNK:
+            pieces.append(separator + encode(_control_to_dict(result, control)))
+            size += len(control.evidence) + 1
+            if size >= _CHUNK:
+                write("".join(pieces))
+                pieces, size = [], 0
+            continue
+        # a control with a monorepo's evidence: its list in pieces too
+        write("".join(pieces))
+        pieces, size = [], 0
+        empty = ControlResult(control.rule_id, control.status, (), control.reason)
+        write(separator + encode(_control_to_dict(result, empty))[:-len("]}")])  # ends '"evidence":['
+        for start in range(0, len(control.evidence), _CHUNK):
+            write(("," if start else "") + encode(_evidence(control.evidence[start:start + _CHUNK]))[1:-1])
+        write("]}")
+    write("".join(pieces))
+    write("]")
+    members(_tail(result))
+    write("}\n")
