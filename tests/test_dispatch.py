@@ -215,3 +215,24 @@ def test_whole_document_checks_are_the_ones_that_judge_the_document_as_a_whole()
     # DC007: the networks the services use; KS009: Services and Ingresses across workloads;
     # KS012: ServiceAccounts looked up once per document
     assert whole_document == {"NG001", "NG011", "DC007", "KS009", "KS012"}
+
+
+def test_dockerfile_kinds_give_each_stage_the_final_stage_and_each_instruction() -> None:
+    from auditor.parsers.dockerfile import parse_dockerfile
+
+    dockerfile, problems = parse_dockerfile("FROM node:20 AS build\nRUN npm ci\nFROM node:20-alpine\nUSER node\n",
+                                            "Dockerfile")
+    assert problems == []
+    stages = [(stage.index, context) for stage, context in NODE_KINDS["dockerfile.stage"](dockerfile)]
+    assert stages == [(0, dockerfile), (1, dockerfile)]
+    assert [stage.index for stage, _ in NODE_KINDS["dockerfile.final_stage"](dockerfile)] == [1]
+    assert [i.keyword for i, _ in NODE_KINDS["dockerfile.instruction"](dockerfile)] == ["FROM", "RUN", "FROM", "USER"]
+
+
+def test_a_dockerfile_without_a_stage_gives_a_final_stage_check_nothing_to_judge() -> None:
+    from auditor.parsers.dockerfile import parse_dockerfile
+
+    dockerfile, _ = parse_dockerfile("# only a comment\n", "Dockerfile")
+    called: list[Any] = []
+    list(outcomes(_module("dockerfile.final_stage", lambda *args: called.append(args)), dockerfile, Params()))
+    assert dockerfile.final_stage is None and called == []
