@@ -33,11 +33,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from auditor.findings import Fail, Outcome, Pass, Unknown, span_of
 from auditor.model.span import Span
 from auditor.params import Params
+
+if TYPE_CHECKING:  # the models are imported by the checks that need them, not to load the engine
+    from auditor.model.nginx import NginxConfig, Server
 
 DOCUMENT = "document"
 CheckResult = Outcome | Iterable[Outcome] | None  # what ``check`` returns
@@ -46,8 +49,8 @@ CheckResult = Outcome | Iterable[Outcome] | None  # what ``check`` returns
 class Site(NamedTuple):
     """Where an nginx location sits: its root config and its server block."""
 
-    config: Any  # auditor.model.nginx.NginxConfig (not imported: loading a check stays cheap)
-    server: Any  # auditor.model.nginx.Server
+    config: NginxConfig
+    server: Server
 
 
 def _nginx_directives(config: Any) -> Iterator[tuple[Any, Any]]:
