@@ -5,28 +5,28 @@ order), and the engine calls its ``check`` once per node of that kind, as gixy c
 for each directive it lists in ``directives = [...]``. A check returns one outcome (or ``None``:
 nothing to say about this node) or yields several:
 
-=====================  ======================================  ==================================
-``NODES``              the engine calls                        once for
-=====================  ======================================  ==================================
-``"document"``         ``check(document, params)``             each document of the rule's target
-``"dockerfile.stage"``       ``check(stage, dockerfile, params)``   every stage, in order
-``"dockerfile.final_stage"`` ``check(stage, dockerfile, params)``   the stage that ships, if any
-``"dockerfile.instruction"`` ``check(instruction, dockerfile, params)``  every instruction
-``"nginx.directive"``  ``check(directive, config, params)``    every directive, depth first
-``"nginx.server"``     ``check(server, config, params)``       every server block
-``"nginx.location"``   ``check(location, site, params)``       every location (``Site``: config,
-                                                               server), implicit ones included
-``"compose.service"``  ``check(service, compose_file, params)``  every service
-``"kubernetes.workload"``   ``check(workload, kubernetes, params)``   every workload (Deployment, Job...)
-``"kubernetes.container"``  ``check(container, workload, params)``    every container, init first
-``"kubernetes.ingress"``    ``check(ingress, kubernetes, params)``    every Ingress
-=====================  ======================================  ==================================
+NODES                       the engine calls                          once for
+--------------------------  ----------------------------------------  -----------------------------
+"document"                  check(document, params)                   each document of the target
+"dockerfile.stage"          check(stage, dockerfile, params)          every stage, in order
+"dockerfile.final_stage"    check(stage, dockerfile, params)          the stage that ships, if any
+"dockerfile.instruction"    check(instruction, dockerfile, params)    every instruction
+"nginx.directive"           check(directive, config, params)          every directive, depth first
+"nginx.server"              check(server, config, params)             every server block
+"nginx.location"            check(location, site, params)             every location, implicit ones
+                                                                      too (Site: config, server)
+"compose.service"           check(service, compose_file, params)      every service
+"kubernetes.workload"       check(workload, kubernetes, params)       every workload
+"kubernetes.container"      check(container, workload, params)        every container, init first
+"kubernetes.ingress"        check(ingress, kubernetes, params)        every Ingress
 
-A check never loops over its document and never deduplicates: many nodes share one anchor (an
-inherited header, an ``http {}`` setting, a pod-level securityContext), and the engine reports
-each anchor once per document. Of the outcomes at one span, the first of each kind (fail, pass,
-unknown) stands, and a fail suppresses later passes there. The outcomes of one call are the
-check's own and are all kept: a document-level check sees no deduplication.
+``"document"`` is for a control that judges the document as a whole (does any server listen on
+443?); every other check judges one node and never loops over its document. No check
+deduplicates: many nodes share one anchor (an inherited header, an ``http {}`` setting, a
+pod-level securityContext), and the engine reports each anchor once per document. Of the
+outcomes at one span, the first of each kind (fail, pass, unknown) stands, and a fail suppresses
+later passes there. The outcomes of one call are the check's own and are all kept, so a
+document-level check sees no deduplication.
 """
 from __future__ import annotations
 
