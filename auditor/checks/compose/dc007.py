@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
@@ -26,7 +26,7 @@ def check(doc: ComposeFile, params: Params) -> Iterator[Outcome]:
             yield from _subnet(definition, params["subnet"])
 
 
-def _membership(service: Service, definitions: dict[str, NetworkDefinition]) -> Iterator[Outcome]:
+def _membership(service: Service, definitions: Mapping[str, NetworkDefinition]) -> Iterator[Outcome]:
     mode = service.network_mode
     if mode is not None:
         if mode == "none" or mode.startswith(("service:", "container:")):
