@@ -2,12 +2,15 @@
 every rule with a check has a failing and a passing case."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from auditor.api import scan
 from auditor.catalog import load_catalog
 from auditor.config import Config
-from tests.rule_cases import Case, collect_cases
+from tests.rule_cases import CASES as CASES_DIR
+from tests.rule_cases import REPO, Case, collect_cases
 
 CASES = collect_cases()
 
@@ -64,3 +67,19 @@ def test_every_checked_rule_has_failing_and_passing_cases(rule_id: str) -> None:
             return
     pytest.fail(f"{rule_id} has no passing case: no `ok: {rule_id}` near miss and no case without expectations "
                 f"that passes (cases tried, with the control's status: {statuses or 'none'})")
+
+
+def test_from_an_id_the_rule_check_and_cases_are_found_as_the_architecture_page_says() -> None:
+    """docs/architecture.md: the ID's letters name the family folder; then rules/<ID>.yaml,
+    auditor/checks/<family>/<id>.py and fixtures/cases/<ID>/ hold the rule, check and cases."""
+    page = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    folders = dict(re.findall(r"^\| ([A-Z]+) \| `([a-z_]+)` \|", page, re.MULTILINE))
+    assert folders, "docs/architecture.md has no prefix table"
+    for rule_id, rule in CATALOG.items():
+        prefix = re.match(r"[A-Z]+", rule_id)
+        assert prefix and folders.get(prefix.group()) == rule.family, f"{rule_id}: family {rule.family}, page {folders}"
+        assert (REPO / "rules" / f"{rule_id}.yaml").is_file()
+        if rule.has_check:
+            check = REPO / "auditor" / "checks" / rule.family / f"{rule_id.lower()}.py"
+            assert check.is_file() and rule.check_module == f"auditor.checks.{rule.family}.{rule_id.lower()}"
+            assert (CASES_DIR / rule_id).is_dir(), f"{rule_id}: no fixtures/cases/{rule_id}/"
