@@ -83,7 +83,7 @@ def test_files_named_under_a_scan_root_are_reported_alone_relative_to_it() -> No
 
 
 def test_a_path_that_does_not_exist_is_noted_not_raised(tmp_path: Path) -> None:
-    result = scan([tmp_path / "missing"])
+    result = scan([tmp_path / "missing"], scan_root=tmp_path)  # (the default root would be the cwd)
     assert result.files_scanned == 0 and result.findings == []
     assert [(note.span.path.endswith("missing"), "not read" in note.message) for note in result.notes] == [(True, True)]
 
