@@ -235,6 +235,7 @@ def _duration(text: str) -> int | None:
 
 
 def _dockerfile_statements(text: str, first_line: int, shown_path: str) -> Iterator[Statement]:
+    from auditor.model.user import parse_user
     from auditor.parsers.dockerfile import parse_dockerfile
 
     document, _problems = parse_dockerfile(text, shown_path)
@@ -243,10 +244,11 @@ def _dockerfile_statements(text: str, first_line: int, shown_path: str) -> Itera
         words = f"{instruction.keyword} {instruction.arguments}"
         yield from text_statements(words, line)
         if instruction.keyword == "USER":
-            user = instruction.arguments.strip().split(":")[0]
+            spec = parse_user(instruction.arguments)  # the one reading of USER (auditor.model.user)
+            user = spec.name
             if user.isdigit():
                 yield Statement("runtime.uid", int(user), line, _printable(words))
-            elif re.fullmatch(r"[a-z_][\w-]*", user) and user != "root":
+            elif re.fullmatch(r"[a-z_][\w-]*", user) and not spec.is_root:
                 yield Statement("runtime.user", user, line, _printable(words))
 
 
