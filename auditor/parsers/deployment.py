@@ -31,7 +31,6 @@ from auditor.model.nextjs import NextApp
 from auditor.model.project import Project, inside_root
 from auditor.model.span import Span
 from auditor.model.user import ImageUser, compose_uid, image_user
-from auditor.model.yaml import YList, YMap
 
 DEFAULT_WORKDIR = "/app"
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
