@@ -470,3 +470,35 @@ def test_folders_without_a_project_marker_and_public_images_do_not_link(tmp_path
     for deployment in model.deployments:
         assert len({ref.span.path for ref in deployment.containers + deployment.compose}) == 1, deployment.links
     assert [f.message for f in scan([tmp_path], select=["XF001"]).findings] == []
+
+
+def test_the_model_is_built_with_the_project_and_shared_by_its_role_views() -> None:
+    project = _project(FIXTURES / "compliant")
+    assert project.system.deployments, "build_project links the deployment graph eagerly"
+    view = project.for_roles(("app",))
+    assert view.system.deployments == project.system.deployments and view.system.workloads is project.system.workloads
+    assert project.for_roles(("proxy",)).system.deployments == (), "a view without the app role has no app deployment"
+    assert project.for_roles(("app",)) is view, "views are built once per role set"
+
+
+def test_nx001_reads_the_dockerfile_the_deployment_links_to_an_app(tmp_path: Path) -> None:
+    """A compose build names a Dockerfile outside the app's folder: the deployment model links it
+    to the app, and NX001 reads that Dockerfile (its own folder lookup would not find it)."""
+    _write(tmp_path, {
+        "apps/web/package.json": '{"name": "web", "dependencies": {"next": "14.2.5"}}\n',
+        "apps/web/next.config.js": "module.exports = { reactStrictMode: true };\n",
+        "docker/web.Dockerfile": "FROM node:20-alpine AS builder\nWORKDIR /app\nRUN npx next build\n"
+                                 "FROM node:20-alpine\nWORKDIR /app\nUSER 1001\n"
+                                 "COPY --from=builder /app/.next/standalone ./\nCMD [\"node\", \"server.js\"]\n",
+        "compose.yaml": "services:\n  web:\n    build:\n      context: apps/web\n"
+                        "      dockerfile: ../../docker/web.Dockerfile\n",
+    })
+    project = _project(tmp_path)
+    (app,) = project.next_apps
+    assert [d.path for d in project.system.dockerfiles_for(app)] == ["docker/web.Dockerfile"]
+    (finding,) = [f for f in scan([tmp_path], select=["NX001"]).findings if f.rule_id == "NX001"]
+    assert "docker/web.Dockerfile:7 copies .next/standalone" in finding.message
+    # the same build without .next/standalone does not need output: 'standalone'
+    (tmp_path / "docker/web.Dockerfile").write_text(
+        "FROM node:20-alpine\nWORKDIR /app\nRUN npx next build\nUSER 1001\nCMD [\"npx\", \"next\", \"start\"]\n")
+    assert scan([tmp_path], select=["NX001"]).controls["NX001"].status == "not_applicable"
