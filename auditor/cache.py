@@ -270,20 +270,31 @@ def open_store(folder: str | None) -> _Store | None:
 # ------------------------------------------------------------------ digests
 
 
-def file_digest(path: Path | str) -> str | None:
-    """SHA-256 of a regular file's bytes (never blocks on a FIFO); None if it cannot be read."""
+def file_digest(path: Path | str, cap: int | None = None, reaching: bool = False) -> str | None:
+    """SHA-256 of a regular file's bytes (never blocks on a FIFO); None if it cannot be read, or,
+    with ``reaching``, if its text climbs out of its folder (``../``). A file over ``cap`` bytes is
+    never read by the parsers (discovery and includes stop at the size cap): it is known by its
+    size, inode and modification and change times instead, so a huge or sparse file in a hostile
+    tree costs a ``stat``, not a read of every byte."""
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
             return None
+        if cap is not None and info.st_size > cap:
+            return f"over the cap: {info.st_size} {info.st_dev} {info.st_ino} {info.st_mtime_ns} {info.st_ctime_ns}"
         digest = hashlib.sha256()
+        tail = b""
         while True:
             block = os.read(descriptor, _HASH_BLOCK)
             if not block:
                 return digest.hexdigest()
+            if reaching and (b"../" in tail + block or b"..\\" in tail + block):
+                return None
+            tail = block[-2:]
             digest.update(block)
     except OSError:
         return None
@@ -348,11 +359,12 @@ def _settings_digest(config: Config, rules: Mapping[str, Rule]) -> dict[str, Any
 class ResultCache:
     """Lookups and stores of partition outcomes for one run (picklable: it goes to the workers)."""
 
-    __slots__ = ("store", "run_key")
+    __slots__ = ("store", "run_key", "cap")
 
-    def __init__(self, store: _Store, run_key: str) -> None:
+    def __init__(self, store: _Store, run_key: str, cap: int) -> None:
         self.store = store
         self.run_key = run_key
+        self.cap = cap  # the size cap: a bigger file is never read, nor hashed
 
     def key_for(self, part: Discovered) -> str | None:
         """The partition's key, or None when it must not be cached (a file that cannot be read,
@@ -360,7 +372,7 @@ class ResultCache:
         digest = hashlib.sha256(self.run_key.encode() + b"\0")
         reaching = {path for kind in _REACHING_KINDS for path in getattr(part, kind)}
         for relative in sorted(set(part.files)):
-            data_digest = _part_file_digest(part.root / relative, relative in reaching)
+            data_digest = file_digest(part.root / relative, self.cap, relative in reaching)
             if data_digest is None:
                 return None
             digest.update(f"{len(relative)}:{relative}\0{data_digest}\0".encode("utf-8", "surrogateescape"))
@@ -458,48 +470,62 @@ def _pickler(buffer: Any) -> Any:
     return Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _part_file_digest(path: Path, reaching: bool) -> str | None:
-    if not reaching:
-        return file_digest(path)
-    try:
-        data = path.read_bytes() if path.stat().st_size <= _ENTRY_CAP else None
-    except OSError:
-        return None
-    if data is None or b"../" in data or b"..\\" in data:
-        return None
-    return hashlib.sha256(data).hexdigest()
-
-
 def _outside_digest(found: Discovered, groups: list[list[str]], config: Config) -> str | None:
     """The files the checks of every partition may read besides their own: whatever discovery saw
-    outside the partitions (the root's files), the architecture document, and the CI files and
-    conventional documents at the root (read by the AR checks even where discovery does not go)."""
+    outside the partitions (the root's files), the architecture document, Helm values files, and
+    the CI files and conventional documents at the root (the AR checks read them even where
+    discovery does not go). None when that cannot be known cheaply and safely: no cache this run."""
     from auditor.checks.architecture._document import CI_FILES, CI_FOLDERS, CONVENTIONAL
 
+    root = found.root
     covered = tuple(f"{folder}/" for group in groups for folder in group)
     paths = {path for path in found.files if not path.startswith(covered)}
     paths.update(CONVENTIONAL)
     paths.update(CI_FILES)
     for folder in CI_FOLDERS:
-        for current, folders, files in os.walk(found.root / folder):
-            folders.sort()
-            paths.update(os.path.relpath(os.path.join(current, name), found.root) for name in files)
+        walked = _walk_inside(root, folder, _OUTSIDE_FILES_CAP - len(paths))
+        if walked is None:
+            return None
+        paths.update(walked)
     document = (config.architecture or {}).get("document")
+    trusted = str(document) if document and config.architecture.get("_trusted") else None
     if document:
-        paths.add(str(document) if os.path.isabs(str(document)) else str(document))
-    for value in (config.helm or {}).get("values", []):
-        paths.add(str(value))
+        paths.add(str(document))
+    paths.update(str(value) for value in (config.helm or {}).get("values", []))
     digest = hashlib.sha256()
     for relative in sorted(paths):
-        full = Path(relative) if os.path.isabs(relative) else found.root / relative
+        full = Path(relative) if os.path.isabs(relative) else root / relative
         if not os.path.lexists(full):
             state = "absent"
+        elif relative != trusted and not _inside(Path(os.path.realpath(full)), root):
+            state = "outside the tree"  # never read by the checks: they stay in the tree
+        elif os.path.isdir(full):
+            state = "a folder"
         else:
-            state = file_digest(full) or "unreadable"
-            if state == "unreadable" and not os.path.isdir(full):
-                return None  # unknown input: no caching this run
+            state = file_digest(full, config.max_file_size) or ""
+            if not state:
+                return None  # unreadable, or not a regular file: unknown input, no caching this run
         digest.update(f"{relative}\0{state}\0".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+_OUTSIDE_FILES_CAP = 20_000  # files outside the partitions; beyond, the run goes without a cache
+
+
+def _walk_inside(root: Path, folder: str, budget: int) -> list[str] | None:
+    """The files under ``root/folder`` as paths to hash, never outside the tree (a hostile
+    ``scripts -> /`` would have the whole disk hashed; the AR checks do not read there either);
+    None when over ``budget``."""
+    top = os.path.realpath(root / folder)
+    if not _inside(Path(top), root) or not os.path.isdir(top):
+        return []
+    found: list[str] = []
+    for current, folders, files in os.walk(top):
+        folders.sort()
+        found.extend(os.path.relpath(os.path.join(current, name), root) for name in files)
+        if len(found) > budget:
+            return None
+    return found
 
 
 def open_results(config: Config, rules: Mapping[str, Rule], found: Discovered,
@@ -515,7 +541,7 @@ def open_results(config: Config, rules: Mapping[str, Rule], found: Discovered,
            "settings": _settings_digest(config, rules), "outside": outside,
            "programs": [_program_identity("helm"), _program_identity("kubectl")]}
     run_key = hashlib.sha256(json.dumps(run, sort_keys=True, default=_canonical).encode("utf-8", "surrogateescape"))
-    return ResultCache(store, run_key.hexdigest())
+    return ResultCache(store, run_key.hexdigest(), config.max_file_size)
 
 
 def _canonical(value: Any) -> Any:

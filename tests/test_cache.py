@@ -96,6 +96,18 @@ def test_a_second_scan_parses_nothing_and_reports_the_same(tree: Path, home: Pat
     assert sorted(parsed) == list(PROJECTS)
 
 
+def test_worker_processes_keep_their_outcomes_and_the_next_run_uses_them(tree: Path, home: Path, parsed: list[str],
+                                                                          tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)  # the pool even for three small projects
+    pooled = scan_json(tree, tmp_path, "--jobs", "2")
+    assert len(entries(home)) == 3  # written by the workers (forked: their parses are not counted here)
+    parsed.clear()
+    assert scan_json(tree, tmp_path, "--jobs", "2") == pooled
+    assert parsed == []
+    assert pooled == scan_json(tree, tmp_path, "--no-cache")
+
+
 def test_a_changed_file_is_parsed_again_and_only_its_project(tree: Path, home: Path, parsed: list[str],
                                                              tmp_path: Path) -> None:
     scan_json(tree, tmp_path)
@@ -120,6 +132,25 @@ def test_the_key_is_the_content_not_the_timestamp(tree: Path, home: Path, parsed
     cached = scan_json(tree, tmp_path)
     assert parsed == ["charlie"]
     assert cached == scan_json(tree, tmp_path, "--no-cache")
+
+
+def test_a_file_over_the_size_cap_is_known_without_being_read(tree: Path, home: Path, parsed: list[str],
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file the parsers never read (over the cap) is not hashed either (a sparse terabyte in a
+    hostile tree costs a stat), yet rewriting it is still a miss: its change time moved."""
+    monkeypatch.setenv("AUDITOR_MAX_FILE_SIZE", "2000")
+    big = tree / "alpha" / "public" / "video.bin"
+    big.parent.mkdir()
+    big.write_bytes(b"a" * 5000)
+    scan_json(tree, tmp_path)
+    parsed.clear()
+    scan_json(tree, tmp_path)
+    assert parsed == []
+    before = big.stat()
+    big.write_bytes(b"b" * 5000)
+    os.utime(big, ns=(before.st_atime_ns, before.st_mtime_ns))
+    scan_json(tree, tmp_path)
+    assert parsed == ["alpha"]
 
 
 def test_a_new_or_renamed_file_is_a_miss(tree: Path, home: Path, parsed: list[str], tmp_path: Path) -> None:
@@ -185,6 +216,27 @@ def test_the_catalog_digest_covers_the_rule_files(tmp_path: Path, monkeypatch: p
                     encoding="utf-8")
     monkeypatch.setattr(cache, "_CODE_DIGEST", [])
     assert cache.code_digest() != before
+
+
+def test_what_the_checks_read_outside_the_projects_is_part_of_the_key(tree: Path, home: Path, parsed: list[str],
+                                                                     tmp_path: Path) -> None:
+    """The architecture document and CI files at the root are read by every project's AR checks:
+    a change there is a miss everywhere. A CI folder that is a link out of the tree is neither
+    read by the checks nor hashed."""
+    (tree / "ARCHITECTURE.md").write_text("# Architecture\n\nThe app runs as UID 1001.\n", encoding="utf-8")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "deploy.sh").write_text("docker build .\n", encoding="utf-8")
+    (tree / "scripts").symlink_to(outside)
+    scan_json(tree, tmp_path)
+    (outside / "deploy.sh").write_text("docker build --no-cache .\n", encoding="utf-8")
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == scan_json(tree, tmp_path, "--no-cache")
+    assert sorted(parsed) == list(PROJECTS)  # by the --no-cache run alone: the link was not followed
+    (tree / "ARCHITECTURE.md").write_text("# Architecture\n\nThe app runs as UID 0.\n", encoding="utf-8")
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == scan_json(tree, tmp_path, "--no-cache")
+    assert sorted(parsed) == sorted(PROJECTS * 2)
 
 
 # --- a damaged entry is ignored, never trusted, never a crash ------------------------------------
