@@ -94,28 +94,35 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _private_folder(path: Path) -> bool:
-    """Create ``path`` (0700) if needed; True when it is a real folder of ours that nobody else may
-    write to (a folder another user could write to could hold entries we did not write)."""
+    """Create ``path`` (0700) if needed; True when it is a real folder (not a link) of ours that
+    nobody else may write to: in a folder others can write, they could swap in links or files of
+    their own. A folder of ours made with a loose umask (group-writable) is tightened first."""
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            return False
+        if info.st_mode & 0o022:
+            os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o022)
+            info = os.lstat(path)
     except OSError:
         return False
-    if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
-        return False
-    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return stat.S_ISDIR(info.st_mode) and not info.st_mode & 0o022
 
 
 def _secret(folder: Path) -> bytes | None:
-    """The per-user HMAC key (32 random bytes, mode 0600), created on first use."""
+    """The per-user HMAC key (32 random bytes, mode 0600), created on first use. A key file that
+    is not ours alone (another owner, readable by others, the wrong size) is replaced: what it
+    signed is then no longer trusted."""
     import secrets
     import tempfile
 
     path = folder / _KEY_FILE
     for _ in range(2):
         key = _read_private(path, 64)
-        if key is not None:
-            return key if len(key) == 32 else None
+        if key is not None and len(key) == 32:
+            return key
+        untrusted = os.path.lexists(path)
         try:
             descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".key-")
         except OSError:
@@ -123,7 +130,10 @@ def _secret(folder: Path) -> bytes | None:
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(secrets.token_bytes(32))
-            os.link(temporary, path)  # fails if another process made it first: then read theirs
+            if untrusted:
+                os.replace(temporary, path)
+            else:
+                os.link(temporary, path)  # fails if another process made it first: then read theirs
         except FileExistsError:
             pass
         except OSError:
@@ -202,7 +212,7 @@ class _Store:
         import tempfile
 
         path = self._path(kind, key)
-        if not _private_folder(path.parent):
+        if not (_private_folder(path.parent.parent) and _private_folder(path.parent)):
             return
         try:
             descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")

@@ -292,28 +292,54 @@ def test_an_entry_moved_to_another_key_is_refused(tree: Path, home: Path, parsed
     assert sorted(parsed) == list(PROJECTS)
 
 
-def test_entries_signed_with_another_users_key_are_refused(tree: Path, home: Path, parsed: list[str],
-                                                           tmp_path: Path) -> None:
+@pytest.mark.parametrize("change", ["removed", "readable by others"])
+def test_entries_signed_with_another_key_are_refused(tree: Path, home: Path, parsed: list[str], tmp_path: Path,
+                                                     change: str) -> None:
     first = scan_json(tree, tmp_path)
-    (home / "auditor" / "key").unlink()  # a new key: what the old one signed is not ours any more
+    key = home / "auditor" / "key"
+    if change == "removed":
+        key.unlink()  # a new key: what the old one signed is not ours any more
+    else:
+        key.chmod(0o644)  # anyone may have read it, and signed entries with it: replaced
     parsed.clear()
     assert scan_json(tree, tmp_path) == first
     assert sorted(parsed) == list(PROJECTS)
-    assert len((home / "auditor" / "key").read_bytes()) == 32
+    assert len(key.read_bytes()) == 32 and key.stat().st_mode & 0o777 == 0o600
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert parsed == []
 
 
-def test_a_cache_folder_others_can_write_is_not_used(tree: Path, home: Path, parsed: list[str],
-                                                     tmp_path: Path) -> None:
+def test_a_cache_folder_made_with_a_loose_umask_is_tightened(tree: Path, home: Path, parsed: list[str],
+                                                              tmp_path: Path) -> None:
     first = scan_json(tree, tmp_path)
-    written = entries(home)
     (home / "auditor").chmod(0o777)
-    try:
-        parsed.clear()
-        assert scan_json(tree, tmp_path) == first
-        assert sorted(parsed) == list(PROJECTS)  # its entries may be anyone's: none trusted
-        assert entries(home) == written
-    finally:
-        (home / "auditor").chmod(0o700)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert parsed == []  # every entry is still ours, signed by our key
+    assert (home / "auditor").stat().st_mode & 0o777 == 0o755
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file away needs root")
+def test_files_owned_by_another_user_are_never_trusted(tree: Path, home: Path, parsed: list[str],
+                                                       tmp_path: Path) -> None:
+    """Someone else's entry (or key) in the folder, even with the right bytes, is not ours."""
+    first = scan_json(tree, tmp_path)
+    stranger = 54321
+    for entry in entries(home)[:2]:
+        os.chown(entry, stranger, stranger)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert len(parsed) == 2
+    os.chown(home / "auditor" / "key", stranger, stranger)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert sorted(parsed) == list(PROJECTS)  # a key not ours alone is replaced: nothing it signed is trusted
+    assert (home / "auditor" / "key").stat().st_uid == os.getuid()
+    os.chown(home / "auditor", stranger, stranger)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert sorted(parsed) == list(PROJECTS)
 
 
 def test_entries_and_key_are_private(tree: Path, home: Path, tmp_path: Path) -> None:
