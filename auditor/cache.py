@@ -328,8 +328,24 @@ def code_digest() -> str:
             for path in sorted(_code_files(folder)):
                 digest.update(os.path.relpath(path, folder).encode() + b"\0")
                 digest.update((file_digest(path) or "unreadable").encode() + b"\0")
+        digest.update("\0".join(_installed_distributions()).encode("utf-8", "surrogateescape"))
         _CODE_DIGEST.append(digest.hexdigest())
     return _CODE_DIGEST[0]
+
+
+def _installed_distributions() -> list[str]:
+    """Every installed distribution with its version (the ``*.dist-info`` folder names): a new
+    PyYAML, crossplane or tree-sitter may parse differently. One listing per import folder, far
+    cheaper than asking importlib.metadata for each."""
+    names: list[str] = []
+    for entry in sys.path:
+        if not entry.endswith(("site-packages", "dist-packages")):
+            continue
+        try:
+            names.extend(f"{entry}/{name}" for name in os.listdir(entry) if name.endswith((".dist-info", ".egg-info")))
+        except OSError:
+            continue
+    return sorted(names)
 
 
 def _code_files(folder: Path) -> Iterable[str]:

@@ -170,6 +170,10 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
     every_part = split(found, groups)
     kept = cache.lookup(every_part, PartitionResult) if cache is not None else [None] * len(every_part)
     parts = [part for part, outcome in zip(every_part, kept) if outcome is None]
+    if len(parts) < len(every_part):
+        from auditor import progress
+
+        progress.files_done(sum(len(part.files) for part, outcome in zip(every_part, kept) if outcome is not None))
     workers = worker_count(jobs)
     if workers > 1 and sum(len(part.files) for part in parts) >= POOL_THRESHOLD and len(parts) > 1:
         import multiprocessing
@@ -182,7 +186,6 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         from auditor import progress
 
-        progress.files_done(sum(len(part.files) for part, outcome in zip(every_part, kept) if outcome is not None))
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             results = []
             for chunk, batch in zip(chunks, pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks),
