@@ -15,14 +15,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditor.cache import ResultCache
 from auditor.catalog import Rule
 from auditor.config import Config
 from auditor.discovery import Discovered
 from auditor.findings import ControlResult, Finding
 from auditor.model.span import Note, ParseProblem
+
+if TYPE_CHECKING:
+    from auditor.cache import ResultCache
 
 POOL_THRESHOLD = 400  # files; below this, forking costs more than it saves
 _COMPOSE_NAMES = ("docker-compose", "compose.")
