@@ -266,6 +266,12 @@ def _bad(tmp_path: Path, good: Path, case: str) -> Path:
     elif case == "bad-status":
         data["controls"][1]["status"] = "fine"
         bad.write_text(json.dumps(data), encoding="utf-8")
+    elif case == "deep-properties":
+        nested: dict[str, Any] = {}
+        for _ in range(200):
+            nested = {"x": [nested]}
+        data["findings"][0]["properties"] = nested
+        bad.write_text(json.dumps(data), encoding="utf-8")
     elif case == "deep":
         bad.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     return bad
@@ -275,7 +281,8 @@ BAD = {"truncated": "truncated", "truncated-string": "truncated", "empty": "empt
        "binary": "not UTF-8", "array": "JSON array", "other-tool": "not an auditor JSON report",
        "sarif": "a SARIF log", "old-version": "written by auditor 9.4.2",
        "other-catalog": "another catalog: ZZ999", "bad-field": "$.findings[0].line: expected a number",
-       "bad-status": "$.controls[1].status: 'fine' is not one of", "deep": "nested too deeply"}
+       "bad-status": "$.controls[1].status: 'fine' is not one of", "deep": "nested too deeply",
+       "deep-properties": "$.findings[0].properties: nested more than 32 levels deep"}
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

@@ -181,7 +181,24 @@ def _finding(obj: dict[str, Any], where: str) -> Finding:
     return Finding(rule_id, _one_of(_get(obj, "severity", where, str), SEVERITIES, f"{where}.severity"),
                    _get(obj, "title", where, str), _get(obj, "message", where, str), _span(obj, where),
                    _get(obj, "evidence", where, str), _get(obj, "fingerprint", where, str), tuple(related),
-                   _get(obj, "properties", where, dict, optional=True) or {}, suppression)
+                   _shallow(_get(obj, "properties", where, dict, optional=True) or {}, f"{where}.properties"),
+                   suppression)
+
+
+#: A scanner's property bag is a few levels deep; the SARIF writer walks it recursively.
+MAX_PROPERTY_DEPTH = 32
+
+
+def _shallow(value: dict[str, Any], where: str) -> dict[str, Any]:
+    level = 0
+    current: list[Any] = [value]
+    while current:
+        level += 1
+        if level > MAX_PROPERTY_DEPTH:
+            raise _Malformed(where, f"nested more than {MAX_PROPERTY_DEPTH} levels deep")
+        current = [child for item in current for child in (item.values() if isinstance(item, dict) else item)
+                   if isinstance(child, (dict, list))]
+    return value
 
 
 def _control(obj: dict[str, Any], where: str) -> tuple[ControlResult, str]:
