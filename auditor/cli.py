@@ -225,15 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     merge = commands.add_parser(
         "merge", help="combine many repositories' JSON reports into one compliance view",
-        description="Combine the JSON reports of many repositories (one `auditor scan --format json -o report.json` "
-                    "per repository, e.g. one CI job each) into one compliance view: a table of repositories by "
-                    "control, with each repository's own compliance report and SARIF log. Every report is checked "
-                    "first (an auditor JSON report of this release's catalog); a bad one stops the merge with exit "
-                    "2 and nothing is written.",
+        description="Combine the JSON reports of many repositories (one `auditor scan --format json -o report.json`\n"
+                    "per repository, e.g. one CI job each) into one compliance view: a table of repositories by\n"
+                    "control, with each repository's own compliance report and SARIF log. Every report is checked\n"
+                    "first (an auditor JSON report of this minor release, whose controls this catalog knows); a bad\n"
+                    "one stops the merge with exit 2 and nothing is written.",
         epilog="writes into DIR:\n"
                "  index.html, index.md, index.json      controls (rows) by repositories (columns)\n"
                "  repositories/NN-NAME.html, .md        each repository's compliance report (cells link here)\n"
-               "  repositories/NN-NAME.sarif            each repository's SARIF log (upload it to that repository)\n"
+               "  repositories/NN-NAME.sarif            each repository's SARIF log (category auditor/NAME/)\n"
                "\nnames: --label FILE=NAME, else the scan root's folder name recorded in the report (a CI checkout\n"
                "is named after its repository), else the file name; two reports of one name are refused.\n"
                "\nexample:\n"
