@@ -87,11 +87,21 @@ def redact(line: str) -> str:
 
 def _snippet_text(project: Project, span: Span, line: str, secret: bool) -> str:
     """The anchor line for a report. Only files the auditor reads as configuration are quoted: a
-    finding about another file (a committed ``.env``, a key file) must not copy its content."""
+    finding about another file (a committed ``.env``, a key file) must not copy its content.
+
+    Kept per project by the line's text: a line repeated across a manifest's documents (``image:
+    x``) is quoted once and its findings share the string."""
     if project.recognised and span.path not in project.recognised_set:
         return ""
-    line = line.strip()
-    return (redact(line) if secret else line)[:SNIPPET_LIMIT]
+    quoted: dict[tuple[str, bool], str] | None = project.__dict__.get("_quoted")
+    if quoted is None:
+        quoted = project.__dict__["_quoted"] = {}
+    key = (line, secret)
+    text = quoted.get(key)
+    if text is None:
+        stripped = line.strip()
+        text = quoted[key] = (redact(stripped) if secret else stripped)[:SNIPPET_LIMIT]
+    return text
 
 
 def _snippet(project: Project, span: Span, secret: bool = False) -> str:
@@ -102,7 +112,11 @@ def fingerprint(rule_id: str, span: Span, line_text: str, occurrence: int) -> st
     """Stable across unrelated edits: built from the rule, the file and the anchor line's
     content (whitespace folded), not its number, so moving code keeps the fingerprint; the
     occurrence index tells identical lines in one file apart."""
-    content = _WHITESPACE.sub(" ", line_text).strip()
+    return _fingerprint(rule_id, span, _WHITESPACE.sub(" ", line_text).strip(), occurrence)
+
+
+def _fingerprint(rule_id: str, span: Span, content: str, occurrence: int) -> str:
+    """``fingerprint`` of the anchor line's content with its whitespace already folded."""
     if span.line == 1 and span.column is None:
         content = "<file>"  # about the file as a whole: what is written on line 1 is incidental
     # surrogateescape: a file name that is not UTF-8 still gets a fingerprint
@@ -111,23 +125,30 @@ def fingerprint(rule_id: str, span: Span, line_text: str, occurrence: int) -> st
 
 
 class _Stamper:
-    """Turns outcomes into findings with snippets and fingerprints (occurrences counted per file)."""
+    """Turns outcomes into findings with snippets and fingerprints (occurrences counted per file).
+
+    Per finding this is a few dictionary lookups and one SHA-256: each distinct line's folded
+    text and quoted snippet are made once (a manifest of thousands of Pods repeats its lines)."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self.seen: dict[tuple[str, str, str], int] = {}
+        self.folded: dict[str, str] = {}  # a line's text -> its whitespace folded
 
     def finding(self, rule: Rule, severity: str, message: str, span: Span,
                 related: tuple[Related, ...] = (), properties: dict[str, Any] | None = None,
                 identity: str | None = None) -> Finding:
         line_text = self.project.line_text(span.path, span.line)
         key_text = identity if identity is not None else line_text
-        key = (rule.id, span.path, _WHITESPACE.sub(" ", key_text).strip())
+        folded = self.folded.get(key_text)
+        if folded is None:
+            folded = self.folded[key_text] = _WHITESPACE.sub(" ", key_text).strip()
+        key = (rule.id, span.path, folded)
         occurrence = self.seen.get(key, 0)
         self.seen[key] = occurrence + 1
         snippet = _snippet_text(self.project, span, line_text, SECRET_LITERAL in rule.tags)
-        return Finding(rule.id, severity, rule.title, message, span, snippet[:SNIPPET_LIMIT],
-                       fingerprint(rule.id, span, key_text, occurrence), related, properties or {})
+        return Finding(rule.id, severity, rule.title, message, span, snippet,
+                       _fingerprint(rule.id, span, folded, occurrence), related, properties or {})
 
 
 def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tuple[list[Finding], dict[str, ControlResult]]:

@@ -122,11 +122,6 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _MISSING = object()
 
 
-def _span(path: str, node: yaml.Node) -> Span:
-    start, end = node.start_mark, node.end_mark
-    return _new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1, end.column + 1))
-
-
 class _Builder:
     """Builds one document's values from libyaml's node graph, each node once.
 
@@ -136,13 +131,26 @@ class _Builder:
     has an alias is the expanded size weighed (without one it is the node count, already
     bounded)."""
 
-    def __init__(self, path: str, problems: list[ParseProblem], scalars: dict[str, Any]) -> None:
+    def __init__(self, path: str, problems: list[ParseProblem], scalars: dict[str, Any],
+                 lines: dict[int, int]) -> None:
         self.path = path
         self.problems = problems
         self.built: dict[int, Any] = {}  # id(collection node) -> value: aliases share one value
         self.scalars = scalars  # plain scalar text -> value, shared by a file's documents
+        # line number -> one int object for it, shared by a file's documents
         self.count = 0
         self.aliased = False
+        self.lines = lines
+
+    def span(self, node: Any) -> Span:
+        """The node's span, its line numbers shared with every other span on those lines (a
+        manifest of 100,000 lines would otherwise hold an int object per key and per value)."""
+        start, end = node.start_mark, node.end_mark
+        lines = self.lines
+        line = start.line + 1
+        line = lines.setdefault(line, line)
+        end_line = line if end.line == start.line else lines.setdefault(end.line + 1, end.line + 1)
+        return _new_tuple(Span, (self.path, line, start.column + 1, end_line, end.column + 1))
 
     def weigh(self, root: yaml.Node) -> None:
         """Raise when ``root`` with every alias expanded has more than MAX_EXPANDED_NODES nodes
@@ -186,14 +194,12 @@ class _Builder:
         if built is not None:
             self.aliased = True
             return built
-        path = self.path
         if kind is yaml.SequenceNode:
             seq = YList(span)
             self.built[id(node)] = seq
             spans = seq._item_spans
             for item in node.value:
-                start, end = item.start_mark, item.end_mark
-                item_span = _new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1, end.column + 1))
+                item_span = self.span(item)
                 seq.append(self.build(item, item_span, depth + 1))
                 spans.append(item_span)
             return seq
@@ -205,8 +211,7 @@ class _Builder:
             if key_node.tag == _MERGE_TAG or (key_node.value == "<<" and not key_node.style):
                 merged.extend(self._merge_sources(value_node, depth))
                 continue
-            start, end = key_node.start_mark, key_node.end_mark
-            key_span = _new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1, end.column + 1))
+            key_span = self.span(key_node)
             map_key = self.build(key_node, key_span, depth + 1)
             if isinstance(map_key, (dict, list)):
                 map_key = str(key_node.value)  # complex keys are never meaningful in our formats
@@ -215,8 +220,7 @@ class _Builder:
                     key_span,
                     f"duplicate key {map_key!r} (first at line {mapping.key_span(map_key).line}); "
                     "Compose and kubectl reject the file, PyYAML keeps the last value"))
-            start, end = value_node.start_mark, value_node.end_mark
-            value_span = _new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1, end.column + 1))
+            value_span = self.span(value_node)
             mapping[map_key] = self.build(value_node, value_span, depth + 1)
             key_spans[map_key] = key_span
             value_spans[map_key] = value_span
@@ -231,7 +235,7 @@ class _Builder:
         entries: list[tuple[Any, Any, Span, Span]] = []
         seen: set[Any] = set()
         for source_node in sources:
-            source_span = _span(self.path, source_node)
+            source_span = self.span(source_node)
             source = self.build(source_node, source_span, depth + 1)
             if not isinstance(source, YMap):
                 self.problems.append(ParseProblem(source_span, "a `<<` merge key must refer to a mapping"))
@@ -250,12 +254,13 @@ def load_yaml_documents(text: str, path: str) -> tuple[list[YamlDocument], list[
     documents: list[YamlDocument] = []
     problems: list[ParseProblem] = []
     scalars: dict[str, Any] = {}
+    lines: dict[int, int] = {}
     try:
         for index, node in enumerate(yaml.compose_all(text, Loader=cast(Any, _Loader))):
             if node is None:
                 continue
-            builder = _Builder(path, problems, scalars)
-            span = _span(path, node)
+            builder = _Builder(path, problems, scalars, lines)
+            span = builder.span(node)
             try:
                 root = builder.build(node, span)
                 if builder.aliased:

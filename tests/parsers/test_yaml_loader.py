@@ -211,3 +211,19 @@ def test_get_path_walks_maps_and_lists() -> None:
     assert get_path(root, "a", "b", 0, "c") == 1
     assert get_path(root, "a", "x", default="d") == "d"
     assert isinstance(root, YMap)
+
+
+def test_documents_of_a_file_share_scalar_values_and_line_numbers() -> None:
+    """A manifest of thousands of documents repeats its scalars and its lines are numbered past
+    256: each distinct plain scalar is one value and each line number one int for the file, so
+    the built documents cost their structure, not a copy of every repeated word."""
+    text = "---\n".join(f"kind: Pod\nmetadata:\n  name: p{index}\nspec:\n  image: x\n" for index in range(300))
+    documents, problems = load_yaml_documents(text, "pods.yaml")
+    assert not problems and len(documents) == 300
+    kinds = [document.root["kind"] for document in documents]
+    assert all(kind == "Pod" for kind in kinds) and len({id(kind) for kind in kinds}) == 1
+    last = documents[-1].root
+    key_span, value_span = last.key_span("kind"), last.value_span("kind")
+    assert key_span.line == value_span.line > 256 and key_span.line is value_span.line
+    assert (key_span.column, value_span.column) == (1, 7)
+    assert documents[-1].root["metadata"]["name"] == "p299"
