@@ -421,14 +421,16 @@ def uptime() -> str:
 
 
 def machine() -> str:
-    model = "?"
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    model = ", ".join(part for part in (fields.get("model name", "?"),
+                                        f"{fields['cpu MHz']} MHz" if "cpu MHz" in fields else "",
+                                        f"cache {fields['cache size']}" if "cache size" in fields else "") if part)
     memory = "?"
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
