@@ -250,7 +250,7 @@ def _prune(folder: Path) -> None:
         os.utime(marker)
     except OSError:
         return
-    for kind in ("results", "programs"):
+    for kind in ("results", "programs", "digests"):
         for current, _, names in os.walk(folder / kind):
             for name in names:
                 path = os.path.join(current, name)
@@ -392,13 +392,16 @@ class ResultCache:
         self.run_key = run_key
         self.cap = cap  # the size cap: a bigger file is never read, nor hashed
 
-    def key_for(self, part: Discovered) -> str | None:
+    def key_for(self, part: Discovered, known: _KnownDigests | None = None) -> str | None:
         """The partition's key, or None when it must not be cached (a file that cannot be read,
         is not a regular file, or an nginx/YAML file that climbs out of its folder)."""
         digest = hashlib.sha256(self.run_key.encode() + b"\0")
         reaching = {path for kind in _REACHING_KINDS for path in getattr(part, kind)}
+        root = str(part.root)
         for relative in sorted(set(part.files)):
-            data_digest = file_digest(part.root / relative, self.cap, relative in reaching)
+            full = f"{root}/{relative}"
+            data_digest = known.digest(full, self.cap, relative in reaching) if known is not None \
+                else file_digest(full, self.cap, relative in reaching)
             if data_digest is None:
                 return None
             digest.update(f"{len(relative)}:{relative}\0{data_digest}\0".encode("utf-8", "surrogateescape"))
@@ -412,10 +415,13 @@ class ResultCache:
     def lookup(self, parts: list[Discovered], expected: type[Outcome]) -> list[Outcome | None]:
         """Each partition's kept outcome, or None where it must be parsed and checked."""
         outcomes: list[Outcome | None] = []
+        known = _KnownDigests(self.store, parts[0].root) if parts else None
         for part in parts:
-            key = self.key_for(part)
+            key = self.key_for(part, known)
             outcome = self.load(key) if key is not None else None
             outcomes.append(outcome if isinstance(outcome, expected) else None)
+        if known is not None:
+            known.save()
         return outcomes
 
     def keep(self, part: Discovered, outcome: Any) -> None:
@@ -452,6 +458,54 @@ class ResultCache:
 
 
 _POSITIONAL: dict[type, tuple[str, ...] | None] = {}
+
+
+class _KnownDigests:
+    """The SHA-256 of each file of the tree as last seen, by its identity (device, inode, size,
+    modification and change time), so an unchanged file costs a ``stat``, not a read: git's index
+    does the same. The change time is set by the kernel on every write, rename or ``utime`` and no
+    user can set it back, so a file of a hostile tree cannot keep an identity while its bytes
+    change. A file changed in the last moments is not recorded (its times may not yet tell the
+    next change apart: git's "racy" entries). Kept, signed, per scanned root."""
+
+    __slots__ = ("store", "key", "known", "seen", "changed", "now")
+
+    def __init__(self, store: _Store, root: Path) -> None:
+        self.store = store
+        self.key = hashlib.sha256(f"{FORMAT.decode()}\0digests\0{root}".encode("utf-8", "surrogateescape")).hexdigest()
+        self.known: dict[str, list[Any]] = {}
+        self.seen: dict[str, list[Any]] = {}
+        self.changed = False
+        self.now = time.time()
+        payload = store.read("digests", self.key)
+        if payload is not None:
+            try:
+                loaded = json.loads(payload)
+                self.known = loaded if isinstance(loaded, dict) else {}
+            except ValueError:
+                self.known = {}
+
+    def digest(self, path: str, cap: int, reaching: bool) -> str | None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        identity = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+        record = self.known.get(path)
+        if isinstance(record, list) and len(record) == 3 and record[0] == identity and (record[2] or not reaching) \
+                and isinstance(record[1], str):
+            self.seen[path] = record
+            return record[1]
+        digest = file_digest(path, cap, reaching)
+        if digest is not None and self.now - max(info.st_mtime_ns, info.st_ctime_ns) / 1e9 > _RACY_SECONDS:
+            self.seen[path] = [identity, digest, reaching]
+            self.changed = True
+        return digest
+
+    def save(self) -> None:
+        if self.changed or len(self.seen) != len(self.known):
+            self.store.write("digests", self.key, json.dumps(self.seen, separators=(",", ":")).encode(
+                "utf-8", "surrogateescape"))
 
 
 def _positional_fields(kind: type) -> tuple[str, ...] | None:

@@ -153,6 +153,37 @@ def test_a_file_over_the_size_cap_is_known_without_being_read(tree: Path, home: 
     assert parsed == ["alpha"]
 
 
+def test_an_unchanged_file_is_not_read_again_yet_any_rewrite_is_seen(tree: Path, home: Path, parsed: list[str],
+                                                                    tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file's SHA-256 is kept by its identity (inode, size, modification and change time):
+    the next run only stats it. A rewrite keeping size and modification time still changes the
+    change time, which no user can set back: it is read again, and its project is a miss."""
+    monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the tree was written just now
+    reads: list[str] = []
+    real = cache.file_digest
+
+    def counting(path, cap=None, reaching=False):  # type: ignore[no-untyped-def]
+        reads.append(str(path))
+        return real(path, cap, reaching)
+
+    monkeypatch.setattr(cache, "file_digest", counting)
+    first = scan_json(tree, tmp_path)
+    reads.clear()
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert (parsed, [r for r in reads if str(tree) in r]) == ([], [])
+    dockerfile = tree / "bravo" / "Dockerfile"
+    before = dockerfile.stat()
+    dockerfile.write_text(NON_ROOT.replace("1001", "0000"), encoding="utf-8")  # root again, same size
+    os.utime(dockerfile, ns=(before.st_atime_ns, before.st_mtime_ns))
+    reads.clear()
+    cached = scan_json(tree, tmp_path)
+    assert parsed == ["bravo"]
+    assert str(dockerfile) in reads
+    assert cached == scan_json(tree, tmp_path, "--no-cache")
+
+
 def test_a_new_or_renamed_file_is_a_miss(tree: Path, home: Path, parsed: list[str], tmp_path: Path) -> None:
     scan_json(tree, tmp_path)
     (tree / "alpha" / "Dockerfile").rename(tree / "alpha" / "Containerfile")
