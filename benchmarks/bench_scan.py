@@ -67,6 +67,7 @@ def corpus(projects: int) -> Path:
 @dataclass
 class Run:
     wall: float
+    cpu: float  # user + system seconds of the process and every descendant it waited for (its workers)
     tree_rss: float  # MiB, peak of the sum of RSS over the process tree (shared pages counted per process)
     tree_pss: float  # MiB, peak of the sum of PSS (shared pages divided among the processes sharing them)
     largest: float  # MiB, peak RSS of the largest single process
@@ -122,10 +123,10 @@ def run_once(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: 
     child = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              env={**os.environ, **(env or {})}, cwd=cwd)
     if not sample_memory:
-        _, stderr = child.communicate()
+        code, cpu, stderr = _wait(child)
         wall = time.perf_counter() - started
-        _check(command, child.returncode, stderr, ok_codes)
-        return Run(wall, 0.0, 0.0, 0.0, 0)
+        _check(command, code, stderr, ok_codes)
+        return Run(wall, cpu, 0.0, 0.0, 0.0, 0)
     done = threading.Event()
 
     def sample() -> None:
@@ -141,12 +142,28 @@ def run_once(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: 
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, stderr = child.communicate()
+    code, cpu, stderr = _wait(child)
     wall = time.perf_counter() - started
     done.set()
     sampler.join()
-    _check(command, child.returncode, stderr, ok_codes)
-    return Run(wall, peak["rss"], peak["pss"], peak["largest"], int(peak["procs"]))
+    _check(command, code, stderr, ok_codes)
+    return Run(wall, cpu, peak["rss"], peak["pss"], peak["largest"], int(peak["procs"]))
+
+
+def _wait(child: subprocess.Popen[bytes]) -> tuple[int, float, bytes]:
+    """The exit code, the CPU seconds (user + system) of the child and of every descendant it
+    waited for (a pool's workers: Linux's wait4 reports the child's own and its reaped children's
+    usage), and what it wrote on standard error."""
+    stream = child.stderr
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(stream.read() if stream else b""), daemon=True)
+    reader.start()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    reader.join()
+    if stream:
+        stream.close()
+    return child.returncode, usage.ru_utime + usage.ru_stime, b"".join(chunks)
 
 
 def _check(command: Sequence[str], code: int, stderr: bytes, ok_codes: frozenset[int]) -> None:
@@ -177,10 +194,22 @@ class Side:
     def median(self) -> float:
         return statistics.median(run.wall for run in self.runs)
 
+    @property
+    def cpu(self) -> float:
+        return statistics.median(run.cpu for run in self.runs)
+
     def describe(self) -> str:
         walls = [run.wall for run in self.runs]
         return (f"{self.label}: median {_seconds(self.median)} (min {_seconds(min(walls))}, "
-                f"max {_seconds(max(walls))}, {len(walls)} runs)")
+                f"max {_seconds(max(walls))}, {len(walls)} runs); CPU (user+sys, workers included) "
+                f"median {_seconds(self.cpu)}")
+
+
+def cpu_ratio(first: Side, second: Side) -> str:
+    """The same ratio in CPU time: steadier than wall time when the machine is shared, though it
+    does not see how well two workers overlap."""
+    return (f"in CPU time (user+sys, workers included): {_seconds(first.cpu)} / {_seconds(second.cpu)} = "
+            f"{first.cpu / second.cpu:.2f}x")
 
 
 def _seconds(value: float) -> str:
@@ -303,7 +332,8 @@ def row_a(runs: int) -> list[Row]:
         print(f"  row a: {root}", file=sys.stderr)
         interleave([scan, floor], runs)
     return [Row("a", "1,000 projects, all checks, --jobs 2", "parse-only floor, 2 workers",
-                scan.median / floor.median, "x", 2.0, detail=[scan.describe(), floor.describe()])]
+                scan.median / floor.median, "x", 2.0,
+                detail=[scan.describe(), floor.describe(), cpu_ratio(scan, floor)])]
 
 
 def row_b(runs: int, large: int) -> list[Row]:
@@ -363,7 +393,7 @@ def row_c(runs: int) -> list[Row]:
         interleave([precommit, cold, whole], runs)
     return [Row("c", "one changed file, 100-project git repository (pre-commit)", "1-project cold scan",
                 precommit.median / cold.median, "x", 1.3,
-                detail=[precommit.describe(), cold.describe(), whole.describe()])]
+                detail=[precommit.describe(), cold.describe(), whole.describe(), cpu_ratio(precommit, cold)])]
 
 
 def row_d(runs: int, compare: Path | None = None) -> list[Row]:
@@ -381,7 +411,7 @@ def row_d(runs: int, compare: Path | None = None) -> list[Row]:
             sides.append(other)
         print(f"  row d: {root}", file=sys.stderr)
         interleave(sides, runs)
-    detail = [side.describe() for side in sides]
+    detail = [side.describe() for side in sides] + [cpu_ratio(scan, bare)]
     if compare is not None:
         detail.append(f"with the code of {compare}: {sides[3].median / bare.median:.2f}x python -c pass")
     return [Row("d", "1 project cold, --no-external", "python -c pass", scan.median / bare.median, "x", 8.0,
@@ -407,7 +437,7 @@ def row_e(runs: int) -> list[Row]:
     finally:
         cache.remove()
     return [Row("e", "second scan, unchanged 1,000-project tree", "first scan", second.median / first.median, "x", 0.2,
-                detail=[first.describe(), second.describe(), f"the tree's cache entries after a pair: {kept / MIB:.1f} MiB"])]
+                detail=[first.describe(), second.describe(), cpu_ratio(second, first), f"the tree's cache entries after a pair: {kept / MIB:.1f} MiB"])]
 
 
 # --- the machine ------------------------------------------------------------------------------------
