@@ -72,6 +72,7 @@ class Tool:
 class Samples:
     walls: list[float] = field(default_factory=list)
     rss_mib: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system seconds, the tool's whole tree
     planned_runs: int = 0
 
 
@@ -131,21 +132,23 @@ WRAPPER = ("import json, resource, subprocess, sys, time\n"
            "start = time.perf_counter()\n"
            "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
            "wall = time.perf_counter() - start\n"
-           "print(json.dumps([wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,\n"
+           "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+           "print(json.dumps([wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,\n"
            "                  done.returncode, done.stderr.decode(errors='replace')[-800:]]))\n")
 
 
-def timed_run(tool: Tool) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one fresh run, as bench_scan.timed measures them, and a
-    check of the exit code: a tool that fails fast would otherwise look fast."""
+def timed_run(tool: Tool) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system, every process of the tool that
+    was waited for) of one fresh run, and a check of the exit code: a tool that fails fast would
+    otherwise look fast."""
     if tool.key == "auditor" and _CACHE:
         _CACHE[0].fresh()
     out = subprocess.run([sys.executable, "-c", WRAPPER, *tool.command], capture_output=True, text=True,
                          check=True, env={**os.environ, **tool.env})
-    wall, rss, exit_code, stderr_tail = json.loads(out.stdout)
+    wall, rss, cpu, exit_code, stderr_tail = json.loads(out.stdout)
     if exit_code not in tool.ok_exit_codes:
         raise SystemExit(f"{tool.name} failed (exit {exit_code}):\n{stderr_tail}")
-    return wall, rss
+    return wall, rss, cpu
 
 
 def tool_version(tool: Tool) -> str:
@@ -164,12 +167,13 @@ def measure_size(size: int, args: argparse.Namespace) -> list[dict[str, object]]
     tools = [t for t in tools_for(root) if t.key not in args.exclude and f"{t.key}@{size}" not in args.exclude]
     samples = {t.name: Samples() for t in tools}
     for tool in tools:  # warm-up: page cache, rule caches; and the exit-code check
-        wall, rss = timed_run(tool)
+        wall, rss, cpu = timed_run(tool)
         planned = args.runs
         if wall > args.single:
             # Too slow to repeat (minutes): this one run, page cache cold, is the measurement.
             samples[tool.name].walls.append(wall)
             samples[tool.name].rss_mib.append(rss)
+            samples[tool.name].cpu.append(cpu)
             planned = 1
         elif wall > args.slow:
             planned = min(args.runs, args.slow_runs)
@@ -180,18 +184,22 @@ def measure_size(size: int, args: argparse.Namespace) -> list[dict[str, object]]
             entry = samples[tool.name]
             if len(entry.walls) >= entry.planned_runs:
                 continue
-            wall, rss = timed_run(tool)
+            wall, rss, cpu = timed_run(tool)
             entry.walls.append(wall)
             entry.rss_mib.append(rss)
+            entry.cpu.append(cpu)
         print(f"  [{size}] round {round_index + 1}/{args.runs} done", file=sys.stderr, flush=True)
     medians = {tool.name: statistics.median(samples[tool.name].walls) for tool in tools}
+    cpus = {tool.name: statistics.median(samples[tool.name].cpu) for tool in tools}
     auditor_median = medians.get(AUDITOR)
+    auditor_cpu = cpus.get(AUDITOR)
     rows: list[dict[str, object]] = []
     for tool in tools:
         entry = samples[tool.name]
         rows.append({"size": size, "key": tool.key, "tool": tool.name, "checks": tool.checks, "runs": len(entry.walls),
                      "median_s": medians[tool.name], "peak_rss_mib": max(entry.rss_mib),
-                     "ratio": medians[tool.name] / auditor_median if auditor_median else None})
+                     "ratio": medians[tool.name] / auditor_median if auditor_median else None,
+                     "cpu_s": cpus[tool.name], "cpu_ratio": cpus[tool.name] / auditor_cpu if auditor_cpu else None})
     return rows
 
 
@@ -222,15 +230,17 @@ def row_f(rows: list[dict[str, object]]) -> list[str]:
             continue
         ratio = float(str(row["ratio"]))
         target = ROW_F_TARGETS[str(key)]
+        cpu = "" if row.get("cpu_ratio") is None else f"   (in CPU time: {float(str(row['cpu_ratio'])):.2f}x)"
         lines.append(f"f   1,000 projects: auditor vs {row['tool']:<34} {ratio:>6.2f}x  >= {target:g}x   "
-                     f"{'met' if ratio >= target else 'NOT MET'}")
+                     f"{'met' if ratio >= target else 'NOT MET'}{cpu}")
     return lines
 
 
 def format_table(rows: list[dict[str, object]], markdown: bool) -> str:
-    header = ["projects", "tool", "checks", "runs", "median", "peak RSS", "x auditor"]
+    header = ["projects", "tool", "checks", "runs", "median", "peak RSS", "x auditor", "CPU", "CPU x auditor"]
     body = [[str(r["size"]), str(r["tool"]), str(r["checks"]), str(r["runs"]), f"{r['median_s']:.2f} s",
-             f"{r['peak_rss_mib']:.0f} MiB", "-" if r["ratio"] is None else f"{r['ratio']:.1f}"]
+             f"{r['peak_rss_mib']:.0f} MiB", "-" if r["ratio"] is None else f"{r['ratio']:.1f}",
+             f"{r['cpu_s']:.2f} s", "-" if r.get("cpu_ratio") is None else f"{r['cpu_ratio']:.1f}"]
             for r in rows]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
