@@ -472,7 +472,17 @@ def machine() -> str:
             f"{platform.platform()}")
 
 
-def print_rows(rows: list[Row]) -> None:
+def print_rows(rows: list[Row], markdown: bool = False) -> None:
+    if markdown:
+        print("| row | what | against | measured | target | |\n|---|---|---|---|---|---|")
+        for row in rows:
+            print(f"| {row.key} | {row.what} | {row.against} | {row.figure()} | {row.goal()} | "
+                  f"{'**met**' if row.met else '**not met**'} |")
+        print()
+        for row in rows:
+            for line in row.detail:
+                print(f"- ({row.key}) {line}")
+        return
     print(f"{'row':<4}{'what':<58}{'against':<30}{'measured':>10}  {'target':<11}result")
     for row in rows:
         print(f"{row.key:<4}{row.what:<58}{row.against:<30}{row.figure():>10}  {row.goal():<11}"
@@ -521,6 +531,7 @@ def main() -> int:
                         help="row d also runs the scan with this other checkout's code (e.g. a worktree of the "
                              "commit before a change), interleaved with the rest")
     parser.add_argument("--classic", action="store_true", help="the older per-command table instead of the rows")
+    parser.add_argument("--markdown", action="store_true", help="print the rows as a Markdown table")
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 100, 1000], help="corpora of --classic")
     args = parser.parse_args()
     # An installed wheel ships compiled bytecode; a checkout run with PYTHONDONTWRITEBYTECODE
@@ -553,7 +564,7 @@ def main() -> int:
         rows += row_e(args.runs or 5)
         print(f"load after row e: {uptime()}", flush=True)
     print()
-    print_rows(rows)
+    print_rows(rows, args.markdown)
     return 0
 
 
