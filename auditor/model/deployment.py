@@ -59,12 +59,13 @@ def role_key(node: Any) -> tuple[Any, ...]:
     compose service by (file, name), a Kubernetes container by its span."""
     from auditor.model.compose import Service
     from auditor.model.dockerfile import Dockerfile
-    from auditor.model.kubernetes import Container
 
     if isinstance(node, Dockerfile):
         return ("Dockerfile", node.path)
     if isinstance(node, Service):
         return ("compose service", node.span.path, node.name)
+    from auditor.model.kubernetes import Container  # only once a container is asked about
+
     if isinstance(node, Container):
         return ("Kubernetes container", node.span)
     raise TypeError(f"not a workload: {type(node).__name__}")

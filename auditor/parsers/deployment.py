@@ -18,7 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.model.compose import ComposeFile, Service
 from auditor.model.deployment import (ROLES, BuildContext, Claim, ComposeRef, ContainerRef, Deployment,
@@ -26,11 +26,13 @@ from auditor.model.deployment import (ROLES, BuildContext, Claim, ComposeRef, Co
                                       role_key)
 from auditor.model.dockerfile import Dockerfile, Stage, expand
 from auditor.model.image import ImageRef
-from auditor.model.kubernetes import Container, KubernetesSet, Workload
-from auditor.model.nextjs import NextApp
 from auditor.model.project import Project, inside_root
 from auditor.model.span import Span
 from auditor.model.user import ImageUser, compose_uid, image_user
+
+if TYPE_CHECKING:  # types only: a tree without manifests or Next.js never imports their models
+    from auditor.model.kubernetes import Container, KubernetesSet, Workload
+    from auditor.model.nextjs import NextApp
 
 DEFAULT_WORKDIR = "/app"
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, TypeVar
 from auditor import progress
 from auditor.discovery import Discovered
 from auditor.model.dockerignore import parse_dockerignore
-from auditor.model.kubernetes import project_folders
 from auditor.model.project import Project
 from auditor.model.span import Note, NotChecked, ParseProblem, Span
 from auditor.model.yaml import YamlDocument, YMap
@@ -196,10 +195,12 @@ def _dockerfiles(build: _Build) -> None:
 def _manifests(build: _Build) -> None:
     """Plain Kubernetes manifests. Helm charts and Kustomize overlays are rendered (``_renders``):
     the files of a chart, and the files a kustomization names, are audited through their renders."""
+    found = build.found
+    if not found.yaml:
+        return  # no manifest, chart or overlay: their parsers are not even imported
     from auditor.parsers.helm import chart_of, find_charts
     from auditor.parsers.kustomize import is_kustomization, read_kustomization, referenced_files
 
-    found = build.found
     build.charts = charts = find_charts(found.yaml)
     for relative in found.yaml:
         if is_kustomization(relative) and chart_of(relative, charts) is None:
@@ -234,6 +235,8 @@ def _manifests(build: _Build) -> None:
         built = build.bounded(sorted({m.path for m in manifests}), "kubernetes", lambda: build_kubernetes(manifests))
         if built is not None:
             kubernetes, file_problems, file_notes = built
+            from auditor.model.kubernetes import project_folders
+
             build.kubernetes = replace(kubernetes, project_folders=project_folders(found.files))  # links stop there
             build.absorb("kubernetes", file_problems, file_notes)
 
@@ -246,6 +249,8 @@ def _dockerignores(build: _Build) -> None:
 
 
 def _renders(build: _Build) -> None:
+    if not build.charts and not build.kustomizations:
+        return
     from auditor.parsers.render import Limits
 
     limits = Limits(timeout=max(30.0, 6 * build.parse_timeout) if build.parse_timeout else 60.0)
