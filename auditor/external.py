@@ -2,7 +2,7 @@
 SC001-SC004 get the same severities, suppressions, baselines and exit codes as every other rule."""
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from auditor.catalog import Rule
 from auditor.findings import ControlResult, Evidence, Finding
@@ -10,10 +10,23 @@ from auditor.model.project import Project
 from auditor.model.span import Span
 from auditor.scanners.records import ScannerRun
 
+if TYPE_CHECKING:
+    from auditor.engine import AuditResult
+
 # Which scanner runs decide which control.
 SCANNERS_FOR_RULE = {"SC001": ("trivy fs", "trivy image"), "SC002": ("trivy config", "trivy fs"),
                      "SC003": ("npm audit",)}
 SKIPPED = "external scanners skipped (--no-external)"
+
+
+def skipped_scanners(result: AuditResult) -> str:
+    """Why the external scanners' controls were skipped (``--no-external``), or '': said the same
+    way in every format (text, SARIF, Markdown, GitHub annotations)."""
+    for rule_id in ("SC001", "SC002", "SC003", "SC004"):
+        control = result.controls.get(rule_id)
+        if control is not None and control.status == "not_applicable" and "skipped" in control.reason:
+            return "skipped (--no-external)" if "--no-external" in control.reason else control.reason
+    return ""
 
 
 def project_anchor(project: Project) -> Span:

@@ -17,18 +17,8 @@ import ast
 from collections import deque
 from pathlib import Path
 
-import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "auditor"
-
-# Cycles known on main while the helpers that remove them work (issue 15). Each entry is an
-# xfail(strict=True) test below: when the cycle goes, that test passes, and strict mode makes
-# the pass a failure until the entry is deleted here. A cycle among fewer of an entry's modules is
-# still that entry's; any other cycle fails the first test.
-KNOWN_CYCLES: dict[str, frozenset[str]] = {
-    "report.console-report.sarif": frozenset({"auditor.report.console", "auditor.report.sarif"}),
-}
-
 
 def module_files(package: Path) -> dict[str, Path]:
     """Every module of the package by dotted name (a package by its ``__init__``)."""
@@ -170,17 +160,8 @@ GRAPH = import_graph()
 CYCLES = strongly_connected(GRAPH)
 
 
-def test_auditor_has_no_import_cycle_beyond_the_known_ones() -> None:
-    unknown = [c for c in CYCLES if not any(c <= known for known in KNOWN_CYCLES.values())]
-    assert not unknown, "import cycles in auditor/:\n" + describe(GRAPH, unknown)
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN_CYCLES))
-@pytest.mark.xfail(strict=True, reason="a known cycle, being removed in issue 15: delete its KNOWN_CYCLES entry "
-                                       "once this passes")
-def test_known_cycle_is_gone(name: str) -> None:
-    remaining = [c for c in CYCLES if c <= KNOWN_CYCLES[name]]
-    assert not remaining, "still there:\n" + describe(GRAPH, remaining)
+def test_auditor_has_no_import_cycle() -> None:
+    assert not CYCLES, "import cycles in auditor/:\n" + describe(GRAPH, CYCLES)
 
 
 # What reads the model; the model (docs/architecture.md: in the middle, under every check) never

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from auditor.catalog import Rule
 from auditor.engine import AuditResult
+from auditor.external import skipped_scanners  # one wording for every format
 from auditor.findings import SEVERITIES, SEVERITY_RANK, Finding
 from auditor.textsafe import display
 
@@ -143,15 +144,6 @@ def render_text(result: AuditResult, stream: IO[str], *, color: bool, threshold:
         for segment, style in line:
             text.append(segment, style=style or None)  # Text.append never parses markup
         console.print(text)
-
-
-def skipped_scanners(result: AuditResult) -> str:
-    """Why the external scanners' controls were skipped (``--no-external``), or ''."""
-    for rule_id in ("SC001", "SC002", "SC003", "SC004"):
-        control = result.controls.get(rule_id)
-        if control is not None and control.status == "not_applicable" and "skipped" in control.reason:
-            return "skipped (--no-external)" if "--no-external" in control.reason else control.reason
-    return ""
 
 
 def render_concise(result: AuditResult, stream: IO[str], *, color: bool = False) -> None:

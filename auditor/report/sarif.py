@@ -430,7 +430,7 @@ def _invocation(result: AuditResult, rule_index: dict[str, int], left_out: Seque
             "level": "error" if internal else "warning",
             "associatedRule": _rule_reference(control.rule_id, rule_index),
         })
-    from auditor.report.console import skipped_scanners
+    from auditor.external import skipped_scanners
 
     skipped = skipped_scanners(result)
     if skipped:  # said the same way in every format: the scanners' controls were not run
