@@ -82,17 +82,25 @@ def memory(arguments: list[str], top: int) -> None:
     import tracemalloc
 
     from auditor.cli import build_parser
-    from auditor.commands.scan import prepare
+    from auditor.commands import scan
 
     args = build_parser().parse_args(arguments)
     tracemalloc.start(1)
-    result = prepare(args)
+    result, config = scan.prepare(args)
     snapshot = tracemalloc.take_snapshot()
     current, peak = tracemalloc.get_traced_memory()
+    print(f"traced memory with the result complete: {current / 1e6:.0f} MB; peak until then: {peak / 1e6:.0f} MB "
+          "(Python allocations of the main process only; workers are not traced)")
+    tracemalloc.reset_peak()
+    formats = scan.parse_formats(args.formats, args.output)
+    threshold = args.fail_on or config.fail_on or "high"
+    writer = getattr(scan, "_write_reports", None)  # the scan's own output flow, where it still has that name
+    if writer is not None:
+        writer(result, formats, threshold, args)
+        _, peak = tracemalloc.get_traced_memory()
+        print(f"peak while the JSON report was written: {peak / 1e6:.0f} MB")
     tracemalloc.stop()
-    print(f"traced memory with the result complete: {current / 1e6:.0f} MB; peak during the scan: {peak / 1e6:.0f} MB "
-          "(Python allocations of the main process only)")
-    print(f"top {top} source lines by memory held:")
+    print(f"top {top} source lines by memory held once the result is complete:")
     for stat in snapshot.statistics("lineno")[:top]:
         frame = stat.traceback[0]
         name = frame.filename.split("site-packages/")[-1].replace(str(REPO) + "/", "")
