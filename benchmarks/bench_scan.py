@@ -280,14 +280,15 @@ class CacheFolder:
     and make every run validate the 79 rule files with jsonschema, which no user pays twice), and
     nothing of the tree being scanned is in the incremental cache."""
 
-    def __init__(self) -> None:
+    def __init__(self, other_checkouts: Sequence[Path] = ()) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="auditor-bench-cache-"))
         self.folder = self.base / "cache"
         self.seed = self.base / "seed"
         self.env = _checkout_env(XDG_CACHE_HOME=str(self.folder), AUDITOR_CACHE_DIR=str(self.folder))
         self.folder.mkdir()
-        subprocess.run(auditor_command("rules"), env={**os.environ, **self.env}, cwd=REPO, check=True,
-                       stdout=subprocess.DEVNULL)
+        for checkout in [REPO, *other_checkouts]:  # each checkout's rule files have their own cache entry
+            subprocess.run(auditor_command("rules"), env={**os.environ, **self.env, "PYTHONPATH": str(checkout)},
+                           cwd=REPO, check=True, stdout=subprocess.DEVNULL)
         shutil.copytree(self.folder, self.seed)
 
     def fresh(self) -> None:
@@ -309,8 +310,8 @@ def cold_side(label: str, command: list[str], cache: CacheFolder, cwd: Path = RE
 
 
 @contextmanager
-def cold_cache() -> Iterator[CacheFolder]:
-    cache = CacheFolder()
+def cold_cache(other_checkouts: Sequence[Path] = ()) -> Iterator[CacheFolder]:
+    cache = CacheFolder(other_checkouts)
     try:
         yield cache
     finally:
@@ -398,7 +399,7 @@ def row_c(runs: int) -> list[Row]:
 
 def row_d(runs: int, compare: Path | None = None) -> list[Row]:
     root = corpus(1)
-    with cold_cache() as cache:
+    with cold_cache([compare] if compare else []) as cache:
         scan = cold_side("auditor scan CORPUS-1 --no-external (text report)",
                          auditor_command("scan", str(root), "--no-external"), cache)
         bare = Side("python -c pass (same interpreter)", [sys.executable, "-c", "pass"], cwd=REPO)
