@@ -5,6 +5,7 @@ next to the targets (<= 10 s, <= 500 MB on 2 cores).
 
     python benchmarks/bench_probes.py            # every probe
     python benchmarks/bench_probes.py pods jobs  # some of them (names as printed)
+    python benchmarks/bench_probes.py yaml-ratio # the YAML position builder against libyaml's compose
 
 Memory is measured two ways: ``max RSS`` is the largest single process of the scan
 (``getrusage(RUSAGE_CHILDREN)`` in a wrapper process of its own, so probes do not mix), ``tree RSS``
@@ -208,7 +209,7 @@ def run_probe(name: str, build: Callable[[Path], list[str]]) -> dict[str, object
         result = json.loads(out.decode() or "{}") if wrapper.returncode == 0 else {"error": err.decode()[-400:]}
         result["found"] = _summary(report)
     result.update(name=name, tree_rss_mb=peak / 1024 / 1024, processes=processes,
-                  max_rss_mb=result.get("max_rss_kb", 0) / 1024)
+                  max_rss_mb=float(result.get("max_rss_kb", 0)) / 1024)
     return result
 
 
@@ -223,7 +224,40 @@ def _summary(report: Path) -> str:
     return f"{len(findings):,} findings" + (f", {not_checked} AUD003" if not_checked else "")
 
 
+def yaml_ratio() -> None:
+    """CPU seconds of ``load_yaml_documents`` (libyaml's compose plus the position builder) against
+    ``yaml.compose_all(..., Loader=CSafeLoader)`` alone, on one file of the pods probe (15,000
+    documents), best of three each, interleaved; the issue's target is "close to libyaml's own
+    compose cost"."""
+    import gc
+
+    import yaml
+
+    from auditor.parallel import few_collections
+    from auditor.parsers.yaml_loader import load_yaml_documents
+
+    text = "---\n".join(f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p0-{index}\nspec:\n"
+                        "  containers:\n  - name: c\n    image: x\n" for index in range(15_000))
+    compose: list[float] = []
+    builder: list[float] = []
+    with few_collections():  # the thresholds a scan runs with
+        for _ in range(3):
+            for timings, run in ((compose, lambda: list(yaml.compose_all(text, Loader=yaml.CSafeLoader))),
+                                 (builder, lambda: load_yaml_documents(text, "pods.yaml"))):
+                gc.collect()
+                started = time.process_time()
+                run()
+                timings.append(time.process_time() - started)
+    print(f"yaml-ratio: compose_all(CSafeLoader) {min(compose):.2f} s, load_yaml_documents {min(builder):.2f} s "
+          f"CPU for 15,000 documents: {min(builder) / min(compose):.2f}x libyaml's compose")
+
+
 def main(argv: list[str]) -> int:
+    if "yaml-ratio" in argv:
+        yaml_ratio()
+        argv = [name for name in argv if name != "yaml-ratio"]
+        if not argv:
+            return 0
     names = argv or list(PROBES)
     unknown = [n for n in names if n not in PROBES]
     if unknown:
