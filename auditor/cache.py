@@ -35,32 +35,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from auditor.store import FORMAT, Store, default_folder, open_store
+
 if TYPE_CHECKING:
     from auditor.catalog import Rule
     from auditor.config import Config
     from auditor.discovery import Discovered
 
 Outcome = TypeVar("Outcome")
-FORMAT = b"auditor-cache 1\n"  # bump when the entry layout changes
-_MAC_SIZE = 32
-_KEY_FILE = "key"
-_ENTRY_CAP = 256 * 1024 * 1024  # bytes; a partition's outcome is kilobytes, never read a huge file
 _HASH_BLOCK = 1 << 20
-_RACY_SECONDS = 2.0
-_DAY = 86400.0
-_UNUSED_DAYS = 30  # an entry not used for this long is removed  # a file changed this recently may change again within the timestamp's grain
+_RACY_SECONDS = 2.0  # a file changed this recently may change again within the timestamp's grain
 # Text in these kinds of file that climbs out of its folder may reach another project's files
 # (an nginx include, a kustomize base, a chart dependency): such a project is never cached.
 _REACHING_KINDS = ("nginx", "yaml", "compose")
-
-
-def default_folder() -> Path:
-    """``$XDG_CACHE_HOME/auditor``, else ``~/.cache/auditor`` (a relative XDG value is ignored, as
-    the XDG specification says)."""
-    base = os.environ.get("XDG_CACHE_HOME") or ""
-    if base and os.path.isabs(base):
-        return Path(base) / "auditor"
-    return Path(os.path.expanduser("~")) / ".cache" / "auditor"
 
 
 def cache_folder(configured: str | None, scan_root: Path) -> str | None:
@@ -88,193 +75,6 @@ def _inside(path: Path, root: Path) -> bool:
         if candidate == base or candidate.startswith(base.rstrip(os.sep) + os.sep):
             return True
     return False
-
-
-# ------------------------------------------------------------------ the folder and its key
-
-
-def _private_folder(path: Path) -> bool:
-    """Create ``path`` (0700) if needed; True when it is a real folder (not a link) of ours that
-    nobody else may write to: in a folder others can write, they could swap in links or files of
-    their own. A folder of ours made with a loose umask (group-writable) is tightened first."""
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.lstat(path)
-        if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
-            return False
-        if info.st_mode & 0o022:
-            os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o022)
-            info = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISDIR(info.st_mode) and not info.st_mode & 0o022
-
-
-def _secret(folder: Path) -> bytes | None:
-    """The per-user HMAC key (32 random bytes, mode 0600), created on first use. A key file that
-    is not ours alone (another owner, readable by others, the wrong size) is replaced: what it
-    signed is then no longer trusted."""
-    import secrets
-    import tempfile
-
-    path = folder / _KEY_FILE
-    for _ in range(2):
-        key = _read_private(path, 64)
-        if key is not None and len(key) == 32:
-            return key
-        untrusted = os.path.lexists(path)
-        try:
-            descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".key-")
-        except OSError:
-            return None
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-            if untrusted:
-                os.replace(temporary, path)
-            else:
-                os.link(temporary, path)  # fails if another process made it first: then read theirs
-        except FileExistsError:
-            pass
-        except OSError:
-            return None
-        finally:
-            _unlink(temporary)
-    return None
-
-
-def _read_private(path: Path, cap: int) -> bytes | None:
-    """A regular file of ours nobody else can read or write, at most ``cap`` bytes; else None."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or info.st_size > cap \
-                or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
-            return None
-        chunks = []
-        remaining = info.st_size + 1
-        while remaining > 0:
-            chunk = os.read(descriptor, min(remaining, _HASH_BLOCK))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-        return data if len(data) <= cap else None
-    except OSError:
-        return None
-    finally:
-        os.close(descriptor)
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-class _Store:
-    """Signed entries under ``<folder>/<kind>/``: read verified, written atomically."""
-
-    __slots__ = ("folder", "secret")
-
-    def __init__(self, folder: str, secret: bytes) -> None:
-        self.folder = folder
-        self.secret = secret
-
-    def _path(self, kind: str, key: str) -> Path:
-        return Path(self.folder) / kind / key[:2] / key
-
-    def _mac(self, kind: str, key: str, payload: bytes) -> bytes:
-        import hmac
-
-        return hmac.new(self.secret, FORMAT + kind.encode() + b"\0" + key.encode() + b"\0" + payload,
-                        hashlib.sha256).digest()
-
-    def read(self, kind: str, key: str) -> bytes | None:
-        data = _read_private(self._path(kind, key), _ENTRY_CAP)
-        if data is None or not data.startswith(FORMAT) or len(data) < len(FORMAT) + _MAC_SIZE:
-            return None
-        mac = data[len(FORMAT):len(FORMAT) + _MAC_SIZE]
-        payload = data[len(FORMAT) + _MAC_SIZE:]
-        import hmac
-
-        if not hmac.compare_digest(mac, self._mac(kind, key, payload)):
-            return None  # tampered, truncated, or signed under another key: never trusted
-        _refresh(self._path(kind, key))
-        return payload
-
-    def write(self, kind: str, key: str, payload: bytes) -> None:
-        import tempfile
-
-        path = self._path(kind, key)
-        if not (_private_folder(path.parent.parent) and _private_folder(path.parent)):
-            return
-        try:
-            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        except OSError:
-            return
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(FORMAT + self._mac(kind, key, payload) + payload)
-            os.replace(temporary, path)
-        except OSError:
-            _unlink(temporary)
-
-
-def _refresh(path: Path) -> None:
-    """Mark an entry in use (its modification time), at most once a day: pruning keeps it."""
-    try:
-        if os.stat(path).st_mtime < time.time() - _DAY:
-            os.utime(path)
-    except OSError:
-        pass
-
-
-def _prune(folder: Path) -> None:
-    """Once a day: remove entries unused for ``_UNUSED_DAYS`` days (each change of a project or of
-    the auditor leaves one behind) and temporary files a killed run left."""
-    marker = folder / "pruned"
-    now = time.time()
-    try:
-        if now - os.stat(marker).st_mtime < _DAY:
-            return
-    except OSError:
-        pass
-    try:
-        marker.touch(mode=0o600)
-        os.utime(marker)
-    except OSError:
-        return
-    for kind in ("results", "programs", "digests"):
-        for current, _, names in os.walk(folder / kind):
-            for name in names:
-                path = os.path.join(current, name)
-                try:
-                    age = now - os.lstat(path).st_mtime
-                except OSError:
-                    continue
-                if age > _UNUSED_DAYS * _DAY or (name.startswith(".tmp-") and age > 3600):
-                    _unlink(path)
-
-
-def open_store(folder: str | None) -> _Store | None:
-    """The store in ``folder`` (``None``: the cache is off), or None when the folder cannot be
-    made private or its key cannot be read: the audit then runs without a cache."""
-    if not folder:
-        return None
-    path = Path(folder)
-    if not _private_folder(path):
-        return None
-    secret = _secret(path)
-    if secret is None:
-        return None
-    _prune(path)
-    return _Store(folder, secret)
 
 
 # ------------------------------------------------------------------ digests
@@ -387,7 +187,7 @@ class ResultCache:
 
     __slots__ = ("store", "run_key", "cap")
 
-    def __init__(self, store: _Store, run_key: str, cap: int) -> None:
+    def __init__(self, store: Store, run_key: str, cap: int) -> None:
         self.store = store
         self.run_key = run_key
         self.cap = cap  # the size cap: a bigger file is never read, nor hashed
@@ -470,7 +270,7 @@ class _KnownDigests:
 
     __slots__ = ("store", "key", "known", "seen", "changed", "now")
 
-    def __init__(self, store: _Store, root: Path) -> None:
+    def __init__(self, store: Store, root: Path) -> None:
         self.store = store
         self.key = hashlib.sha256(f"{FORMAT.decode()}\0digests\0{root}".encode("utf-8", "surrogateescape")).hexdigest()
         self.known: dict[str, list[Any]] = {}

@@ -2,8 +2,9 @@
 cached.
 
 Validation needs jsonschema and YAML parsing needs PyYAML, together most of a cold start; so the
-validated catalog is cached under the user's cache folder, keyed by the SHA-256 of every rule
-file's bytes (and the schema's), which makes a stale cache impossible: any edit changes the key.
+validated catalog is cached in the user's cache folder (the signed store of ``auditor.cache``),
+keyed by the SHA-256 of every rule file's bytes (and the schema's), which makes a stale cache
+impossible: any edit changes the key.
 """
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.architecture.profile import known_names as known_profile_names
 from auditor.architecture.profile import parameter_value, resolved
 from auditor.params import KINDS
+
+if TYPE_CHECKING:
+    from auditor.store import Store
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_DIR = PACKAGE_DIR / "schemas"
@@ -74,11 +78,16 @@ def rules_dir() -> Path:
     return bundled if bundled.is_dir() else PACKAGE_DIR.parent / "rules"
 
 
-def _cache_dir() -> Path | None:
+def _catalog_store() -> Store | None:
+    """The signed store of the user's cache folder (``auditor.cache``), or None when caching is
+    off or the folder is not private (``auditor.store``). The validated catalog is trusted from it only under the
+    user's own key: a ``rules-*.json`` that a scanned tree holds (one's home audited, a CI home
+    inside the checkout) can never stand in for the rules."""
     if os.environ.get("AUDITOR_NO_CACHE"):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "auditor"
+    from auditor.store import default_folder, open_store
+
+    return open_store(str(default_folder()))
 
 
 def _read_sources(directory: Path) -> dict[str, bytes]:
@@ -152,24 +161,19 @@ def load_catalog(directory: Path | None = None) -> dict[str, Rule]:
     digest = hashlib.sha256((SCHEMA_DIR / "rule.schema.json").read_bytes())
     for name, data in sources.items():
         digest.update(name.encode() + b"\0" + data + b"\0")
-    cache_dir = _cache_dir()
-    cache_file = cache_dir / f"rules-{digest.hexdigest()[:32]}.json" if cache_dir else None
+    key = digest.hexdigest()
+    store = _catalog_store()
     documents = None
-    if cache_file:
-        try:  # an unreadable cache folder (another user's HOME) is no reason to fail
-            documents = json.loads(cache_file.read_text()) if cache_file.is_file() else None
-        except (OSError, ValueError):
+    if store is not None:
+        cached = store.read("catalog", key)
+        try:
+            documents = json.loads(cached) if cached is not None else None
+        except ValueError:
             documents = None
     if documents is None:
         documents = _parse_and_validate(sources)
-        if cache_file:
-            try:
-                cache_file.parent.mkdir(parents=True, exist_ok=True)
-                temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")
-                temporary.write_text(json.dumps(documents))
-                temporary.replace(cache_file)
-            except OSError:
-                pass  # a read-only home is no reason to fail the audit
+        if store is not None:
+            store.write("catalog", key, json.dumps(documents).encode())
     return {rule_id: _rule(documents[rule_id]) for rule_id in sorted(documents)}
 
 

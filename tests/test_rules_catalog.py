@@ -78,3 +78,45 @@ def test_catalog_ids_match_the_control_catalog() -> None:
     catalog_ids = set(re.findall(r"^\| ((?:DF|DC|NG|KS|NX|SC|XF)\d{3}) \|", CONTROLS_MD.read_text(), re.MULTILINE))
     ours = {rule_id for rule_id in CATALOG if not rule_id.startswith(("AUD", "AR"))}  # AR: issue 13, ours
     assert ours <= catalog_ids, f"rules not in CONTROLS.md: {sorted(ours - catalog_ids)}"
+
+
+def _forge_catalog_entries(cache_home: Path) -> None:
+    """What a scanned tree that holds the user's cache folder could plant there: the validated
+    catalog with every rule switched to severity 'info', as the old unsigned ``rules-*.json`` file
+    and as a store entry with a made-up signature."""
+    import hashlib
+    import json
+
+    from auditor import catalog, store
+
+    sources = catalog._read_sources(rules_dir())
+    digest = hashlib.sha256((catalog.SCHEMA_DIR / "rule.schema.json").read_bytes())
+    for name, data in sources.items():
+        digest.update(name.encode() + b"\0" + data + b"\0")
+    key = digest.hexdigest()
+    documents = {}
+    for data in sources.values():
+        document = yaml.safe_load(data)
+        documents[document["id"]] = {**document, "severity": "info"}
+    payload = json.dumps(documents).encode()
+    folder = cache_home / "auditor"
+    (folder / "catalog" / key[:2]).mkdir(parents=True)
+    (folder / f"rules-{key[:32]}.json").write_bytes(payload)
+    (folder / "catalog" / key[:2] / key).write_bytes(store.FORMAT + bytes(32) + payload)
+
+
+def test_a_catalog_planted_in_the_cache_folder_is_never_trusted(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    cache_home = tmp_path / "tree" / ".cache"  # a home directory audited, or a CI home in the checkout
+    _forge_catalog_entries(cache_home)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    monkeypatch.delenv("AUDITOR_NO_CACHE", raising=False)
+    load_catalog.cache_clear()
+    try:
+        rules = load_catalog()
+        assert rules["DF001"].severity != "info"
+        assert {rule.severity for rule in rules.values()} != {"info"}
+        load_catalog.cache_clear()  # the second load reads the entry the first one signed
+        assert load_catalog() == rules
+    finally:
+        load_catalog.cache_clear()
