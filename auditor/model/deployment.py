@@ -83,11 +83,11 @@ class Claim:
     span: Span
 
     @property
-    def where(self) -> str:
+    def file_line(self) -> str:
         return f"{self.span.path}:{self.span.line}"
 
     def describe(self) -> str:
-        return f"{self.subject} ({self.where})"
+        return f"{self.subject} ({self.file_line})"
 
 
 @dataclass(frozen=True, slots=True)

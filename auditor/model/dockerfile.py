@@ -445,7 +445,7 @@ class NpmCommand(NamedTuple):
         """The command for a message, with the branch it runs in when it is conditional:
         \'npm ci\' (line 9, in the elif [ -f package-lock.json ] branch)."""
         shown = "'npm " + " ".join(self.words) + "'"
-        where = self.command.where()
+        where = self.command.branch_phrase()
         if self.command.line != self.instruction.span.line:
             shown += f" (line {self.command.line}{', ' + where if where else ''})"
         elif where:

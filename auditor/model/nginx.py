@@ -523,7 +523,7 @@ class Server:
 
     @property
     def ports(self) -> frozenset[int]:
-        return frozenset(l.port for l in self.effective_listens if l.port is not None)
+        return frozenset(listen.port for listen in self.effective_listens if listen.port is not None)
 
     @property
     def uses_tls(self) -> bool:

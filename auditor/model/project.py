@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from auditor.model.nginx import NginxConfig
 
 
-def inside_root(path: str) -> str | None:
+def normalized_inside_root(path: str) -> str | None:
     """A '/'-separated path normalised against the scan root ('' for the root itself); ``None``
     when it leaves the root or is a remote build context (a Git URL), which the audit cannot see."""
     if "://" in path or path.startswith("git@"):

@@ -143,9 +143,9 @@ def kubernetes_mounts(objects: Iterable[Any]) -> list[Mount]:
 
 
 def _tree(folder: str, path: str) -> str | None:
-    from auditor.model.project import inside_root
+    from auditor.model.project import normalized_inside_root
 
-    return inside_root(posixpath.join(folder, path) if folder else path)
+    return normalized_inside_root(posixpath.join(folder, path) if folder else path)
 
 
 def compose_mounts(compose_files: Iterable[Any]) -> list[Mount]:

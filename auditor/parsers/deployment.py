@@ -26,7 +26,7 @@ from auditor.model.deployment import (ROLES, BuildContext, Claim, ComposeRef, Co
                                       role_key)
 from auditor.model.dockerfile import Dockerfile, Stage, expand
 from auditor.model.image import ImageRef
-from auditor.model.project import Project, inside_root
+from auditor.model.project import Project, normalized_inside_root
 from auditor.model.span import Span
 from auditor.model.user import ImageUser, compose_uid, image_user
 
@@ -367,7 +367,7 @@ class _Linker:
             reason = f"build: context {service.build.context}, dockerfile {service.build.dockerfile}"
             if service.build.target and group.dockerfile is not None:
                 group.stage = group.dockerfile.stage_named(service.build.target) or group.stage
-            context = inside_root(posixpath.join(compose.directory, service.build.context))
+            context = normalized_inside_root(posixpath.join(compose.directory, service.build.context))
             if context is not None and context not in group.contexts:
                 group.contexts.append(context)
         self.attach_compose(group, compose, service, reason)

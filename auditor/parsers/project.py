@@ -478,11 +478,11 @@ def _render_charts(root: Path, charts: list[str], helm_values: tuple[str, ...], 
     results: list[_Rendered] = []
     if not charts:
         return results
-    from auditor.model.project import inside_root
+    from auditor.model.project import normalized_inside_root
 
     named, helm_values = helm_values, ()
     for values in named:
-        cleaned = inside_root(values)
+        cleaned = normalized_inside_root(values)
         if not cleaned or chart_of(cleaned, charts) is None:
             notes.append(Note(Span("(configuration)", 1), f"Helm values file {values!r} named in the configuration "
                                                           "is in no chart of the audited tree; not used"))

@@ -114,7 +114,7 @@ class ShellCommand(NamedTuple):
     def text(self) -> str:
         return " ".join(self.program)
 
-    def where(self) -> str:
+    def branch_phrase(self) -> str:
         """The branch the command runs in, for a message: 'in the elif [ -f package-lock.json ]
         branch'; '' when it runs unconditionally."""
         for branch in reversed(self.branches):

@@ -176,7 +176,7 @@ class Waiver:
     reason: str
     until: str  # ISO date, "" for no expiry
     source: str  # "tree" (the audited tree set it: untrusted) or "policy" (a trusted --config)
-    where: str  # the file that set it
+    config_file: str  # the file that set it
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,7 +533,7 @@ def _md_scope(details: Scope | None) -> list[str]:
     if details.waivers:
         lines += ["", "| rule | where | reason | expires | set by |", "|---|---|---|---|---|"]
         lines += [f"| {md_escape(w.rule)} | {md_escape(w.path or 'every path')} | {md_escape(w.reason)} "
-                  f"| {md_escape(w.until or 'never')} | {w.source} ({md_escape(w.where)}) |" for w in details.waivers]
+                  f"| {md_escape(w.until or 'never')} | {w.source} ({md_escape(w.config_file)}) |" for w in details.waivers]
         lines.append("")
     return lines
 

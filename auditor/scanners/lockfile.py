@@ -11,7 +11,7 @@ from auditor.scanners.records import JsonObject
 _MAX_LOCKFILE_BYTES = 64 * 1024 * 1024
 
 
-def inside_root(root: Path, relative: str) -> Path | None:
+def file_under_root(root: Path, relative: str) -> Path | None:
     """``root/relative`` if it is a regular file that really lives under root (a symlink or
     ``..`` that leads out is refused: we never read outside the scan root)."""
     candidate = (root / relative).resolve()
@@ -21,7 +21,7 @@ def inside_root(root: Path, relative: str) -> Path | None:
 
 
 def read_text(root: Path, relative: str) -> str | None:
-    path = inside_root(root, relative)
+    path = file_under_root(root, relative)
     if path is None:
         return None
     try:

@@ -50,7 +50,7 @@ def run(root: Path, relative: str, options: ScannerOptions) -> ScannerRun:
     if binary is None:
         return failed_run(SCANNER, planned, "not-found", f"found no npm executable "
                           f"({where_looked(options.npm_path, 'npm')})", NPM_INSTALL_HINT, span=span)
-    if lockfile.inside_root(root, relative) is None:
+    if lockfile.file_under_root(root, relative) is None:
         return failed_run(SCANNER, planned, "lockfile-unreadable", f"cannot read {relative} "
                           "inside the scan root", "check the path and that it is a regular file",
                           span=span)

@@ -88,7 +88,7 @@ RUN \\
 
 def test_lockfile_chain_gives_every_branch_with_its_position() -> None:
     run = parse(CANONICAL).stages[0].last("RUN")
-    found = {c.argv: (c.line, c.column, c.where()) for c in run.commands}
+    found = {c.argv: (c.line, c.column, c.branch_phrase()) for c in run.commands}
     assert found[("npm", "ci")] == (6, 39, "in the elif [ -f package-lock.json ] branch")
     assert found[("yarn", "--frozen-lockfile")] == (4, 29, "in the if [ -f yarn.lock ] branch")
     assert found[("pnpm", "i", "--frozen-lockfile")][:2] == (7, 60)

@@ -14,21 +14,21 @@ def test_every_branch_of_an_if_chain_is_a_command_with_its_branch() -> None:
     found = commands('if [ -f yarn.lock ]; then yarn --frozen-lockfile; elif [ -f package-lock.json ]; '
                      'then npm ci; elif [ -f pnpm-lock.yaml ]; then corepack enable pnpm && pnpm i; '
                      'else echo "Lockfile not found." && exit 1; fi')
-    assert found[("npm", "ci")].where() == "in the elif [ -f package-lock.json ] branch"
-    assert found[("yarn", "--frozen-lockfile")].where() == "in the if [ -f yarn.lock ] branch"
-    assert found[("pnpm", "i")].where() == "in the elif [ -f pnpm-lock.yaml ] branch"
+    assert found[("npm", "ci")].branch_phrase() == "in the elif [ -f package-lock.json ] branch"
+    assert found[("yarn", "--frozen-lockfile")].branch_phrase() == "in the if [ -f yarn.lock ] branch"
+    assert found[("pnpm", "i")].branch_phrase() == "in the elif [ -f pnpm-lock.yaml ] branch"
     assert [b.kind for b in found[("pnpm", "i")].branches] == ["elif", "and"]
-    assert found[("echo", "Lockfile not found.")].where() == "in the else branch of if [ -f yarn.lock ]"
+    assert found[("echo", "Lockfile not found.")].branch_phrase() == "in the else branch of if [ -f yarn.lock ]"
     assert all(c.conditional for c in found.values())
 
 
 def test_or_case_loop_function_and_subshell_commands_all_count() -> None:
     found = commands('npm ci || npm install; case "$PM" in yarn) yarn;; *) npm i;; esac; '
                      'for d in a b; do (cd "$d" && npm ci --omit=dev); done; f() { npm prune; }; ! npm test')
-    assert found[("npm", "install")].where() == "only when 'npm ci' fails (||)"
-    assert found[("npm", "i")].where() == 'in the case "$PM" in *) branch'
-    assert found[("npm", "ci", "--omit=dev")].where() == "in the loop for d in a b"
-    assert found[("npm", "prune")].where() == "in function f"
+    assert found[("npm", "install")].branch_phrase() == "only when 'npm ci' fails (||)"
+    assert found[("npm", "i")].branch_phrase() == 'in the case "$PM" in *) branch'
+    assert found[("npm", "ci", "--omit=dev")].branch_phrase() == "in the loop for d in a b"
+    assert found[("npm", "prune")].branch_phrase() == "in function f"
     assert not found[("npm", "test")].conditional
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from auditor.scanners.lockfile import dependency_path, inside_root, node_line, package_line
+from auditor.scanners.lockfile import dependency_path, file_under_root, node_line, package_line
 from tests.scanners.helpers import LODASH_PROJECT
 
 LOCK = json.loads((LODASH_PROJECT / "package-lock.json").read_text())
@@ -38,9 +38,9 @@ def test_lines():
     assert package_line(LODASH_PROJECT, "package.json", "lodash") is None
 
 
-def test_inside_root_refuses_escapes(tmp_path):
+def test_file_under_root_refuses_escapes(tmp_path):
     (tmp_path / "root").mkdir()
     (tmp_path / "secret.json").write_text("{}")
     (tmp_path / "root" / "link.json").symlink_to(tmp_path / "secret.json")
-    assert inside_root(tmp_path / "root", "../secret.json") is None
-    assert inside_root(tmp_path / "root", "link.json") is None
+    assert file_under_root(tmp_path / "root", "../secret.json") is None
+    assert file_under_root(tmp_path / "root", "link.json") is None

@@ -47,4 +47,4 @@ def _service_ports(deployment: Deployment) -> Iterator[Outcome]:
                               f"use {offered[0] if offered else 'a port the Service declares'}",
                        related=[port.span for port in service.ports] or [service.span])
         else:
-            yield Pass(claim, f"{claim.subject} matches a port of Service {service.name} ({claim.where})")
+            yield Pass(claim, f"{claim.subject} matches a port of Service {service.name} ({claim.file_line})")

@@ -18,7 +18,7 @@ def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
             words = command.program
             if command.name != "apk" or "add" not in words[1:]:
                 continue
-            branch = command.where()
+            branch = command.branch_phrase()
             shown = "'" + " ".join(words) + "'" + (f" ({branch})" if branch else "")
             if "--no-cache" in words or cache_mount:
                 how = "--no-cache" if "--no-cache" in words else "a cache mount on /var/cache/apk"

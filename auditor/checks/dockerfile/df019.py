@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.compose import BuildSpec
 from auditor.model.dockerignore import DockerIgnore
-from auditor.model.project import Project, inside_root
+from auditor.model.project import Project, normalized_inside_root
 from auditor.params import Params
 
 ID = "DF019"
@@ -20,10 +20,10 @@ def build_contexts(project: Project) -> dict[str, list[tuple[str, BuildSpec]]]:
         for service in compose.services:
             if service.build is None:
                 continue
-            context = inside_root(posixpath.join(compose.directory, service.build.context))
+            context = normalized_inside_root(posixpath.join(compose.directory, service.build.context))
             if context is None:
                 continue
-            dockerfile = inside_root(posixpath.join(context, service.build.dockerfile))
+            dockerfile = normalized_inside_root(posixpath.join(context, service.build.dockerfile))
             if dockerfile:
                 contexts.setdefault(dockerfile, []).append((context, service.build))
     return contexts
