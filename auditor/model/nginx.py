@@ -781,6 +781,8 @@ class _Builder:
         if proxy is not None and proxy.args:
             values["proxy_pass"] = parse_proxy_pass(proxy.args[0], proxy.span, self._upstreams)
         values["return_"] = _own_return(own)
+        # fields named at run time, each value built for its field above: replace() cannot be
+        # typed from a dict of names
         return replace(parent, **values)  # type: ignore[arg-type]
 
     def _headers(self, parent: Effective, owner: Span,

@@ -12,7 +12,7 @@ from typing import Any
 from auditor.model.span import Span
 
 
-class YMap(dict):  # type: ignore[type-arg]
+class YMap(dict[Any, Any]):
     """A mapping with the span of the mapping itself and of each key and value."""
 
     __slots__ = ("span", "_key_spans", "_value_spans")
@@ -36,7 +36,7 @@ class YMap(dict):  # type: ignore[type-arg]
         self._value_spans[key] = value_span
 
 
-class YList(list):  # type: ignore[type-arg]
+class YList(list[Any]):
     """A sequence with the span of the sequence and of each item."""
 
     __slots__ = ("span", "_item_spans")

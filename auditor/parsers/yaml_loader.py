@@ -47,6 +47,8 @@ class _Resolving:
 try:  # libyaml is much faster; PyYAML wheels ship it, source installs may not
     from yaml._yaml import CParser as _Parser
 
+    # ignore misc: types-PyYAML marks BaseResolver.DEFAULT_SCALAR_TAG Final; _Resolving
+    # replaces it on purpose (a third-party stub stricter than PyYAML, which reads it per class)
     class _Loader(_Resolving, _Parser, SafeConstructor, BaseResolver):  # type: ignore[misc]
         def __init__(self, stream: str) -> None:
             _Parser.__init__(self, stream)
@@ -58,6 +60,7 @@ except ImportError:  # pragma: no cover - depends on the platform's wheel
     from yaml.reader import Reader
     from yaml.scanner import Scanner
 
+    # no-redef: the pure-Python loader stands in for the libyaml one above; misc: as above
     class _Loader(_Resolving, Reader, Scanner, Parser, Composer, SafeConstructor, BaseResolver):  # type: ignore[no-redef,misc]
         def __init__(self, stream: str) -> None:
             Reader.__init__(self, stream)
