@@ -86,7 +86,9 @@ def dependency_path(lock: JsonObject, node: str) -> list[str]:
         location = queue.popleft()
         if location == node:
             return _names(previous, node)
-        entry = packages.get(location) or {}
+        entry = packages.get(location)
+        if not isinstance(entry, dict):  # a hostile or broken lockfile: "": [] or "": "x"
+            continue
         for name in _dependency_names(entry, is_root=location == ""):
             target = _resolve(packages, location, name)
             if target is not None and target not in previous:

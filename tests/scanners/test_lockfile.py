@@ -44,3 +44,13 @@ def test_file_under_root_refuses_escapes(tmp_path):
     (tmp_path / "root" / "link.json").symlink_to(tmp_path / "secret.json")
     assert file_under_root(tmp_path / "root", "../secret.json") is None
     assert file_under_root(tmp_path / "root", "link.json") is None
+
+
+def test_dependency_path_of_a_malformed_lockfile_falls_back_to_the_nesting():
+    # The lockfile is the audited tree's: any JSON value can stand where an object belongs.
+    for root in ([], "x", 3, None, {"dependencies": []}, {"dependencies": {"a": 1}}):
+        lock = {"packages": {"": root, "node_modules/a": [], "node_modules/a/node_modules/b": {}}}
+        assert dependency_path(lock, "node_modules/a/node_modules/b") == ["a", "b"]
+    lock = {"packages": {"": {"dependencies": {"a": "1"}}, "node_modules/a": "1.0.0",
+                         "node_modules/a/node_modules/b": {}}}
+    assert dependency_path(lock, "node_modules/a/node_modules/b") == ["a", "b"]
