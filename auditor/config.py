@@ -125,6 +125,9 @@ class Config:
                 merged["document"] = self.architecture["document"]
                 merged["_document_trusted"] = bool(self.architecture.get("_trusted"))
         merged.update({k: v for k, v in self.rules.get(rule.id, {}).items() if k not in RULE_SETTING_KEYS})
+        if merged.get("_document_trusted") and merged.get("document") != self.architecture.get("document"):
+            # a rule's own `document:` may come from the tree: only the trusted one is read outside it
+            merged["_document_trusted"] = False
         return merged
 
     def severity_for(self, rule: Rule) -> str:

@@ -128,3 +128,19 @@ def test_the_compliance_report_has_a_document_versus_deployment_section() -> Non
         assert f"[{rule}](#{rule.lower()})" in section
     assert "ARCHITECTURE.md:23" in section and "Trivy" in section  # the promise, its line, its status
     assert "nginx/nginx.conf" in section and "rate=50r/s" in section
+
+
+def test_a_rule_document_the_tree_names_is_confined_even_beside_a_trusted_one(tmp_path: Path) -> None:
+    """``--architecture`` makes its own document trusted (read wherever it lives); a rule-level
+    ``document:`` in the tree's configuration replaces the path but must not inherit that trust."""
+    tree = _tree(tmp_path / "tree")
+    trusted = tmp_path / "trusted.md"
+    trusted.write_text("# Shop\n\n- nginx rate limiting (10 req/s)\n")
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\n\nRate limiting: 99 req/s.\n")
+    (tree / ".auditor.yaml").write_text(f"rules:\n  AR001:\n    document: {secret}\n")
+    done = run_auditor("scan", "--no-external", "--select", "AR001", "-f", "json", "--architecture", str(trusted), str(tree))
+    report = json.loads(done.stdout)
+    control = next(c for c in report["controls"] if c["rule_id"] == "AR001")
+    assert control["status"] == "error", control
+    assert not [f for f in report["findings"] if f["rule_id"] == "AR001"]  # the secret's 99 req/s never compared
