@@ -65,6 +65,11 @@ def _document_values(folder: Path, architecture: dict[str, Any]) -> tuple[str, d
         return "", {}
     from auditor.architecture.document import read_document
 
+    from auditor.textsafe import display
+
     path = Path(name) if Path(name).is_absolute() else Path(folder) / name
-    facts = read_document(path, str(name), None if Path(name).is_absolute() else Path(folder))
+    # Only a document named by a trusted source (--architecture, the user's own config) is read
+    # wherever it lives; one the tree's configuration names stays inside the tree, as in a scan.
+    trusted = bool(architecture.get("_trusted"))
+    facts = read_document(path, display(str(name)), None if trusted else Path(folder))
     return facts.path, facts.values()

@@ -155,6 +155,19 @@ def test_explain_cites_the_document_line_when_a_document_is_configured(tmp_path:
             'docs/ARCHITECTURE.md:3 "The app runs as a non-root user (UID 1001)."') in run.stdout
 
 
+def test_explain_never_reads_a_document_the_tree_names_outside_itself(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\n\nThe app runs as a non-root user (UID 4242).\n")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / ".auditor.yaml").write_text(f"architecture:\n  document: {secret}\n  runtime:\n    uid: 1001\n")
+    run = subprocess.run([sys.executable, "-m", "auditor", "explain", "KS001", "--color", "never"],
+                         cwd=tree, capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(REPO), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr
+    assert "uid = 1001" in run.stdout and "4242" not in run.stdout
+
+
 def test_a_hostile_document_line_stays_fast() -> None:
     import time
 
