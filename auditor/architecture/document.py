@@ -315,4 +315,10 @@ def read_document(path: Path, shown_path: str, tree_root: Path | None = None) ->
     except OSError as error:
         facts.problems.append(f"{shown_path}: cannot be read ({error.strerror or error})")
         return facts
-    return read_facts(data.decode("utf-8", errors="replace"), shown_path)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark (Windows editors)
+        return read_facts(data.decode("utf-16", errors="replace"), shown_path)
+    if b"\0" in data:  # binary, or UTF-16 without a mark: decoded as UTF-8 it would state nothing
+        facts.problems.append(f"{shown_path}: not text (NUL bytes: binary, or UTF-16 without a byte-order "
+                              "mark); not read, save it as UTF-8")
+        return facts
+    return read_facts(data.decode("utf-8-sig", errors="replace"), shown_path)

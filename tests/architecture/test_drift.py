@@ -144,3 +144,14 @@ def test_a_rule_document_the_tree_names_is_confined_even_beside_a_trusted_one(tm
     control = next(c for c in report["controls"] if c["rule_id"] == "AR001")
     assert control["status"] == "error", control
     assert not [f for f in report["findings"] if f["rule_id"] == "AR001"]  # the secret's 99 req/s never compared
+
+
+def test_a_utf16_document_is_read_and_a_binary_one_is_not_checked(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "tree")
+    text = "# Shop\n\nRate limiting: 10 req/s per client.\n"
+    (tree / "ARCHITECTURE.md").write_bytes(text.encode("utf-16"))  # with its byte-order mark
+    result = scan([tree], select=["AR001"])
+    assert [(f.span.path, f.span.line) for f in result.findings] == [("nginx/nginx.conf", 3)]
+    (tree / "ARCHITECTURE.md").write_bytes(text.encode("utf-16-le"))  # no mark: NUL bytes
+    control = scan([tree], select=["AR001"]).controls["AR001"]
+    assert control.status == "error" and "not text" in control.reason
