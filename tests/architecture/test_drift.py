@@ -155,3 +155,16 @@ def test_a_utf16_document_is_read_and_a_binary_one_is_not_checked(tmp_path: Path
     (tree / "ARCHITECTURE.md").write_bytes(text.encode("utf-16-le"))  # no mark: NUL bytes
     control = scan([tree], select=["AR001"]).controls["AR001"]
     assert control.status == "error" and "not text" in control.reason
+
+
+def test_ar002_is_not_checked_when_the_base_image_is_pinned_by_digest_alone(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "ARCHITECTURE.md").write_text("# Shop\n\nRuntime image base: node:20-alpine.\n")
+    digest = "sha256:" + "a" * 64
+    (tree / "Dockerfile").write_text(f"FROM node@{digest}\nUSER 1001\nCMD [\"node\", \"server.js\"]\n")
+    result = scan([tree], select=["AR002"])
+    assert result.controls["AR002"].status == "error", result.controls["AR002"]
+    assert not result.findings  # never 'FROM node:latest'
+    (tree / "Dockerfile").write_text(f"FROM node:20-alpine@{digest}\nUSER 1001\n")
+    assert scan([tree], select=["AR002"]).controls["AR002"].status == "pass"

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from auditor.checks.architecture._document import against_document, at, said
-from auditor.findings import Fail, Outcome, Pass
+from auditor.findings import Fail, Outcome, Pass, Unknown
 from auditor.model.deployment import deployments_of
 from auditor.model.project import Project
 from auditor.params import Params
@@ -27,9 +27,17 @@ def check(project: Project, facts: DocumentFacts, params: Params) -> Iterator[Ou
     wanted = f"node:{statement.value}" + (f"-{family}" if family else "")
     for deployment in deployments_of(project).deployments:
         stage = deployment.stage
-        if stage is None or not stage.base.resolved:
+        if stage is None:
             continue
         base = stage.base
+        if not base.resolved:  # FROM $BASE with no default: the image is chosen at build time
+            yield Unknown(stage, f"the runtime stage of '{deployment.name}' is FROM {base.raw}, resolved only "
+                                 f"at build time; cannot compare it with {wanted}")
+            continue
+        if base.tag is None and base.digest is not None:  # pinned by digest: the version is not written
+            yield Unknown(stage, f"the runtime stage of '{deployment.name}' is FROM {base.raw}, pinned by digest "
+                                 f"alone; add the tag beside it (node:<version>@sha256:...) to compare it with {wanted}")
+            continue
         tag = base.tag or "latest"
         repository = base.repository.rsplit("/", 1)[-1]
         major = tag.split("-")[0].split(".")[0]
