@@ -83,7 +83,7 @@ def _catalog_store() -> Store | None:
     off or the folder is not private (``auditor.store``). The validated catalog is trusted from it only under the
     user's own key: a ``rules-*.json`` that a scanned tree holds (one's home audited, a CI home
     inside the checkout) can never stand in for the rules."""
-    if os.environ.get("AUDITOR_NO_CACHE"):
+    if os.environ.get("AUDITOR_NO_CACHE", "").strip().lower() in ("1", "true", "yes"):  # as config reads it
         return None
     from auditor.store import default_folder, open_store
 

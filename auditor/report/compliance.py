@@ -27,6 +27,7 @@ DATE`` and the repository state in the scope block (with the catalog hash); ``st
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -394,6 +395,7 @@ def _markdown_renderer() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink"])
 
 
+@functools.cache  # one environment per process: `auditor merge` renders a page per repository
 def _environment() -> jinja2.Environment:
     import jinja2
     from markupsafe import Markup
