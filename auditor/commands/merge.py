@@ -102,10 +102,6 @@ def _write(path: Path, render: Callable[[IO[str]], None]) -> None:
         raise
 
 
-def _text(stream: IO[str], text: str) -> None:
-    stream.write(text)
-
-
 def run(args: argparse.Namespace) -> int:
     from auditor.catalog import load_catalog
     from auditor.report import merged
@@ -196,7 +192,7 @@ def _write_repository(path: Path, name: str, slug_name: str, catalog: dict[str, 
     report`` and ``auditor scan``; returns its column of the table and the rows' rules."""
     from auditor.report import merged
     from auditor.report.compliance import build_report, render_html, render_markdown
-    from auditor.report.sarif import SRCROOT, _dump, result_to_sarif
+    from auditor.report.sarif import render_sarif
 
     try:
         result, version = merged.read_report(path, catalog)
@@ -210,11 +206,9 @@ def _write_repository(path: Path, name: str, slug_name: str, catalog: dict[str, 
     if "markdown" in formats:
         targets.append((".md", lambda stream: render_markdown(report, stream)))
     if "sarif" in formats:
-        document = result_to_sarif(result, sarif_category=f"auditor/{name}")
-        uri = merged.root_uri(result.roots[0]) if result.roots else None
         # the scan machine's root as the report recorded it, not this machine's resolution of it
-        document["runs"][0]["originalUriBaseIds"][SRCROOT] = {"uri": uri} if uri else {}
-        targets.append((".sarif", lambda stream: _text(stream, _dump(document) + "\n")))
+        uri = (merged.root_uri(result.roots[0]) if result.roots else None) or ""
+        targets.append((".sarif", lambda stream: render_sarif(result, stream, f"auditor/{name}", root_uri=uri)))
     for extension, render in targets:
         _write(base.with_name(slug_name + extension), render)
         written.append(base.with_name(slug_name + extension))

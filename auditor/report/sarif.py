@@ -66,10 +66,13 @@ def category(result: AuditResult, chosen: str | None = None) -> str:
     return name + "/"
 
 
-def render_sarif(result: AuditResult, stream: IO[str], sarif_category: str | None = None) -> None:
+def render_sarif(result: AuditResult, stream: IO[str], sarif_category: str | None = None, *,
+                 root_uri: str | None = None) -> None:
+    """``root_uri``: the scan root's URI when it is not this machine's (``auditor merge`` renders a
+    report scanned elsewhere; "" for none known); by default the root resolved here."""
     # The text the size check made is the text written: the indented encoder is pure Python
     # (about 7 s for 25,000 results), so it runs once per log, not twice.
-    stream.write(_sized_log(result, sarif_category)[1])
+    stream.write(_sized_log(result, sarif_category, root_uri=root_uri)[1])
     stream.write("\n")
 
 
@@ -97,19 +100,20 @@ def result_to_sarif(result: AuditResult, sarif_category: str | None = None, *,
 
 
 def _sized_log(result: AuditResult, sarif_category: str | None, *, max_results: int = MAX_RESULTS,
-               max_gzip_bytes: int = MAX_GZIP_BYTES) -> tuple[dict[str, Any], str]:
+               max_gzip_bytes: int = MAX_GZIP_BYTES, root_uri: str | None = None) -> tuple[dict[str, Any], str]:
     """The log and its text, cut to fit ``max_results`` and ``max_gzip_bytes``."""
     findings = _merge_root_failures(ordered(list(result.findings)))
     limit = min(len(findings), max_results)
     while True:
-        document = _document(result, findings, limit, sarif_category)
+        document = _document(result, findings, limit, sarif_category, root_uri)
         text = _dump(document)
         if limit == 0 or len(gzip.compress(text.encode("utf-8", "surrogateescape"))) <= max_gzip_bytes:
             return document, text
         limit = limit * 8 // 10
 
 
-def _document(result: AuditResult, findings: list[Finding], limit: int, sarif_category: str | None) -> dict[str, Any]:
+def _document(result: AuditResult, findings: list[Finding], limit: int, sarif_category: str | None,
+              root_uri: str | None = None) -> dict[str, Any]:
     from auditor.catalog import load_catalog
 
     catalog = dict(load_catalog())
@@ -134,7 +138,8 @@ def _document(result: AuditResult, findings: list[Finding], limit: int, sarif_ca
         }},
         "automationDetails": {"id": category(result, sarif_category)},
         "invocations": [_invocation(result, rule_index, left_out=findings[limit:], total=len(findings))],
-        "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result)}},
+        "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result)} if root_uri is None
+                               else {"uri": root_uri} if root_uri else {}},
         "results": [_result(f, rule_index, baseline_used) for f in kept],
         "columnKind": "unicodeCodePoints",
     }
