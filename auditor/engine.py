@@ -93,9 +93,7 @@ def _snippet_text(project: Project, span: Span, line: str, secret: bool) -> str:
     x``) is quoted once and its findings share the string."""
     if project.recognised and span.path not in project.recognised_set:
         return ""
-    quoted: dict[tuple[str, bool], str] | None = project.__dict__.get("_quoted")
-    if quoted is None:
-        quoted = project.__dict__["_quoted"] = {}
+    quoted = project.memo.quoted
     key = (line, secret)
     text = quoted.get(key)
     if text is None:

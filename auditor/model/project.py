@@ -61,13 +61,14 @@ class _Memo:
     recognised files as a set, each file's lines. Declared (``Project.memo``), never written into
     the frozen project's ``__dict__``."""
 
-    __slots__ = ("annotated", "lines", "recognised", "views")
+    __slots__ = ("annotated", "lines", "quoted", "recognised", "views")
 
     def __init__(self) -> None:
         self.views: dict[frozenset[str], Project] = {}
         self.annotated: dict[int, tuple[Workload, frozenset[str]]] = {}
         self.recognised: frozenset[str] | None = None
         self.lines: dict[str, list[str]] = {}
+        self.quoted: dict[tuple[str, bool], str] = {}  # a line's snippet (text, secret) -> quoted form
 
 
 def _no_deployments() -> SystemModel:
