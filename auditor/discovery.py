@@ -91,12 +91,6 @@ def _is_dockerfile_name(lowered: str) -> bool:
     return stem in ("dockerfile", "containerfile") or lowered.endswith((".dockerfile", ".containerfile"))
 
 
-def _excluded(relative: str, patterns: PathPatterns, is_dir: bool = False) -> bool:
-    """``exclude`` patterns, gitignore-style (``auditor.globs``): the exclude judge of
-    ``auditor.policy`` matches through the same object."""
-    return patterns.matches(relative, is_dir)
-
-
 def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = None,
              max_file_size: int = 5 * 1024 * 1024, max_files: int = 100_000,
              no_ignore: bool = False) -> Discovered:
@@ -124,6 +118,11 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
         except OSError as exc:
             found.notes.append(Note(Span(relative or ".", 1), f"not read: {exc.strerror}"))
             continue
+        is_dir = stat.S_ISDIR(info.st_mode)
+        # excluded before anything is said of it (a link out of the tree included); a folder named
+        # on the command line is walked even when a pattern matches it, a file is not
+        if relative and (not is_dir or relative not in given) and patterns.matches(relative, is_dir):
+            continue
         if stat.S_ISLNK(info.st_mode):
             target = os.path.realpath(absolute)
             if os.path.commonpath([target, real_root]) != real_root:
@@ -132,9 +131,7 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
             if os.path.isdir(target):
                 found.notes.append(Note(Span(relative, 1), "symbolic link to a folder; not followed"))
                 continue
-        if stat.S_ISDIR(info.st_mode):
-            if relative and relative not in given and _excluded(relative, patterns, is_dir=True):
-                continue
+        if is_dir:
             if ignores is not None and relative not in given and \
                     (relative.rpartition("/")[2] in CACHE_DIRS or ignores.ignored(relative, True)) and \
                     not ignores.tracked(relative, True):
@@ -154,7 +151,7 @@ def discover(roots: list[Path], scan_root: Path, exclude: list[str] | None = Non
                     continue
                 pending.append(child)
             continue
-        if relative in seen or _excluded(relative, patterns):
+        if relative in seen:
             continue
         seen.add(relative)
         if len(found.files) >= max_files:

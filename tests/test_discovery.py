@@ -309,3 +309,16 @@ def test_a_tracked_file_is_never_ignored_when_the_scan_root_is_a_subfolder(tmp_p
     svc = tmp_path / "svc"
     # the repository's .gitignore above the scan root applies; its index is matched with the prefix
     assert discover([svc], svc).dockerfiles == ["Dockerfile.prod"]
+
+
+def test_an_excluded_link_is_passed_over_without_a_note(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "Dockerfile").write_text("FROM node:20-alpine\n")
+    os.symlink(tmp_path, root / "out")  # out of the tree
+    os.symlink(root / "app", root / "applink")  # a folder inside it
+    said = {note.span.path for note in discover([root], root).notes}
+    assert {"out", "applink"} <= said
+    found = discover([root], root, exclude=["out", "applink"])
+    assert not {note.span.path for note in found.notes} & {"out", "applink"}
+    assert found.dockerfiles == ["app/Dockerfile"]
