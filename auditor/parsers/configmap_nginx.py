@@ -154,18 +154,14 @@ def compose_mounts(compose_files: Iterable[Any]) -> list[Mount]:
         folder = compose.directory
         configs = compose.section("configs")
         services = compose.section("services")
+        parsed = {service.name: service for service in compose.services}
         for name, service in services.items():
             if not isinstance(service, YMap):
                 continue
-            for volume in service.get("volumes") or []:
-                source = target = None
-                if isinstance(volume, str) and ":" in volume:
-                    parts = volume.split(":")
-                    source, target = parts[0], parts[1] if len(parts) > 1 else None
-                elif isinstance(volume, dict) and volume.get("type") == "bind":
-                    source, target = volume.get("source"), volume.get("target")
-                if isinstance(source, str) and isinstance(target, str) and source.startswith((".", "/")) is True \
-                        and not source.startswith("/"):
+            # the compose parser's reading of each entry (short or long syntax, ${VAR:-default})
+            for volume in parsed[name].volumes if name in parsed else ():
+                source, target = volume.source, volume.target
+                if volume.kind == "bind" and source and target and source.startswith("."):
                     tree = _tree(folder, source)
                     if tree is not None:
                         mounts.append(Mount(f"service {name}", posixpath.normpath(target), tree, compose.path))

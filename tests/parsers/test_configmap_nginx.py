@@ -76,6 +76,23 @@ def test_compose_configs_content_and_volume_mounts(tmp_path: Path) -> None:
     assert not [f for f in result.findings if f.rule_id == "NG006"]
 
 
+def test_a_volume_with_an_interpolated_source_and_the_long_syntax_are_mounts(tmp_path: Path) -> None:
+    (tmp_path / "nginx").mkdir()
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  proxy:\n"
+        "    image: nginx:1.27.3\n"
+        "    volumes:\n"
+        "      - ${NGINX_CONF_DIR:-./nginx}:/etc/nginx/conf.d:ro\n"
+        "      - type: bind\n"
+        "        source: ./snippets\n"
+        "        target: /etc/nginx/snippets\n")
+    project = build_project(discover([tmp_path], tmp_path))
+    table = {(m.container_path, m.source) for m in project.mounts}
+    assert {("/etc/nginx/conf.d", "nginx"), ("/etc/nginx/snippets", "snippets")} <= table
+
+
 def test_dockerfile_copy_maps_container_paths_to_the_tree(tmp_path: Path) -> None:
     (tmp_path / "proxy").mkdir()
     (tmp_path / "proxy" / "conf.d").mkdir()
