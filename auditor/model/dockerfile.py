@@ -493,8 +493,9 @@ class InstallStep(NamedTuple):
 
 
 def install_steps(doc: Dockerfile) -> list[InstallStep]:
-    """Every npm dependency install of the Dockerfile, stage by stage: the one answer DF005-DF007
-    and the npm-audit runner read."""
+    """Every npm dependency install of the Dockerfile, stage by stage, from the same helpers DF005
+    judges each install with (shipping_stages, installs_production_only); npm audit's runner reads
+    it through omits_dev_dependencies."""
     shipping = {stage.index for stage in shipping_stages(doc)}
     return [InstallStep(stage, command, installs_production_only(doc, stage, command), stage.index in shipping)
             for stage in doc.stages for command in stage_npm_commands(doc, stage)
