@@ -265,7 +265,7 @@ def apply_policy(config: Config, catalog: dict[str, Rule], floor: Floor | None,
             what = {"max_file_size": f"files over {value:,} bytes are not checked",
                     "max_files": f"files beyond the first {value:,} are not read",
                     "max_include_depth": f"nginx includes deeper than {value} are not followed",
-                    "parse_timeout": f"files taking over {value} s to parse are not checked"}[key]
+                    "parse_timeout": f"files taking over {value} s of CPU time to parse are not checked"}[key]
             note(key, f"{key} lowered to {value} (from {trusted}): {what}", refused)
             if refused:
                 setattr(config, key, trusted)

@@ -157,24 +157,37 @@ def test_time_budget_is_a_no_op_outside_the_main_thread() -> None:
     assert outcome == ["finished"]
 
 
+def test_time_budget_counts_cpu_time_so_a_busy_machine_does_not_change_the_verdict() -> None:
+    # Waiting (here: sleeping; on a CI runner: other processes holding the CPU) uses no CPU time,
+    # so it must not spend the budget: a wall-clock budget raised ParseTimeout here.
+    from auditor.parsers.limits import time_budget
+
+    with time_budget(0.05):
+        time.sleep(0.2)
+    with time_budget(0.05):  # and the budget still interrupts computing
+        with pytest.raises(BaseException, match="CPU time budget|time budget"):
+            while True:
+                pass
+
+
 def test_time_budget_interrupts_python_code_and_restores_the_previous_timer() -> None:
     import signal
 
     from auditor.parsers.limits import ParseTimeout, time_budget
 
     fired: list[int] = []
-    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(1))
+    previous = signal.signal(signal.SIGPROF, lambda *_: fired.append(1))
     try:
-        signal.setitimer(signal.ITIMER_REAL, 30)
+        signal.setitimer(signal.ITIMER_PROF, 30)
         with pytest.raises(ParseTimeout):
             with time_budget(0.05):
                 while True:
                     pass
-        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
-        assert 0 < remaining <= 30  # the outer timer is armed again
+        remaining, _ = signal.getitimer(signal.ITIMER_PROF)
+        assert 0 < remaining <= 30.1  # the outer timer is armed again (CPU timers round up to a tick)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
     assert not fired
 
 
