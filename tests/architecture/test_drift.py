@@ -168,3 +168,22 @@ def test_ar002_is_not_checked_when_the_base_image_is_pinned_by_digest_alone(tmp_
     assert not result.findings  # never 'FROM node:latest'
     (tree / "Dockerfile").write_text(f"FROM node:20-alpine@{digest}\nUSER 1001\n")
     assert scan([tree], select=["AR002"]).controls["AR002"].status == "pass"
+
+
+def test_ar004_is_not_checked_when_a_ci_file_could_not_be_read(tmp_path: Path) -> None:
+    # A workflow over the read cap may hold the Trivy step: the promise is unknown, not broken.
+    tree = tmp_path / "tree"
+    workflows = tree / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (tree / "ARCHITECTURE.md").write_text("# Shop\n\n- Regular security scans (Trivy) of every image\n")
+    (tree / "Dockerfile").write_text("FROM node:20-alpine\nUSER 1001\nCMD [\"node\", \"server.js\"]\n")
+    (workflows / "build.yml").write_text("jobs:\n  build:\n    steps:\n      - run: npm ci\n")
+    assert scan([tree], select=["AR004"]).controls["AR004"].status == "fail"
+    padding = "# generated\n" * (600 * 1024 // 12)
+    (workflows / "scan.yml").write_text(padding + "      - run: trivy image storefront\n")
+    result = scan([tree], select=["AR004"])
+    control = result.controls["AR004"]
+    assert control.status == "error" and not result.findings, control
+    assert ".github/workflows/scan.yml (over 512 KiB: not read)" in control.reason
+    (workflows / "scan.yml").write_text("      - run: trivy image storefront\n")
+    assert scan([tree], select=["AR004"]).controls["AR004"].status == "pass"

@@ -23,6 +23,7 @@ CI_FILES = (".gitlab-ci.yml", ".gitlab-ci.yaml", "Jenkinsfile", "azure-pipelines
             "Makefile", "Taskfile.yml", "justfile", "package.json", ".pre-commit-config.yaml")
 CI_FOLDERS = (".github/workflows", ".circleci", "scripts", "ci", ".ci")
 CI_SIZE_CAP = 512 * 1024
+CI_FOLDER_CAP = 200  # files read per CI folder
 CONVENTIONAL = ("ARCHITECTURE.md", "docs/ARCHITECTURE.md", "docs/architecture.md")
 
 
@@ -81,17 +82,20 @@ def said(facts: DocumentFacts, statement: Statement, what: str) -> str:
     return f'the document says {what} at {facts.path}:{statement.line} ("{statement.quote}")'
 
 
-def ci_texts(project: Project) -> Iterator[tuple[str, list[str]]]:
+def ci_texts(project: Project, unread: list[str] | None = None) -> Iterator[tuple[str, list[str]]]:
     """The CI workflows and scripts of the tree (read like any tree file: regular files inside it,
-    size-capped), as (relative path, lines)."""
+    size-capped), as (relative path, lines). Those that exist but could not be read are added to
+    ``unread`` with why."""
     root = os.path.realpath(project.root)
     candidates = [name for name in CI_FILES]
     for folder in CI_FOLDERS:
         try:
-            entries = sorted(os.listdir(os.path.join(root, folder)))[:200]
+            entries = sorted(os.listdir(os.path.join(root, folder)))
         except OSError:
             continue
-        candidates += [f"{folder}/{entry}" for entry in entries]
+        if len(entries) > CI_FOLDER_CAP and unread is not None:
+            unread.append(f"{folder}/ ({len(entries) - CI_FOLDER_CAP} files past the first {CI_FOLDER_CAP} not read)")
+        candidates += [f"{folder}/{entry}" for entry in entries[:CI_FOLDER_CAP]]
     for rel in candidates:
         full = os.path.join(root, rel)
         try:
@@ -99,18 +103,24 @@ def ci_texts(project: Project) -> Iterator[tuple[str, list[str]]]:
             if os.path.commonpath([real, root]) != root or not os.path.isfile(real):
                 continue
             if os.path.getsize(real) > CI_SIZE_CAP:
+                if unread is not None:
+                    unread.append(f"{rel} (over {CI_SIZE_CAP // 1024} KiB: not read)")
                 continue
             with open(real, "rb") as handle:
                 text = handle.read(CI_SIZE_CAP).decode("utf-8", errors="replace")
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            if unread is not None and os.path.lexists(full):
+                unread.append(f"{rel} ({getattr(exc, 'strerror', None) or type(exc).__name__}: not read)")
             continue
         yield rel, text.splitlines()
 
 
-def runs(project: Project, pattern: str) -> Span | None:
-    """The first CI or script line (not a comment) that matches ``pattern``."""
+def runs(project: Project, pattern: str, unread: list[str] | None = None) -> Span | None:
+    """The first CI or script line (not a comment) that matches ``pattern``. CI files that could
+    not be read (over the size cap, unreadable) are added to ``unread``: what is in them is not
+    known, so a step missing from the rest is not proven missing."""
     compiled = re.compile(pattern, re.I)
-    for rel, lines in ci_texts(project):
+    for rel, lines in ci_texts(project, unread):
         for number, line in enumerate(lines, 1):
             stripped = line.strip()
             if stripped.startswith(("#", "//")):
@@ -118,3 +128,13 @@ def runs(project: Project, pattern: str) -> Span | None:
             if compiled.search(stripped):
                 return Span(rel, number)
     return None
+
+
+def not_read(project: Project, kind: str) -> list[str]:
+    """The files of ``kind`` (``nginx``, ``kubernetes``) the audit could not read, each with why
+    (for Kubernetes, also the charts and overlays that were not rendered): a layer the document
+    promises may be in them, so its absence from the rest is not a finding but an Unknown."""
+    missing = [f"{path} (not parsed or not checked: AUD001/AUD003)" for path in project.unparsed.get(kind, ())]
+    if kind == "kubernetes":
+        missing += [f"{problem.span.path} (not rendered: AUD004)" for problem in project.unrendered]
+    return list(dict.fromkeys(missing))

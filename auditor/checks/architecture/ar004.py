@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from auditor.checks.architecture._document import against_document, at, runs, said
-from auditor.findings import Fail, Outcome, Pass
+from auditor.findings import Fail, Outcome, Pass, Unknown
 from auditor.model.project import Project
 from auditor.params import Params
 
@@ -28,9 +28,13 @@ def check(project: Project, facts: DocumentFacts, params: Params) -> Iterator[Ou
         statement = promises.get(key)
         if statement is None:
             continue
-        span = runs(project, pattern)
+        unread: list[str] = []
+        span = runs(project, pattern, unread)
         if span is not None:
             yield Pass(span, f"{span.path}:{span.line} runs {what}, as {said(facts, statement, what)}")
+        elif unread:  # the step may be in what could not be read: unknown, not missing
+            yield Unknown(at(facts, statement), f"{said(facts, statement, what)}; no CI file the audit read runs "
+                                                f"them, and these could not be read: {'; '.join(unread[:5])}")
         else:
             yield Fail(at(facts, statement), f"{said(facts, statement, what)}, but no CI workflow or script "
                                              f"(.github/workflows, .gitlab-ci.yml, scripts/, Makefile, package.json) "
