@@ -187,3 +187,14 @@ def test_ar004_is_not_checked_when_a_ci_file_could_not_be_read(tmp_path: Path) -
     assert ".github/workflows/scan.yml (over 512 KiB: not read)" in control.reason
     (workflows / "scan.yml").write_text("      - run: trivy image storefront\n")
     assert scan([tree], select=["AR004"]).controls["AR004"].status == "pass"
+
+
+def test_ar002_is_not_checked_when_the_runtime_image_is_chosen_at_build_time(tmp_path: Path) -> None:
+    # FROM $BASE with no default: the image is unknown, so the Dockerfile is still the app's and
+    # the promise is not checked (error), never not applicable as if there were no app image.
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "ARCHITECTURE.md").write_text("# Shop\n\nRuntime image base: node:20-alpine.\n")
+    (tree / "Dockerfile").write_text("ARG BASE\nFROM $BASE\nUSER 1001\nCMD [\"node\", \"server.js\"]\n")
+    control = scan([tree], select=["AR002"]).controls["AR002"]
+    assert control.status == "error" and "FROM $BASE, resolved only at build time" in control.reason, control
