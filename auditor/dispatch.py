@@ -20,6 +20,10 @@ NODES                       the engine calls                          once for
 "kubernetes.container"      check(container, workload, params)        every container, init first
 "kubernetes.ingress"        check(ingress, kubernetes, params)        every Ingress
 
+A check of ``"nginx.directive"`` may name the directives it judges (``DIRECTIVES = {"ssl_ciphers"}``),
+and one of ``"dockerfile.instruction"`` the keywords (``KEYWORDS = {"CMD"}``), as gixy's plugins
+list ``directives = [...]``: the engine then calls it for those nodes only.
+
 ``"document"`` is for a control that judges the document as a whole (does any server listen on
 443?); every other check judges one node and never loops over its document. No check
 deduplicates: many nodes share one anchor (an inherited header, an ``http {}`` setting, a
@@ -113,6 +117,20 @@ NODE_KINDS: dict[str, Callable[[Any], Iterable[tuple[Any, Any]]]] = {
 }
 
 
+# node kind -> (the check module's attribute naming the nodes it judges, the node's attribute it names)
+NODE_NAMES: dict[str, tuple[str, str]] = {
+    "nginx.directive": ("DIRECTIVES", "name"),
+    "dockerfile.instruction": ("KEYWORDS", "keyword"),
+}
+
+
+def judged_names(module: ModuleType, kind: str) -> frozenset[str] | None:
+    """The directive names or instruction keywords a check of ``kind`` is limited to (None: all)."""
+    declared = NODE_NAMES.get(kind)
+    names = getattr(module, declared[0], None) if declared is not None else None
+    return frozenset(names) if names is not None else None
+
+
 class CheckDefinitionError(Exception):
     """A check module that does not declare what it judges (a defect of the auditor)."""
 
@@ -175,5 +193,8 @@ def outcomes(module: ModuleType, document: Any, params: Params) -> Iterator[Outc
         if kind == DOCUMENT:
             yield from anchors.new(check(document, params))
             continue
+        names = judged_names(module, kind)
+        attribute = NODE_NAMES[kind][1] if names is not None else ""
         for node, context in NODE_KINDS[kind](document):
-            yield from anchors.new(check(node, context, params))
+            if names is None or getattr(node, attribute) in names:
+                yield from anchors.new(check(node, context, params))

@@ -84,6 +84,42 @@ def test_directives_are_visited_depth_first_in_file_order(tmp_path: Path) -> Non
     assert names.index("location") < names.index("proxy_pass") < names.index("server", 3)
 
 
+def test_a_directive_check_that_names_its_directives_is_called_for_those_only(tmp_path: Path) -> None:
+    """gixy's ``directives = [...]``: a check declaring DIRECTIVES sees only those directives,
+    nested ones included, in file order; its other kinds are called as before."""
+    config = _nginx(tmp_path)
+    seen: list[str] = []
+
+    def check(node: Any, *rest: Any) -> None:
+        seen.append(getattr(node, "name", type(node).__name__))
+
+    module = _module(("nginx.directive", "nginx.server"), check)
+    module.DIRECTIVES = frozenset({"listen", "proxy_pass"})  # type: ignore[attr-defined]
+    list(outcomes(module, config, Params()))
+    assert seen == ["listen", "proxy_pass", "proxy_pass", "listen", "Server", "Server"]
+
+
+def test_an_instruction_check_that_names_its_keywords_is_called_for_those_only() -> None:
+    from auditor.parsers.dockerfile import parse_dockerfile
+
+    dockerfile, _ = parse_dockerfile("FROM node:20\nRUN npm ci\nCMD node a.js\nUSER node\nENTRYPOINT [\"tini\"]\n",
+                                     "Dockerfile")
+    seen: list[str] = []
+
+    def check(instruction: Any, doc: Any, params: Params) -> Outcome:
+        seen.append(instruction.keyword)
+        return Pass(instruction, instruction.keyword)
+
+    module = _module("dockerfile.instruction", check)
+    module.KEYWORDS = ("CMD", "ENTRYPOINT")  # type: ignore[attr-defined]
+    found = list(outcomes(module, dockerfile, Params()))
+    assert seen == ["CMD", "ENTRYPOINT"] and [o.evidence for o in found if isinstance(o, Pass)] == seen
+    del module.KEYWORDS  # type: ignore[attr-defined]
+    seen.clear()
+    list(outcomes(module, dockerfile, Params()))
+    assert seen == ["FROM", "RUN", "CMD", "USER", "ENTRYPOINT"]
+
+
 def test_an_anchor_shared_by_several_nodes_is_reported_once(tmp_path: Path) -> None:
     """Two locations inherit one add_header: the failure anchors on it and counts once."""
     config = _nginx(tmp_path)

@@ -56,6 +56,9 @@ class ShellView(NamedTuple):
     problems: tuple[tuple[int, int, str], ...]
 
 
+_NO_SHELL = ShellView((), ())  # what any instruction but RUN runs
+
+
 @functools.lru_cache(maxsize=4096)
 def _run_shell(scripts: tuple[Script, ...], exec_args: tuple[str, ...] | None, exec_line: int) -> ShellView:
     """Cached per RUN text: DF005, DF006, DF007, DF009, DF010, DF016 and DF017 all read the same
@@ -117,7 +120,7 @@ class Instruction:
         the branches it runs under and its Dockerfile line and column. Exec form is one command
         with literal words (or the script of ``["sh", "-c", "..."]``). Empty for other keywords."""
         if self.keyword != "RUN":
-            return ShellView((), ())
+            return _NO_SHELL
         return _run_shell(self.scripts, self.exec_args, self.span.line if self.exec_args is not None else 0)
 
     @property
@@ -127,6 +130,8 @@ class Instruction:
     def unreadable_shell(self, *words: str) -> str | None:
         """Why this ``RUN``'s commands may be incomplete (shell text not understood), when its
         text mentions any of ``words`` (all text when none is given); else None."""
+        if self.keyword != "RUN":
+            return None  # nothing else runs shell text
         problems = self.shell.problems
         if not problems:
             return None

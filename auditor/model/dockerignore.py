@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from auditor.model.span import Span
 
@@ -15,9 +15,11 @@ class IgnorePattern:
     span: Span
 
 
+@lru_cache(maxsize=1024)
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
     """Docker's matcher: Go ``filepath.Match`` per segment plus ``**`` for any number of them.
-    A pattern also excludes everything below a matched folder."""
+    A pattern also excludes everything below a matched folder. Translated once per pattern text
+    (every project of a tree repeats ``node_modules``, ``.git``, ``.env*``)."""
     out = []
     index = 0
     while index < len(pattern):

@@ -53,6 +53,7 @@ _WRAPPER_VALUE_OPTIONS = {
 }
 # Wrappers whose first operand is a user (or a duration), not the command.
 _WRAPPER_FIRST_OPERAND = frozenset({"su-exec", "gosu", "chroot", "timeout"})
+_WRAPPERS = frozenset(_WRAPPER_VALUE_OPTIONS) | _WRAPPER_FIRST_OPERAND
 
 
 class Branch(NamedTuple):
@@ -97,7 +98,7 @@ class ShellCommand(NamedTuple):
     def name(self) -> str:
         """The program's file name (``/sbin/apk`` -> ``apk``), '' when there is none."""
         program = self.program
-        return posixpath.basename(program[0]) if program else ""
+        return program[0].rpartition("/")[2] if program else ""  # posixpath.basename, inlined
 
     @property
     def inline_assignments(self) -> tuple[str, ...]:
@@ -564,6 +565,8 @@ def _argument_nodes(node: Node) -> list[Node]:
 
 
 def _unwrap(argv: tuple[str, ...]) -> tuple[str, ...]:
+    if argv and argv[0].rpartition("/")[2] not in _WRAPPERS:
+        return argv  # the usual command, asked for by every control that reads RUN lines
     index = 0
     while index < len(argv):
         name = posixpath.basename(argv[index])

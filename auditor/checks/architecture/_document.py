@@ -31,7 +31,8 @@ def document_of(project: Project, params: Params) -> tuple[DocumentFacts | None,
     """The document's facts, or the reason it could not be read (an Unknown: not checked)."""
     name = params.get("document")
     if not name:  # none named: the conventional places, at the project's root
-        name = next((candidate for candidate in CONVENTIONAL if os.path.isfile(project.root / candidate)), None)
+        root = str(project.root)  # five AR rules ask per project: plain strings, no Path objects
+        name = next((candidate for candidate in CONVENTIONAL if os.path.isfile(os.path.join(root, candidate))), None)
         if name is None:
             return None, None
     trusted = bool(params.get("_document_trusted"))

@@ -9,10 +9,11 @@ from auditor.params import Params
 
 ID = "DF012"
 NODES = "dockerfile.instruction"
+KEYWORDS = frozenset({"CMD", "ENTRYPOINT"})
 
 
 def check(instruction: Instruction, doc: Dockerfile, params: Params) -> Iterator[Outcome]:
-    if instruction.keyword not in ("CMD", "ENTRYPOINT"):
+    if instruction.keyword not in KEYWORDS:  # the engine calls it for these only (auditor/dispatch.py)
         return
     written = " ".join(instruction.arguments.split())
     if instruction.exec_form:

@@ -12,6 +12,7 @@ ID = "NG002"
 # does not use TLS yet, a snippet nothing includes): the line is wrong as written. A TLS server
 # is then judged on the values in effect.
 NODES = ("nginx.directive", "nginx.server")
+DIRECTIVES = frozenset({"ssl_protocols", "ssl_ciphers"})
 
 
 def check(node: Directive | Server, config: NginxConfig, params: Params) -> Iterator[Outcome]:
