@@ -68,3 +68,48 @@ def test_report_written_in_pieces_is_the_whole_document(tmp_path: Path, monkeypa
         written = io.StringIO()
         json_report.render_json(result, written)
         assert written.getvalue() == whole, chunk
+
+
+def test_findings_of_every_shape_are_written_as_their_dictionaries(tmp_path: Path) -> None:
+    """render_json writes findings and evidence from the records without building dictionaries;
+    each shape must give the text json's encoder gives ``result_to_dict``: related places, a
+    suppression, scanner properties, a file-level finding (no column), text to escape, and a
+    record whose values are not of the types the auditor makes (a bool line, a float column, a
+    fingerprint that is not text), which must be written as json writes them, not mangled."""
+    import dataclasses
+    import io
+
+    from auditor.findings import Evidence, Related, Suppression
+    from auditor.model.span import Span
+    from auditor.report import json_report
+    from auditor.textsafe import json_escape
+
+    (tmp_path / "Dockerfile").write_text("FROM node:latest\nEXPOSE 22\n")
+    result = scan([tmp_path])
+    base = result.findings[0]
+    odd = [
+        dataclasses.replace(base, message='say "hi"\t\\ \u202e\u00e9', snippet="\x7f\u2028"),
+        dataclasses.replace(base, related=(Related(Span("Dockerfile", 2, 1, 2), "EXPOSE \"22\""),
+                                           Related(Span("x\u202e", 1), ""))),
+        dataclasses.replace(base, suppression=Suppression("inline", "a \"reason\"", Span("Dockerfile", 1))),
+        dataclasses.replace(base, properties={"package": "lodash", "score": 7.5, "path": ["a", None, True],
+                                              "nested": {"\u00e9": 1}}),
+        dataclasses.replace(base, span=Span("sub/\u00e9 x.yaml", 1, None, None, None)),
+        dataclasses.replace(base, span=Span("Dockerfile", True, 2.0, 3)),  # type: ignore[arg-type]
+        dataclasses.replace(base, fingerprint=None),  # type: ignore[arg-type]
+    ]
+    result.findings.extend(odd)
+    control = next(iter(result.controls.values()))
+    result.controls[control.rule_id] = dataclasses.replace(control, evidence=control.evidence + (
+        Evidence(Span("a\u202eb", 3, None, 7), "text \"q\"", "snip\u00e9"),
+        Evidence(Span("a", 3, 4.5, None), 1, None),  # type: ignore[arg-type]
+        Evidence(Span("b", 2), "text"),
+    ))
+    whole = json_escape(json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":"))) + "\n"
+    written = io.StringIO()
+    json_report.render_json(result, written)
+    assert written.getvalue() == whole
+    decoded = json.loads(written.getvalue())
+    assert decoded["findings"][-len(odd) + 1]["related"][0]["message"] == 'EXPOSE "22"'
+    assert decoded["findings"][-len(odd) + 3]["properties"]["score"] == 7.5
+    assert decoded["findings"][-len(odd) + 5]["line"] is True

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from auditor import __version__
 from auditor.engine import AuditResult
-from auditor.findings import SEVERITIES, STATUSES, ControlResult, Evidence, Finding
+from auditor.findings import SEVERITIES, STATUSES, ControlResult, Evidence, Finding, Related
 from auditor.model.span import Span
 from auditor.textsafe import json_escape
 
@@ -33,13 +33,17 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "message": finding.message, "file": span.path, "line": span.line, "column": span.column,
         "end_line": span.end_line or span.line, "evidence": finding.snippet,
         "fingerprint": finding.fingerprint,
-        "related": [{**_location(r.span), "message": r.message} for r in finding.related] if finding.related else [],
+        "related": _related(finding.related) if finding.related else [],
         "suppressed": None if finding.suppression is None else
         {"kind": finding.suppression.kind, "reason": finding.suppression.reason},
     }
     if finding.properties:
         data["properties"] = finding.properties
     return data
+
+
+def _related(related: Sequence[Related]) -> list[dict[str, Any]]:
+    return [{**_location(r.span), "message": r.message} for r in related]
 
 
 def _control_to_dict(result: AuditResult, control: ControlResult) -> dict[str, Any]:
@@ -105,13 +109,16 @@ def render_json(result: AuditResult, stream: IO[str]) -> None:
     report (hundreds of thousands of findings and evidence locations) is never held whole in
     memory as one string, nor as one tree of dictionaries.
 
-    Without indent json uses its C encoder; `jq .` pretty-prints the result.
+    Findings and evidence entries are written straight from the records (``_Fragments``: the
+    text json's C encoder would give their dictionaries, without building them); everything
+    else goes through json's encoder (without indent: its C encoder); `jq .` pretty-prints it.
     textsafe.json_escape: C1 controls, bidi, zero-width and tag characters (legal in JSON strings,
     but they make a path or message display differently from what it is; U+2028/2029 end a line
     in JavaScript) become \\u escapes, so the decoded document is identical; a byte of a file name
     that is not UTF-8 has no JSON form and is written as the text \\xff. The escaping works
     character by character, so escaping each piece gives the same text as escaping the whole."""
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    encode = _ENCODER.encode
+    fragments = _Fragments()
 
     def write(text: str) -> None:
         stream.write(json_escape(text))
@@ -124,30 +131,97 @@ def render_json(result: AuditResult, stream: IO[str]) -> None:
     write("{" + encode(head)[1:-1])
     write(',"findings":[')
     findings = result.findings
+    finding = fragments.finding
     for start in range(0, len(findings), _CHUNK):
-        chunk = [finding_to_dict(f) for f in findings[start:start + _CHUNK]]
-        write(("," if start else "") + encode(chunk)[1:-1])
+        write(("," if start else "") + ",".join([finding(f) for f in findings[start:start + _CHUNK]]))
     write('],"controls":[')
     pieces: list[str] = []
     size = 0
+    evidence = fragments.evidence
     for index, control in enumerate(result.controls.values()):
         separator = "," if index else ""
-        if len(control.evidence) <= _CHUNK:
-            pieces.append(separator + encode(_control_to_dict(result, control)))
-            size += len(control.evidence) + 1
+        empty = ControlResult(control.rule_id, control.status, (), control.reason)
+        opening = separator + encode(_control_to_dict(result, empty))[:-len("]}")]  # ends '"evidence":['
+        entries = control.evidence
+        if len(entries) <= _CHUNK:
+            pieces.append(opening + ",".join([evidence(e) for e in entries]) + "]}")
+            size += len(entries) + 1
             if size >= _CHUNK:
                 write("".join(pieces))
                 pieces, size = [], 0
             continue
         # a control with a monorepo's evidence: its list in pieces too
-        write("".join(pieces))
+        write("".join(pieces) + opening)
         pieces, size = [], 0
-        empty = ControlResult(control.rule_id, control.status, (), control.reason)
-        write(separator + encode(_control_to_dict(result, empty))[:-len("]}")])  # ends '"evidence":['
-        for start in range(0, len(control.evidence), _CHUNK):
-            write(("," if start else "") + encode(_evidence(control.evidence[start:start + _CHUNK]))[1:-1])
+        for start in range(0, len(entries), _CHUNK):
+            write(("," if start else "") + ",".join([evidence(e) for e in entries[start:start + _CHUNK]]))
         write("]}")
     write("".join(pieces))
     write("]")
     members(_tail(result))
     write("}\n")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_TEXT = json.encoder.encode_basestring  # what that encoder writes for a string (C, when built)
+
+
+class _Fragments:
+    """The JSON text of findings and evidence entries, exactly as ``_ENCODER`` writes
+    ``finding_to_dict(f)`` and ``_evidence([e])``'s entry, made with one format string each: the
+    parts a report repeats (a rule's ID, severity and title; a file's name; a quoted line) are
+    encoded once per report. A record with a value of another type than the auditor makes (a
+    number that is not a plain int, text that is not a string) goes the way of the dictionaries."""
+
+    def __init__(self) -> None:
+        self.heads: dict[tuple[str, str, str], str] = {}
+        self.files: dict[str, str] = {}  # '"file":"a/b","line":'
+        self.quoted: dict[str, str] = {}
+
+    def _file(self, path: str) -> str:
+        text = self.files[path] = f'"file":{_TEXT(path)},"line":'
+        return text
+
+    def _quoted(self, snippet: str) -> str:
+        text = self.quoted[snippet] = _TEXT(snippet)
+        return text
+
+    def _head(self, key: tuple[str, str, str]) -> str:
+        text = self.heads[key] = '{"rule_id":%s,"severity":%s,"title":%s,"message":' % tuple(map(_TEXT, key))
+        return text
+
+    def finding(self, finding: Finding) -> str:
+        try:
+            path, line, column, end_line, _ = finding.span
+            if end_line is None:
+                end_line = line
+            if type(line) is not int or type(end_line) is not int or (column is not None and type(column) is not int):
+                raise TypeError(line, column, end_line)
+            key = (finding.rule_id, finding.severity, finding.title)
+            related = _ENCODER.encode(_related(finding.related)) if finding.related else "[]"
+            suppression = finding.suppression
+            suppressed = "null" if suppression is None else \
+                _ENCODER.encode({"kind": suppression.kind, "reason": suppression.reason})
+            properties = f',"properties":{_ENCODER.encode(finding.properties)}}}' if finding.properties else "}"
+            return (f'{self.heads.get(key) or self._head(key)}{_TEXT(finding.message)},'
+                    f'{self.files.get(path) or self._file(path)}{line},'
+                    f'"column":{"null" if column is None else column},"end_line":{end_line},'
+                    f'"evidence":{self.quoted.get(finding.snippet) or self._quoted(finding.snippet)},'
+                    f'"fingerprint":{_TEXT(finding.fingerprint)},"related":{related},"suppressed":{suppressed}'
+                    f'{properties}')
+        except (TypeError, ValueError):
+            return _ENCODER.encode(finding_to_dict(finding))
+
+    def evidence(self, entry: Evidence) -> str:
+        try:
+            span, text, snippet = entry
+            path, line, column, end_line, _ = span
+            if end_line is None:
+                end_line = line
+            if type(line) is not int or type(end_line) is not int or (column is not None and type(column) is not int):
+                raise TypeError(line, column, end_line)
+            return (f'{{{self.files.get(path) or self._file(path)}{line},'
+                    f'"column":{"null" if column is None else column},"end_line":{end_line},'
+                    f'"text":{_TEXT(text)},"snippet":{self.quoted.get(snippet) or self._quoted(snippet)}}}')
+        except (TypeError, ValueError):
+            return _ENCODER.encode(_evidence([entry])[0])
