@@ -19,9 +19,13 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass
+else:
+    from auditor.record import dataclass
 
 from auditor import __version__
 from auditor.findings import Finding, Suppression

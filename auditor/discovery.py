@@ -10,7 +10,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass, field
+else:
+    from auditor.record import dataclass, field
 from pathlib import Path
 
 from auditor.globs import PathPatterns

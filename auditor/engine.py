@@ -11,9 +11,12 @@ import hashlib
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass, field
+else:
+    from auditor.record import dataclass, field
 
 from auditor.catalog import Rule
 from auditor.config import Config

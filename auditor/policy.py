@@ -26,9 +26,12 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass, field
+else:
+    from auditor.record import dataclass, field
 
 from auditor.catalog import Rule
 from auditor.config import BOUND_DEFAULTS, Config, ConfigError, load_yaml_text, read_config_text, shown

@@ -18,9 +18,12 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass, field
+else:
+    from auditor.record import dataclass, field
 
 DOCUMENT_SIZE_CAP = 1024 * 1024  # an architecture document is a few pages
 LINE_CAP = 2000  # characters of one line read for statements

@@ -5,8 +5,11 @@ Everything here is read statically; nothing from the audited tree is ever execut
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass, field
+else:
+    from auditor.record import dataclass, field
 from types import MappingProxyType
 
 from auditor.model.span import Span

@@ -2,8 +2,11 @@
 (Compose) and turns a user into a UID. Kubernetes states ``runAsUser`` as a number already."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass
+else:
+    from auditor.record import dataclass
 
 if TYPE_CHECKING:
     from auditor.model.dockerfile import Dockerfile, Instruction, Stage

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass, field
+else:
+    from auditor.record import dataclass, field
 
 from auditor.model.compose import ComposeFile, Service
 from auditor.model.deployment import (ROLES, BuildContext, Claim, ComposeRef, ContainerRef, Deployment,

@@ -22,7 +22,11 @@ import posixpath
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass, field
+else:
+    from auditor.record import dataclass, field
 from pathlib import Path
 
 from auditor.parsers.render import Limits, RenderError, program, run_boxed

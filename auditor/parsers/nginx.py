@@ -35,9 +35,13 @@ import re
 import stat
 import tempfile
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass, field
+else:
+    from auditor.record import dataclass, field
 
 from auditor.model.nginx import Directive, NginxConfig, build_config, is_template
 from auditor.model.span import Note, NotChecked, ParseProblem, Span

@@ -21,7 +21,11 @@ import resource
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass
+else:
+    from auditor.record import dataclass
 from functools import lru_cache
 
 from auditor.programs import find_program

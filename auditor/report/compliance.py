@@ -33,9 +33,12 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypedDict
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass
+else:
+    from auditor.record import dataclass
 
 from auditor import __version__
 from auditor.catalog import FAMILY_BY_PREFIX, Rule

@@ -9,7 +9,11 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass
+else:
+    from auditor.record import dataclass
 from pathlib import Path
 
 from auditor.programs import absolute_path_entries

@@ -2,8 +2,11 @@
 it could not run. Plain data, no behaviour, so that importing them costs nothing."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass, field
+else:
+    from auditor.record import dataclass, field
 
 from auditor.model.span import Span
 

@@ -12,7 +12,11 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass
+else:
+    from auditor.record import dataclass
 from pathlib import Path
 
 from auditor.model.span import Span

@@ -1,0 +1,288 @@
+"""auditor.record.dataclass builds the same classes as dataclasses.dataclass, and every dataclass
+of the auditor package is built by it.
+
+Each case declares one class body twice (the class statement runs once per decorator, so each
+gets its own ``field()`` objects, as two modules would) and compares what the two classes and
+their instances do: the generated ``__init__`` (signature, defaults, factories, ``__post_init__``),
+``repr``, equality, hash, the frozen errors, ``__slots__``, pickling (the state a frozen slotted
+class pickles is the same list), ``copy``, ``dataclasses.replace``/``fields``/``asdict``/
+``astuple``/``is_dataclass``, ``__match_args__``, ``__doc__`` and the errors the decorator raises.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib
+import inspect
+import pickle
+import pkgutil
+import re
+import sys
+from typing import Any, Callable
+
+import pytest
+
+import auditor
+from auditor import record
+
+
+def _factory_list() -> list[int]:
+    return [1]
+
+
+def _declare(decorate: Callable[..., Any], options: dict[str, Any], kind: str) -> Any:
+    """One of the sample class bodies, decorated with ``decorate(**options)``."""
+    field = dataclasses.field
+    if kind == "plain":
+        class Sample:
+            """A sample."""
+            span: str
+            message: str
+            count: int = 3
+            items: list[int] = field(default_factory=_factory_list)
+            note: str = field(default="n", repr=False)
+            weight: float = field(default=1.5, compare=False)
+            raw: dict[str, int] = field(default_factory=dict, hash=False)
+            fixed: int = field(default=7, init=False)
+    elif kind == "nodoc":
+        class Sample:  # type: ignore[no-redef]
+            span: str
+            items: tuple[int, ...] = ()
+            mapping: dict[str, int] = field(default_factory=dict)
+            label: str = "x -> None"
+    elif kind == "post_init":
+        class Sample:  # type: ignore[no-redef]
+            """Normalises itself."""
+            name: str
+            seen: list[str] = field(default_factory=list)
+
+            def __post_init__(self) -> None:
+                self.seen.append(self.name.upper())
+    elif kind == "self_field":
+        class Sample:  # type: ignore[no-redef]
+            self: int
+            other: int = 2
+    elif kind == "empty":
+        class Sample:  # type: ignore[no-redef]
+            """No fields at all."""
+    elif kind == "own_methods":
+        class Sample:  # type: ignore[no-redef]
+            """Keeps its own repr and eq."""
+            value: int
+
+            def __repr__(self) -> str:
+                return "own"
+
+            def __eq__(self, other: object) -> bool:
+                return True
+
+            def __hash__(self) -> int:
+                return 5
+    else:
+        raise AssertionError(kind)
+    Sample.__module__ = __name__
+    Sample.__qualname__ = f"Sample_{kind}"
+    return decorate(**options)(Sample)
+
+
+OPTIONS = [{}, {"frozen": True}, {"slots": True}, {"frozen": True, "slots": True},
+           {"eq": False}, {"repr": False}, {"match_args": False}, {"frozen": True, "eq": False}]
+KINDS = {"plain": (("s", "m"), {}), "nodoc": (("s",), {"items": (1, 2)}), "post_init": (("ab",), {}),
+         "self_field": ((1,), {"other": 3}), "empty": ((), {}), "own_methods": ((4,), {})}
+
+
+def _outcome(action: Callable[[], Any]) -> Any:
+    """What an action gives, or the type and text of the exception it raises."""
+    try:
+        return ("value", action())
+    except Exception as error:  # the error itself is the behaviour compared
+        return ("raised", type(error), str(error).replace("Stdlib", "Sample").replace("Record", "Sample"))
+
+
+def _field_facts(kind: type) -> list[tuple[Any, ...]]:
+    return [(f.name, f.type, f.default, f.default_factory, f.init, f.repr, f.hash, f.compare, f.kw_only,
+             dict(f.metadata), f._field_type) for f in dataclasses.fields(kind)]  # type: ignore[attr-defined]
+
+
+def _class_facts(kind: type) -> dict[str, Any]:
+    own = kind.__dict__
+    return {
+        "signature": str(inspect.signature(kind)),
+        "init_annotations": kind.__init__.__annotations__,
+        "init_qualname": kind.__init__.__qualname__.partition(".")[2],
+        "doc": kind.__doc__,
+        "slots": own.get("__slots__"),
+        "has_dict": "__dict__" in own,
+        "match_args": own.get("__match_args__"),
+        "params": repr(own["__dataclass_params__"]),
+        "fields": _field_facts(kind),
+        "hash_is_none": own.get("__hash__", "absent") is None,
+        "own_names": sorted(name for name in own if name not in ("__qualname__",)),
+        "class_defaults": {name: repr(own[name]) for name in ("count", "items", "note", "fixed", "label", "seen")
+                           if name in own},
+        "getstate": "__getstate__" in own,
+    }
+
+
+def _shown(kind: type, value: Any) -> str:
+    """``repr(value)`` without the class's test name and the object's address."""
+    return re.sub(r" at 0x[0-9a-f]+", "", repr(value).replace(kind.__qualname__, "Sample"))
+
+
+def _instance_facts(kind: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    first, second, third = kind(*args, **kwargs), kind(*args, **kwargs), kind(*args, **kwargs)
+    names = [f.name for f in dataclasses.fields(kind)]
+    facts: dict[str, Any] = {
+        "repr": _shown(kind, first),
+        "eq": first == second,
+        "ne": first != second,
+        "eq_other_type": first == object(),
+        "hash": _outcome(lambda: hash(first) == hash(second)),
+        "hash_value": _outcome(lambda: hash(first) == hash(tuple(getattr(first, n) for n in names
+                                                                 if dataclasses.fields(kind)))),
+        "values": [getattr(first, name) for name in names],
+        "fresh_factories": [getattr(first, n) is not getattr(second, n) for n in names
+                            if isinstance(getattr(first, n), (list, dict))],
+        "asdict": dataclasses.asdict(first),
+        "astuple": dataclasses.astuple(first),
+        "is_dataclass": (dataclasses.is_dataclass(first), dataclasses.is_dataclass(kind)),
+        "copy": copy.copy(first) == first and copy.copy(first) is not first,
+        "deepcopy": repr(copy.deepcopy(first)) == repr(first),
+        "pickle_state": _outcome(lambda: third.__reduce_ex__(2)[2]),
+        "set_field": _outcome(lambda: setattr(third, names[0], 9) if names else setattr(third, "zzz", 9)),
+        "set_other": _outcome(lambda: setattr(third, "not_a_field", 9)),
+        "del_field": _outcome(lambda: delattr(third, names[0]) if names else None),
+        "wrong_call": _outcome(lambda: kind(*args, unexpected=1, **kwargs)),
+        "missing_call": _outcome(lambda: _shown(kind, kind())),
+    }
+    if names:
+        facts["replace"] = _shown(kind, dataclasses.replace(first, **{names[0]: args[0] if args else 0}))
+    return facts
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "default")
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_same_class_and_behaviour_as_the_standard_decorator(kind: str, options: dict[str, Any]) -> None:
+    stdlib = _declare(dataclasses.dataclass, options, kind)
+    ours = _declare(record.dataclass, options, kind)
+    if options.get("repr", True) and kind != "own_methods":
+        assert ours.__repr__.__code__.co_filename == record.__file__
+    assert _class_facts(ours) == _class_facts(stdlib)
+    args, kwargs = KINDS[kind]
+    assert _instance_facts(ours, args, kwargs) == _instance_facts(stdlib, args, kwargs)
+
+
+def _pickled_by_reference(name: str, options: dict[str, Any], decorate: Callable[..., Any]) -> Any:
+    """A sample class reachable as a module attribute, as pickle needs."""
+    kind = _declare(decorate, options, "plain")
+    kind.__qualname__ = kind.__name__ = name
+    setattr(sys.modules[__name__], name, kind)
+    return kind
+
+
+@pytest.mark.parametrize("options", [{}, {"frozen": True, "slots": True}, {"slots": True}, {"frozen": True}])
+def test_pickles_round_trip_alike(options: dict[str, Any]) -> None:
+    stdlib = _pickled_by_reference("PickledStdlib", options, dataclasses.dataclass)
+    ours = _pickled_by_reference("PickledRecord", options, record.dataclass)
+    a, b = stdlib("s", "m", 4, [5], "n", 2.0, {"k": 1}), ours("s", "m", 4, [5], "n", 2.0, {"k": 1})
+    loaded = 0
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        left, right = _outcome(lambda: pickle.dumps(a, protocol)), _outcome(lambda: pickle.dumps(b, protocol))
+        if left[0] == "raised":  # protocols 0 and 1 cannot pickle a slotted class without state
+            assert right == left
+            continue
+        assert left[1].replace(b"PickledStdlib", b"PickledRecord") == right[1]
+        back = pickle.loads(right[1])
+        assert back == b and type(back) is ours and back.fixed == 7
+        loaded += 1
+    assert loaded >= 4
+    assert copy.deepcopy(b) == b
+
+
+def test_inherits_fields_and_slots_like_the_standard_decorator() -> None:
+    built = {}
+    for label, decorate in (("stdlib", dataclasses.dataclass), ("record", record.dataclass)):
+        @decorate(frozen=True, slots=True)
+        class Base:
+            span: str
+            message: str
+
+        @decorate(frozen=True, slots=True)
+        class Child(Base):
+            """A base's fields, no slots of its own."""
+            extra: int = 0
+
+        built[label] = (Base, Child)
+    for pair in zip(built["stdlib"], built["record"]):
+        assert _class_facts(pair[1]) == _class_facts(pair[0])
+    (_, stdlib_child), (_, record_child) = built["stdlib"], built["record"]
+    assert record_child.__slots__ == ("extra",)
+    assert _instance_facts(record_child, ("s", "m"), {"extra": 2}) \
+        == _instance_facts(stdlib_child, ("s", "m"), {"extra": 2})
+
+
+def test_rejects_what_the_standard_decorator_rejects() -> None:
+    for decorate in (dataclasses.dataclass, record.dataclass):
+        with pytest.raises(ValueError, match="mutable default <class 'list'> for field items"):
+            @decorate
+            class Mutable:
+                items: list[int] = []  # noqa: RUF012
+
+        with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+            @decorate
+            class Order:
+                a: int = 1
+                b: int
+
+        with pytest.raises(TypeError, match="'loose' is a field but has no type annotation"):
+            @decorate
+            class Loose:
+                loose = dataclasses.field(default=1)
+
+        @decorate(frozen=True)
+        class Frozen:
+            a: int
+
+        with pytest.raises(TypeError, match="cannot inherit non-frozen dataclass from a frozen one"):
+            @decorate
+            class Thawed(Frozen):
+                b: int = 0
+
+        with pytest.raises(TypeError, match="already specifies __slots__"):
+            @decorate(slots=True)
+            class Slotted:
+                __slots__ = ("a",)
+                a: int
+
+
+def test_options_it_does_not_build_itself_go_to_the_standard_decorator() -> None:
+    @record.dataclass(order=True, frozen=True)
+    class Ordered:
+        a: int
+
+    assert Ordered(1) < Ordered(2)
+    assert Ordered.__repr__.__code__.co_filename != record.__file__
+
+
+def _auditor_modules() -> list[Any]:
+    modules = [auditor]
+    for info in pkgutil.walk_packages(auditor.__path__, "auditor."):
+        if info.name.endswith("__main__"):  # runs the command line
+            continue
+        modules.append(importlib.import_module(info.name))
+    return modules
+
+
+def test_every_dataclass_of_the_auditor_is_built_by_auditor_record() -> None:
+    """A standard ``@dataclass`` creeping back in costs half a millisecond of start-up a class."""
+    found, standard = [], []
+    for module in _auditor_modules():
+        for value in vars(module).values():
+            if isinstance(value, type) and value.__module__ == module.__name__ \
+                    and "__dataclass_fields__" in value.__dict__:
+                found.append(value)
+                if getattr(value.__repr__, "__code__", None) is None \
+                        or value.__repr__.__code__.co_filename != record.__file__:
+                    standard.append(f"{module.__name__}.{value.__qualname__}")
+    assert len(found) > 100
+    assert standard == []
