@@ -28,7 +28,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import sys
-from types import MemberDescriptorType
+from types import CellType, CodeType, FunctionType, MemberDescriptorType
 from _thread import get_ident
 from dataclasses import MISSING, Field, FrozenInstanceError, field
 from operator import attrgetter
@@ -130,9 +130,12 @@ def _plain(cls: type) -> bool:
     ``InitVar`` or ``KW_ONLY``; a plain metaclass, no ``__new__`` and no ``__init__`` of its own
     (``__doc__`` gets the signature of the generated ``__init__``, written here without
     ``inspect``)."""
-    for kind in cls.__dict__.get("__annotations__", {}).values():
-        if not isinstance(kind, str) or any(word in kind for word in _UNSUPPORTED_WORDS):
-            return False
+    annotations = cls.__dict__.get("__annotations__", {})
+    if not all(type(kind) is str for kind in annotations.values()):
+        return False
+    text = " ".join(annotations.values())
+    if any(word in text for word in _UNSUPPORTED_WORDS):
+        return False
     return type(cls) is type and "__init__" not in cls.__dict__ \
         and all("__new__" not in base.__dict__ for base in cls.__mro__[:-1])
 
@@ -169,8 +172,8 @@ def _qualified(cls: type, value: Any) -> Any:
     return value
 
 
-def _init_fn(cls: type, fields: list[Field[Any]], frozen: bool, slots: bool) -> Callable[..., None]:
-    """``__init__`` as the standard decorator writes it, compiled in one ``exec``."""
+def _init_fn(cls: type, fields: list[Field[Any]], frozen: bool, slots: bool) -> _LazyInit:
+    """``__init__`` as the standard decorator writes it, built on first use (see _LazyInit)."""
     seen_default = False
     for item in fields:
         if item.init:
@@ -178,60 +181,108 @@ def _init_fn(cls: type, fields: list[Field[Any]], frozen: bool, slots: bool) -> 
                 seen_default = True
             elif seen_default:
                 raise TypeError(f"non-default argument {item.name!r} follows default argument")
-    self_name = "__dataclass_self__" if "self" in {item.name for item in fields} else "self"
-    local: dict[str, Any] = {"_HAS_DEFAULT_FACTORY": _HAS_DEFAULT_FACTORY,
-                             "__dataclass_builtins_object__": object}
-    body = []
-    for item in fields:
-        line = _field_init(item, frozen, local, self_name, slots)
-        if line:
-            body.append(line)
-    if hasattr(cls, "__post_init__"):
-        body.append(f"{self_name}.__post_init__()")
-    params = [self_name] + [_init_param(item) for item in fields if item.init]
-    text = "\n".join(f"  {line}" for line in body or ["pass"])
-    names = ", ".join(local)
-    source = (f"def __create_fn__({names}):\n"
-              f" def __init__({','.join(params)}):\n{text}\n"
-              f" return __init__")
-    namespace: dict[str, Any] = {}
     module = sys.modules.get(cls.__module__)
-    exec(source, module.__dict__ if module is not None else {}, namespace)
-    function: Callable[..., None] = namespace["__create_fn__"](**local)
-    # the annotations the standard decorator's ``name:_type_name`` parameters evaluate to
-    function.__annotations__ = {**{item.name: item.type for item in fields if item.init}, "return": None}
-    return function
+    return _LazyInit(f"{cls.__qualname__}.__init__", tuple(fields), frozen, slots,
+                     hasattr(cls, "__post_init__"), module.__dict__ if module is not None else {})
 
 
-def _init_param(item: Field[Any]) -> str:
-    if item.default is MISSING and item.default_factory is MISSING:
-        default = ""
-    elif item.default is not MISSING:
-        default = f"=_dflt_{item.name}"
-    else:
-        default = "=_HAS_DEFAULT_FACTORY"
-    return f"{item.name}{default}"
+class _LazyInit:
+    """The generated ``__init__`` until something looks it up: the first lookup (a call of the
+    class, ``cls.__init__``, ``inspect.signature``) compiles it, puts the function in the class in
+    place of this descriptor and hands it over, so a class defined but never made in a run costs
+    no compile. The function is the standard decorator's: same parameters, defaults, body and
+    ``__post_init__`` call."""
+
+    __slots__ = ("qualname", "fields", "frozen", "slots", "post_init", "globals")
+
+    def __init__(self, qualname: str, fields: tuple[Field[Any], ...], frozen: bool, slots: bool,
+                 post_init: bool, globals: dict[str, Any]) -> None:
+        self.qualname, self.fields, self.frozen, self.slots = qualname, fields, frozen, slots
+        self.post_init, self.globals = post_init, globals
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        kind = owner if owner is not None else type(obj)
+        function = self.build()
+        for holder in kind.__mro__:
+            if holder.__dict__.get("__init__") is self:
+                setattr(holder, "__init__", function)
+                break
+        return function if obj is None else function.__get__(obj, kind)
+
+    def build(self) -> Callable[..., None]:
+        fields, frozen = self.fields, self.frozen
+        names = [item.name for item in fields]
+        self_name = "__dataclass_self__" if "self" in names else "self"
+        shape = []
+        env: dict[str, Any] = {"_HAS_DEFAULT_FACTORY": _HAS_DEFAULT_FACTORY, "__dataclass_builtins_object__": object}
+        defaults = []
+        for item in fields:
+            if item.default_factory is not MISSING:
+                env[f"_dflt_{item.name}"] = item.default_factory
+                shape.append("f" if item.init else "F")
+                if item.init:
+                    defaults.append(_HAS_DEFAULT_FACTORY)
+            elif item.init:
+                shape.append("p")
+                if item.default is not MISSING:
+                    defaults.append(item.default)
+            elif self.slots and item.default is not MISSING:
+                env[f"_dflt_{item.name}"] = item.default
+                shape.append("S")
+            else:
+                shape.append("-")
+        template = _template(self_name, frozen, self.post_init, "".join(shape))
+        renamed = {f"_{index}": name for index, name in enumerate(names)}
+        renamed.update({f"_dflt__{index}": f"_dflt_{name}" for index, name in enumerate(names)})
+        code = template.replace(
+            co_varnames=tuple(renamed.get(name, name) for name in template.co_varnames),
+            co_freevars=tuple(renamed.get(name, name) for name in template.co_freevars),
+            co_names=tuple(renamed.get(name, name) for name in template.co_names),
+            co_consts=tuple(renamed.get(value, value) if isinstance(value, str) else value
+                            for value in template.co_consts))
+        function = FunctionType(code, self.globals, "__init__", tuple(defaults) or None,
+                                tuple(CellType(env[name]) for name in code.co_freevars))
+        function.__qualname__ = self.qualname
+        # the annotations the standard decorator's ``name:_type_name`` parameters evaluate to
+        function.__annotations__ = {**{item.name: item.type for item in fields if item.init}, "return": None}
+        return function
 
 
-def _field_init(item: Field[Any], frozen: bool, local: dict[str, Any], self_name: str,
-                slots: bool) -> str | None:
-    default_name = f"_dflt_{item.name}"
-    if item.default_factory is not MISSING:
-        local[default_name] = item.default_factory
-        value = (f"{default_name}() if {item.name} is _HAS_DEFAULT_FACTORY else {item.name}" if item.init
-                 else f"{default_name}()")
-    elif item.init:
-        if item.default is not MISSING:
-            local[default_name] = item.default
-        value = item.name
-    elif slots and item.default is not MISSING:
-        local[default_name] = item.default
-        value = default_name
-    else:
-        return None
-    if frozen:
-        return f"__dataclass_builtins_object__.__setattr__({self_name},{item.name!r},{value})"
-    return f"{self_name}.{item.name}={value}"
+_TEMPLATES: dict[tuple[str, bool, bool, str], CodeType] = {}
+
+
+def _template(self_name: str, frozen: bool, post_init: bool, shape: str) -> CodeType:
+    """The standard decorator's ``__init__`` for fields of this shape, compiled once with the
+    fields named ``_0``, ``_1``, ... (renamed for each class): ``p`` a parameter, ``f`` a
+    parameter with a default factory, ``F`` a factory-made field outside ``__init__``, ``S`` a
+    slot given its default, ``-`` a field ``__init__`` leaves alone. Defaults are the function's
+    ``__defaults__``, not code."""
+    key = (self_name, frozen, post_init, shape)
+    found = _TEMPLATES.get(key)
+    if found is not None:
+        return found
+    body, params, free = [], [self_name], ["_HAS_DEFAULT_FACTORY", "__dataclass_builtins_object__"]
+    for index, kind in enumerate(shape):
+        name, default = f"_{index}", f"_dflt__{index}"
+        if kind in "fFS":
+            free.append(default)
+        if kind in "pf":
+            params.append(name)
+        value = {"p": name, "f": f"{default}() if {name} is _HAS_DEFAULT_FACTORY else {name}",
+                 "F": f"{default}()", "S": default}.get(kind)
+        if value is not None:
+            body.append(f"__dataclass_builtins_object__.__setattr__({self_name},{name!r},{value})" if frozen
+                        else f"{self_name}.{name}={value}")
+    if post_init:
+        body.append(f"{self_name}.__post_init__()")
+    text = "\n".join(f"  {line}" for line in body or ["pass"])
+    source = f"def __create_fn__({','.join(free)}):\n def __init__({','.join(params)}):\n{text}\n return __init__"
+    namespace: dict[str, Any] = {}
+    exec(source, {}, namespace)
+    made: CodeType = next(value for value in namespace["__create_fn__"].__code__.co_consts
+                          if isinstance(value, CodeType))
+    _TEMPLATES[key] = made
+    return made
 
 
 def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:

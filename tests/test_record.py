@@ -286,3 +286,29 @@ def test_every_dataclass_of_the_auditor_is_built_by_auditor_record() -> None:
                     standard.append(f"{module.__name__}.{value.__qualname__}")
     assert len(found) > 100
     assert standard == []
+
+
+@pytest.mark.parametrize("options", [{}, {"frozen": True, "slots": True}])
+def test_init_built_on_first_use_whichever_way_it_is_reached(options: dict[str, Any]) -> None:
+    """``__init__`` is compiled when first looked up: by a call of the class, of a subclass, or
+    through the class; the same function either way, put in the class for later calls."""
+    first = _declare(record.dataclass, options, "plain")
+    made = first("s", "m", count=4)  # nothing looked at the class before
+    assert (made.span, made.message, made.count, made.items, made.fixed) == ("s", "m", 4, [1], 7)
+    assert type(first.__dict__["__init__"]).__name__ == "function"
+
+    second = _declare(record.dataclass, options, "plain")
+
+    class Sub(second):  # type: ignore[misc, valid-type]
+        __slots__ = ()
+
+    child = Sub("a", "b")  # the subclass's call builds the base's __init__
+    assert (child.span, child.items, child.note) == ("a", [1], "n")
+    assert type(second.__dict__["__init__"]).__name__ == "function" and "__init__" not in Sub.__dict__
+    assert second.__init__.__qualname__ == "Sample_plain.__init__"
+
+    third = _declare(record.dataclass, options, "plain")
+    stdlib = _declare(dataclasses.dataclass, options, "plain")
+    assert third.__init__.__defaults__ == stdlib.__init__.__defaults__  # looked up through the class
+    assert third.__init__.__code__.co_varnames == stdlib.__init__.__code__.co_varnames
+    assert sorted(third.__init__.__code__.co_freevars) == sorted(stdlib.__init__.__code__.co_freevars)
