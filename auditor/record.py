@@ -40,6 +40,10 @@ _FIELD = getattr(dataclasses, "_FIELD")
 _PARAMS_TYPE = getattr(dataclasses, "_DataclassParams")
 _HAS_DEFAULT_FACTORY = getattr(dataclasses, "_HAS_DEFAULT_FACTORY")
 _UNSUPPORTED_WORDS = ("ClassVar", "InitVar", "KW_ONLY")
+# The fast path builds the standard library's private parameter and field objects as Python 3.11
+# lays them out (``_DataclassParams`` takes four more arguments from 3.12 on, and its methods are
+# generated differently there): on any other version the standard decorator builds every class.
+FAST = sys.version_info[:2] == (3, 11)
 
 
 def dataclass(cls: type | None = None, /, *, init: bool = True, repr: bool = True, eq: bool = True,
@@ -58,7 +62,7 @@ def dataclass(cls: type | None = None, /, *, init: bool = True, repr: bool = Tru
 
 
 def _process(cls: type, options: dict[str, Any]) -> type:
-    if options["order"] or options["unsafe_hash"] or options["kw_only"] or options["weakref_slot"] \
+    if not FAST or options["order"] or options["unsafe_hash"] or options["kw_only"] or options["weakref_slot"] \
             or not options["init"] or not _plain(cls):
         made: type = dataclasses.dataclass(cls, **options)
         return made

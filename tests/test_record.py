@@ -312,3 +312,63 @@ def test_init_built_on_first_use_whichever_way_it_is_reached(options: dict[str, 
     assert third.__init__.__defaults__ == stdlib.__init__.__defaults__  # looked up through the class
     assert third.__init__.__code__.co_varnames == stdlib.__init__.__code__.co_varnames
     assert sorted(third.__init__.__code__.co_freevars) == sorted(stdlib.__init__.__code__.co_freevars)
+
+
+
+_ON_ANOTHER_VERSION = """
+from __future__ import annotations
+import dataclasses, pickle, sys
+sys.path.insert(0, sys.argv[1])
+from auditor.record import FAST, dataclass, field
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    name: str
+    tags: tuple[str, ...] = ()
+    extra: dict[str, int] = field(default_factory=dict)
+
+sample = Sample("a")
+assert not FAST
+assert pickle.loads(pickle.dumps(sample)) == sample and Sample("a") == sample
+assert dataclasses.replace(sample, name="b").name == "b" and dataclasses.asdict(sample)["extra"] == {}
+"""
+
+
+def _other_pythons() -> list[str]:
+    """Interpreters of other minor versions on this machine (PATH, pyenv), each that runs."""
+    import glob
+    import os
+    import shutil
+    import subprocess
+
+    candidates = [shutil.which(f"python3.{minor}") for minor in range(12, 16)]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[2-9]*/bin/python3")))
+    found: dict[str, str] = {}
+    for path in filter(None, candidates):
+        done = subprocess.run([path, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
+                              text=True)  # a pyenv shim without a selected version fails here
+        if done.returncode == 0:
+            found.setdefault(done.stdout.strip(), path)
+    return list(found.values())
+
+
+def test_with_the_fast_path_off_the_standard_decorator_builds_the_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(record, "FAST", False)
+    made = record.dataclass(frozen=True, slots=True)(type("Sample", (), {"__annotations__": {"name": "str"}}))
+    assert "__create_fn__" in made.__init__.__code__.co_qualname  # the standard library's generated code
+    assert made("a") == made("a") and hash(made("a")) == hash(made("a"))
+
+
+def test_on_other_python_versions_the_standard_decorator_builds_the_classes() -> None:
+    # The fast path fills in 3.11's private _DataclassParams; 3.12 added required arguments, and
+    # every `import auditor...` failed there with a TypeError.
+    import subprocess
+    from pathlib import Path
+
+    pythons = _other_pythons()
+    if not pythons:
+        pytest.skip("no Python other than 3.11 here (the test runs each one it finds)")
+    for python in pythons:
+        done = subprocess.run([python, "-c", _ON_ANOTHER_VERSION, str(Path(auditor.__file__).parent.parent)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, (python, done.stderr)
