@@ -481,6 +481,30 @@ def test_the_model_is_built_with_the_project_and_shared_by_its_role_views() -> N
     assert project.for_roles(("app",)) is view, "views are built once per role set"
 
 
+def test_containers_carry_their_role_from_the_build_and_views_do_not_copy_them(tmp_path: Path) -> None:
+    """fill_container_roles: each container of the built project has the role the deployment
+    graph gives it, so a view keeps the project's own workloads (one copied only when a
+    container of another role is left out of it)."""
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec:\n  containers:\n"
+           "  - {name: c, image: %s}\n")
+    _write(tmp_path, {"k8s/pods.yaml": pod % ("edge", "nginx:1.27") + "---\n" + pod % ("db", "postgres:16")
+                      + "---\n" + pod % ("both", "nginx:1.27") + "  - {name: d, image: redis:7}\n"})
+    project = _project(tmp_path)
+    assert project.kubernetes is not None
+    roles = {w.key: w.role for w in project.system.workloads}
+    from auditor.model.deployment import role_key
+
+    assert [(w.name, c.name, c.role) for w, c in project.kubernetes.containers()] == \
+        [("edge", "c", "proxy"), ("db", "c", "other"), ("both", "c", "proxy"), ("both", "d", "other")]
+    assert all(c.role == roles[role_key(c)] for _, c in project.kubernetes.containers())
+    every = project.for_roles(None).kubernetes
+    assert every is not None and all(mine is theirs for mine, theirs in zip(every.workloads, project.kubernetes.workloads))
+    proxies = project.for_roles(("proxy",)).kubernetes
+    assert proxies is not None and [w.name for w in proxies.workloads] == ["edge", "both"]
+    assert proxies.workloads[0] is project.kubernetes.workloads[0]
+    assert [c.name for c in proxies.workloads[1].containers] == ["c"], "the other container is left out of a copy"
+
+
 def test_nx001_reads_the_dockerfile_the_deployment_links_to_an_app(tmp_path: Path) -> None:
     """A compose build names a Dockerfile outside the app's folder: the deployment model links it
     to the app, and NX001 reads that Dockerfile (its own folder lookup would not find it)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass
@@ -39,21 +40,32 @@ class ImageRef:
 
     @classmethod
     def parse(cls, text: str, resolved: bool = True) -> ImageRef:
-        rest, digest = text, None
-        match = _DIGEST.search(rest)
-        if match:
-            digest, rest = match.group(1), rest[: match.start()]
-        elif "@" in rest:
-            rest, digest = rest.split("@", 1)
-        registry = None
-        first, _, remainder = rest.partition("/")
-        # A first segment with a dot, a colon or "localhost" is a registry host, not a namespace.
-        if remainder and ("." in first or ":" in first or first == "localhost"):
-            registry, rest = first, remainder
-        repository, tag = rest, None
-        last_slash = rest.rfind("/")
-        colon = rest.rfind(":")
-        if colon > last_slash:
-            repository, tag = rest[:colon], rest[colon + 1:]
-        return cls(text, registry, repository.lower() if repository else repository, tag or None,
-                   digest, resolved)
+        """The reference as the runtime splits it. Pure and immutable, so one object per distinct
+        text is shared (a manifest of thousands of Pods names a few images thousands of times)."""
+        return _parse(text, resolved)
+
+
+# Bounded: a tree naming more distinct images than this only parses the overflow again.
+PARSE_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _parse(text: str, resolved: bool) -> ImageRef:
+    rest, digest = text, None
+    match = _DIGEST.search(rest)
+    if match:
+        digest, rest = match.group(1), rest[: match.start()]
+    elif "@" in rest:
+        rest, digest = rest.split("@", 1)
+    registry = None
+    first, _, remainder = rest.partition("/")
+    # A first segment with a dot, a colon or "localhost" is a registry host, not a namespace.
+    if remainder and ("." in first or ":" in first or first == "localhost"):
+        registry, rest = first, remainder
+    repository, tag = rest, None
+    last_slash = rest.rfind("/")
+    colon = rest.rfind(":")
+    if colon > last_slash:
+        repository, tag = rest[:colon], rest[colon + 1:]
+    return ImageRef(text, registry, repository.lower() if repository else repository, tag or None,
+                    digest, resolved)

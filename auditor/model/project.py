@@ -69,7 +69,7 @@ class _Memo:
 
     def __init__(self) -> None:
         self.views: dict[frozenset[str], Project] = {}
-        self.annotated: dict[int, tuple[Workload, frozenset[str]]] = {}
+        self.annotated: dict[int, Workload] = {}
         self.recognised: frozenset[str] | None = None
         self.lines: dict[str, list[str]] = {}
         self.quoted: dict[tuple[str, bool], str] = {}  # a line's snippet (text, secret) -> quoted form
@@ -197,29 +197,30 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
         services = tuple(replace(s, role=found.role, role_evidence=found.evidence)
                          if (found := role(s)) is not None else s for s in compose.services)
         compose_files.append(replace(compose, services=tuple(s for s in services if s.role in wanted)))
-    # A workload's containers annotated with their roles, built once for every view (a tree of
-    # 45,000 Pods would otherwise copy each one once per role set).
+    # A workload's containers annotated with their roles. A project built by build_project has
+    # them already (parsers.project.fill_container_roles), so its workloads are used as they are;
+    # any other is annotated once for every view.
     annotated_workloads = project.memo.annotated
 
     def mark(containers: tuple[Container, ...]) -> tuple[Container, ...]:
         return tuple(replace(c, role=found.role) if (found := role(c)) is not None and c.role != found.role
                      else c for c in containers)
 
-    def annotated(workload: Workload) -> tuple[Workload, frozenset[str]]:
+    def annotated(workload: Workload) -> Workload:
+        pod = workload.pod
+        assert pod is not None
+        if all(c.role for c in pod.containers) and all(c.role for c in pod.init_containers):
+            return workload
         cached = annotated_workloads.get(id(workload))  # the project keeps the workload alive
         if cached is None:
-            pod = workload.pod
-            assert pod is not None
             containers, inits = mark(pod.containers), mark(pod.init_containers)
             changed = any(new is not old for new, old in zip(containers + inits, pod.containers + pod.init_containers))
-            marked = replace(workload, pod=replace(pod, containers=containers, init_containers=inits)) \
-                if changed else workload
-            present = frozenset((c.role or "other") for c in containers + inits)
-            cached = annotated_workloads[id(workload)] = (marked, present)
+            cached = annotated_workloads[id(workload)] = \
+                replace(workload, pod=replace(pod, containers=containers, init_containers=inits)) if changed else workload
         return cached
 
-    def of_wanted_roles(containers: tuple[Container, ...]) -> tuple[Container, ...]:
-        return tuple(c for c in containers if (c.role or "other") in wanted)
+    def wanted_role(container: Container) -> bool:
+        return (container.role or "other") in wanted
 
     def containers_of(kubernetes: KubernetesSet) -> KubernetesSet:
         workloads = []
@@ -227,14 +228,15 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
             if workload.pod is None:
                 workloads.append(workload)
                 continue
-            marked, present = annotated(workload)
-            if present <= wanted:
-                if present:
+            marked = annotated(workload)
+            assert marked.pod is not None
+            containers, inits = marked.pod.containers, marked.pod.init_containers
+            if all(map(wanted_role, containers)) and all(map(wanted_role, inits)):
+                if containers or inits:
                     workloads.append(marked)  # every container is of a wanted role: no copy
                 continue
-            assert marked.pod is not None
-            pod = replace(marked.pod, containers=of_wanted_roles(marked.pod.containers),
-                          init_containers=of_wanted_roles(marked.pod.init_containers))
+            pod = replace(marked.pod, containers=tuple(filter(wanted_role, containers)),
+                          init_containers=tuple(filter(wanted_role, inits)))
             if pod.containers or pod.init_containers:
                 workloads.append(replace(marked, pod=pod))
         return replace(kubernetes, workloads=tuple(workloads), indexes={})

@@ -68,6 +68,10 @@ class YamlDocument:
     index: int
     span: Span
     root: Any  # YMap, YList or a scalar
+    # False when no string the loader built for it (key or value) holds both `{{` and `}}`, so
+    # no Go-template marker is anywhere in it; True when one did (perhaps only in a value that a
+    # later duplicate key or a merge replaced); None when not known
+    template_markers: bool | None = None
 
 
 def get_path(value: Any, *keys: Any, default: Any = None) -> Any:

@@ -544,7 +544,8 @@ def build_kubernetes(
     """Every workload, Service, Ingress and HPA of the scan's manifests, linked by the set."""
     reader = _Reader()
     notes: list[Note] = []
-    templated = sorted({d.path for d in documents if _is_helm_template(d.root)})
+    # the loader tells which documents hold no marker at all: only the others are walked
+    templated = sorted({d.path for d in documents if d.template_markers is not False and _is_helm_template(d.root)})
     for path in templated:
         notes.append(Note(file_span(path), f"{path} is a Helm template ({{{{ }}}} markers); "
                                            "it is not rendered, so its manifests were not checked"))

@@ -143,6 +143,7 @@ class _Builder:
         # line number -> one int object for it, shared by a file's documents
         self.count = 0
         self.aliased = False
+        self.template_markers = False  # a string holds `{{` and `}}` (YamlDocument.template_markers)
         self.lines = lines
 
     def span(self, node: Any) -> Span:
@@ -186,9 +187,11 @@ class _Builder:
             raise YamlTooComplex(f"more than {MAX_NODES:,} YAML nodes")
         kind = node.__class__
         if kind is yaml.ScalarNode:
-            if node.style or node.tag == _STR_TAG:  # quoted, or `!!str 22:22`: stays text
-                return node.value
             text = node.value
+            if "{{" in text and "}}" in text:
+                self.template_markers = True
+            if node.style or node.tag == _STR_TAG:  # quoted, or `!!str 22:22`: stays text
+                return text
             value = self.scalars.get(text, _MISSING)
             if value is _MISSING:
                 value = self.scalars[text] = resolve_plain_scalar(text)
@@ -218,6 +221,8 @@ class _Builder:
             map_key = self.build(key_node, key_span, depth + 1)
             if isinstance(map_key, (dict, list)):
                 map_key = str(key_node.value)  # complex keys are never meaningful in our formats
+                if "{{" in map_key and "}}" in map_key:
+                    self.template_markers = True
             if map_key in key_spans:
                 self.problems.append(ParseProblem(
                     key_span,
@@ -274,7 +279,7 @@ def load_yaml_documents(text: str, path: str) -> tuple[list[YamlDocument], list[
             except RecursionError:
                 problems.append(ParseProblem(span, "YAML document nested too deeply"))
                 continue
-            documents.append(YamlDocument(path, index, span, root))
+            documents.append(YamlDocument(path, index, span, root, builder.template_markers))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark is not None and mark is not None and mark.line >= text.count("\n"):

@@ -406,3 +406,22 @@ def test_nodes_are_hashable():
              *(c for _, c in kubernetes.containers())}
     assert len(nodes) == 9
     hash(kubernetes)
+
+
+def test_a_marker_only_in_a_value_the_document_replaced_is_not_a_template():
+    # the loader saw `{{ }}` (template_markers), but no value of the manifest holds it: read as before
+    text = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  <<: {name: '{{ x }}'}\n"
+            "spec:\n  containers:\n  - name: c\n    image: nginx:1\n")
+    documents, problems = load_yaml_documents(text, "k.yaml")
+    assert problems == [] and documents[0].template_markers is True
+    kubernetes, _, notes = build_kubernetes(documents)
+    assert notes == [] and [w.name for w in kubernetes.workloads] == ["web"]
+
+
+def test_documents_of_unknown_origin_are_still_searched_for_markers():
+    import dataclasses
+
+    documents, _ = load_yaml_documents("kind: Pod\nmetadata:\n  name: '{{ .Release.Name }}'\n", "t.yaml")
+    unknown = [dataclasses.replace(d, template_markers=None) for d in documents]
+    _, _, notes = build_kubernetes(unknown)
+    assert [n.span.path for n in notes] == ["t.yaml"] and "Helm template" in notes[0].message

@@ -227,3 +227,13 @@ def test_documents_of_a_file_share_scalar_values_and_line_numbers() -> None:
     assert key_span.line == value_span.line > 256 and key_span.line is value_span.line
     assert (key_span.column, value_span.column) == (1, 7)
     assert documents[-1].root["metadata"]["name"] == "p299"
+
+
+def test_each_document_says_whether_a_string_holds_template_markers() -> None:
+    text = ("kind: Pod\nmetadata: {name: web}\n---\n"
+            "kind: Pod\nmetadata: {name: '{{ .Release.Name }}'}\n---\n"
+            "kind: Pod\n'{{ key }}': 1\n---\n"
+            "kind: Pod\nimage: \"\\x7b{ .Values.image }}\"\n---\n"  # an escape spells the marker
+            "kind: Pod\nonly: '{{ opened'\n")
+    documents, _ = load_yaml_documents(text, "k.yaml")
+    assert [d.template_markers for d in documents] == [False, True, True, True, False]
