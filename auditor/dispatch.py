@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from auditor.findings import Fail, Outcome, Pass, Unknown, span_of
+from auditor.findings import Fail, Outcome, Pass, Unknown
 from auditor.model.span import Span
 from auditor.params import Params
 
@@ -156,32 +156,50 @@ def load_check(module_name: str) -> ModuleType:
 
 
 class _Anchors:
-    """The spans already reported for one rule in one document, by outcome kind."""
+    """The spans already reported for one rule in one document, one set per outcome kind (the
+    fail set is also what keeps a later pass quiet at a failed span). O(1) per outcome: no tuple
+    is made to remember one, and the common call (one outcome) takes a path of its own."""
+
+    __slots__ = ("fails", "passes", "unknowns", "by_kind")
 
     def __init__(self) -> None:
-        self.seen: set[tuple[str, Span]] = set()
-        self.failed: set[Span] = set()
+        self.fails: set[Span] = set()
+        self.passes: set[Span] = set()
+        self.unknowns: set[Span] = set()
+        self.by_kind: dict[type, set[Span]] = {Fail: self.fails, Pass: self.passes, Unknown: self.unknowns}
+
+    def _reported(self, outcome: Outcome) -> set[Span]:
+        """The set of spans already reported with ``outcome``'s kind."""
+        reported = self.by_kind.get(outcome.__class__)
+        if reported is None:  # a subclass of an outcome kind
+            reported = self.fails if isinstance(outcome, Fail) else \
+                self.unknowns if isinstance(outcome, Unknown) else self.passes
+        return reported
 
     def new(self, result: CheckResult) -> list[Outcome]:
         """The outcomes of one call that no earlier call reported, then remember them."""
-        fresh = []
-        for outcome in _as_outcomes(result):
-            span = span_of(outcome.node)
-            kind = "fail" if isinstance(outcome, Fail) else "unknown" if isinstance(outcome, Unknown) else "pass"
-            if (kind, span) in self.seen or (kind == "pass" and span in self.failed):
+        if result is None:
+            return []
+        if isinstance(result, (Fail, Pass, Unknown)):  # one outcome: nothing of this call to weigh
+            node = result.node
+            span = node if isinstance(node, Span) else node.span
+            reported = self._reported(result)
+            if span in reported or (reported is self.passes and span in self.fails):
+                return []
+            reported.add(span)
+            return [result]
+        fresh: list[tuple[set[Span], Span, Outcome]] = []
+        for outcome in result:
+            node = outcome.node
+            span = node if isinstance(node, Span) else node.span
+            reported = self._reported(outcome)
+            if span in reported or (reported is self.passes and span in self.fails):
                 continue
-            fresh.append((kind, span, outcome))
-        for kind, span, _ in fresh:
-            self.seen.add((kind, span))
-            if kind == "fail":
-                self.failed.add(span)
+            fresh.append((reported, span, outcome))
+        # remembered after the call: its own outcomes at one span are all kept
+        for reported, span, _ in fresh:
+            reported.add(span)
         return [outcome for _, _, outcome in fresh]
-
-
-def _as_outcomes(result: CheckResult) -> Iterable[Outcome]:
-    if result is None:
-        return ()
-    return (result,) if isinstance(result, (Fail, Pass, Unknown)) else result
 
 
 def outcomes(module: ModuleType, document: Any, params: Params) -> Iterator[Outcome]:

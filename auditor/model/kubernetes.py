@@ -31,6 +31,9 @@ Level = Literal["container", "pod"]
 #: Kinds whose objects run pods, and where their pod template lives.
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
                   "Job", "CronJob", "Pod")
+#: Kinds read into a model of their own (``Workload``, ``Service``, ``Ingress``, ``Autoscaler``):
+#: once the project is built, their ``KubernetesObject.raw`` is released.
+MODELLED_KINDS = (*WORKLOAD_KINDS, "Service", "Ingress", "HorizontalPodAutoscaler")
 #: Kinds whose ``replicas`` defaults to 1 when absent (what the API server fills in).
 REPLICATED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
 
@@ -208,7 +211,12 @@ class PodSpec:
 
 @dataclass(frozen=True, slots=True)
 class KubernetesObject:
-    """Any manifest (ConfigMap, NetworkPolicy, ... included), for rules that only need metadata."""
+    """Any manifest (ConfigMap, NetworkPolicy, ... included), for rules that only need metadata.
+
+    ``raw`` is the manifest as loaded, with the positions of its keys and values. For the kinds
+    with a model of their own (``MODELLED_KINDS``) it serves the parsers only: once the project
+    is built it is an empty mapping (``parsers.project.release_modelled_manifests``), so 45,000
+    Pods do not keep their YAML trees through the checks; read those kinds through their models."""
 
     api_version: str
     kind: str

@@ -65,11 +65,12 @@ class _Memo:
     recognised files as a set, each file's lines. Declared (``Project.memo``), never written into
     the frozen project's ``__dict__``."""
 
-    __slots__ = ("annotated", "lines", "quoted", "recognised", "views")
+    __slots__ = ("annotated", "lines", "quoted", "recognised", "roles", "views")
 
     def __init__(self) -> None:
         self.views: dict[frozenset[str], Project] = {}
         self.annotated: dict[int, Workload] = {}
+        self.roles: dict[tuple[Any, ...], WorkloadRole] | None = None  # the system's roles by role_key
         self.recognised: frozenset[str] | None = None
         self.lines: dict[str, list[str]] = {}
         self.quoted: dict[tuple[str, bool], str] = {}  # a line's snippet (text, secret) -> quoted form
@@ -169,7 +170,9 @@ class Project:
         split = self.memo.lines  # split once per file, not once per finding
         lines = split.get(path)
         if lines is None:
-            lines = split[path] = self.text(path).splitlines()
+            # each distinct line kept once: a manifest of thousands of Pods repeats all but a few
+            shared: dict[str, str] = {}
+            lines = split[path] = [shared.setdefault(line, line) for line in self.text(path).splitlines()]
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
@@ -183,9 +186,11 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
     if view is not None:
         return view
     model = project.system
-    by_key = {w.key: w for w in model.workloads}
 
     def role(node: Any) -> WorkloadRole | None:
+        by_key = project.memo.roles
+        if by_key is None:  # made on the first node asked about, once per project
+            by_key = project.memo.roles = {w.key: w for w in model.workloads}
         return by_key.get(role_key(node))
 
     def keep(node: Any) -> bool:
@@ -235,10 +240,9 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
                 if containers or inits:
                     workloads.append(marked)  # every container is of a wanted role: no copy
                 continue
-            pod = replace(marked.pod, containers=tuple(filter(wanted_role, containers)),
-                          init_containers=tuple(filter(wanted_role, inits)))
-            if pod.containers or pod.init_containers:
-                workloads.append(replace(marked, pod=pod))
+            kept, kept_inits = tuple(filter(wanted_role, containers)), tuple(filter(wanted_role, inits))
+            if kept or kept_inits:  # a copy holding the containers of the wanted roles only
+                workloads.append(replace(marked, pod=replace(marked.pod, containers=kept, init_containers=kept_inits)))
         return replace(kubernetes, workloads=tuple(workloads), indexes={})
 
     kubernetes = containers_of(project.kubernetes) if project.kubernetes is not None else None

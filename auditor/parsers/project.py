@@ -11,10 +11,11 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import replace
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from auditor import progress
 from auditor.discovery import Discovered
@@ -367,7 +368,24 @@ def with_deployments(project: Project) -> Project:
 
     system = build_system_model(project)
     fill_container_roles(project, system)
+    release_modelled_manifests(project)
     return replace(project, system=system)
+
+
+_RELEASED: Mapping[str, Any] = MappingProxyType({})
+
+
+def release_modelled_manifests(project: Project) -> None:
+    """Drop the loaded YAML of every object read into a model of its own (workloads, Services,
+    Ingresses, HPAs): the parsers, the nginx ConfigMap mounts and the deployment graph have read
+    it, and the checks read those kinds through their models. Written on objects no one else
+    holds yet (the project is being built); the YAML trees are most of a manifest's memory."""
+    from auditor.model.kubernetes import MODELLED_KINDS
+
+    for kubernetes in ([project.kubernetes] if project.kubernetes is not None else []) + list(project.rendered_kubernetes):
+        for obj in kubernetes.objects:
+            if obj.kind in MODELLED_KINDS:
+                object.__setattr__(obj, "raw", _RELEASED)  # construction-time, see the docstring
 
 
 def fill_container_roles(project: Project, system: SystemModel) -> None:
@@ -376,12 +394,10 @@ def fill_container_roles(project: Project, system: SystemModel) -> None:
     their constructor; it is written once here, on containers no one else holds yet (the project
     is not returned), instead of every rule's view copying each container, its pod and its
     workload to carry it (45,000 of each for a manifest of 45,000 Pods)."""
-    from auditor.model.deployment import role_key
-
     roles = {found.key: found.role for found in system.workloads}
     for kubernetes in ([project.kubernetes] if project.kubernetes is not None else []) + list(project.rendered_kubernetes):
         for _, container in kubernetes.containers():
-            role = roles.get(role_key(container))
+            role = roles.get(("Kubernetes container", container.span))  # role_key(), without its imports
             if role is not None and container.role != role:
                 object.__setattr__(container, "role", role)  # construction-time, see the docstring
 

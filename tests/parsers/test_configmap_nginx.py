@@ -112,3 +112,15 @@ def test_a_configmap_key_that_is_not_nginx_is_left_alone(tmp_path: Path) -> None
         "  settings.json: |\n    {\"server\": {\"port\": 3000}}\n  app.conf: |\n    LOG_LEVEL=info\n")
     project = build_project(discover([tmp_path], tmp_path))
     assert project.nginx_configs == ()
+
+
+def test_the_built_project_keeps_the_yaml_of_unmodelled_kinds_only() -> None:
+    """release_modelled_manifests: the Deployment's loaded YAML served the parsers (its ConfigMap
+    mount above is found) and is released once the project is built; the ConfigMap, which has no
+    model of its own, keeps its YAML for the rules that read it."""
+    project = build_project(discover([FIXTURE], FIXTURE))
+    assert project.kubernetes is not None
+    kept = {obj.kind: dict(obj.raw) for obj in project.kubernetes.objects}
+    assert kept["Deployment"] == {} and project.kubernetes.workloads[0].pod is not None
+    assert "proxy.conf" in kept["ConfigMap"]["data"]
+    assert any(m.container_path == "/etc/nginx/conf.d/proxy.conf" for m in project.mounts)
