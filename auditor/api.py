@@ -43,17 +43,24 @@ def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots
         project = wrap(lambda: build_project(found, **parse_bounds(config)))
         return audit(project, rules, config, roots, **options)
     from auditor.cache import open_results
+    from auditor.engine import finishing_for
 
     workers = worker_count(config.jobs if jobs is None else jobs)  # clamped to the CPUs
     cache = open_results(config, rules, found, groups)  # None: off (--no-cache) or not usable
-    merged = wrap(lambda: audit_partitions(found, groups, rules, config, workers, cache))
-    covered = tuple(f"{group[0]}/" for group in groups)
-    outside_notes = [note for note in found.notes if not note.span.path.startswith(covered)]
-    project = Project(root=found.root, files=tuple(found.files), recognised=tuple(sorted(merged.recognised)),
-                      problems=tuple(merged.problems), notes=tuple(outside_notes + merged.notes),
-                      unparsed={k: tuple(v) for k, v in merged.unparsed.items()})
-    return audit(project, rules, config, roots, checked=(merged.findings, merged.controls),
-                 suppression_sources=merged.suppression_sources, **options)
+    finishing = finishing_for(config, rules, suppress=options.get("suppress", True),
+                              baseline=options.get("baseline"), report_paths=options.get("report_paths"),
+                              known_rule_ids=options.get("known_rule_ids"))
+    streamed = wrap(lambda: audit_partitions(found, groups, rules, config, workers, cache, finishing))
+    try:
+        covered = tuple(f"{group[0]}/" for group in groups)
+        outside_notes = [note for note in found.notes if not note.span.path.startswith(covered)]
+        project = Project(root=found.root, files=tuple(found.files), recognised=tuple(sorted(streamed.recognised)),
+                          problems=tuple(streamed.problems), notes=tuple(outside_notes + streamed.notes),
+                          unparsed={k: tuple(v) for k, v in streamed.unparsed.items()})
+        return audit(project, rules, config, roots, streamed=streamed, finishing=finishing, **options)
+    except BaseException:
+        streamed.spool.close()
+        raise
 
 
 def scan(paths: Sequence[Path | str], *, scan_root: Path | None = None, config: Config | None = None,

@@ -21,6 +21,7 @@ import re
 import stat
 from dataclasses import replace
 from pathlib import Path
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass
@@ -57,7 +58,7 @@ class BaselineComparison:
     fixed: list[dict[str, Any]]  # baseline entries no finding matches any more
 
 
-def baseline_document(findings: list[Finding]) -> dict[str, Any]:
+def baseline_document(findings: Iterable[Finding]) -> dict[str, Any]:
     return {"version": BASELINE_VERSION, "tool": {"name": "auditor", "version": __version__},
             "findings": [{"fingerprint": f.fingerprint, "rule_id": f.rule_id, "file": f.span.path,
                           "line": f.span.line, "message": f.message}
@@ -65,7 +66,7 @@ def baseline_document(findings: list[Finding]) -> dict[str, Any]:
                          and (f.suppression is None or f.suppression.kind == "baseline")]}
 
 
-def write_baseline(findings: list[Finding], path: Path) -> int:
+def write_baseline(findings: Iterable[Finding], path: Path) -> int:
     document = baseline_document(findings)
     # json_escape: a file name that is not UTF-8 is recorded as the text \\xff (JSON has no form
     # for the byte; the fingerprint holds the real name), invisible characters as \\u escapes.
@@ -133,20 +134,37 @@ def _kind(value: Any) -> str:
             type(None): "null"}.get(type(value), type(value).__name__)
 
 
-def compare(findings: list[Finding], entries: list[dict[str, Any]]) -> BaselineComparison:
+def known_fingerprints(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The entries a baseline may match, by fingerprint (SC004 and AUD entries left out)."""
+    return {entry["fingerprint"]: entry for entry in entries
+            if isinstance(entry.get("fingerprint"), str) and baselineable(str(entry.get("rule_id", "")))}
+
+
+def mark(finding: Finding, known: Collection[str], matched: set[str]) -> Finding:
+    """The finding, suppressed (kind "baseline") when the baseline knows it; its fingerprint is
+    then added to ``matched``. One finding at a time, so the partitions of a tree can be compared
+    where they are audited: "fixed" is then the entries no partition matched."""
+    if finding.fingerprint in known and not finding.suppressed and baselineable(finding.rule_id):
+        matched.add(finding.fingerprint)
+        return replace(finding, suppression=_IN_BASELINE)
+    return finding
+
+
+_IN_BASELINE = Suppression("baseline", "in the baseline")
+
+
+def compare(findings: Iterable[Finding], entries: list[dict[str, Any]]) -> BaselineComparison:
     """Mark findings the baseline knows as suppressed (kind "baseline"); SC004 and AUD findings
     are never matched (see the module docstring), and entries for them are ignored."""
-    known = {entry["fingerprint"]: entry for entry in entries
-             if isinstance(entry.get("fingerprint"), str) and baselineable(str(entry.get("rule_id", "")))}
+    known = known_fingerprints(entries)
     matched: set[str] = set()
     result = BaselineComparison([], [], [], [])
     for finding in findings:
-        if finding.fingerprint in known and not finding.suppressed and baselineable(finding.rule_id):
-            matched.add(finding.fingerprint)
-            finding = replace(finding, suppression=Suppression("baseline", "in the baseline"))
-            result.unchanged.append(finding)
+        marked = mark(finding, known, matched)
+        if marked is not finding:
+            result.unchanged.append(marked)
         elif not finding.suppressed:
             result.new.append(finding)
-        result.findings.append(finding)
+        result.findings.append(marked)
     result.fixed = [entry for fingerprint, entry in known.items() if fingerprint not in matched]
     return result

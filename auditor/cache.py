@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from auditor.store import FORMAT, Store, default_folder, open_store
 
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from auditor.config import Config
     from auditor.discovery import Discovered
 
-Outcome = TypeVar("Outcome")
 _HASH_BLOCK = 1 << 20
 _RACY_SECONDS = 2.0  # a file changed this recently may change again within the timestamp's grain
 # Text in these kinds of file that climbs out of its folder may reach another project's files
@@ -185,12 +184,13 @@ def _settings_digest(config: Config, rules: Mapping[str, Rule]) -> dict[str, Any
 class ResultCache:
     """Lookups and stores of partition outcomes for one run (picklable: it goes to the workers)."""
 
-    __slots__ = ("store", "run_key", "cap")
+    __slots__ = ("store", "run_key", "cap", "known")
 
-    def __init__(self, store: Store, run_key: str, cap: int) -> None:
+    def __init__(self, store: Store, run_key: str, cap: int, known: _KnownDigests | None = None) -> None:
         self.store = store
         self.run_key = run_key
         self.cap = cap  # the size cap: a bigger file is never read, nor hashed
+        self.known = known  # the digests read for the root's files (``open_results``), reused by ``keys``
 
     def key_for(self, part: Discovered, known: _KnownDigests | None = None) -> str | None:
         """The partition's key, or None when it must not be cached (a file that cannot be read,
@@ -212,24 +212,21 @@ class ResultCache:
         digest.update(json.dumps(listing, sort_keys=True).encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
-    def lookup(self, parts: list[Discovered], expected: type[Outcome]) -> list[Outcome | None]:
-        """Each partition's kept outcome, or None where it must be parsed and checked."""
-        outcomes: list[Outcome | None] = []
-        known = _KnownDigests(self.store, parts[0].root) if parts else None
-        for part in parts:
-            key = self.key_for(part, known)
-            outcome = self.load(key) if key is not None else None
-            outcomes.append(outcome if isinstance(outcome, expected) else None)
-        if known is not None:
-            known.save()
-        return outcomes
+    def keys(self, parts: list[Discovered]) -> list[str | None]:
+        """Each partition's key (None where it must not be cached), its files known by their
+        identity where they were hashed before (a ``stat``, not a read): computed once, in the
+        main process, and handed to whoever audits the partition."""
+        if not parts:
+            return []
+        known = self.known if self.known is not None else _KnownDigests(self.store, parts[0].root)
+        keys = [self.key_for(part, known) for part in parts]
+        known.save()
+        self.known = None  # the workers need only the keys, not the digests
+        return keys
 
-    def keep(self, part: Discovered, outcome: Any) -> None:
-        """Store a freshly computed outcome, unless it depends on more than its files."""
-        if worth_keeping(outcome):
-            key = self.key_for(part)
-            if key is not None:
-                self.save(key, outcome)
+    def has(self, key: str) -> bool:
+        """Whether an entry may be kept under ``key`` (it is read, and verified, when used)."""
+        return self.store.exists("results", key)
 
     def load(self, key: str) -> Any:
         """The outcome stored under ``key``, or None (missing, corrupt, foreign or tampered)."""
@@ -251,7 +248,7 @@ class ResultCache:
 
         buffer = io.BytesIO()
         try:
-            _pickler(buffer).dump(outcome)
+            fast_pickler(buffer).dump(outcome)
         except Exception:  # noqa: BLE001 - an outcome that cannot be pickled is simply not kept
             return
         self.store.write("results", key, zlib.compress(buffer.getbuffer(), 1))
@@ -332,7 +329,7 @@ def _positional_fields(kind: type) -> tuple[str, ...] | None:
     return tuple(item.name for item in declared)
 
 
-def _pickler(buffer: Any) -> Any:
+def fast_pickler(buffer: Any) -> Any:
     import pickle
 
     class Pickler(pickle.Pickler):
@@ -350,7 +347,8 @@ def _pickler(buffer: Any) -> Any:
     return Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _outside_digest(found: Discovered, groups: list[list[str]], config: Config) -> str | None:
+def _outside_digest(found: Discovered, groups: list[list[str]], config: Config,
+                    known: _KnownDigests | None = None) -> str | None:
     """The files the checks of every partition may read besides their own: whatever discovery saw
     outside the partitions (the root's files), the architecture document, Helm values files, and
     the CI files and conventional documents at the root (the AR checks read them even where
@@ -382,7 +380,8 @@ def _outside_digest(found: Discovered, groups: list[list[str]], config: Config) 
         elif os.path.isdir(full):
             state = "a folder"
         else:
-            state = file_digest(full, config.max_file_size) or ""
+            state = (known.digest(str(full), config.max_file_size, False) if known is not None
+                     else file_digest(full, config.max_file_size)) or ""
             if not state:
                 return None  # unreadable, or not a regular file: unknown input, no caching this run
         digest.update(f"{relative}\0{state}\0".encode("utf-8", "surrogateescape"))
@@ -414,14 +413,15 @@ def open_results(config: Config, rules: Mapping[str, Rule], found: Discovered,
     store = open_store(config.cache_folder)
     if store is None:
         return None
-    outside = _outside_digest(found, groups, config)
+    known = _KnownDigests(store, found.root)  # unchanged files cost a stat, here and in ``keys``
+    outside = _outside_digest(found, groups, config, known)
     if outside is None:
         return None
     run = {"format": FORMAT.decode(), "code": code_digest(), "root": str(found.root),
            "settings": _settings_digest(config, rules), "outside": outside,
            "programs": [_program_identity("helm"), _program_identity("kubectl")]}
     run_key = hashlib.sha256(json.dumps(run, sort_keys=True, default=_canonical).encode("utf-8", "surrogateescape"))
-    return ResultCache(store, run_key.hexdigest(), config.max_file_size)
+    return ResultCache(store, run_key.hexdigest(), config.max_file_size, known)
 
 
 def _canonical(value: Any) -> Any:
@@ -475,5 +475,5 @@ def program_digest(path: Path, folder: str | None) -> str | None:
     return digest
 
 
-__all__ = ["ResultCache", "cache_folder", "code_digest", "default_folder", "file_digest", "open_results",
+__all__ = ["ResultCache", "cache_folder", "code_digest", "default_folder", "fast_pickler", "file_digest", "open_results",
            "open_store", "program_digest", "worth_keeping"]

@@ -10,7 +10,8 @@ import dataclasses
 import hashlib
 import re
 import time
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
@@ -26,6 +27,10 @@ from auditor.findings import (SEVERITY_RANK, ControlResult, Evidence, Fail, Find
 from auditor.model.project import Project
 from auditor.model.span import Note, NotChecked, Span
 
+if TYPE_CHECKING:
+    from auditor.parallel import Streamed
+    from auditor.stream import Finishing
+
 SNIPPET_LIMIT = 200
 # Rules tagged so anchor on the line that holds a secret (ENV API_TOKEN=..., a Trivy secret
 # match): their snippets are redacted. Rules about secret *files* quote nothing of them anyway.
@@ -39,7 +44,7 @@ class AuditResult:
     roots: list[str]
     rules: dict[str, Rule]  # the rules that ran, by ID
     severities: dict[str, str]  # effective severity per rule (after configuration)
-    findings: list[Finding]
+    findings: Sequence[Finding]  # a list, or read from the spool (auditor.stream.FindingStream)
     controls: dict[str, ControlResult]
     notes: list[Note]
     files_scanned: int
@@ -54,6 +59,33 @@ class AuditResult:
     @property
     def active_findings(self) -> list[Finding]:
         return [f for f in self.findings if not f.suppressed]
+
+    def severity_counts(self) -> Counter[str]:
+        """Open (not suppressed) findings by severity, without reading them again when counted."""
+        tally = getattr(self.findings, "tally", None)
+        if tally is not None:
+            return Counter(tally.severities)
+        return Counter(f.severity for f in self.findings if f.suppression is None)
+
+    def suppressed_count(self) -> int:
+        tally = getattr(self.findings, "tally", None)
+        if tally is not None:
+            return int(tally.suppressed)
+        return sum(1 for f in self.findings if f.suppression is not None)
+
+    def fails(self, threshold: str) -> bool:
+        """Whether an open finding is at or above ``threshold`` (the exit code's question)."""
+        if threshold == "none":
+            return False
+        floor = SEVERITY_RANK[threshold]
+        return any(count and SEVERITY_RANK[severity] >= floor for severity, count in self.severity_counts().items())
+
+    def close(self) -> None:
+        """Remove the spool the findings and evidence are read from (a tree of many projects);
+        the result cannot be rendered after. Dropping the result removes it too."""
+        spool = getattr(self.findings, "spool", None)
+        if spool is not None:
+            spool.close()
 
     def at_or_above(self, threshold: str) -> list[Finding]:
         if threshold == "none":
@@ -275,71 +307,91 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
     return findings, ControlResult(rule.id, status, tuple(evidence), reason)
 
 
+def finishing_for(config: Config, rules: dict[str, Rule], *, suppress: bool = True,
+                  baseline: list[dict[str, Any]] | None = None, report_paths: set[str] | None = None,
+                  known_rule_ids: Iterable[str] | None = None) -> Finishing:
+    """What ``audit`` applies to every finding (suppressions, the baseline, the changed-files
+    filter), in a form the partitions' workers take along."""
+    import datetime as dt
+
+    from auditor.baseline import known_fingerprints
+    from auditor.stream import Finishing
+
+    return Finishing(list(config.suppress), list(known_rule_ids or rules), suppress, dt.date.today(),
+                     None if baseline is None else frozenset(known_fingerprints(baseline)),
+                     None if report_paths is None else frozenset(report_paths))
+
+
 def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[str], *,
           suppress: bool = True, baseline: list[dict[str, Any]] | None = None,
           report_paths: set[str] | None = None, known_rule_ids: Iterable[str] | None = None,
-          external: Any = None, checked: tuple[list[Finding], dict[str, ControlResult]] | None = None,
+          external: Any = None, streamed: Streamed | None = None, finishing: Finishing | None = None,
           suppression_sources: dict[str, str] | None = None) -> AuditResult:
     """Check, then apply suppressions (inline and configured), the baseline, and the changed-files
     filter (``report_paths``: the whole tree is read for context, only these files reported).
 
     ``external`` is a future of the scanners' runs (started before parsing, so they run while the
-    static checks do), ``None`` when the scanners were skipped."""
-    from auditor.baseline import compare
-    from auditor.suppressions import apply_suppressions
+    static checks do), ``None`` when the scanners were skipped. ``streamed``: the checks already
+    ran partition by partition (``auditor.parallel``), their findings finished with ``finishing``
+    where they were produced and kept in its spool; the result then reads them from there."""
+    from auditor.baseline import known_fingerprints
+    from auditor.external import fold_runs
+    from auditor.stream import FindingStream, Tally
 
     started = time.perf_counter()
-    # `checked`: the per-file and cross-file checks already ran, partition by partition
-    findings, controls = checked if checked is not None else run_checks(project, rules, config)
-    from auditor.external import fold_runs
-
+    finishing = finishing or finishing_for(config, rules, suppress=suppress, baseline=baseline,
+                                           report_paths=report_paths, known_rule_ids=known_rule_ids)
+    if streamed is None:
+        findings, controls = run_checks(project, rules, config)
+        sources = suppression_sources if suppression_sources is not None else project.all_sources()
+        tally = Tally()
+    else:  # the partitions' findings are in the spool, finished; what is left is the run's own
+        findings, controls = [], dict(streamed.controls)
+        sources = streamed.suppression_sources
+        tally = streamed.tally
     runs = external.result() if external is not None else None
     overrides = {rule_id: config.rules[rule_id]["severity"] for rule_id in rules
                  if "severity" in config.rules.get(rule_id, {})}
     external_findings, external_controls = fold_runs(runs, project, rules, _Stamper(project), overrides)
     findings += external_findings
     controls.update(external_controls)
-    sources = suppression_sources if suppression_sources is not None else project.all_sources()
-    suppressed = apply_suppressions(findings, sources, config.suppress,
-                                    known_rule_ids or rules, enabled=suppress)
-    findings = suppressed.findings
+    suppressor = finishing.suppressor(sources)
+    suppressor.add_used(tally.used_inline, tally.used_config)  # what the partitions' findings used
+    # Trivy's inline ignores come as AUD002 findings of the `trivy config` run (scanners/trivy.py)
+    inline = [Evidence(f.span, f.message) for f in findings if f.rule_id == "AUD002"]
+    kept = finishing.finish(findings, suppressor, tally)
     aud002 = rules.get("AUD002")
     if aud002 is not None:
+        problems = suppressor.problems()
         stamper = _Stamper(project)
-        # Trivy's inline ignores come as AUD002 findings of the `trivy config` run (scanners/trivy.py)
-        inline = [Evidence(f.span, f.message) for f in findings if f.rule_id == "AUD002"]
         config_label = config.source or "(configuration)"
-        findings += [stamper.finding(aud002, config.severity_for(aud002), message,
-                                     span if span.path != "(configuration)" else Span(_relative(config_label, project), 1))
-                     for span, message in suppressed.problems]
-        controls["AUD002"] = ControlResult("AUD002", "fail" if suppressed.problems or inline else "pass",
-                                           tuple(Evidence(span, message) for span, message in suppressed.problems)
+        kept += finishing.finish([stamper.finding(aud002, config.severity_for(aud002), message,
+                                                  span if span.path != "(configuration)"
+                                                  else Span(_relative(config_label, project), 1))
+                                  for span, message in problems], None, tally)
+        controls["AUD002"] = ControlResult("AUD002", "fail" if problems or inline else "pass",
+                                           tuple(Evidence(span, message) for span, message in problems)
                                            + tuple(inline))
     fixed: list[dict[str, Any]] = []
     if baseline is not None:
-        comparison = compare(findings, baseline)
-        findings, fixed = comparison.findings, comparison.fixed
+        fixed = [entry for fingerprint, entry in known_fingerprints(baseline).items()
+                 if fingerprint not in tally.matched]
     if report_paths is not None:
-        findings = [f for f in findings if f.span.path in report_paths
-                    or any(r.span.path in report_paths for r in f.related)]
-        reported_rules = {f.rule_id for f in findings}
         for rule_id, control in list(controls.items()):
-            if control.status == "fail" and rule_id not in reported_rules:
+            if control.status == "fail" and not tally.rules.get(rule_id, (0,))[0]:
                 controls[rule_id] = ControlResult(rule_id, "not_applicable", control.evidence,
                                                   "fails only outside the files reported on (changed-files mode)")
-    by_rule: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_rule.setdefault(finding.rule_id, []).append(finding)
     for rule_id, control in list(controls.items()):
-        mine = by_rule.get(rule_id, [])
-        if control.status == "fail" and mine and all(f.suppressed for f in mine):
-            controls[rule_id] = ControlResult(rule_id, "suppressed", control.evidence,
-                                              "; ".join(sorted({f.suppression.reason for f in mine if f.suppression})))
-    findings.sort(key=Finding.sort_key)
+        record = tally.rules.get(rule_id)
+        if control.status == "fail" and record is not None and record[0] and not record[1]:
+            controls[rule_id] = ControlResult(rule_id, "suppressed", control.evidence, "; ".join(sorted(record[2])))
+    kept.sort(key=Finding.sort_key)
+    reported: Sequence[Finding] = kept if streamed is None else \
+        FindingStream(streamed.spool, streamed.frames, streamed.strays, kept, tally)
     return AuditResult(
         root=project.root, roots=roots, rules=rules,
         severities={rule_id: config.severity_for(rule) for rule_id, rule in rules.items()},
-        findings=findings, controls=dict(sorted(controls.items())),
+        findings=reported, controls=dict(sorted(controls.items())),
         notes=sorted(project.notes, key=lambda n: (n.span.path, n.span.line, n.message)),
         files_scanned=len(project.files), duration_seconds=time.perf_counter() - started,
         config_source=config.source, baseline_fixed=fixed, scanner_runs=list(runs or []),

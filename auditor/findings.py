@@ -94,5 +94,5 @@ class Evidence(NamedTuple):
 class ControlResult:
     rule_id: str
     status: str  # one of STATUSES
-    evidence: tuple[Evidence, ...]  # what decided it: passes and failures alike
+    evidence: Sequence[Evidence]  # what decided it: passes and failures alike (a tuple, or read from the spool)
     reason: str = ""  # for not_applicable / error: why

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
@@ -24,8 +24,9 @@ else:
 from auditor.catalog import Rule
 from auditor.config import Config
 from auditor.discovery import Discovered
-from auditor.findings import ControlResult, Finding
+from auditor.findings import ControlResult, Evidence, Finding
 from auditor.model.span import Note, ParseProblem
+from auditor.stream import ChunkWriter, EvidenceStream, Finishing, Frame, Spool, Tally
 
 if TYPE_CHECKING:
     from auditor.cache import ResultCache
@@ -127,14 +128,6 @@ def split(found: Discovered, groups: list[list[str]]) -> list[Discovered]:
     return parts
 
 
-def _audit_partition(found: Discovered, rule_ids: list[str], config: Config,
-                     cache: ResultCache | None = None) -> PartitionResult:
-    result = _parse_and_check(found, rule_ids, config)
-    if cache is not None:
-        cache.keep(found, result)
-    return result
-
-
 def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config) -> PartitionResult:
     from auditor.catalog import load_catalog
     from auditor.engine import run_checks
@@ -149,9 +142,90 @@ def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config) -> 
                            list(project.recognised), {k: list(v) for k, v in project.unparsed.items()}, sources)
 
 
-def _audit_chunk(parts: list[Discovered], rule_ids: list[str], config: Config,
-                 cache: ResultCache | None = None) -> list[PartitionResult]:
-    return [_audit_partition(part, rule_ids, config, cache) for part in parts]
+def _outcome(part: Discovered, key: str | None, rule_ids: list[str], config: Config,
+             cache: ResultCache | None) -> PartitionResult:
+    """The partition's parse-and-check outcome: kept in the cache under ``key`` (computed once,
+    by the main process), else computed and kept."""
+    if cache is not None and key is not None:
+        kept = cache.load(key)
+        if isinstance(kept, PartitionResult):
+            return kept
+    result = _parse_and_check(part, rule_ids, config)
+    if cache is not None and key is not None:
+        from auditor.cache import worth_keeping
+
+        if worth_keeping(result):
+            cache.save(key, result)
+    return result
+
+
+@dataclass
+class ChunkSummary:
+    """What a chunk of partitions sends back to the main process: nothing in proportion to its
+    findings or evidence (those are in the spool), only statuses, counts and where to read."""
+
+    frames: list[Frame] = field(default_factory=list)
+    strays: list[tuple[tuple[Any, ...], Finding]] = field(default_factory=list)
+    controls: dict[str, ControlResult] = field(default_factory=dict)  # status and reason, no evidence
+    evidence: dict[str, tuple[str, int]] = field(default_factory=dict)  # rule -> (spool file, entries)
+    notes: list[Note] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+    recognised: list[str] = field(default_factory=list)
+    unparsed: dict[str, list[str]] = field(default_factory=dict)
+    suppression_sources: dict[str, str] = field(default_factory=dict)
+    tally: Tally = field(default_factory=Tally)
+    written: dict[str, bytes] = field(default_factory=dict)  # the spool's bytes when it has no folder
+
+
+@dataclass
+class Chunk:
+    """A run of consecutive partitions and what the audit of each needs (picklable)."""
+
+    name: str
+    start: int  # the first partition's position among all
+    parts: list[Discovered]
+    keys: list[str | None]  # cache keys (None: not cached)
+    prefixes: list[str]  # each partition's folder and "/"
+
+
+def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: ResultCache | None,
+                 finishing: Finishing, folder: str | None) -> ChunkSummary:
+    """Audit the chunk's partitions one after the other, each one's findings and evidence written
+    to the spool as soon as it is done (memory stays that of one partition)."""
+    writer = ChunkWriter(folder, chunk.name)
+    summary = ChunkSummary()
+    rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
+    for offset, (part, key, prefix) in enumerate(zip(chunk.parts, chunk.keys, chunk.prefixes)):
+        outcome = _outcome(part, key, rule_ids, config, cache)
+        _spool(chunk.start + offset, prefix, outcome, writer, summary, finishing, rule_index)
+    summary.written = writer.close()
+    return summary
+
+
+def _spool(index: int, prefix: str, outcome: PartitionResult, writer: ChunkWriter, summary: ChunkSummary,
+           finishing: Finishing, rule_index: dict[str, int]) -> None:
+    suppressor = finishing.suppressor(outcome.suppression_sources)
+    kept = finishing.finish(outcome.findings, suppressor, summary.tally)
+    summary.tally.used(suppressor)
+    kept.sort(key=Finding.sort_key)
+    inside = [finding for finding in kept if finding.span.path.startswith(prefix)]
+    if len(inside) < len(kept):  # anchored in another partition's folder (an include): merged by key
+        summary.strays.extend(((finding.sort_key(), index), finding) for finding in kept
+                              if not finding.span.path.startswith(prefix))
+    file, position = writer.findings(inside)
+    summary.frames.append(Frame(prefix, index, file, position, len(inside)))
+    for rule_id, control in outcome.controls.items():
+        writer.evidence(rule_index.get(rule_id, len(rule_index)), rule_id, control.evidence)
+        if control.evidence:
+            written, count = summary.evidence.get(rule_id, ("", 0))
+            summary.evidence[rule_id] = (writer.evidence_files[rule_id], count + len(control.evidence))
+        summary.controls[rule_id] = _combine(summary.controls.get(rule_id), control)
+    summary.notes.extend(outcome.notes)
+    summary.problems.extend(outcome.problems)
+    summary.recognised.extend(outcome.recognised)
+    summary.suppression_sources.update(outcome.suppression_sources)
+    for kind, paths in outcome.unparsed.items():
+        summary.unparsed.setdefault(kind, []).extend(paths)
 
 
 def available_cpus() -> int:
@@ -169,57 +243,99 @@ def worker_count(jobs: int | None) -> int:
     return cpus if not jobs or jobs <= 0 else min(jobs, cpus)
 
 
+@dataclass
+class Streamed:
+    """The partitions' outcomes as the main process holds them: their findings and evidence in
+    the spool, the rest merged in the partitions' order."""
+
+    spool: Spool
+    frames: list[Frame]
+    strays: list[tuple[tuple[Any, ...], Finding]]
+    controls: dict[str, ControlResult]  # evidence read from the spool (EvidenceStream)
+    notes: list[Note]
+    problems: list[ParseProblem]
+    recognised: list[str]
+    unparsed: dict[str, list[str]]
+    suppression_sources: dict[str, str]
+    tally: Tally
+
+
 def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str, Rule], config: Config,
-                     jobs: int, cache: ResultCache | None = None) -> PartitionResult:
-    """``cache``: unchanged partitions come from the incremental cache (``auditor.cache``)."""
+                     jobs: int, cache: ResultCache | None = None, finishing: Finishing | None = None
+                     ) -> Streamed:
+    """``cache``: unchanged partitions come from the incremental cache (``auditor.cache``);
+    ``finishing``: the suppressions, baseline and filter applied where the findings are (none
+    when omitted). The caller closes the result's spool (``Streamed.spool``)."""
+    import datetime as dt
+
+    from auditor import progress
+
+    finishing = finishing or Finishing([], list(rules), False, dt.date.today())
     rule_ids = list(rules)
     every_part = split(found, groups)
-    kept = cache.lookup(every_part, PartitionResult) if cache is not None else [None] * len(every_part)
-    parts = [part for part, outcome in zip(every_part, kept) if outcome is None]
-    if len(parts) < len(every_part):
-        from auditor import progress
-
-        progress.files_done(sum(len(part.files) for part, outcome in zip(every_part, kept) if outcome is not None))
+    keys: list[str | None] = cache.keys(every_part) if cache is not None else [None] * len(every_part)
+    missing = [key is None or cache is None or not cache.has(key) for key in keys]
+    work = sum(len(part.files) for part, miss in zip(every_part, missing) if miss)
+    prefixes = [f"{group[0]}/" for group in groups]
     workers = worker_count(jobs)
-    if workers > 1 and sum(len(part.files) for part in parts) >= POOL_THRESHOLD and len(parts) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
+    spool = Spool(found.root)
+    try:
+        pooled = workers > 1 and work >= POOL_THRESHOLD and sum(missing) > 1
         # Several partitions per task keeps the pickling overhead low; more tasks than workers
         # keeps both cores busy when projects differ in size.
-        size = max(1, len(parts) // (workers * 4))
-        chunks = [parts[i:i + size] for i in range(0, len(parts), size)]
-        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-        from auditor import progress
+        size = max(1, len(every_part) // (workers * 4)) if pooled else max(1, len(every_part))
+        chunks = [Chunk(f"chunk{number}", start, every_part[start:start + size], keys[start:start + size],
+                        prefixes[start:start + size])
+                  for number, start in enumerate(range(0, len(every_part), size))]
+        summaries: Iterator[ChunkSummary]
+        if not pooled:  # the main process counts the files it parses itself; not those of the cache
+            progress.files_done(sum(len(part.files) for part, miss in zip(every_part, missing) if not miss))
+        if pooled:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = []
-            for chunk, batch in zip(chunks, pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks),
-                                                     [config] * len(chunks), [cache] * len(chunks))):
-                results.extend(batch)
-                progress.files_done(sum(len(part.files) for part in chunk))  # a worker's files, in order
-    else:
-        results = _audit_chunk(parts, rule_ids, config, cache)
-    fresh = iter(results)
-    return merge([outcome if outcome is not None else next(fresh) for outcome in kept])
+            context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                summaries = pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks), [config] * len(chunks),
+                                     [cache] * len(chunks), [finishing] * len(chunks),
+                                     [spool.folder] * len(chunks))
+                merged = _merge(spool, chunks, summaries, progress.files_done)
+        else:
+            merged = _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
+                                            for chunk in chunks), lambda count: None)
+    except BaseException:
+        spool.close()
+        raise
+    return merged
 
 
-def merge(results: list[PartitionResult]) -> PartitionResult:
-    merged = PartitionResult([], {}, [], [], [], {})
-    evidence: dict[str, list[Any]] = {}
-    for result in results:
-        merged.findings.extend(result.findings)
-        merged.notes.extend(result.notes)
-        merged.problems.extend(result.problems)
-        merged.recognised.extend(result.recognised)
-        merged.suppression_sources.update(result.suppression_sources)
-        for kind, paths in result.unparsed.items():
+def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
+           files_done: Callable[[int], None]) -> Streamed:
+    merged = Streamed(spool, [], [], {}, [], [], [], {}, {}, Tally())
+    files: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    for chunk, summary in zip(chunks, summaries):
+        spool.receive(summary.written)
+        merged.frames.extend(summary.frames)
+        merged.strays.extend(summary.strays)
+        merged.notes.extend(summary.notes)
+        merged.problems.extend(summary.problems)
+        merged.recognised.extend(summary.recognised)
+        merged.suppression_sources.update(summary.suppression_sources)
+        merged.tally.update(summary.tally)
+        for kind, paths in summary.unparsed.items():
             merged.unparsed.setdefault(kind, []).extend(paths)
-        for rule_id, control in result.controls.items():
-            evidence.setdefault(rule_id, []).extend(control.evidence)  # one list: no quadratic copying
+        for rule_id, control in summary.controls.items():
             merged.controls[rule_id] = _combine(merged.controls.get(rule_id), control)
+        for rule_id, (file, count) in summary.evidence.items():
+            files.setdefault(rule_id, []).append(file)
+            counts[rule_id] = counts.get(rule_id, 0) + count
+        files_done(sum(len(part.files) for part in chunk.parts))  # a worker's files, in order
+    merged.strays.sort(key=lambda pair: pair[0])
     for rule_id, control in merged.controls.items():
-        merged.controls[rule_id] = ControlResult(rule_id, control.status, tuple(evidence[rule_id]), control.reason)
+        evidence: Sequence[Evidence] = EvidenceStream(spool, files[rule_id], counts[rule_id]) \
+            if rule_id in files else ()
+        merged.controls[rule_id] = ControlResult(rule_id, control.status, evidence, control.reason)
     return merged
 
 
@@ -232,4 +348,4 @@ def _combine(first: ControlResult | None, second: ControlResult) -> ControlResul
 
 
 __all__ = ["partitions", "audit_partitions", "worker_count", "PartitionResult", "POOL_THRESHOLD", "parse_bounds",
-           "few_collections"]
+           "few_collections", "Streamed"]

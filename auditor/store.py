@@ -153,6 +153,10 @@ class Store:
         _refresh(self._path(kind, key))
         return payload
 
+    def exists(self, kind: str, key: str) -> bool:
+        """Whether an entry is there (not whether it is valid: ``read`` verifies it)."""
+        return os.path.isfile(self._path(kind, key))
+
     def write(self, kind: str, key: str, payload: bytes) -> None:
         import tempfile
 

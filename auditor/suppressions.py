@@ -250,48 +250,84 @@ def _problem(reason: str, until: str | None, today: dt.date,
     return ""
 
 
+class Suppressor:
+    """The suppressions of a run, applied finding by finding: the inline ones of ``sources`` and the
+    configured ones. Marks which were used, so that the partitions of a tree (each with its own
+    files' inline suppressions, in worker processes) and the run's own findings (the external
+    scanners') can share one record: ``used`` and ``add_used`` carry it across, ``problems`` then
+    says which are invalid or unused (AUD002), exactly as one pass over every finding would."""
+
+    def __init__(self, sources: dict[str, str], config_entries: Iterable[dict[str, Any]],
+                 known_rules: Iterable[str], today: dt.date | None = None, enabled: bool = True) -> None:
+        today = today or dt.date.today()
+        known = set(known_rules)
+        self.enabled = enabled
+        self.inline = [s for path, text in sorted(sources.items()) for s in parse_inline(path, text, today)]
+        self.by_line: dict[tuple[str, int], list[InlineSuppression]] = {}
+        for suppression in self.inline:
+            self.by_line.setdefault((suppression.comment.path, suppression.applies_to_line), []).append(suppression)
+            unknown = [r for r in suppression.rules if r not in known]
+            if unknown and not suppression.problem:
+                suppression.problem = f"no rule {', '.join(unknown)}; `auditor rules` lists them"
+        self.configured: list[ConfigSuppression] = []
+        for entry in config_entries:
+            record = ConfigSuppression(str(entry.get("rule", "")).strip().upper(), str(entry.get("path", "*")),
+                                       str(entry.get("reason", "")), None)
+            record.problem = _rule_pattern_problem(record.rule, known) or \
+                _problem(record.reason, entry.get("until"), today, record)
+            self.configured.append(record)
+
+    def mark(self, finding: Finding) -> Finding:
+        """The finding, suppressed if an inline or configured suppression applies."""
+        if not self.enabled:
+            return finding
+        applied = _inline_match(finding, self.by_line) or _config_match(finding, self.configured)
+        return finding if applied is None else _suppressed(finding, applied)
+
+    def used(self) -> tuple[list[tuple[str, int]], list[int]]:
+        """Which suppressions matched a finding: inline ones by (file, line of the comment),
+        configured ones by their position in the configuration."""
+        return ([(s.comment.path, s.comment.line) for s in self.inline if s.used],
+                [index for index, entry in enumerate(self.configured) if entry.used])
+
+    def add_used(self, inline: Iterable[tuple[str, int]], configured: Iterable[int]) -> None:
+        """Record what another Suppressor of the same run (a partition's) found used."""
+        wanted = set(inline)
+        for suppression in self.inline:
+            if (suppression.comment.path, suppression.comment.line) in wanted:
+                suppression.used = True
+        for index in configured:
+            self.configured[index].used = True
+
+    def problems(self) -> list[tuple[Span, str]]:
+        """Suppressions that are invalid or matched nothing (for AUD002), inline ones first (by
+        file), then the configured ones."""
+        problems: list[tuple[Span, str]] = []
+        if not self.enabled:
+            return problems
+        for record in self.inline:
+            if record.problem:
+                problems.append((record.comment, record.problem))
+            elif not record.used:
+                problems.append((record.comment, f"unused suppression of {', '.join(record.rules)}: "
+                                 "it matches no finding; remove it"))
+        for configured_entry in self.configured:
+            where = Span("(configuration)", 1)
+            if configured_entry.problem:
+                problems.append((where, f"suppress {configured_entry.rule} {configured_entry.path}: "
+                                 f"{configured_entry.problem}"))
+            elif not configured_entry.used:
+                problems.append((where, f"unused configured suppression of {configured_entry.rule} "
+                                 f"for {configured_entry.path!r}"))
+        return problems
+
+
 def apply_suppressions(findings: list[Finding], sources: dict[str, str], config_entries: Iterable[dict[str, Any]],
                        known_rules: Iterable[str], today: dt.date | None = None,
                        enabled: bool = True) -> SuppressionReport:
     """Mark suppressed findings and report suppressions that are invalid or unused."""
-    today = today or dt.date.today()
-    known = set(known_rules)
-    report = SuppressionReport([])
-    inline = [s for path, text in sorted(sources.items()) for s in parse_inline(path, text, today)]
-    by_line: dict[tuple[str, int], list[InlineSuppression]] = {}
-    for suppression in inline:
-        by_line.setdefault((suppression.comment.path, suppression.applies_to_line), []).append(suppression)
-        unknown = [r for r in suppression.rules if r not in known]
-        if unknown and not suppression.problem:
-            suppression.problem = f"no rule {', '.join(unknown)}; `auditor rules` lists them"
-    configured: list[ConfigSuppression] = []
-    for entry in config_entries:
-        configured_record = ConfigSuppression(str(entry.get("rule", "")).strip().upper(), str(entry.get("path", "*")),
-                                              str(entry.get("reason", "")), None)
-        configured_record.problem = _rule_pattern_problem(configured_record.rule, known) or \
-            _problem(configured_record.reason, entry.get("until"), today, configured_record)
-        configured.append(configured_record)
-    for finding in findings:
-        applied: InlineSuppression | ConfigSuppression | None = None
-        if enabled:
-            applied = _inline_match(finding, by_line) or _config_match(finding, configured)
-        report.findings.append(finding if applied is None else _suppressed(finding, applied))
-    if enabled:
-        for record in inline:
-            if record.problem:
-                report.problems.append((record.comment, record.problem))
-            elif not record.used:
-                report.problems.append((record.comment, f"unused suppression of {', '.join(record.rules)}: "
-                                        "it matches no finding; remove it"))
-        for configured_entry in configured:
-            where = Span("(configuration)", 1)
-            if configured_entry.problem:
-                report.problems.append((where, f"suppress {configured_entry.rule} {configured_entry.path}: "
-                                        f"{configured_entry.problem}"))
-            elif not configured_entry.used:
-                report.problems.append((where, f"unused configured suppression of {configured_entry.rule} "
-                                        f"for {configured_entry.path!r}"))
-    return report
+    suppressor = Suppressor(sources, config_entries, known_rules, today, enabled)
+    return SuppressionReport([suppressor.mark(finding) for finding in findings], suppressor.problems())
 
 
 def _inline_match(finding: Finding, by_line: dict[tuple[str, int], list[InlineSuppression]]) -> InlineSuppression | None:

@@ -280,18 +280,24 @@ def run(args: argparse.Namespace) -> int:
         with progress.display(sys.stderr) as shown:
             args._progress = shown
             result, config = prepare(args)
-            shown.phase("writing reports")
-            threshold = args.fail_on or config.fail_on or "high"
-            rendered = _render_all(result, formats, threshold, args)
+            try:
+                shown.phase("writing reports")
+                threshold = args.fail_on or config.fail_on or "high"
+                rendered = _render_all(result, formats, threshold, args)
+            finally:
+                result.close()  # the spool of a tree of many projects (auditor.stream)
         _flush(rendered)
     else:
         result, config = prepare(args)
-        threshold = args.fail_on or config.fail_on or "high"
-        _write_reports(result, formats, threshold, args)
+        try:
+            threshold = args.fail_on or config.fail_on or "high"
+            _write_reports(result, formats, threshold, args)
+        finally:
+            result.close()
     # The tree's configuration left nothing to audit (every file excluded, every control off):
     # that never passes, whatever the threshold
     blocked = bool(result.policy.blocking)
-    return EXIT_FINDINGS if result.at_or_above(threshold) or blocked else EXIT_OK
+    return EXIT_FINDINGS if result.fails(threshold) or blocked else EXIT_OK
 
 
 def _display(path: Path, scan_root: Path) -> str:

@@ -162,7 +162,7 @@ def build_report(result: AuditResult, catalog: dict[str, Rule], target: str,
         active = [f.severity for f in mine if not f.suppressed]
         if status == "fail" and active:  # what the findings say: a control failing on notes alone is info
             severity = max(active, key=lambda level: SEVERITY_RANK[level])
-        rows.append(ControlRow(rule, status, severity, control.reason, control.evidence, mine))
+        rows.append(ControlRow(rule, status, severity, control.reason, tuple(control.evidence), mine))
     return ComplianceReport(target, tuple(rows), generated or generated_line(), result.files_scanned,
                             getattr(result, "policy", None), scope)
 

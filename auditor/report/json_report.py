@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from itertools import islice
 from typing import IO, Any
 
 from auditor import __version__
@@ -68,7 +69,7 @@ def _head(result: AuditResult) -> dict[str, Any]:
 
 def _tail(result: AuditResult) -> dict[str, Any]:
     """The report's keys after ``controls``."""
-    by_severity = Counter(f.severity for f in result.findings if f.suppression is None)
+    by_severity = result.severity_counts()
     by_status = Counter(c.status for c in result.controls.values())
     return {
         "notes": [{**_location(n.span), "message": n.message} for n in result.notes],
@@ -77,7 +78,7 @@ def _tail(result: AuditResult) -> dict[str, Any]:
         "summary": {
             "files": result.files_scanned,
             "findings": {severity: by_severity[severity] for severity in SEVERITIES},
-            "suppressed": sum(1 for f in result.findings if f.suppression is not None),
+            "suppressed": result.suppressed_count(),
             "controls": {status: by_status[status] for status in STATUSES},
         },
     }
@@ -130,10 +131,12 @@ def render_json(result: AuditResult, stream: IO[str]) -> None:
     head = _head(result)
     write("{" + encode(head)[1:-1])
     write(',"findings":[')
-    findings = result.findings
+    findings = iter(result.findings)  # iterated, not sliced: it may be read from the spool (auditor.stream)
     finding = fragments.finding
-    for start in range(0, len(findings), _CHUNK):
-        write(("," if start else "") + ",".join([finding(f) for f in findings[start:start + _CHUNK]]))
+    start = 0
+    while chunk := [finding(f) for f in islice(findings, _CHUNK)]:
+        write(("," if start else "") + ",".join(chunk))
+        start += 1
     write('],"controls":[')
     pieces: list[str] = []
     size = 0
@@ -153,8 +156,11 @@ def render_json(result: AuditResult, stream: IO[str]) -> None:
         # a control with a monorepo's evidence: its list in pieces too
         write("".join(pieces) + opening)
         pieces, size = [], 0
-        for start in range(0, len(entries), _CHUNK):
-            write(("," if start else "") + ",".join([evidence(e) for e in entries[start:start + _CHUNK]]))
+        remaining = iter(entries)
+        start = 0
+        while piece := [evidence(e) for e in islice(remaining, _CHUNK)]:
+            write(("," if start else "") + ",".join(piece))
+            start += 1
         write("]}")
     write("".join(pieces))
     write("]")

@@ -1,0 +1,370 @@
+"""Outcomes streamed from the partitions to the report, never all held in the main process.
+
+A tree of independent projects (``auditor.parallel``) is audited partition by partition. What a
+partition produces in proportion to its size (its findings, every control's evidence) is written,
+where it is produced (a worker process, or the main process with one job), to a private spool
+folder: ``tempfile.mkdtemp`` (mode 0700, in the user's temporary folder, never in the audited
+tree), removed when the run's result is closed or dropped, on an error and on Ctrl-C (and at exit
+at the latest). Only this process's own workers write there, so its pickles are only ever read
+back by the run that wrote them.
+
+What comes back to the main process is a summary per chunk of partitions: each control's status,
+counts, notes, parse problems, which suppressions and baseline entries were used. The report then
+reads the spool as it writes:
+
+- ``FindingStream``: the findings in report order. Each partition's findings are sorted where they
+  are produced; partitions are disjoint top-level folders, so reading them in the order of their
+  folder (``name/``) gives the whole tree's order, and the few findings of the run itself (the
+  external scanners', AUD002) are merged in with ``heapq.merge``.
+- ``EvidenceStream``: one control's evidence, partition after partition, in the partitions' order.
+
+Suppressions (inline ones are per file, so per partition), the baseline (a finding is matched by
+its fingerprint; "fixed" is what no partition matched) and the changed-files filter are applied
+where the findings are (``Finishing``), so nothing has to be read back to decide them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import io
+import os
+import pickle
+import shutil
+import tempfile
+import weakref
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, overload
+
+from auditor.findings import Evidence, Finding
+
+_FLUSH_EVIDENCE = 5000  # evidence entries a chunk buffers before it writes them
+
+
+class SpoolClosed(RuntimeError):
+    """The result's spool was closed (``AuditResult.close``): its findings are no longer readable."""
+
+
+class Spool:
+    """The run's private folder (or, when the temporary folder lies inside the audited tree, the
+    bytes kept in memory: the tree is never written to)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        folder: str | None = tempfile.mkdtemp(prefix="auditor-spool-")  # 0700
+        assert folder is not None
+        if root is not None and _inside(folder, root):
+            os.rmdir(folder)
+            folder = None
+        self.folder = folder
+        self.memory: dict[str, bytearray] = {}
+        self._finalizer = weakref.finalize(self, _remove, folder)
+
+    def close(self) -> None:
+        self._finalizer()
+        self.memory.clear()
+
+    @property
+    def closed(self) -> bool:
+        return not self._finalizer.alive
+
+    def writer(self, name: str) -> ChunkWriter:
+        return ChunkWriter(self.folder, name)
+
+    def receive(self, written: dict[str, bytes]) -> None:
+        """What a chunk kept in memory (no folder), appended to this spool's files."""
+        for name, data in written.items():
+            self.memory.setdefault(name, bytearray()).extend(data)
+
+    def open(self, name: str) -> IO[bytes]:
+        if self.closed:
+            raise SpoolClosed("the audit's result was closed; its findings and evidence are gone")
+        if self.folder is None:
+            return io.BytesIO(bytes(self.memory.get(name, b"")))
+        return open(os.path.join(self.folder, name), "rb")
+
+
+def _remove(folder: str | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _inside(path: str, root: Path) -> bool:
+    for candidate, base in ((os.path.abspath(path), os.path.abspath(root)),
+                            (os.path.realpath(path), os.path.realpath(root))):
+        if candidate == base or candidate.startswith(base.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def _dumps(value: Any) -> bytes:
+    from auditor.cache import fast_pickler
+
+    buffer = io.BytesIO()
+    fast_pickler(buffer).dump(value)
+    return buffer.getvalue()
+
+
+class ChunkWriter:
+    """Writes one chunk's frames: a file of findings (one frame per partition, located by its
+    offset) and one file of evidence per rule (frames in the partitions' order)."""
+
+    def __init__(self, folder: str | None, name: str) -> None:
+        self.folder = folder
+        self.name = name
+        self.sizes: dict[str, int] = {}
+        self.kept: dict[str, bytearray] = {}  # no folder: the bytes, sent back with the summary
+        self.pending: dict[str, list[Evidence]] = {}
+        self.pending_count = 0
+        self.evidence_files: dict[str, str] = {}  # rule -> file
+
+    def _append(self, file: str, data: bytes) -> int:
+        offset = self.sizes.get(file, 0)
+        if self.folder is None:
+            self.kept.setdefault(file, bytearray()).extend(data)
+        else:
+            with open(os.path.join(self.folder, file), "ab") as handle:
+                handle.write(data)
+        self.sizes[file] = offset + len(data)
+        return offset
+
+    def findings(self, findings: list[Finding]) -> tuple[str, int]:
+        file = f"{self.name}.findings"
+        return file, self._append(file, _dumps(findings))
+
+    def evidence(self, rule_index: int, rule_id: str, evidence: Sequence[Evidence]) -> None:
+        if not evidence:
+            return
+        self.pending.setdefault(rule_id, []).extend(evidence)
+        self.evidence_files.setdefault(rule_id, f"{self.name}.evidence{rule_index}")
+        self.pending_count += len(evidence)
+        if self.pending_count >= _FLUSH_EVIDENCE:
+            self.flush()
+
+    def flush(self) -> None:
+        for rule_id, items in self.pending.items():
+            self._append(self.evidence_files[rule_id], _dumps(items))
+        self.pending.clear()
+        self.pending_count = 0
+
+    def close(self) -> dict[str, bytes]:
+        self.flush()
+        return {name: bytes(data) for name, data in self.kept.items()}
+
+
+@dataclass
+class Finishing:
+    """What the run applies to every finding after the checks: suppressions, the baseline, the
+    changed-files filter (picklable: it goes to the workers)."""
+
+    config_suppress: list[dict[str, Any]]
+    known_rules: list[str]
+    enabled: bool
+    today: dt.date
+    baseline: frozenset[str] | None = None  # fingerprints the baseline may match; None: no baseline
+    report_paths: frozenset[str] | None = None
+
+    def suppressor(self, sources: dict[str, str]) -> Any:
+        from auditor.suppressions import Suppressor
+
+        return Suppressor(sources, self.config_suppress, self.known_rules, self.today, self.enabled)
+
+    def finish(self, findings: Iterable[Finding], suppressor: Any, tally: Tally) -> list[Finding]:
+        """The findings suppressed (``suppressor``: None for the run's own AUD002 findings, which
+        nothing suppresses), compared with the baseline and filtered, counted in ``tally``."""
+        from auditor.baseline import mark
+
+        kept: list[Finding] = []
+        paths = self.report_paths
+        for finding in findings:
+            if suppressor is not None:
+                finding = suppressor.mark(finding)
+            if self.baseline is not None:
+                finding = mark(finding, self.baseline, tally.matched)
+            if paths is not None and finding.span.path not in paths \
+                    and not any(r.span.path in paths for r in finding.related):
+                continue
+            tally.add(finding)
+            kept.append(finding)
+        return kept
+
+
+@dataclass
+class Tally:
+    """Counts over the findings of a run (or of a chunk of it), merged in order."""
+
+    findings: int = 0
+    suppressed: int = 0
+    severities: Counter[str] = field(default_factory=Counter)  # open findings by severity
+    rules: dict[str, list[Any]] = field(default_factory=dict)  # rule -> [findings, open, {reasons}]
+    matched: set[str] = field(default_factory=set)  # baseline fingerprints matched
+    used_inline: list[tuple[str, int]] = field(default_factory=list)
+    used_config: set[int] = field(default_factory=set)
+
+    def add(self, finding: Finding) -> None:
+        self.findings += 1
+        record = self.rules.get(finding.rule_id)
+        if record is None:
+            record = self.rules[finding.rule_id] = [0, 0, set()]
+        record[0] += 1
+        if finding.suppression is None:
+            self.severities[finding.severity] += 1
+            record[1] += 1
+        else:
+            self.suppressed += 1
+            record[2].add(finding.suppression.reason)
+
+    def update(self, other: Tally) -> None:
+        self.findings += other.findings
+        self.suppressed += other.suppressed
+        self.severities.update(other.severities)
+        for rule_id, (count, active, reasons) in other.rules.items():
+            record = self.rules.get(rule_id)
+            if record is None:
+                self.rules[rule_id] = [count, active, set(reasons)]
+            else:
+                record[0] += count
+                record[1] += active
+                record[2].update(reasons)
+        self.matched.update(other.matched)
+        self.used_inline.extend(other.used_inline)
+        self.used_config.update(other.used_config)
+
+    def used(self, suppressor: Any) -> None:
+        inline, configured = suppressor.used()
+        self.used_inline.extend(inline)
+        self.used_config.update(configured)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where one partition's findings are: its order key, the file and offset of its frame."""
+
+    key: str  # the partition's folder and "/": every path of it starts so
+    index: int  # the partition's position (ties between partitions keep it, as a stable sort would)
+    file: str
+    offset: int
+    count: int
+
+
+class FindingStream(Sequence[Finding]):
+    """The run's findings in report order, read from the spool each time it is iterated (a
+    ``Sequence``: ``len`` is known, indexing reads up to the index)."""
+
+    def __init__(self, spool: Spool, frames: list[Frame], strays: list[tuple[tuple[Any, ...], Finding]],
+                 extras: list[Finding], tally: Tally) -> None:
+        self.spool = spool
+        self.frames = sorted(frames, key=lambda frame: frame.key)
+        self.strays = strays  # ((sort key, partition), finding) of a partition's finding outside its folder
+        self.extras = extras  # the run's own findings (scanners, AUD002), sorted
+        self.tally = tally
+        self.total = sum(frame.count for frame in frames) + len(strays) + len(extras)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[Finding]:
+        if not self.strays and not self.extras:
+            for _, finding in self._spooled():
+                yield finding
+            return
+        last = len(self.frames)  # after every partition: the run's own findings came last
+        streams: list[Iterable[tuple[tuple[Any, ...], Finding]]] = [
+            (((finding.sort_key(), index), finding) for index, finding in self._spooled()),
+            iter(self.strays),
+            (((finding.sort_key(), last), finding) for finding in self.extras)]
+        for _, finding in heapq.merge(*streams, key=lambda pair: pair[0]):
+            yield finding
+
+    def _spooled(self) -> Iterator[tuple[int, Finding]]:
+        handles: dict[str, IO[bytes]] = {}
+        try:
+            for frame in self.frames:
+                if not frame.count:
+                    continue
+                handle = handles.get(frame.file)
+                if handle is None:
+                    handle = handles[frame.file] = self.spool.open(frame.file)
+                handle.seek(frame.offset)
+                findings: list[Finding] = pickle.load(handle)
+                index = frame.index
+                for finding in findings:
+                    yield index, finding
+        finally:
+            for handle in handles.values():
+                handle.close()
+
+    @overload
+    def __getitem__(self, index: int) -> Finding: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Finding]: ...
+
+    def __getitem__(self, index: int | slice) -> Finding | list[Finding]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<FindingStream of {self.total} findings>"
+
+
+class EvidenceStream(Sequence[Evidence]):
+    """One control's evidence, read from the spool in the partitions' order each time it is
+    iterated."""
+
+    def __init__(self, spool: Spool, files: list[str], count: int) -> None:
+        self.spool = spool
+        self.files = files
+        self.total = count
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[Evidence]:
+        for file in self.files:
+            with self.spool.open(file) as handle:
+                while True:
+                    try:
+                        frame: list[Evidence] = pickle.load(handle)
+                    except EOFError:
+                        break
+                    yield from frame
+
+    def chunks(self) -> Iterator[list[Evidence]]:
+        """The evidence a frame at a time (what the spool holds together)."""
+        for file in self.files:
+            with self.spool.open(file) as handle:
+                while True:
+                    try:
+                        yield pickle.load(handle)
+                    except EOFError:
+                        break
+
+    @overload
+    def __getitem__(self, index: int) -> Evidence: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Evidence]: ...
+
+    def __getitem__(self, index: int | slice) -> Evidence | list[Evidence]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<EvidenceStream of {self.total} entries>"
+
+
+__all__ = ["ChunkWriter", "EvidenceStream", "FindingStream", "Finishing", "Frame", "Spool", "SpoolClosed", "Tally"]
