@@ -579,3 +579,33 @@ def test_without_a_cache_the_program_is_hashed_every_time(tmp_path: Path) -> Non
     program.write_bytes(b"binary")
     assert cache.program_digest(program, None) == hashlib.sha256(b"binary").hexdigest()
     assert cache.program_digest(tmp_path / "missing", None) is None
+
+
+def test_a_cold_run_hashes_each_file_once_and_a_warm_one_reads_nothing(tree: Path, home: Path, parsed: list[str],
+                                                                        tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A missed partition's key is computed once (by the main process) and handed to whoever
+    audits it, never hashed again to keep it; the files at the root that every project's checks
+    read (the architecture document, CI files) are known by their identity on the next run."""
+    monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the tree was written just now
+    (tree / "ARCHITECTURE.md").write_text("# Architecture\n\nThe app runs as UID 1001.\n", encoding="utf-8")
+    (tree / "Makefile").write_text("build:\n\tdocker build .\n", encoding="utf-8")
+    reads: list[str] = []
+    real = cache.file_digest
+
+    def counting(path, cap=None, reaching=False):  # type: ignore[no-untyped-def]
+        reads.append(str(path))
+        return real(path, cap, reaching)
+
+    monkeypatch.setattr(cache, "file_digest", counting)
+    first = scan_json(tree, tmp_path)
+    in_tree = [r for r in reads if r.startswith(str(tree))]
+    assert in_tree and len(in_tree) == len(set(in_tree))  # each file of the tree hashed once
+    assert str(tree / "ARCHITECTURE.md") in in_tree
+    reads.clear()
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert (parsed, [r for r in reads if r.startswith(str(tree))]) == ([], [])
+    (tree / "ARCHITECTURE.md").write_text("# Architecture\n\nThe app runs as UID 0.\n", encoding="utf-8")
+    assert scan_json(tree, tmp_path) == scan_json(tree, tmp_path, "--no-cache")
+    assert sorted(parsed) == sorted(PROJECTS * 2)

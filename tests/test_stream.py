@@ -1,0 +1,255 @@
+"""Streamed outcomes (auditor/stream.py): a tree of projects is audited partition by partition and
+each partition's findings and evidence go to a private spool folder, read back by the report.
+
+The spool must never be in the audited tree, must be private, must be gone after the run (on
+success, on an error, on Ctrl-C), and the report must be the one an unstreamed audit gives: the
+same findings in the same order, whatever the folder names, with one job or two. Nothing is
+mocked: the real audit runs on real trees; where a worker pool is wanted on a small tree the pool
+threshold is lowered, and where a failure is wanted the real parse function is wrapped to raise.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import auditor.parallel as parallel
+from auditor.api import scan
+from auditor.cli import main
+from auditor.findings import Finding
+from auditor.report.json_report import render_json
+from auditor.suppressions import Suppressor
+
+ROOT_USER = 'FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nUSER root\nCMD ["node", "server.js"]\n'
+NON_ROOT = ROOT_USER.replace("USER root", "USER 1001")
+COMPOSE = "services:\n  web:\n    build: .\n    ports:\n      - \"3000:3000\"\n"
+
+
+def make_tree(root: Path, names: list[str]) -> Path:
+    for index, name in enumerate(names):
+        (root / name).mkdir(parents=True)
+        (root / name / "Dockerfile").write_text(ROOT_USER if index % 2 == 0 else NON_ROOT, encoding="utf-8")
+        (root / name / "docker-compose.yml").write_text(COMPOSE, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary folder the spool goes in, this test's own (so what is left there is seen)."""
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("AUDITOR_NO_CACHE", "1")
+    return folder
+
+
+def spools(folder: Path) -> list[Path]:
+    return sorted(folder.glob("auditor-spool-*"))
+
+
+def as_json(result: object) -> str:
+    import io
+
+    buffer = io.StringIO()
+    render_json(result, buffer)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def test_the_spool_is_private_outside_the_tree_and_removed_with_the_result(tmp_path: Path, temp: Path) -> None:
+    tree = make_tree(tmp_path / "tree", ["alpha", "bravo", "charlie"])
+    listing = sorted(str(p) for p in tree.rglob("*"))
+    result = scan([tree], ignore=["SC"], jobs=1)
+    [folder] = spools(temp)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert any(folder.iterdir())  # the findings and evidence are there, not in this process
+    assert type(result.findings).__name__ == "FindingStream"
+    assert sorted(str(p) for p in tree.rglob("*")) == listing  # nothing written into the tree
+    assert [f.rule_id for f in result.findings if f.rule_id == "DF008"] == ["DF008", "DF008"]
+    result.close()
+    assert spools(temp) == []
+    result = scan([tree], ignore=["SC"], jobs=1)
+    assert len(spools(temp)) == 1
+    del result  # dropping the result removes its spool too
+    import gc
+
+    gc.collect()
+    assert spools(temp) == []
+
+
+def test_streamed_results_are_those_of_each_project_audited_alone(tmp_path: Path, temp: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Folder names whose order differs from their paths' ("a-b/..." sorts before "a/..."): the
+    findings still come out in the report's order, the evidence in the partitions' order, with
+    one job and with a pool of two."""
+    names = ["a", "a-b", "a.c", "b", "a0"]
+    tree = make_tree(tmp_path / "tree", names)
+    serial = scan([tree], ignore=["SC"], jobs=1)
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
+    pooled = scan([tree], ignore=["SC"], jobs=2)
+    findings = list(serial.findings)
+    assert findings and findings == sorted(findings, key=Finding.sort_key)
+    assert {f.span.path.split("/")[0] for f in findings} == set(names)
+    assert as_json(serial) == as_json(pooled)
+    evidence = [e.span.path.split("/")[0] for e in serial.controls["DF008"].evidence]
+    assert evidence == sorted(evidence) and len(set(evidence)) == len(names)  # partitions' (folders') order
+    # what each partition's own checks give, merged and sorted as one list (the unstreamed way)
+    from auditor.catalog import load_catalog
+    from auditor.config import Config
+    from auditor.discovery import discover
+    from auditor.engine import select_rules
+
+    found = discover([tree], tree)
+    groups = parallel.partitions(found)
+    assert groups is not None
+    rule_ids = list(select_rules(load_catalog(), Config(), (), ["SC"]))
+    expected = sorted((f for part in parallel.split(found, groups)
+                       for f in parallel._parse_and_check(part, rule_ids, Config()).findings), key=Finding.sort_key)
+    assert findings == expected
+
+
+def test_an_error_in_a_partition_removes_the_spool(tmp_path: Path, temp: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = make_tree(tmp_path / "tree", ["alpha", "bravo", "charlie"])
+    real = parallel._parse_and_check
+    calls: list[str] = []
+
+    def failing(found, rule_ids, config):  # type: ignore[no-untyped-def]
+        calls.append("x")
+        if len(calls) == 2:
+            raise OSError("disk gone")
+        return real(found, rule_ids, config)
+
+    monkeypatch.setattr(parallel, "_parse_and_check", failing)
+    with pytest.raises(OSError, match="disk gone"):
+        scan([tree], ignore=["SC"], jobs=1)
+    assert spools(temp) == []
+    calls.clear()
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)  # the same in a worker process
+    with pytest.raises(OSError, match="disk gone"):
+        scan([tree], ignore=["SC"], jobs=2)
+    assert spools(temp) == []
+
+
+def test_ctrl_c_during_the_audit_removes_the_spool(tmp_path: Path, temp: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = make_tree(tmp_path / "tree", ["alpha", "bravo", "charlie"])
+    real = parallel._parse_and_check
+
+    def interrupted(found, rule_ids, config):  # type: ignore[no-untyped-def]
+        if "bravo/Dockerfile" in found.files:
+            raise KeyboardInterrupt
+        return real(found, rule_ids, config)
+
+    monkeypatch.setattr(parallel, "_parse_and_check", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        scan([tree], ignore=["SC"], jobs=1)
+    assert spools(temp) == []
+
+
+def test_a_real_sigint_to_auditor_scan_leaves_no_spool(tmp_path: Path) -> None:
+    """`auditor scan` in its own process, interrupted (SIGINT, as Ctrl-C sends) while the spool exists."""
+    tree = make_tree(tmp_path / "tree", [f"project-{index:03}" for index in range(150)])
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "AUDITOR_NO_CACHE": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    process = subprocess.Popen([sys.executable, "-m", "auditor", "scan", str(tree), "--no-external", "--jobs", "1",
+                                "--format", "json", "-o", os.devnull, "--fail-on", "none", "--quiet"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not spools(temp) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert spools(temp) and process.poll() is None, "the scan ended before its spool was seen"
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode != 0
+    assert spools(temp) == []
+
+
+def test_a_temporary_folder_inside_the_tree_is_not_written_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TMPDIR pointing into the audited tree: the spool is kept in memory, the tree untouched."""
+    tree = make_tree(tmp_path / "tree", ["alpha", "bravo", "charlie"])
+    inside = tree / "alpha" / "tmp"
+    inside.mkdir()
+    monkeypatch.setenv("AUDITOR_NO_CACHE", "1")
+    listing = sorted(str(p) for p in tree.rglob("*"))
+    monkeypatch.setattr(tempfile, "tempdir", str(inside))
+    streamed = scan([tree], ignore=["SC"], jobs=1)
+    assert sorted(str(p) for p in tree.rglob("*")) == listing
+    in_memory = as_json(streamed)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert in_memory == as_json(scan([tree], ignore=["SC"], jobs=1))
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
+    monkeypatch.setattr(tempfile, "tempdir", str(inside))
+    assert as_json(scan([tree], ignore=["SC"], jobs=2)) == in_memory
+    assert sorted(str(p) for p in tree.rglob("*")) == listing
+
+
+def test_a_closed_result_says_so() -> None:
+    from auditor.stream import FindingStream, Frame, Spool, SpoolClosed, Tally
+
+    spool = Spool()
+    writer = spool.writer("chunk0")
+    file, offset = writer.findings([])
+    stream = FindingStream(spool, [Frame("a/", 0, file, offset, 1)], [], [], Tally())
+    spool.close()
+    with pytest.raises(SpoolClosed):
+        list(stream)
+
+
+def test_suppressions_used_in_one_partition_count_for_the_run() -> None:
+    """An inline suppression matched by a partition's finding (in a worker) is not reported as
+    unused by the main process, whose own findings (the scanners') did not match it."""
+    from auditor.model.span import Span
+
+    sources = {"a/Dockerfile": 'FROM x\n# auditor: ignore=DF008 reason="root is needed"\nUSER root\n'}
+    entries = [{"rule": "DF009", "path": "b/*", "reason": "b is a test image"}]
+    worker = Suppressor(sources, entries, ["DF008", "DF009"])
+    finding = Finding("DF008", "high", "t", "m", Span("a/Dockerfile", 3, 1), "USER root")
+    assert worker.mark(finding).suppression is not None
+    fresh = Suppressor(sources, entries, ["DF008", "DF009"])
+    assert [message for _, message in fresh.problems()] == [
+        "unused suppression of DF008: it matches no finding; remove it",
+        "unused configured suppression of DF009 for 'b/*'"]
+    fresh.add_used(*worker.used())
+    assert [message for _, message in fresh.problems()] == ["unused configured suppression of DF009 for 'b/*'"]
+
+
+def test_baseline_and_suppressions_on_a_streamed_tree_match_a_serial_run(tmp_path: Path, temp: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The baseline's matches and "fixed" entries, suppressions and the exit code, with the pool."""
+    tree = make_tree(tmp_path / "tree", ["alpha", "bravo", "charlie", "delta"])
+    dockerfile = tree / "alpha" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace(
+        "USER root", '# auditor: ignore=DF008 reason="needs root"\nUSER root'), encoding="utf-8")
+    baseline = tmp_path / "baseline.json"
+    assert main(["baseline", "create", str(tree), "--no-external", "-o", str(baseline)]) == 0
+    document = json.loads(baseline.read_text())
+    document["findings"] = document["findings"][::2] + [
+        {"fingerprint": "0123456789abcdef0123456789abcdef", "rule_id": "DF008", "file": "gone/Dockerfile"}]
+    baseline.write_text(json.dumps(document))
+    reports = []
+    for jobs in ("1", "2"):
+        output = tmp_path / f"report-{jobs}.sarif"
+        code = main(["scan", str(tree), "--no-external", "--jobs", jobs, "--baseline", str(baseline), "--quiet",
+                     "--format", f"sarif:{output}", "--format", f"json:{output}.json"])
+        reports.append((code, output.read_text(), Path(f"{output}.json").read_text()))
+        monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
+    assert reports[0] == reports[1]
+    report = json.loads(reports[0][2])
+    assert report["summary"]["suppressed"] >= len(document["findings"]) - 1
+    assert any(f["suppressed"] and f["suppressed"]["kind"] == "inline" for f in report["findings"])
+    assert spools(temp) == []
