@@ -34,11 +34,15 @@ import tempfile
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, overload
+from typing import IO, TYPE_CHECKING, Any, overload
 
 from auditor.findings import Evidence, Finding
+
+if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+    from dataclasses import dataclass, field
+else:
+    from auditor.record import dataclass, field
 
 _FLUSH_EVIDENCE = 5000  # evidence entries a chunk buffers before it writes them
 
