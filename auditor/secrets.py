@@ -23,6 +23,8 @@ KNOWN_SECRET_FORMATS = (
     ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
     ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
 )
+# one search tells whether any format is there (most values hold none); the loop then names it
+_ANY_FORMAT = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in KNOWN_SECRET_FORMATS))
 # scheme://user:password@host with a literal password (not ${VAR})
 URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@", re.IGNORECASE)
 
@@ -37,10 +39,11 @@ _NOT_SECRET_NAME = re.compile(
 
 def known_format(value: str) -> str | None:
     """The kind of credential ``value`` contains ("an AWS access key ID"), or ``None``."""
-    for description, pattern in KNOWN_SECRET_FORMATS:
-        if pattern.search(value):
-            return description
-    url = URL_PASSWORD.search(value)
+    if _ANY_FORMAT.search(value):
+        for description, pattern in KNOWN_SECRET_FORMATS:
+            if pattern.search(value):
+                return description
+    url = URL_PASSWORD.search(value) if "://" in value else None
     if url and not url.group(1).startswith("$"):
         return "a URL with an inline password"
     return None

@@ -393,16 +393,25 @@ class Effective:
         """The unread includes that could change what this level sees for ``keys`` (see the
         module docstring), in file order, each once."""
         pending = dict(self.unread)
+        if len(keys) == 1:  # the usual question, asked per location by several controls
+            found = pending.get(keys[0], ())
+            return tuple(dict.fromkeys(found)) if found else ()
         return tuple(dict.fromkeys(d for key in keys for d in pending.get(key, ())))
 
     def header(self, name: str) -> Header | None:
         """The first effective header called ``name`` (any case) with a non-empty value."""
         wanted = name.lower()
-        return next((h for h in self.headers if h.key == wanted and h.value), None)
+        for header in self.headers:
+            if header.value and header.name.lower() == wanted:
+                return header
+        return None
 
     def has_proxy_header(self, name: str) -> bool:
         wanted = name.lower()
-        return any(h.key == wanted for h in self.proxy_set_headers)
+        for header in self.proxy_set_headers:
+            if header.name.lower() == wanted:
+                return True
+        return False
 
     @property
     def ssl_certificate(self) -> Setting | None:

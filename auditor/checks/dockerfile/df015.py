@@ -12,6 +12,7 @@ from auditor.secrets import known_format
 ID = "DF015"
 NODES = "document"
 _REFERENCE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+_DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}")
 
 
 def literal_part(value: str | None) -> str:
@@ -19,7 +20,9 @@ def literal_part(value: str | None) -> str:
     ``${VAR:-default}`` keeps its default, which is baked into the image."""
     if not value:
         return ""
-    with_defaults = re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", r"\1", value)
+    if "$" not in value:
+        return value.strip()
+    with_defaults = _DEFAULT.sub(r"\1", value)
     return _REFERENCE.sub("", with_defaults).strip()
 
 
@@ -34,12 +37,13 @@ def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
             literal = literal_part(value)
             kind = known_format(value or "")
             declared = f"{instruction.keyword} {name}"
-            failed += bool(kind) or bool(literal and any(fnmatch.fnmatchcase(name.upper(), p) for p in patterns))
+            secret_name = bool(literal) and any(fnmatch.fnmatchcase(name.upper(), p) for p in patterns)
+            failed += bool(kind) or secret_name
             if kind:
                 yield Fail(instruction, f"{declared} holds what looks like {kind} (value masked); it stays in "
                                         "the image history: remove it and pass it at run time or as a "
                                         "BuildKit secret (RUN --mount=type=secret)")
-            elif literal and any(fnmatch.fnmatchcase(name.upper(), p) for p in patterns):
+            elif secret_name:
                 yield Fail(instruction, f"{declared} has a literal value ({len(literal)} characters, masked) "
                                         "baked into the image; remove the value and supply it at run time "
                                         "or with RUN --mount=type=secret")
