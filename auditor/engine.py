@@ -6,7 +6,6 @@ as ``error`` with the exception, and the rest of the audit goes on.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 import time
@@ -22,8 +21,8 @@ else:
 from auditor.catalog import Rule
 from auditor.config import Config
 from auditor.dispatch import load_check, outcomes
-from auditor.findings import (SEVERITY_RANK, ControlResult, Evidence, Fail, Finding, Pass, Related,
-                              Unknown, span_of)
+from auditor.findings import (NO_PROPERTIES, SEVERITY_RANK, ControlResult, Evidence, Fail, Finding, Pass,
+                              Related, Unknown, span_of)
 from auditor.model.project import Project
 from auditor.model.span import Note, NotChecked, Span
 
@@ -170,7 +169,8 @@ class _Stamper:
 
     def finding(self, rule: Rule, severity: str, message: str, span: Span,
                 related: tuple[Related, ...] = (), properties: dict[str, Any] | None = None,
-                identity: str | None = None) -> Finding:
+                identity: str | None = None, snippet: str | None = None) -> Finding:
+        """``snippet``: the quoted line when it is not the file's own (a rendered chart's line)."""
         line_text = self.project.line_text(span.path, span.line)
         key_text = identity if identity is not None else line_text
         folded = self.folded.get(key_text)
@@ -179,9 +179,10 @@ class _Stamper:
         key = (rule.id, span.path, folded)
         occurrence = self.seen.get(key, 0)
         self.seen[key] = occurrence + 1
-        snippet = _snippet_text(self.project, span, line_text, SECRET_LITERAL in rule.tags)
+        if snippet is None:
+            snippet = _snippet_text(self.project, span, line_text, SECRET_LITERAL in rule.tags)
         return Finding(rule.id, severity, rule.title, message, span, snippet,
-                       _fingerprint(rule.id, span, folded, occurrence), related, properties or {})
+                       _fingerprint(rule.id, span, folded, occurrence), related, properties or NO_PROPERTIES)
 
 
 def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tuple[list[Finding], dict[str, ControlResult]]:
@@ -266,26 +267,27 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
             suffix = f" [in {origin}]" if origin else ""
 
             def snippet(span: Span, rendered: dict[tuple[str, int], str] = rendered) -> str:
-                line = rendered.get((span.path, span.line))
+                line = rendered.get((span.path, span.line)) if rendered else None
                 return _snippet(project, span, secret) if line is None else \
                     (redact(line) if secret else line)[:SNIPPET_LIMIT]
 
             for outcome in outcomes(module, document, params):
                 span = span_of(outcome.node)
                 if isinstance(outcome, Fail):
-                    if (span.path, span.line, outcome.message + suffix) in reported:
+                    message = outcome.message + suffix
+                    seen = (span.path, span.line, message)
+                    if seen in reported:
                         continue
-                    reported.add((span.path, span.line, outcome.message + suffix))
+                    reported.add(seen)
                     # each related place says what is there (its line), for SARIF's links and the text report
                     related = tuple(Related(span_of(node), " ".join(snippet(span_of(node)).split())[:120])
-                                    for node in outcome.related)
+                                    for node in outcome.related) if outcome.related else ()
                     # a note (a check's own lower severity) takes the catalog's note severity
                     level = (rule.note_severity or outcome.severity) if outcome.severity else severity
-                    finding = stamper.finding(rule, level, outcome.message + suffix, span, related)
-                    if rendered:
-                        finding = dataclasses.replace(finding, snippet=snippet(span))
+                    finding = stamper.finding(rule, level, message, span, related,
+                                              snippet=snippet(span) if rendered else None)
                     findings.append(finding)
-                    evidence.append(Evidence(span, outcome.message + suffix, snippet(span)))
+                    evidence.append(Evidence(span, message, finding.snippet))  # the finding's own strings
                 elif isinstance(outcome, Pass):
                     evidence.append(Evidence(span, outcome.evidence + suffix, snippet(span)))
                 elif isinstance(outcome, Unknown):

@@ -305,3 +305,17 @@ def test_the_rules_that_ran_are_in_the_result_with_their_severities(tmp_path: Pa
     assert set(result.rules) == {"DF008"} | ENGINE_RULES
     assert all(isinstance(rule, Rule) for rule in result.rules.values())
     assert result.severities == {r: CATALOG[r].severity for r in result.rules}
+
+
+def test_each_finding_is_its_controls_evidence_at_the_same_place() -> None:
+    """A failure is a finding and an evidence entry of its control: the same span, message and
+    quoted line (the entry is made from the finding's own strings)."""
+    from tests.conftest import FIXTURES
+
+    result = scan([FIXTURES / "noncompliant"])
+    assert result.findings
+    for finding in result.findings:
+        if finding.rule_id.startswith("AUD"):
+            continue
+        entries = result.controls[finding.rule_id].evidence
+        assert (finding.span, finding.message, finding.snippet) in {(e.span, e.text, e.snippet) for e in entries}

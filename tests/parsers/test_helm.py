@@ -73,6 +73,9 @@ def test_values_file_named_in_the_configuration_is_its_own_render() -> None:
                                                          ("chart/templates/deployment.yaml", 49)}
     assert all("values-weakened.yaml" in f.message for f in ks004)
     assert {f.snippet for f in ks004} == {"allowPrivilegeEscalation: true", "privileged: true"}
+    # the control's evidence quotes the rendered lines too, with the same messages
+    assert {(e.span, e.text, e.snippet) for e in result.controls["KS004"].evidence} >= \
+        {(f.span, f.message, f.snippet) for f in ks004}
     ks008 = [f for f in result.findings if f.rule_id == "KS008"]
     assert [(f.span.line, f.snippet) for f in ks008] == [(28, 'image: "ghcr.io/acme/storefront:latest"')]
 
