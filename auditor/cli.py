@@ -10,9 +10,49 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from types import ModuleType
+from typing import Any, NoReturn
 
 from auditor import __version__
+
+
+class _LoadedOnFirstUse(ModuleType):
+    """A module whose code runs when one of its attributes is first read (see _load_on_first_use)."""
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes the module does not have yet
+        spec = self.__spec__
+        self.__class__ = ModuleType  # type: ignore[assignment]
+        if spec is None or spec.loader is None:
+            raise AttributeError(name)
+        spec.loader.exec_module(self)
+        return getattr(self, name)
+
+
+def _load_on_first_use(name: str) -> None:
+    """Put ``name`` in ``sys.modules`` as a module whose code runs when one of its attributes is
+    first read, unless it is imported already. ``dataclasses`` imports ``inspect`` (with ``ast``,
+    ``dis`` and ``tokenize``: a sixth of a one-project scan's start-up) and ``copy`` for
+    ``signature()`` and ``deepcopy()`` calls that the auditor's classes never make
+    (``auditor.record`` writes their ``__doc__`` itself); a command that does need them gets them
+    on first use. The standard ``importlib.util.LazyLoader`` would not do: the ``import``
+    statement reads the module's ``__spec__``, which runs it; here ``__spec__`` and the other
+    attributes the import system sets are there from the start, and only a name the module
+    defines runs it. Done by the command line only: a program importing ``auditor`` keeps its
+    modules as it has them."""
+    if name in sys.modules:
+        return
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+        return
+    module = importlib.util.module_from_spec(spec)
+    module.__class__ = _LoadedOnFirstUse
+    sys.modules[name] = module
+
+
+_load_on_first_use("inspect")
+_load_on_first_use("copy")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info", "none")

@@ -26,13 +26,15 @@ For mypy the modules import ``dataclass`` and ``field`` from ``dataclasses`` und
 from __future__ import annotations
 
 import abc
-import dataclasses
 import sys
 from types import CellType, CodeType, FunctionType, MemberDescriptorType
+from typing import Any, Callable
+
+
+import dataclasses
 from _thread import get_ident
 from dataclasses import MISSING, Field, FrozenInstanceError, field
 from operator import attrgetter
-from typing import Any, Callable
 
 __all__ = ["dataclass", "field"]
 

@@ -1,0 +1,79 @@
+"""What a one-project scan from the command line loads: only what it uses (issue 16, row d).
+
+Each test runs the command line in a fresh interpreter (a module imported by an earlier test
+would hide the difference) and looks at ``sys.modules`` when it is done; the timing itself is
+benchmarks/bench_scan.py's row d, never a test.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS_LIKE = REPO / "fixtures" / "compliant"
+
+
+def _run(code: str, tmp_path: Path) -> dict[str, object]:
+    """Run ``code`` (which sets ``result``) in a fresh interpreter with a private cache folder."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "AUDITOR_CACHE_DIR": str(tmp_path / "cache")}
+    wrapper = f"import json, sys\n{code}\nprint(json.dumps(result))\n"
+    done = subprocess.run([sys.executable, "-c", wrapper], env=env, capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _scan_modules(tmp_path: Path, *arguments: str) -> dict[str, object]:
+    """A scan of a copy of fixtures/compliant without its ``.gitignore`` and ``ARCHITECTURE.md``
+    (pathspec, which reads the one, imports ``typing_extensions``, and markdown-it, which reads the
+    other, makes standard dataclasses: both use ``inspect``), after ``auditor rules`` has cached
+    the validated catalog (what an installed auditor that has run once has: validating the rule
+    files needs jsonschema, which imports much)."""
+    tree = tmp_path / "tree"
+    shutil.copytree(CORPUS_LIKE, tree)
+    (tree / ".gitignore").unlink()
+    (tree / "ARCHITECTURE.md").unlink()
+    _run("from auditor.cli import main\nresult = main(['rules', '--format', 'json']) and 0", tmp_path)
+    return _run(f"""
+import io, contextlib
+from auditor.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(["scan", {str(tree)!r}, "--no-external", *{list(arguments)!r}])
+inspect = sys.modules.get("inspect")
+result = {{"code": code, "modules": sorted(sys.modules),
+           "inspect_loaded": inspect is not None and hasattr(inspect, "__dict__") and "signature" in inspect.__dict__,
+           "output": out.getvalue()[-200:]}}
+""", tmp_path)
+
+
+def test_inspect_and_copy_load_on_first_use_only(tmp_path: Path) -> None:
+    """The command line defers ``inspect`` and ``copy`` (imported by ``dataclasses``); the first
+    attribute read runs them, and they then work as ever."""
+    result = _run("""
+import auditor.cli, dataclasses
+before = {name: type(sys.modules[name]).__name__ for name in ("inspect", "copy")}
+deferred = [name for name in ("dis", "ast") if name in sys.modules]
+import inspect, copy
+signature = str(inspect.signature(dataclasses.replace))
+value = copy.deepcopy({"a": [1, 2]})
+result = {"before": before, "deferred": deferred, "signature": signature, "copied": value,
+          "after": type(sys.modules["inspect"]).__name__, "dis": "dis" in sys.modules}
+""", tmp_path)
+    assert result["before"] == {"inspect": "_LoadedOnFirstUse", "copy": "_LoadedOnFirstUse"}
+    assert result["deferred"] == []
+    assert result["signature"] == "(obj, /, **changes)"
+    assert result["copied"] == {"a": [1, 2]}
+    assert result["after"] == "module" and result["dis"] is True
+
+
+def test_a_plain_scan_leaves_inspect_unloaded(tmp_path: Path) -> None:
+    result = _scan_modules(tmp_path)
+    assert result["code"] in (0, 1) and "Controls:" in str(result["output"])
+    assert result["inspect_loaded"] is False
+    assert "dis" not in result["modules"] and "ast" not in result["modules"]  # type: ignore[operator]
