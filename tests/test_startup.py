@@ -77,3 +77,28 @@ def test_a_plain_scan_leaves_inspect_unloaded(tmp_path: Path) -> None:
     assert result["code"] in (0, 1) and "Controls:" in str(result["output"])
     assert result["inspect_loaded"] is False
     assert "dis" not in result["modules"] and "ast" not in result["modules"]  # type: ignore[operator]
+
+
+COMMAND_LINES = [
+    ["scan"], ["scan", "a", "b", "--format", "json:x.json", "-f", "text", "--select", "DF,NG", "-j", "2", "--no-cache"],
+    ["scan", "--baseline", "b.json", "--fail-on", "none", "--policy", "p.yaml", "--no-external", "-q"],
+    ["baseline", "create", ".", "-o", "b.json"], ["rules", "--format", "json"], ["explain", "DF008"],
+    ["init", "--ci", "gitlab"], ["model", "x", "-f", "json"], ["report", "-f", "html", "--name", "n"],
+    ["merge", "a.json", "b.json", "--label", "a.json=x"], ["completion", "zsh"],
+]
+
+
+def test_the_parser_of_the_named_command_alone_parses_the_same() -> None:
+    from auditor.cli import _SUBCOMMANDS, _named_command, build_parser
+
+    whole = build_parser()
+    for argv in COMMAND_LINES:
+        command = _named_command(argv)
+        assert command == argv[0]
+        alone = build_parser(command)
+        choices = alone._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+        assert list(choices) == [command]
+        assert vars(alone.parse_args(argv)) == vars(whole.parse_args(argv))
+    assert list(_SUBCOMMANDS) == list(whole._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    for argv in (["--help"], ["-V"], [], ["bogus"], ["--", "scan"], ["-h", "scan"], ["--version", "scan"]):
+        assert _named_command(argv) is None  # the whole parser: -h lists every subcommand
