@@ -95,12 +95,16 @@ def _catalog_store() -> Store | None:
 
 def _read_sources(directory: Path) -> dict[str, bytes]:
     try:
-        files = sorted(p for p in directory.iterdir() if p.suffix == ".yaml")
+        names = sorted(name for name in os.listdir(directory) if name.endswith(".yaml") and name != ".yaml")
     except OSError as exc:
         raise CatalogError(f"rule folder {directory} is not readable: {exc}") from exc
-    if not files:
+    if not names:
         raise CatalogError(f"no rule files in {directory}: is the package installed whole?")
-    return {p.name: p.read_bytes() for p in files}
+    sources = {}
+    for name in names:
+        with open(os.path.join(directory, name), "rb") as handle:
+            sources[name] = handle.read()
+    return sources
 
 
 def validate_rule_documents(documents: dict[str, Any]) -> list[str]:
@@ -177,25 +181,29 @@ def load_catalog(directory: Path | None = None) -> dict[str, Rule]:
         documents = _parse_and_validate(sources)
         if store is not None:
             store.write("catalog", key, json.dumps(documents).encode())
-    return {rule_id: _rule(documents[rule_id]) for rule_id in sorted(documents)}
+    defaults = resolved()  # the profile's defaults, computed once for every rule
+    return {rule_id: _rule(documents[rule_id], defaults) for rule_id in sorted(documents)}
 
 
-def _rule(doc: dict[str, Any]) -> Rule:
+def _rule(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> Rule:
     return Rule(
         id=doc["id"], name=doc["name"], title=doc["title"], family=doc["family"],
         target=doc["target"], severity=doc["severity"], summary=doc["summary"].strip(),
         rationale=doc["rationale"].strip(), remediation=doc["remediation"].strip(),
-        references=tuple(doc["references"]), parameters=_with_profile_defaults(doc.get("parameters") or {}),
+        references=tuple(doc["references"]), parameters=_with_profile_defaults(doc.get("parameters") or {}, defaults),
         examples=doc.get("examples") or {}, tags=tuple(doc.get("tags") or ()),
         frameworks=tuple(doc.get("frameworks") or ()),
         applies_to=tuple(doc.get("applies_to") or ("app", "proxy", "other")),
         note_severity=doc.get("note_severity"))
 
 
-def _with_profile_defaults(parameters: dict[str, Any]) -> dict[str, Any]:
+def _with_profile_defaults(parameters: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
     """A ``profile:`` parameter's default is the profile's default (declared once, in
     ``auditor/architecture/profile.py``), converted as its ``profile_as`` says."""
-    defaults = resolved()
+    if not any("profile" in spec for spec in parameters.values()):
+        return dict(parameters)
+    if defaults is None:
+        defaults = resolved()
     filled = {}
     for name, spec in parameters.items():
         if "profile" in spec:

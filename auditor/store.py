@@ -59,14 +59,14 @@ def _secret(folder: Path) -> bytes | None:
     """The per-user HMAC key (32 random bytes, mode 0600), created on first use. A key file that
     is not ours alone (another owner, readable by others, the wrong size) is replaced: what it
     signed is then no longer trusted."""
-    import secrets
-    import tempfile
-
     path = folder / _KEY_FILE
     for _ in range(2):
         key = _read_private(path, 64)
         if key is not None and len(key) == 32:
             return key
+        import secrets  # only to make the key (random, base64, hmac, tempfile, shutil: a few ms)
+        import tempfile
+
         untrusted = os.path.lexists(path)
         try:
             descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".key-")

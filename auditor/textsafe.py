@@ -25,6 +25,7 @@ of them), so ``\\xff`` in a report can also be a file really named with those fo
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # Kept as explicit ranges (computing them from unicodedata at import would cost a pre-commit hook
 # a tenth of a second); tests/adversarial/test_names.py checks them against the running Python's
@@ -42,9 +43,23 @@ _UNSAFE_CLASS = (
     "\U000110bd\U000110cd\U00013430-\U0001345f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e0fff"  # tag characters, variation selectors supplement, reserved ignorables
 )
-UNSAFE = re.compile(f"[{_C0}{_UNSAFE_CLASS}]")
+_UNSAFE_PATTERN = f"[{_C0}{_UNSAFE_CLASS}]"
 # json.dumps already escapes C0 inside strings; outside them a newline is the document's layout.
-_JSON_UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
+_JSON_UNSAFE_PATTERN = f"[{_UNSAFE_CLASS}]"
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """The class compiled on first use: a text that is printable ASCII never needs it, and its
+    ranges cost a millisecond to compile, which a one-project scan would pay for nothing."""
+    return re.compile(pattern)
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    """``UNSAFE``, the compiled class of every character ``display`` escapes (compiled when first read)."""
+    if name == "UNSAFE":
+        return _compiled(_UNSAFE_PATTERN)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _shown(char: str) -> str:
@@ -62,7 +77,7 @@ def display(text: str) -> str:
     """``text`` as a person may safely read it: unsafe characters shown as escapes."""
     if text.isascii() and text.isprintable():
         return text  # the common case, without a regular expression
-    return UNSAFE.sub(lambda match: _shown(match.group()), text)
+    return _compiled(_UNSAFE_PATTERN).sub(lambda match: _shown(match.group()), text)
 
 
 def display_path(path: object) -> str:
@@ -87,7 +102,7 @@ def json_escape(document: str) -> str:
     escaped C0 controls, so each replacement lands inside a string."""
     if document.isascii() and "\x7f" not in document:
         return document  # the common case: DEL is the only ASCII character of the class
-    return _JSON_UNSAFE.sub(lambda match: _json_form(match.group()), document)
+    return _compiled(_JSON_UNSAFE_PATTERN).sub(lambda match: _json_form(match.group()), document)
 
 
 __all__ = ["UNSAFE", "display", "display_path", "json_escape"]

@@ -137,7 +137,6 @@ def parse_formats(specs: list[str] | None, output: str | None) -> list[tuple[str
 
 def prepare(args: argparse.Namespace) -> tuple[AuditResult, Config]:
     """Everything both `scan` and `baseline create` do: configure, discover, parse, check."""
-    from auditor.baseline import read_baseline
     from auditor.catalog import load_catalog
     from auditor.discovery import discover
     from auditor.policy import judge_excludes, nothing_left_to_run
@@ -163,7 +162,7 @@ def prepare(args: argparse.Namespace) -> tuple[AuditResult, Config]:
     policy.weakenings += nothing_left_to_run(config, catalog, rules)
     baseline = None
     if getattr(args, "baseline", None):
-        from auditor.baseline import BaselineError
+        from auditor.baseline import BaselineError, read_baseline
 
         try:
             baseline = read_baseline(Path(args.baseline))
