@@ -183,6 +183,9 @@ def _capabilities(capabilities: YMap | None, key: str, reader: _Reader) -> tuple
 def _security_context(item: YMap, item_span: Span, pod_context: YMap | None,
                       reader: _Reader) -> SecurityContext:
     own = reader.mapping(item, "securityContext")
+    if own is None and pod_context is None:  # set at neither level: every field unset
+        return SecurityContext(item_span, False, None, None, None, None, None, None, None, (), (), None,
+                               None, None, None, None)
     capabilities = reader.mapping(own, "capabilities")
 
     def inherited(name: str) -> Setting | None:
@@ -226,9 +229,10 @@ def _quantities(resources: YMap | None, key: str, reader: _Reader) -> tuple[Quan
 
 def _resources(item: YMap, item_span: Span, reader: _Reader) -> Resources:
     resources = reader.mapping(item, "resources")
-
+    if resources is None:
+        return Resources(item_span, (), (), None, None)
     return Resources(
-        span=_entry_span(item, "resources") if resources is not None else item_span,
+        span=_entry_span(item, "resources"),
         requests=_quantities(resources, "requests", reader),
         limits=_quantities(resources, "limits", reader),
         requests_span=_entry_span_if_present(resources, "requests"),
