@@ -440,7 +440,8 @@ class NpmCommand(NamedTuple):
 
     @property
     def installs_dependencies(self) -> bool:
-        return self.is_install or self.is_clean_install
+        subcommand = self.subcommand  # is_install or is_clean_install, the subcommand read once
+        return (subcommand in NPM_INSTALL and not self.is_global) or subcommand in NPM_CLEAN_INSTALL
 
     @property
     def production_only(self) -> bool:

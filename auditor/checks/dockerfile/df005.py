@@ -21,12 +21,14 @@ def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
                                                 "the lockfile and install other versions; use npm ci here")
             elif not command.is_clean_install:
                 continue
-            elif stage.index in shipping and not installs_production_only(doc, stage, command):
-                # A builder's full install is legitimate: only what reaches the final image must
-                # leave out devDependencies.
-                yield Fail(command.instruction, f"{stage.label} ends up in the final image but runs "
-                                                f"{command.text} with devDependencies; add --omit=dev")
             else:
-                kind = "production-only " if installs_production_only(doc, stage, command) else ""
-                yield Pass(command.instruction, f"{stage.label} uses {kind}{command.text}")
+                production = installs_production_only(doc, stage, command)  # asked once per install
+                if stage.index in shipping and not production:
+                    # A builder's full install is legitimate: only what reaches the final image
+                    # must leave out devDependencies.
+                    yield Fail(command.instruction, f"{stage.label} ends up in the final image but runs "
+                                                    f"{command.text} with devDependencies; add --omit=dev")
+                else:
+                    kind = "production-only " if production else ""
+                    yield Pass(command.instruction, f"{stage.label} uses {kind}{command.text}")
     yield from unreadable_runs(doc, "npm")
