@@ -79,6 +79,15 @@ def test_a_plain_scan_leaves_inspect_unloaded(tmp_path: Path) -> None:
     assert "dis" not in result["modules"] and "ast" not in result["modules"]  # type: ignore[operator]
 
 
+def test_a_plain_scan_imports_no_renderer_sarif_writer_or_key_maker(tmp_path: Path) -> None:
+    """No Helm chart: no subprocess (parsers/render.py imports it to render one); text output: not the SARIF writer; the
+    cache's key file exists (``auditor rules`` made it): not ``secrets``."""
+    result = _scan_modules(tmp_path)
+    modules = set(result["modules"])  # type: ignore[call-overload]
+    assert "auditor.parsers.helm" in modules and "auditor.report.console" in modules  # they did run
+    assert not modules & {"subprocess", "auditor.report.sarif", "gzip", "secrets"}
+
+
 COMMAND_LINES = [
     ["scan"], ["scan", "a", "b", "--format", "json:x.json", "-f", "text", "--select", "DF,NG", "-j", "2", "--no-cache"],
     ["scan", "--baseline", "b.json", "--fail-on", "none", "--policy", "p.yaml", "--no-external", "-q"],

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import os
 import resource
-import subprocess
-import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
@@ -55,6 +53,8 @@ def program(name: str) -> str | None:
 def network_namespace_prefix() -> tuple[str, ...]:
     """``unshare --net --map-root-user`` when this machine lets an unprivileged process make a
     network namespace (probed once); otherwise nothing, and only the proxy settings apply."""
+    import subprocess  # only when a chart is rendered: not on every scan
+
     unshare = find_program("unshare")
     if unshare is None:
         return ()
@@ -96,6 +96,9 @@ def boxed_env(home: str, extra: dict[str, str] | None = None) -> dict[str, str]:
 def run_boxed(argv: list[str], limits: Limits, *, env_extra: dict[str, str] | None = None) -> str:
     """``argv``'s standard output, run boxed (see the module doc); ``RenderError`` on a timeout,
     a limit hit, a non-zero exit or output that is not UTF-8."""
+    import subprocess
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="auditor-render-") as home:
         out_path, err_path = os.path.join(home, "stdout"), os.path.join(home, "stderr")
         command = [*network_namespace_prefix(), *argv]

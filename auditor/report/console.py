@@ -78,7 +78,7 @@ def _lines(result: AuditResult, threshold: str, quiet: bool) -> list[list[tuple[
     if suppressed:
         summary.append((f" ({suppressed} suppressed)", "dim"))
     out.append(summary)
-    from auditor.report.sarif import MAX_RESULTS  # GitHub's limit of results per SARIF run
+    from auditor.report import SARIF_MAX_RESULTS as MAX_RESULTS  # GitHub's limit of results per SARIF run
 
     if len(result.findings) > MAX_RESULTS:
         out.append([(f"SARIF keeps the {MAX_RESULTS} most severe of {len(result.findings)} findings "

@@ -27,7 +27,7 @@ from auditor.catalog import Rule
 from auditor.engine import AuditResult
 from auditor.findings import SEVERITY_RANK, Finding, Suppression
 from auditor.model.span import Span
-from auditor.report import taxonomy
+from auditor.report import SARIF_MAX_RESULTS, taxonomy
 from auditor.textsafe import display, json_escape
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -48,7 +48,7 @@ _FENCE_LANGUAGE = {".yaml": "yaml", ".yml": "yaml", ".conf": "nginx", ".json": "
 _LINK_BRACKETS = re.compile(r"([\[\]])")
 # GitHub code scanning accepts at most 25,000 results per run and a gzip-compressed upload of
 # at most 10 MB (https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning#validating-your-sarif-file).
-MAX_RESULTS = 25_000
+MAX_RESULTS = SARIF_MAX_RESULTS
 MAX_GZIP_BYTES = 10 * 1000 * 1000
 # Where the run's results are about the whole scanned tree (a scanner that could not run).
 ROOT_PATHS = (".", "")
