@@ -94,8 +94,8 @@ def _kubernetes_workloads(kubernetes: Any) -> Iterator[tuple[Any, Any]]:
     return ((workload, kubernetes) for workload in kubernetes.workloads)
 
 
-def _kubernetes_containers(kubernetes: Any) -> Iterator[tuple[Any, Any]]:
-    return ((container, workload) for workload, container in kubernetes.containers())
+def _kubernetes_containers(kubernetes: Any) -> Iterable[tuple[Any, Any]]:
+    return [(container, workload) for workload, container in kubernetes.containers()]
 
 
 def _kubernetes_ingresses(kubernetes: Any) -> Iterator[tuple[Any, Any]]:
@@ -188,18 +188,22 @@ class _Anchors:
                 return []
             reported.add(span)
             return [result]
-        fresh: list[tuple[set[Span], Span, Outcome]] = []
+        fresh: list[Outcome] = []
+        remember: list[tuple[set[Span], Span]] = []
+        by_kind, passes, fails = self.by_kind, self.passes, self.fails
         for outcome in result:
             node = outcome.node
             span = node if isinstance(node, Span) else node.span
-            reported = self._reported(outcome)
-            if span in reported or (reported is self.passes and span in self.fails):
+            known = by_kind.get(outcome.__class__)
+            kind_spans = known if known is not None else self._reported(outcome)
+            if span in kind_spans or (kind_spans is passes and span in fails):
                 continue
-            fresh.append((reported, span, outcome))
+            fresh.append(outcome)
+            remember.append((kind_spans, span))
         # remembered after the call: its own outcomes at one span are all kept
-        for reported, span, _ in fresh:
+        for reported, span in remember:
             reported.add(span)
-        return [outcome for _, _, outcome in fresh]
+        return fresh
 
 
 def outcomes(module: ModuleType, document: Any, params: Params) -> Iterator[Outcome]:

@@ -163,6 +163,29 @@ def test_the_outcomes_of_one_call_are_all_kept(tmp_path: Path) -> None:
     assert len(list(outcomes(_module("document", check), config, Params()))) == 3
 
 
+def test_a_single_outcome_returned_as_is_and_subclassed_outcomes_are_deduplicated_alike(tmp_path: Path) -> None:
+    """A check may return one outcome instead of an iterable; an outcome of a subclass of Fail,
+    Pass or Unknown counts as its base kind."""
+    config = _nginx(tmp_path)
+    here = Span("nginx.conf", 4)
+
+    class Warning(Fail):
+        __slots__ = ()
+
+    class Noted(Pass):
+        __slots__ = ()
+
+    results: dict[str, Outcome] = {"/a": Warning(here, "wrong"), "/b": Fail(here, "wrong again"),
+                                   "/c": Noted(here, "fine after a fail")}
+
+    def check(location: Any, site: Site, params: Params) -> Outcome | None:
+        return results.get(location.uri)
+
+    found = list(outcomes(_module("nginx.location", check), config, Params()))
+    assert [(type(o).__name__, o.message) for o in found if isinstance(o, Fail)] == [("Warning", "wrong")]
+    assert not [o for o in found if isinstance(o, Pass)]
+
+
 def test_compose_services_are_dispatched_with_their_file() -> None:
     compose, problems = parse_compose("services:\n  web:\n    image: app\n  db:\n    image: postgres\n",
                                       "docker-compose.yml")

@@ -115,10 +115,16 @@ class Resources:
     limits_span: Span | None
 
     def request(self, resource: str) -> Quantity | None:
-        return next((q for q in self.requests if q.resource == resource), None)
+        for quantity in self.requests:  # a loop, not a generator: asked for every container
+            if quantity.resource == resource:
+                return quantity
+        return None
 
     def limit(self, resource: str) -> Quantity | None:
-        return next((q for q in self.limits if q.resource == resource), None)
+        for quantity in self.limits:
+            if quantity.resource == resource:
+                return quantity
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,10 +416,14 @@ class KubernetesSet:
     snippets: dict[tuple[str, int], str] = field(default_factory=dict, compare=False, repr=False)
 
     def containers(self) -> Iterator[tuple[Workload, Container]]:
-        """Every container of every workload, init containers included."""
+        """Every container of every workload, init containers first."""
         for workload in self.workloads:
-            for container in workload.containers:
-                yield workload, container
+            pod = workload.pod
+            if pod is not None:
+                for container in pod.init_containers:
+                    yield workload, container
+                for container in pod.containers:
+                    yield workload, container
 
     def _lookup(self, name: str) -> dict[Any, Any]:
         """Indexes built on first use, so linking stays linear in the number of manifests (a
