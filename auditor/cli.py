@@ -10,22 +10,35 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from _thread import RLock
 from types import ModuleType
 from typing import Any, NoReturn
 
 from auditor import __version__
 
 
+_LOADING_LOCK = RLock()
+_LOADING: set[str] = set()
+
+
 class _LoadedOnFirstUse(ModuleType):
-    """A module whose code runs when one of its attributes is first read (see _load_on_first_use)."""
+    """A module whose code runs when one of its attributes is first read (see _load_on_first_use).
+    One thread runs it while the others wait; until it has run, the module's own code sees only
+    the names it has defined so far, as during any import."""
 
     def __getattr__(self, name: str) -> Any:  # only for attributes the module does not have yet
-        spec = self.__spec__
-        self.__class__ = ModuleType  # type: ignore[assignment]
-        if spec is None or spec.loader is None:
-            raise AttributeError(name)
-        spec.loader.exec_module(self)
-        return getattr(self, name)
+        with _LOADING_LOCK:
+            if type(self) is _LoadedOnFirstUse and self.__name__ not in _LOADING:
+                spec = self.__spec__
+                if spec is None or spec.loader is None:
+                    raise AttributeError(name)
+                _LOADING.add(self.__name__)
+                try:
+                    spec.loader.exec_module(self)
+                finally:
+                    _LOADING.discard(self.__name__)
+                self.__class__ = ModuleType  # type: ignore[assignment]
+        return ModuleType.__getattribute__(self, name)
 
 
 def _load_on_first_use(name: str) -> None:

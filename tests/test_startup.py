@@ -111,3 +111,29 @@ def test_the_parser_of_the_named_command_alone_parses_the_same() -> None:
     assert list(_SUBCOMMANDS) == list(whole._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     for argv in (["--help"], ["-V"], [], ["bogus"], ["--", "scan"], ["-h", "scan"], ["--version", "scan"]):
         assert _named_command(argv) is None  # the whole parser: -h lists every subcommand
+
+
+def test_a_deferred_module_first_used_by_many_threads_at_once_runs_once(tmp_path: Path) -> None:
+    result = _run("""
+import threading
+import auditor.cli
+import inspect
+runs = []
+real = inspect.__spec__.loader.exec_module
+def counted(module):
+    runs.append(module.__name__)
+    real(module)
+inspect.__spec__.loader.exec_module = counted
+barrier = threading.Barrier(8)
+seen = []
+def use():
+    barrier.wait()
+    seen.append(str(inspect.signature(len)))
+threads = [threading.Thread(target=use) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+result = {"runs": runs, "seen": sorted(set(seen)), "count": len(seen)}
+""", tmp_path)
+    assert result == {"runs": ["inspect"], "seen": ["(obj, /)"], "count": 8}
