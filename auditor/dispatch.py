@@ -27,7 +27,9 @@ list ``directives = [...]``: the engine then calls it for those nodes only.
 ``"document"`` is for a control that judges the document as a whole (does any server listen on
 443?); every other check judges one node and never loops over its document. No check
 deduplicates: many nodes share one anchor (an inherited header, an ``http {}`` setting, a
-pod-level securityContext), and the engine reports each anchor once per document. Of the
+pod-level securityContext), and the engine reports each anchor once per document, and for the
+Kubernetes kinds once per workload (a Helm ``range`` renders several workloads from one template
+line, so they share its spans). Of the
 outcomes at one span, the first of each kind (fail, pass, unknown) stands, and a fail suppresses
 later passes there. The outcomes of one call are the check's own and are all kept, so a
 document-level check sees no deduplication.
@@ -208,15 +210,34 @@ class _Anchors:
 
 def outcomes(module: ModuleType, document: Any, params: Params) -> Iterator[Outcome]:
     """Every outcome of the check on one document: called once per node of its kinds, each
-    anchor reported once (see the module docstring)."""
+    anchor reported once per document, or per workload for the Kubernetes kinds (see the module
+    docstring)."""
     check = module.check
     anchors = _Anchors()
+    per_workload: dict[int, _Anchors] = {}
     for kind in node_kinds(module):
         if kind == DOCUMENT:
             yield from anchors.new(check(document, params))
             continue
         names = judged_names(module, kind)
         attribute = NODE_NAMES[kind][1] if names is not None else ""
+        owner_of = _WORKLOAD_OF.get(kind)
         for node, context in NODE_KINDS[kind](document):
             if names is None or getattr(node, attribute) in names:
-                yield from anchors.new(check(node, context, params))
+                if owner_of is None:
+                    yield from anchors.new(check(node, context, params))
+                    continue
+                # A chart's `range` renders several workloads from one template line: they share
+                # its spans, yet each is a workload of its own and is judged on its own.
+                owner = id(owner_of(node, context))
+                mine = per_workload.get(owner)
+                if mine is None:
+                    mine = per_workload[owner] = _Anchors()
+                yield from mine.new(check(node, context, params))
+
+
+# node kind -> the workload a node belongs to (its anchors are that workload's)
+_WORKLOAD_OF: dict[str, Callable[[Any, Any], Any]] = {
+    "kubernetes.workload": lambda workload, kubernetes: workload,
+    "kubernetes.container": lambda container, workload: workload,
+}

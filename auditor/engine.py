@@ -268,7 +268,8 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
 
             def snippet(span: Span, rendered: dict[tuple[str, int], str] = rendered) -> str:
                 line = rendered.get((span.path, span.line)) if rendered else None
-                return _snippet(project, span, secret) if line is None else \
+                # "": the line rendered differently for different objects (a `range`)
+                return _snippet(project, span, secret) if not line else \
                     (redact(line) if secret else line)[:SNIPPET_LIMIT]
 
             for outcome in outcomes(module, document, params):

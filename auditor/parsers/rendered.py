@@ -122,12 +122,18 @@ def remap(value: Any, table: list[Span], seen: set[int] | None = None) -> None:
 def parse_rendered(text: str, label_path: str, table_for: Callable[[str], list[Span]],
                    snippets: dict[tuple[str, int], str]) -> tuple[list[YamlDocument], list[ParseProblem]]:
     """Parse one rendered document stream and place it (``table_for(text)`` gives the spans);
-    ``snippets`` collects the rendered line shown for each placed source line."""
+    ``snippets`` collects the rendered line shown for each placed source line ("" where the
+    line rendered differently for different objects)."""
     documents, problems = load_yaml_documents(text, label_path)
     table = table_for(text)
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip() and number <= len(table):
-            snippets.setdefault((table[number - 1].path, table[number - 1].line), line.strip())
+            key, shown = (table[number - 1].path, table[number - 1].line), line.strip()
+            if snippets.setdefault(key, shown) != shown:
+                # a template line rendered differently for different objects (a `range`): no one
+                # rendered line is right for every finding there, so none is shown ("" makes the
+                # report quote the template's own line)
+                snippets[key] = ""
     placed = []
     for document in documents:
         remap(document.root, table)

@@ -216,3 +216,51 @@ def test_a_values_file_reached_through_a_link_out_of_the_tree_is_not_read(tmp_pa
     aud = [f for f in result.findings if f.rule_id == "AUD004"]
     assert len(aud) == 1 and "not a regular file in the tree" in aud[0].message
     assert not [f for f in result.findings if f.rule_id == "KS004"]
+
+
+_RANGED_WORKERS = """{{- range .Values.workers }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .name }}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: {{ .name }}
+  template:
+    metadata:
+      labels:
+        app: {{ .name }}
+    spec:
+      containers:
+        - name: worker
+          image: registry.example.com/worker:1.0.0
+          securityContext:
+            privileged: {{ .privileged }}
+{{- end }}
+"""
+
+
+@needs_renderer
+def test_workloads_a_range_renders_from_one_template_line_are_each_judged(tmp_path: Path) -> None:
+    # Both Deployments come from the same template lines, so their nodes share every span; the
+    # second used to be passed over as already reported (no KS007 or KS001 for it at all).
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 1.0.0\n")
+    (chart / "values.yaml").write_text("workers:\n  - {name: calm, privileged: false}\n"
+                                       "  - {name: wild, privileged: true}\n")
+    (chart / "templates" / "workers.yaml").write_text(_RANGED_WORKERS)
+    result = scan([tmp_path], select=["KS001", "KS004", "KS007"])
+    named = {(f.rule_id, f.message.split(",")[0].split(" sets")[0]) for f in result.findings}
+    assert {("KS007", "Deployment calm"), ("KS007", "Deployment wild"),
+            ("KS001", "Deployment calm"), ("KS001", "Deployment wild")} <= named, named
+    privileged = [f for f in result.findings if f.rule_id == "KS004" and "is privileged" in f.message]
+    assert [f.message.split(",")[0] for f in privileged] == ["Deployment wild"]
+    privileged = privileged[0]
+    # the line rendered 'privileged: false' for one and 'privileged: true' for the other: the
+    # template's own line is quoted, never the other workload's value
+    assert (privileged.span.path, privileged.span.line) == ("chart/templates/workers.yaml", 21)
+    assert privileged.snippet == "privileged: {{ .privileged }}"
