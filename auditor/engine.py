@@ -7,6 +7,7 @@ as ``error`` with the exception, and the rest of the audit goes on.
 from __future__ import annotations
 
 import hashlib
+from hashlib import sha256 as _sha256
 import re
 import time
 from collections import Counter
@@ -22,7 +23,7 @@ from auditor.catalog import Rule
 from auditor.config import Config
 from auditor.dispatch import load_check, outcomes
 from auditor.findings import (NO_PROPERTIES, SEVERITY_RANK, ControlResult, Evidence, Fail, Finding, Pass,
-                              Related, Unknown, span_of)
+                              Related, Unknown, sort_findings, span_of, stamped)
 from auditor.model.project import Project
 from auditor.model.span import Note, NotChecked, Span
 
@@ -159,30 +160,58 @@ def _fingerprint(rule_id: str, span: Span, content: str, occurrence: int) -> str
 class _Stamper:
     """Turns outcomes into findings with snippets and fingerprints (occurrences counted per file).
 
-    Per finding this is a few dictionary lookups and one SHA-256: each distinct line's folded
-    text and quoted snippet are made once (a manifest of thousands of Pods repeats its lines)."""
+    Per finding this is a few dictionary lookups and one SHA-256: each anchor line's text, folded
+    text and quoted snippet are found once (the checks of a file anchor many findings on one line,
+    and a manifest of thousands of Pods repeats its lines)."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.seen: dict[tuple[str, str, str], int] = {}
+        # (rule, path, folded line) -> [findings so far, their fingerprint's head, the head for the file]
+        self.seen: dict[tuple[str, str, str], list[Any]] = {}
         self.folded: dict[str, str] = {}  # a line's text -> its whitespace folded
+        # path -> line -> [its text, folded, quoted, quoted with its value redacted (or None: not yet)]
+        self.lines: dict[str, dict[int, list[Any]]] = {}
 
     def finding(self, rule: Rule, severity: str, message: str, span: Span,
                 related: tuple[Related, ...] = (), properties: dict[str, Any] | None = None,
                 identity: str | None = None, snippet: str | None = None) -> Finding:
         """``snippet``: the quoted line when it is not the file's own (a rendered chart's line)."""
-        line_text = self.project.line_text(span.path, span.line)
-        key_text = identity if identity is not None else line_text
-        folded = self.folded.get(key_text)
-        if folded is None:
-            folded = self.folded[key_text] = _WHITESPACE.sub(" ", key_text).strip()
-        key = (rule.id, span.path, folded)
-        occurrence = self.seen.get(key, 0)
-        self.seen[key] = occurrence + 1
+        path, line = span.path, span.line
+        lines = self.lines.get(path)
+        if lines is None:
+            lines = self.lines[path] = {}
+        known = lines.get(line)
+        if known is None:
+            text = self.project.line_text(path, line)
+            known = lines[line] = [text, self._fold(text), None, None]
+        folded = known[1] if identity is None else self._fold(identity)
+        key = (rule.id, path, folded)
+        counted = self.seen.get(key)
+        if counted is None:
+            counted = self.seen[key] = [0, None, None]
+        occurrence = counted[0]
+        counted[0] = occurrence + 1
+        # _fingerprint's text, its constant head encoded once per key: the anchor line's content, or
+        # "<file>" for a finding about the file as a whole
+        whole = 2 if line == 1 and span.column is None else 1
+        head = counted[whole]
+        if head is None:
+            content = "<file>" if whole == 2 else folded
+            head = counted[whole] = f"{rule.id}\0{path}\0{content}\0".encode("utf-8", "surrogateescape")
         if snippet is None:
-            snippet = _snippet_text(self.project, span, line_text, SECRET_LITERAL in rule.tags)
-        return Finding(rule.id, severity, rule.title, message, span, snippet,
-                       _fingerprint(rule.id, span, folded, occurrence), related, properties or NO_PROPERTIES)
+            secret = 3 if SECRET_LITERAL in rule.tags else 2
+            snippet = known[secret]
+            if snippet is None:
+                snippet = known[secret] = _snippet_text(self.project, span, known[0], secret == 3)
+        return stamped(rule.id, severity, rule.title, message, span, snippet,
+                       _sha256(head + str(occurrence).encode()).digest()[:16].hex(), related,
+                       properties or NO_PROPERTIES)
+
+    def _fold(self, text: str) -> str:
+        folded = self.folded.get(text)
+        if folded is None:
+            folded = self.folded[text] = _WHITESPACE.sub(" ", text).strip()
+        return folded
 
 
 def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tuple[list[Finding], dict[str, ControlResult]]:
@@ -388,7 +417,7 @@ def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[
         record = tally.rules.get(rule_id)
         if control.status == "fail" and record is not None and record[0] and not record[1]:
             controls[rule_id] = ControlResult(rule_id, "suppressed", control.evidence, "; ".join(sorted(record[2])))
-    kept.sort(key=Finding.sort_key)
+    sort_findings(kept)  # into Finding.sort_key order
     reported: Sequence[Finding] = kept if streamed is None else \
         FindingStream(streamed.spool, streamed.frames, streamed.strays, kept, tally)
     return AuditResult(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Union
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
@@ -102,6 +103,56 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.path, self.span.line, self.span.column or 0, self.rule_id, self.message)
+
+
+def sort_findings(findings: list[Finding]) -> None:
+    """Sort ``findings`` in place into ``Finding.sort_key`` order (file, line, column, rule,
+    message), stably: one stable pass per key, the last key first. Each pass's keys are values the
+    findings already hold, where one pass on ``sort_key`` makes a tuple per finding (about 50 MB
+    at once for the half-million findings of a large manifest) and compares tuples."""
+    findings.sort(key=_message)
+    findings.sort(key=_rule_id)
+    findings.sort(key=_column)
+    findings.sort(key=_line)
+    findings.sort(key=_path)
+
+
+_message, _rule_id = attrgetter("message"), attrgetter("rule_id")
+_path, _line = attrgetter("span.path"), attrgetter("span.line")
+
+
+def _column(finding: Finding) -> int:
+    return finding.span.column or 0
+
+
+class _Draft:
+    """A ``Finding`` while the engine fills it: the same slots without the frozen ``__setattr__``,
+    so each field is one plain slot store instead of an ``object.__setattr__`` call (0.3 us a
+    finding instead of 1-2 us; a monorepo has hundreds of thousands). ``stamped`` then makes it
+    a ``Finding``: two classes with the same slots over ``object`` may exchange ``__class__``."""
+
+    __slots__ = Finding.__slots__
+
+    def __init__(self, rule_id: str, severity: str, title: str, message: str, span: Span, snippet: str,
+                 fingerprint: str, related: tuple[Related, ...], properties: dict[str, Any]) -> None:
+        self.rule_id = rule_id
+        self.severity = severity
+        self.title = title
+        self.message = message
+        self.span = span
+        self.snippet = snippet
+        self.fingerprint = fingerprint
+        self.related = related
+        self.properties = properties
+        self.suppression = None
+
+
+def stamped(rule_id: str, severity: str, title: str, message: str, span: Span, snippet: str,
+            fingerprint: str, related: tuple[Related, ...], properties: dict[str, Any]) -> Finding:
+    """``Finding(rule_id, ..., properties)`` (not suppressed), made the engine's cheap way."""
+    draft = _Draft(rule_id, severity, title, message, span, snippet, fingerprint, related, properties)
+    object.__setattr__(draft, "__class__", Finding)
+    return draft  # type: ignore[return-value]
 
 
 class Evidence(NamedTuple):

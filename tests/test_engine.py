@@ -319,3 +319,25 @@ def test_each_finding_is_its_controls_evidence_at_the_same_place() -> None:
             continue
         entries = result.controls[finding.rule_id].evidence
         assert (finding.span, finding.message, finding.snippet) in {(e.span, e.text, e.snippet) for e in entries}
+
+
+def test_fingerprints_are_the_documented_digest(tmp_path: Path) -> None:
+    """Baselines match findings by fingerprint, so its text never changes: SHA-256 of rule, file,
+    the anchor line with its whitespace folded (``<file>`` for a finding about the whole file) and
+    the occurrence of that line in the file, NUL-separated, first 32 hex digits."""
+    import hashlib
+
+    write(tmp_path / "Dockerfile", "FROM node:latest\nUSER   root\nRUN echo\nUSER root\nEXPOSE 22\nEXPOSE  22\n")
+    findings = scan([tmp_path]).findings
+
+    def digests(rule_id: str, content: str, count: int) -> set[str]:
+        return {hashlib.sha256(f"{rule_id}\0Dockerfile\0{content}\0{n}".encode()).hexdigest()[:32]
+                for n in range(count)}
+
+    def of(rule_id: str) -> set[str]:
+        return {f.fingerprint for f in findings if f.rule_id == rule_id}
+
+    assert of("DF008") == digests("DF008", "USER root", 1)
+    assert of("DF019") == digests("DF019", "<file>", 1)  # line 1, no column: the whole file
+    assert of("DF011") == digests("DF011", "EXPOSE 22", 3)  # two lines alike once folded, three findings
+    assert of("DF008") == {fingerprint("DF008", Span("Dockerfile", 4, 1), "USER root", 0)}

@@ -37,3 +37,37 @@ def test_shared_properties_survive_replace_pickle_and_copy() -> None:
         assert again.properties is NO_PROPERTIES
     own = Finding("SC001", "high", "t", "m", Span("package-lock.json", 1), "", properties={"package": "x"})
     assert pickle.loads(pickle.dumps(own)).properties == {"package": "x"}
+
+
+def test_stamped_findings_are_findings_like_any_other() -> None:
+    """The engine's cheap constructor gives a real, frozen Finding equal to the one the class
+    builds, which pickles, copies and is replaced like one."""
+    from auditor.findings import Related, stamped
+
+    args = ("KS005", "medium", "title", "message", Span("k8s/a.yaml", 7, 5, 9), "- name: c", "cd" * 16,
+            (Related(Span("k8s/a.yaml", 2), "kind: Pod"),), {"scanner": "x"})
+    made = stamped(*args)
+    assert type(made) is Finding and made == Finding(*args) and repr(made) == repr(Finding(*args))
+    assert made.suppression is None and not made.suppressed
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.message = "changed"  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(made)) == made and copy.deepcopy(made) == made
+    assert dataclasses.replace(made, message="other").message == "other"
+    assert dataclasses.astuple(made)[:4] == args[:4]
+
+
+def test_sort_findings_is_the_sort_key_order_stably() -> None:
+    """``sort_findings`` (one stable pass per key) puts findings in the order of one sort on
+    ``Finding.sort_key``, ties (equal keys, different fingerprints) in their first order."""
+    import random
+
+    from auditor.findings import sort_findings
+
+    rng = random.Random(7)
+    findings = [Finding(rng.choice(["DF008", "DF001", "KS005"]), "high", "t", rng.choice(["a", "b", "B", "é"]),
+                        Span(rng.choice(["Dockerfile", "a/Dockerfile", "k8s/x.yaml"]), rng.randint(1, 4),
+                             rng.choice([None, 0, 1, 2, 300])), "", f"{index:032x}")
+                for index in range(3000)]
+    expected = sorted(findings, key=Finding.sort_key)
+    sort_findings(findings)
+    assert [f.fingerprint for f in findings] == [f.fingerprint for f in expected]
