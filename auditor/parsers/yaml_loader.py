@@ -43,6 +43,13 @@ class _Resolving:
             return BaseResolver.DEFAULT_SEQUENCE_TAG
         return BaseResolver.DEFAULT_MAPPING_TAG
 
+    # no path resolvers to follow: the composer calls these for every node
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
 
 try:  # libyaml is much faster; PyYAML wheels ship it, source installs may not
     from yaml._yaml import CParser as _Parser
@@ -120,6 +127,7 @@ def resolve_plain_scalar(text: str) -> Any:
     return text
 
 
+_LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1's, as libyaml reads them
 _new_tuple = tuple.__new__  # Span is a NamedTuple: built in C, without its Python __new__
 _STR_TAG = "tag:yaml.org,2002:str"
 _MISSING = object()
@@ -135,25 +143,26 @@ class _Builder:
     bounded)."""
 
     def __init__(self, path: str, problems: list[ParseProblem], scalars: dict[str, Any],
-                 lines: dict[int, int]) -> None:
+                 lines: list[int]) -> None:
         self.path = path
         self.problems = problems
         self.built: dict[int, Any] = {}  # id(collection node) -> value: aliases share one value
         self.scalars = scalars  # plain scalar text -> value, shared by a file's documents
-        # line number -> one int object for it, shared by a file's documents
         self.count = 0
         self.aliased = False
         self.template_markers = False  # a string holds `{{` and `}}` (YamlDocument.template_markers)
-        self.lines = lines
+        self.lines = lines  # libyaml's 0-based line -> its 1-based number, one int shared by a file's spans
 
     def span(self, node: Any) -> Span:
         """The node's span, its line numbers shared with every other span on those lines (a
         manifest of 100,000 lines would otherwise hold an int object per key and per value)."""
         start, end = node.start_mark, node.end_mark
         lines = self.lines
-        line = start.line + 1
-        line = lines.setdefault(line, line)
-        end_line = line if end.line == start.line else lines.setdefault(end.line + 1, end.line + 1)
+        try:
+            line = lines[start.line]
+            end_line = line if end.line == start.line else lines[end.line]
+        except IndexError:  # a line libyaml counts and the break count did not: its own numbers
+            line, end_line = start.line + 1, end.line + 1
         return _new_tuple(Span, (self.path, line, start.column + 1, end_line, end.column + 1))
 
     def weigh(self, root: yaml.Node) -> None:
@@ -262,7 +271,10 @@ def load_yaml_documents(text: str, path: str) -> tuple[list[YamlDocument], list[
     documents: list[YamlDocument] = []
     problems: list[ParseProblem] = []
     scalars: dict[str, Any] = {}
-    lines: dict[int, int] = {}
+    # line numbers (1-based) by libyaml's 0-based line: one int object per line, made once; every
+    # character libyaml may take for a line break counted (\r\n twice: a few numbers to spare)
+    breaks = sum(text.count(mark) for mark in _LINE_BREAKS)
+    lines = list(range(1, breaks + 3))
     try:
         for index, node in enumerate(yaml.compose_all(text, Loader=cast(Any, _Loader))):
             if node is None:

@@ -237,3 +237,14 @@ def test_each_document_says_whether_a_string_holds_template_markers() -> None:
             "kind: Pod\nonly: '{{ opened'\n")
     documents, _ = load_yaml_documents(text, "k.yaml")
     assert [d.template_markers for d in documents] == [False, True, True, True, False]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\u2028", "\x85"])
+def test_line_numbers_follow_every_line_break_libyaml_reads(newline: str) -> None:
+    text = newline.join(["a: 1", "b:", "  - x", "  - y", "c: |", "  one", "  two", ""])
+    documents, problems = load_yaml_documents(text, "t.yaml")
+    assert problems == []
+    root = documents[0].root
+    assert [root.key_span(key).line for key in ("a", "b", "c")] == [1, 2, 5]
+    assert [root["b"].item_span(index).line for index in (0, 1)] == [3, 4]
+    assert root.value_span("c").end_line == 8
