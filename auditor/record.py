@@ -3,9 +3,11 @@
 The standard decorator compiles each generated method with its own ``exec`` and, with
 ``slots=True``, builds the class a second time; that is about half a millisecond a class on
 Python 3.11, and the auditor defines more than a hundred of them at import (a third of a cold
-one-project scan). This one compiles ``__init__`` alone (one ``exec`` a class) and makes
-``__repr__``, ``__eq__``, ``__hash__``, the frozen ``__setattr__``/``__delattr__`` and the
-pickling state from closures, so a class costs a few tens of microseconds.
+one-project scan). This one makes ``__repr__``, ``__eq__``, ``__hash__``, the frozen
+``__setattr__``/``__delattr__`` and the pickling state from closures, and compiles ``__init__``
+only when the class is first used (many never are in a run), from one code template per layout
+of fields shared by every class of that layout (see _LazyInit): a class costs a few tens of
+microseconds.
 
 What it builds is what ``dataclasses.dataclass`` builds for the options the auditor uses
 (``init``, ``repr``, ``eq``, ``frozen``, ``slots``, ``match_args``; ``field()`` with ``default``,
@@ -26,15 +28,13 @@ For mypy the modules import ``dataclass`` and ``field`` from ``dataclasses`` und
 from __future__ import annotations
 
 import abc
-import sys
-from types import CellType, CodeType, FunctionType, MemberDescriptorType
-from typing import Any, Callable
-
-
 import dataclasses
+import sys
 from _thread import get_ident
 from dataclasses import MISSING, Field, FrozenInstanceError, field
 from operator import attrgetter
+from types import CellType, CodeType, FunctionType, MemberDescriptorType
+from typing import Any, Callable
 
 __all__ = ["dataclass", "field"]
 
