@@ -166,7 +166,10 @@ def test_a_real_sigint_to_auditor_scan_leaves_no_spool(tmp_path: Path) -> None:
     # (with `-o /dev/null` a loaded machine let the scan finish first, exit 0, and the test fail).
     process = subprocess.Popen([sys.executable, "-m", "auditor", "scan", str(tree), "--no-external", "--jobs", "1",
                                 "--format", "json", "--fail-on", "none", "--quiet"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               # pytest-xdist's workers ignore SIGINT, and an ignored signal stays
+                               # ignored across exec: give the scan the default a terminal gives it
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while not spools(temp) and process.poll() is None and time.monotonic() < deadline:
