@@ -158,53 +158,58 @@ def load_check(module_name: str) -> ModuleType:
 
 
 class _Anchors:
-    """The spans already reported for one rule in one document, one set per outcome kind (the
-    fail set is also what keeps a later pass quiet at a failed span). O(1) per outcome: no tuple
-    is made to remember one, and the common call (one outcome) takes a path of its own."""
+    """The anchors already reported for one rule in one document, one set per outcome kind (the
+    fail set is also what keeps a later pass quiet at a failed span). An anchor is a span, or
+    (workload, span) where each workload is judged on its own (``scope``). O(1) per outcome: the
+    common call (one outcome) takes a path of its own, and no object is made per workload (a
+    manifest of 45,000 Pods)."""
 
     __slots__ = ("fails", "passes", "unknowns", "by_kind")
 
     def __init__(self) -> None:
-        self.fails: set[Span] = set()
-        self.passes: set[Span] = set()
-        self.unknowns: set[Span] = set()
-        self.by_kind: dict[type, set[Span]] = {Fail: self.fails, Pass: self.passes, Unknown: self.unknowns}
+        self.fails: set[Any] = set()
+        self.passes: set[Any] = set()
+        self.unknowns: set[Any] = set()
+        self.by_kind: dict[type, set[Any]] = {Fail: self.fails, Pass: self.passes, Unknown: self.unknowns}
 
-    def _reported(self, outcome: Outcome) -> set[Span]:
-        """The set of spans already reported with ``outcome``'s kind."""
+    def _reported(self, outcome: Outcome) -> set[Any]:
+        """The set of anchors already reported with ``outcome``'s kind."""
         reported = self.by_kind.get(outcome.__class__)
         if reported is None:  # a subclass of an outcome kind
             reported = self.fails if isinstance(outcome, Fail) else \
                 self.unknowns if isinstance(outcome, Unknown) else self.passes
         return reported
 
-    def new(self, result: CheckResult) -> list[Outcome]:
-        """The outcomes of one call that no earlier call reported, then remember them."""
+    def new(self, result: CheckResult, scope: int | None = None) -> list[Outcome]:
+        """The outcomes of one call that no earlier call reported (within ``scope``: the id of
+        the workload the call judged, when anchors are per workload), then remember them."""
         if result is None:
             return []
         if isinstance(result, (Fail, Pass, Unknown)):  # one outcome: nothing of this call to weigh
             node = result.node
             span = node if isinstance(node, Span) else node.span
+            anchor = span if scope is None else (scope, span)
             reported = self._reported(result)
-            if span in reported or (reported is self.passes and span in self.fails):
+            if anchor in reported or (reported is self.passes and anchor in self.fails):
                 return []
-            reported.add(span)
+            reported.add(anchor)
             return [result]
         fresh: list[Outcome] = []
-        remember: list[tuple[set[Span], Span]] = []
+        remember: list[tuple[set[Any], Any]] = []
         by_kind, passes, fails = self.by_kind, self.passes, self.fails
         for outcome in result:
             node = outcome.node
             span = node if isinstance(node, Span) else node.span
+            anchor = span if scope is None else (scope, span)
             known = by_kind.get(outcome.__class__)
-            kind_spans = known if known is not None else self._reported(outcome)
-            if span in kind_spans or (kind_spans is passes and span in fails):
+            kind_anchors = known if known is not None else self._reported(outcome)
+            if anchor in kind_anchors or (kind_anchors is passes and anchor in fails):
                 continue
             fresh.append(outcome)
-            remember.append((kind_spans, span))
+            remember.append((kind_anchors, anchor))
         # remembered after the call: its own outcomes at one span are all kept
-        for reported, span in remember:
-            reported.add(span)
+        for reported, anchor in remember:
+            reported.add(anchor)
         return fresh
 
 
@@ -214,7 +219,6 @@ def outcomes(module: ModuleType, document: Any, params: Params) -> Iterator[Outc
     docstring)."""
     check = module.check
     anchors = _Anchors()
-    per_workload: dict[int, _Anchors] = {}
     for kind in node_kinds(module):
         if kind == DOCUMENT:
             yield from anchors.new(check(document, params))
@@ -228,12 +232,9 @@ def outcomes(module: ModuleType, document: Any, params: Params) -> Iterator[Outc
                     yield from anchors.new(check(node, context, params))
                     continue
                 # A chart's `range` renders several workloads from one template line: they share
-                # its spans, yet each is a workload of its own and is judged on its own.
-                owner = id(owner_of(node, context))
-                mine = per_workload.get(owner)
-                if mine is None:
-                    mine = per_workload[owner] = _Anchors()
-                yield from mine.new(check(node, context, params))
+                # its spans, yet each is a workload of its own and is judged on its own. (The
+                # document holds the workloads, so their ids stay theirs while this runs.)
+                yield from anchors.new(check(node, context, params), id(owner_of(node, context)))
 
 
 # node kind -> the workload a node belongs to (its anchors are that workload's)
