@@ -120,13 +120,18 @@ def redact(line: str) -> str:
     return _SECRET_VALUE.sub(lambda m: m.group("lead") + "<redacted>", line, count=1)
 
 
+def _quotable(project: Project, path: str) -> bool:
+    """Only files the auditor reads as configuration are quoted: a finding about another file (a
+    committed ``.env``, a key file) must not copy its content."""
+    return not project.recognised or path in project.recognised_set
+
+
 def _snippet_text(project: Project, span: Span, line: str, secret: bool) -> str:
-    """The anchor line for a report. Only files the auditor reads as configuration are quoted: a
-    finding about another file (a committed ``.env``, a key file) must not copy its content.
+    """The anchor line for a report, if its file is ``_quotable``.
 
     Kept per project by the line's text: a line repeated across a manifest's documents (``image:
     x``) is quoted once and its findings share the string."""
-    if project.recognised and span.path not in project.recognised_set:
+    if not _quotable(project, span.path):
         return ""
     quoted = project.memo.quoted
     key = (line, secret)
@@ -160,31 +165,25 @@ def _fingerprint(rule_id: str, span: Span, content: str, occurrence: int) -> str
 class _Stamper:
     """Turns outcomes into findings with snippets and fingerprints (occurrences counted per file).
 
-    Per finding this is a few dictionary lookups and one SHA-256: each anchor line's text, folded
-    text and quoted snippet are found once (the checks of a file anchor many findings on one line,
-    and a manifest of thousands of Pods repeats its lines)."""
+    Per finding this is a few dictionary lookups and one SHA-256: each distinct line's folded text
+    and quoted snippet are made once (a manifest of thousands of Pods repeats its lines), and
+    nothing is kept per line number (half a million findings anchor on a hundred thousand lines)."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
         # (rule, path, folded line) -> [findings so far, their fingerprint's head, the head for the file]
         self.seen: dict[tuple[str, str, str], list[Any]] = {}
         self.folded: dict[str, str] = {}  # a line's text -> its whitespace folded
-        # path -> line -> [its text, folded, quoted, quoted with its value redacted (or None: not yet)]
-        self.lines: dict[str, dict[int, list[Any]]] = {}
+        self.quotable: dict[str, bool] = {}  # path -> _quotable
+        self.quoted: tuple[dict[str, str], dict[str, str]] = ({}, {})  # a line's text -> its quote, redacted
 
     def finding(self, rule: Rule, severity: str, message: str, span: Span,
                 related: tuple[Related, ...] = (), properties: dict[str, Any] | None = None,
                 identity: str | None = None, snippet: str | None = None) -> Finding:
         """``snippet``: the quoted line when it is not the file's own (a rendered chart's line)."""
         path, line = span.path, span.line
-        lines = self.lines.get(path)
-        if lines is None:
-            lines = self.lines[path] = {}
-        known = lines.get(line)
-        if known is None:
-            text = self.project.line_text(path, line)
-            known = lines[line] = [text, self._fold(text), None, None]
-        folded = known[1] if identity is None else self._fold(identity)
+        text = self.project.line_text(path, line)
+        folded = self._fold(text if identity is None else identity)
         key = (rule.id, path, folded)
         counted = self.seen.get(key)
         if counted is None:
@@ -199,13 +198,23 @@ class _Stamper:
             content = "<file>" if whole == 2 else folded
             head = counted[whole] = f"{rule.id}\0{path}\0{content}\0".encode("utf-8", "surrogateescape")
         if snippet is None:
-            secret = 3 if SECRET_LITERAL in rule.tags else 2
-            snippet = known[secret]
-            if snippet is None:
-                snippet = known[secret] = _snippet_text(self.project, span, known[0], secret == 3)
+            snippet = self._quote(span, text, SECRET_LITERAL in rule.tags)
         return stamped(rule.id, severity, rule.title, message, span, snippet,
                        _sha256(head + str(occurrence).encode()).digest()[:16].hex(), related,
                        properties or NO_PROPERTIES)
+
+    def _quote(self, span: Span, text: str, secret: bool) -> str:
+        """``_snippet_text``, with what it decides per file and per line's text kept here."""
+        quotable = self.quotable.get(span.path)
+        if quotable is None:
+            quotable = self.quotable[span.path] = _quotable(self.project, span.path)
+        if not quotable:
+            return ""
+        quoted = self.quoted[secret]
+        snippet = quoted.get(text)
+        if snippet is None:
+            snippet = quoted[text] = _snippet_text(self.project, span, text, secret)
+        return snippet
 
     def _fold(self, text: str) -> str:
         folded = self.folded.get(text)

@@ -341,3 +341,15 @@ def test_fingerprints_are_the_documented_digest(tmp_path: Path) -> None:
     assert of("DF019") == digests("DF019", "<file>", 1)  # line 1, no column: the whole file
     assert of("DF011") == digests("DF011", "EXPOSE 22", 3)  # two lines alike once folded, three findings
     assert of("DF008") == {fingerprint("DF008", Span("Dockerfile", 4, 1), "USER root", 0)}
+
+
+def test_a_finding_about_a_file_that_is_not_configuration_quotes_none_of_it(tmp_path: Path) -> None:
+    """A committed .env is named by a finding (XF005) but never quoted: its line would be the
+    secret. The quote is decided per file once, and a line of the same text in a Dockerfile is
+    still quoted."""
+    write(tmp_path / ".env", "FROM node:20\n")
+    write(tmp_path / "Dockerfile", "FROM node:20\nCOPY .env /app/.env\nUSER 1001\n")
+    findings = scan([tmp_path]).findings
+    about_env = [f for f in findings if f.span.path == ".env"]
+    assert about_env and all(f.snippet == "" for f in about_env)
+    assert {f.snippet for f in findings if f.span.path == "Dockerfile" and f.span.line == 1} == {"FROM node:20"}
