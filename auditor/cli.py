@@ -381,8 +381,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     import importlib
 
     module_name, _, function = args.handler.partition(":")
+    _unwind_on_sigterm()
     try:
         return int(getattr(importlib.import_module(module_name), function)(args))
+    except Terminated:
+        sys.stderr.write("auditor: terminated\n")
+        return 143
     except KeyboardInterrupt:
         sys.stderr.write("auditor: interrupted\n")
         return 130
@@ -406,6 +410,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"auditor: internal error: {type(exc).__name__}: {exc}\n"
                          "  (set AUDITOR_DEBUG=1 for the traceback, and please report it)\n")
         return EXIT_INTERNAL
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job, a container stopped): unwound like Ctrl-C, so the run's spool
+    and temporary folders are removed; the signal's default would leave them behind."""
+
+
+def _unwind_on_sigterm() -> None:
+    import signal
+    import threading
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():  # signals are the main thread's
+        signal.signal(signal.SIGTERM, terminate)
 
 
 class UsageError(Exception):

@@ -259,3 +259,32 @@ def test_baseline_and_suppressions_on_a_streamed_tree_match_a_serial_run(tmp_pat
     assert report["summary"]["suppressed"] >= len(document["findings"]) - 1
     assert any(f["suppressed"] and f["suppressed"]["kind"] == "inline" for f in report["findings"])
     assert spools(temp) == []
+
+
+def test_sigterm_to_auditor_scan_leaves_no_spool_and_exits_143(tmp_path: Path) -> None:
+    """A cancelled CI job sends SIGTERM: the scan unwinds as for Ctrl-C (its spool removed) and
+    exits 128 + 15. With SIGTERM's default the process died with its spool left in TMPDIR."""
+    tree = make_tree(tmp_path / "tree", [f"project-{index:03}" for index in range(150)])
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "AUDITOR_NO_CACHE": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    # the report goes to a pipe read only after the signal: the scan waits there with its spool
+    process = subprocess.Popen([sys.executable, "-m", "auditor", "scan", str(tree), "--no-external", "--jobs", "1",
+                                "--format", "json", "--fail-on", "none", "--quiet"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not spools(temp) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert spools(temp) and process.poll() is None, "the scan ended before its spool was seen"
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 143, stderr
+    assert b"auditor: terminated" in stderr and b"Traceback" not in stderr
+    assert spools(temp) == []
