@@ -37,7 +37,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, overload
 
-from auditor.findings import Evidence, Finding
+from auditor.findings import Evidence, Finding, Related, Suppression
+from auditor.model.span import Span
 
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
@@ -103,11 +104,40 @@ def _inside(path: str, root: Path) -> bool:
 
 
 def _dumps(value: Any) -> bytes:
-    from auditor.cache import fast_pickler
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
-    buffer = io.BytesIO()
-    fast_pickler(buffer).dump(value)
-    return buffer.getvalue()
+
+# Spool records are plain tuples of strings and numbers: pickle writes and reads them in C, where
+# a dataclass or NamedTuple would call back into Python for every object. Rebuilt when read.
+_make = tuple.__new__  # a NamedTuple from a plain tuple, in C
+
+
+def _finding_row(finding: Finding) -> tuple[Any, ...]:
+    suppression = finding.suppression
+    return (finding.rule_id, finding.severity, finding.title, finding.message, tuple(finding.span),
+            finding.snippet, finding.fingerprint,
+            tuple((tuple(related.span), related.message) for related in finding.related) if finding.related else (),
+            finding.properties or None,
+            None if suppression is None else
+            (suppression.kind, suppression.reason, None if suppression.span is None else tuple(suppression.span)))
+
+
+def _finding(row: tuple[Any, ...]) -> Finding:
+    rule_id, severity, title, message, span, snippet, fingerprint, related, properties, suppression = row
+    return Finding(rule_id, severity, title, message, _make(Span, span), snippet, fingerprint,
+                   tuple(_make(Related, (_make(Span, where), text)) for where, text in related) if related else (),
+                   properties if properties is not None else {},
+                   None if suppression is None else
+                   Suppression(suppression[0], suppression[1],
+                               None if suppression[2] is None else _make(Span, suppression[2])))
+
+
+def _evidence_rows(items: list[Evidence]) -> list[tuple[Any, ...]]:
+    return [(tuple(span), text, snippet) for span, text, snippet in items]
+
+
+def _evidence(rows: list[tuple[Any, ...]]) -> list[Evidence]:
+    return [_make(Evidence, (_make(Span, span), text, snippet)) for span, text, snippet in rows]
 
 
 class ChunkWriter:
@@ -135,7 +165,7 @@ class ChunkWriter:
 
     def findings(self, findings: list[Finding]) -> tuple[str, int]:
         file = f"{self.name}.findings"
-        return file, self._append(file, _dumps(findings))
+        return file, self._append(file, _dumps([_finding_row(finding) for finding in findings]))
 
     def evidence(self, rule_index: int, rule_id: str, evidence: Sequence[Evidence]) -> None:
         if not evidence:
@@ -148,7 +178,7 @@ class ChunkWriter:
 
     def flush(self) -> None:
         for rule_id, items in self.pending.items():
-            self._append(self.evidence_files[rule_id], _dumps(items))
+            self._append(self.evidence_files[rule_id], _dumps(_evidence_rows(items)))
         self.pending.clear()
         self.pending_count = 0
 
@@ -291,10 +321,10 @@ class FindingStream(Sequence[Finding]):
                 if handle is None:
                     handle = handles[frame.file] = self.spool.open(frame.file)
                 handle.seek(frame.offset)
-                findings: list[Finding] = pickle.load(handle)
+                rows: list[tuple[Any, ...]] = pickle.load(handle)
                 index = frame.index
-                for finding in findings:
-                    yield index, finding
+                for row in rows:
+                    yield index, _finding(row)
         finally:
             for handle in handles.values():
                 handle.close()
@@ -336,20 +366,10 @@ class EvidenceStream(Sequence[Evidence]):
             with self.spool.open(file) as handle:
                 while True:
                     try:
-                        frame: list[Evidence] = pickle.load(handle)
+                        rows: list[tuple[Any, ...]] = pickle.load(handle)
                     except EOFError:
                         break
-                    yield from frame
-
-    def chunks(self) -> Iterator[list[Evidence]]:
-        """The evidence a frame at a time (what the spool holds together)."""
-        for file in self.files:
-            with self.spool.open(file) as handle:
-                while True:
-                    try:
-                        yield pickle.load(handle)
-                    except EOFError:
-                        break
+                    yield from _evidence(rows)
 
     @overload
     def __getitem__(self, index: int) -> Evidence: ...
