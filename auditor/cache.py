@@ -184,13 +184,12 @@ def _settings_digest(config: Config, rules: Mapping[str, Rule]) -> dict[str, Any
 class ResultCache:
     """Lookups and stores of partition outcomes for one run (picklable: it goes to the workers)."""
 
-    __slots__ = ("store", "run_key", "cap", "known")
+    __slots__ = ("store", "run_key", "cap")
 
-    def __init__(self, store: Store, run_key: str, cap: int, known: _KnownDigests | None = None) -> None:
+    def __init__(self, store: Store, run_key: str, cap: int) -> None:
         self.store = store
         self.run_key = run_key
         self.cap = cap  # the size cap: a bigger file is never read, nor hashed
-        self.known = known  # the digests read for the root's files (``open_results``), reused by ``keys``
 
     def key_for(self, part: Discovered, known: _KnownDigests | None = None) -> str | None:
         """The partition's key, or None when it must not be cached (a file that cannot be read,
@@ -212,21 +211,15 @@ class ResultCache:
         digest.update(json.dumps(listing, sort_keys=True).encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
-    def keys(self, parts: list[Discovered]) -> list[str | None]:
-        """Each partition's key (None where it must not be cached), its files known by their
-        identity where they were hashed before (a ``stat``, not a read): computed once, in the
-        main process, and handed to whoever audits the partition."""
-        if not parts:
-            return []
-        known = self.known if self.known is not None else _KnownDigests(self.store, parts[0].root)
-        keys = [self.key_for(part, known) for part in parts]
+    def key(self, part: Discovered, scope: str) -> str | None:
+        """The partition's key (None where it must not be cached), computed once, where the
+        partition is audited (a worker process): its files are known by their identity where they
+        were hashed before (a ``stat``, not a read), from a record of the partition's own
+        (``scope``: its folder), so no process holds the digests of the whole tree."""
+        known = _KnownDigests(self.store, part.root, scope)
+        key = self.key_for(part, known)
         known.save()
-        self.known = None  # the workers need only the keys, not the digests
-        return keys
-
-    def has(self, key: str) -> bool:
-        """Whether an entry may be kept under ``key`` (it is read, and verified, when used)."""
-        return self.store.exists("results", key)
+        return key
 
     def load(self, key: str) -> Any:
         """The outcome stored under ``key``, or None (missing, corrupt, foreign or tampered)."""
@@ -263,13 +256,15 @@ class _KnownDigests:
     does the same. The change time is set by the kernel on every write, rename or ``utime`` and no
     user can set it back, so a file of a hostile tree cannot keep an identity while its bytes
     change. A file changed in the last moments is not recorded (its times may not yet tell the
-    next change apart: git's "racy" entries). Kept, signed, per scanned root."""
+    next change apart: git's "racy" entries). Kept, signed, per scanned root and partition (``scope``:
+    a partition's folder, "" for the root's own files), so each is read where its partition is."""
 
     __slots__ = ("store", "key", "known", "seen", "changed", "now")
 
-    def __init__(self, store: Store, root: Path) -> None:
+    def __init__(self, store: Store, root: Path, scope: str = "") -> None:
         self.store = store
-        self.key = hashlib.sha256(f"{FORMAT.decode()}\0digests\0{root}".encode("utf-8", "surrogateescape")).hexdigest()
+        self.key = hashlib.sha256(f"{FORMAT.decode()}\0digests\0{root}\0{scope}".encode(
+            "utf-8", "surrogateescape")).hexdigest()
         self.known: dict[str, list[Any]] = {}
         self.seen: dict[str, list[Any]] = {}
         self.changed = False
@@ -413,15 +408,16 @@ def open_results(config: Config, rules: Mapping[str, Rule], found: Discovered,
     store = open_store(config.cache_folder)
     if store is None:
         return None
-    known = _KnownDigests(store, found.root)  # unchanged files cost a stat, here and in ``keys``
+    known = _KnownDigests(store, found.root)  # unchanged files at the root cost a stat, not a read
     outside = _outside_digest(found, groups, config, known)
     if outside is None:
         return None
+    known.save()
     run = {"format": FORMAT.decode(), "code": code_digest(), "root": str(found.root),
            "settings": _settings_digest(config, rules), "outside": outside,
            "programs": [_program_identity("helm"), _program_identity("kubectl")]}
     run_key = hashlib.sha256(json.dumps(run, sort_keys=True, default=_canonical).encode("utf-8", "surrogateescape"))
-    return ResultCache(store, run_key.hexdigest(), config.max_file_size, known)
+    return ResultCache(store, run_key.hexdigest(), config.max_file_size)
 
 
 def _canonical(value: Any) -> Any:

@@ -143,13 +143,17 @@ def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config) -> 
                            list(project.recognised), {k: list(v) for k, v in project.unparsed.items()}, sources)
 
 
-def _outcome(part: Discovered, key: str | None, rule_ids: list[str], config: Config,
+def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
              cache: ResultCache | None) -> PartitionResult:
-    """The partition's parse-and-check outcome: kept in the cache under ``key`` (computed once,
-    by the main process), else computed and kept."""
+    """The partition's parse-and-check outcome: kept in the cache under its key (computed once,
+    here), else computed and kept."""
+    key = cache.key(part, prefix) if cache is not None else None
     if cache is not None and key is not None:
         kept = cache.load(key)
         if isinstance(kept, PartitionResult):
+            from auditor import progress
+
+            progress.files_done(len(part.files))  # in the main process (one job): not parsed, yet done
             return kept
     result = _parse_and_check(part, rule_ids, config)
     if cache is not None and key is not None:
@@ -185,7 +189,6 @@ class Chunk:
     name: str
     start: int  # the first partition's position among all
     parts: list[Discovered]
-    keys: list[str | None]  # cache keys (None: not cached)
     prefixes: list[str]  # each partition's folder and "/"
 
 
@@ -203,8 +206,8 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
     # collection every few partitions walks little more than what they left.
     gc.freeze()
     try:
-        for offset, (part, key, prefix) in enumerate(zip(chunk.parts, chunk.keys, chunk.prefixes)):
-            outcome = _outcome(part, key, rule_ids, config, cache)
+        for offset, (part, prefix) in enumerate(zip(chunk.parts, chunk.prefixes)):
+            outcome = _outcome(part, prefix, rule_ids, config, cache)
             _spool(chunk.start + offset, prefix, outcome, writer, summary, finishing, rule_index)
             del outcome
             if offset % _COLLECT_EVERY == _COLLECT_EVERY - 1:
@@ -285,41 +288,41 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
 
     finishing = finishing or Finishing([], list(rules), False, dt.date.today())
     rule_ids = list(rules)
-    every_part = split(found, groups)
-    keys: list[str | None] = cache.keys(every_part) if cache is not None else [None] * len(every_part)
-    missing = [key is None or cache is None or not cache.has(key) for key in keys]
-    work = sum(len(part.files) for part, miss in zip(every_part, missing) if miss)
     prefixes = [f"{group[0]}/" for group in groups]
+    covered = {group[0] for group in groups}
     workers = worker_count(jobs)
+    # Whether a partition is in the cache is known where it is audited (its key is computed
+    # there): a tree large enough for the pool goes to the pool, changed or not.
+    pooled = workers > 1 and len(groups) > 1 and \
+        sum(1 for path in found.files if path.split("/", 1)[0] in covered) >= POOL_THRESHOLD
     spool = Spool(found.root)
     try:
-        pooled = workers > 1 and work >= POOL_THRESHOLD and sum(missing) > 1
-        # Several partitions per task keeps the pickling overhead low; more tasks than workers
-        # keeps both cores busy when projects differ in size.
-        size = max(1, len(every_part) // (workers * 4)) if pooled else max(1, len(every_part))
-        chunks = [Chunk(f"chunk{number}", start, every_part[start:start + size], keys[start:start + size],
-                        prefixes[start:start + size])
-                  for number, start in enumerate(range(0, len(every_part), size))]
-        summaries: Iterator[ChunkSummary]
-        if not pooled:  # the main process counts the files it parses itself; not those of the cache
-            progress.files_done(sum(len(part.files) for part, miss in zip(every_part, missing) if not miss))
-        if pooled:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+        if not pooled:
+            every_part = split(found, groups)
+            chunks = [Chunk("chunk0", 0, every_part, prefixes)]
+            return _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
+                                          for chunk in chunks), lambda count: None)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-            context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                summaries = pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks), [config] * len(chunks),
-                                     [cache] * len(chunks), [finishing] * len(chunks),
-                                     [spool.folder] * len(chunks))
-                merged = _merge(spool, chunks, summaries, progress.files_done)
-        else:
-            merged = _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
-                                            for chunk in chunks), lambda count: None)
+        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            # The workers are forked now, before the partitions are split out: each is a copy of
+            # this process (its resident pages count in each), and gets its chunks pickled anyway.
+            pool.submit(os.getpid).result()
+            every_part = split(found, groups)
+            # Several partitions per task keeps the pickling overhead low; more tasks than workers
+            # keeps both cores busy when projects differ in size.
+            size = max(1, len(every_part) // (workers * 4))
+            chunks = [Chunk(f"chunk{number}", start, every_part[start:start + size], prefixes[start:start + size])
+                      for number, start in enumerate(range(0, len(every_part), size))]
+            del every_part
+            summaries = pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks), [config] * len(chunks),
+                                 [cache] * len(chunks), [finishing] * len(chunks), [spool.folder] * len(chunks))
+            return _merge(spool, chunks, summaries, progress.files_done)
     except BaseException:
         spool.close()
         raise
-    return merged
 
 
 def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],

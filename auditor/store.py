@@ -153,10 +153,6 @@ class Store:
         _refresh(self._path(kind, key))
         return payload
 
-    def exists(self, kind: str, key: str) -> bool:
-        """Whether an entry is there (not whether it is valid: ``read`` verifies it)."""
-        return os.path.isfile(self._path(kind, key))
-
     def write(self, kind: str, key: str, payload: bytes) -> None:
         import tempfile
 

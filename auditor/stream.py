@@ -33,6 +33,7 @@ import shutil
 import tempfile
 import weakref
 from collections import Counter
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, overload
@@ -57,14 +58,15 @@ class Spool:
     bytes kept in memory: the tree is never written to)."""
 
     def __init__(self, root: Path | None = None) -> None:
-        folder: str | None = tempfile.mkdtemp(prefix="auditor-spool-")  # 0700
-        assert folder is not None
-        if root is not None and _inside(folder, root):
-            os.rmdir(folder)
-            folder = None
-        self.folder = folder
         self.memory: dict[str, bytearray] = {}
-        self._finalizer = weakref.finalize(self, _remove, folder)
+        with _interrupts_held():
+            folder: str | None = tempfile.mkdtemp(prefix="auditor-spool-")  # 0700
+            assert folder is not None
+            if root is not None and _inside(folder, root):
+                os.rmdir(folder)
+                folder = None
+            self.folder = folder
+            self._finalizer = weakref.finalize(self, _remove, folder)
 
     def close(self) -> None:
         self._finalizer()
@@ -90,9 +92,27 @@ class Spool:
         return open(os.path.join(self.folder, name), "rb")
 
 
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C (and SIGTERM) held back until the block is done: the spool is made and its removal
+    registered, or removed, as one step, never left half way by an interrupt."""
+    import signal
+
+    try:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    except (AttributeError, OSError, ValueError):  # no signal masks here (not POSIX)
+        held = None
+    try:
+        yield
+    finally:
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _remove(folder: str | None) -> None:
     if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+        with _interrupts_held():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _inside(path: str, root: Path) -> bool:
