@@ -26,7 +26,8 @@ from auditor.config import Config
 from auditor.discovery import Discovered
 from auditor.findings import ControlResult, Evidence, Finding
 from auditor.model.span import Note, ParseProblem
-from auditor.stream import ChunkWriter, EvidenceStream, Finishing, Frame, Spool, Tally
+from auditor.stream import (ChunkWriter, EvidenceStream, Finishing, Frame, Spool, Tally, evidence_rows, finding_from_row,
+                             finding_row, row_sort_key)
 
 if TYPE_CHECKING:
     from auditor.cache import ResultCache
@@ -143,25 +144,51 @@ def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config) -> 
                            list(project.recognised), {k: list(v) for k, v in project.unparsed.items()}, sources)
 
 
+@dataclass
+class PartitionRows:
+    """A partition's outcome as it is kept in the cache and written to the spool: findings and
+    evidence as plain rows (``auditor.stream.finding_row``, ``evidence_rows``), which pickle
+    writes and reads in C, so an unchanged partition goes from the cache to the spool without
+    becoming objects."""
+
+    findings: list[tuple[Any, ...]]  # as the checks produced them (not suppressed, not sorted)
+    controls: dict[str, tuple[str, str]]  # rule -> (status, reason)
+    evidence: dict[str, list[tuple[Any, ...]]]  # rule -> its evidence rows
+    notes: list[Note]
+    problems: list[ParseProblem]
+    recognised: list[str]
+    unparsed: dict[str, list[str]]
+    suppression_sources: dict[str, str]
+
+
+def _as_rows(result: PartitionResult) -> PartitionRows:
+    return PartitionRows([finding_row(finding) for finding in result.findings],
+                         {rule_id: (control.status, control.reason) for rule_id, control in result.controls.items()},
+                         {rule_id: evidence_rows(control.evidence) for rule_id, control in result.controls.items()
+                          if control.evidence},
+                         result.notes, result.problems, result.recognised, result.unparsed, result.suppression_sources)
+
+
 def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
-             cache: ResultCache | None) -> PartitionResult:
+             cache: ResultCache | None) -> PartitionRows:
     """The partition's parse-and-check outcome: kept in the cache under its key (computed once,
     here), else computed and kept."""
     key = cache.key(part, prefix) if cache is not None else None
     if cache is not None and key is not None:
         kept = cache.load(key)
-        if isinstance(kept, PartitionResult):
+        if isinstance(kept, PartitionRows):
             from auditor import progress
 
             progress.files_done(len(part.files))  # in the main process (one job): not parsed, yet done
             return kept
     result = _parse_and_check(part, rule_ids, config)
+    rows = _as_rows(result)
     if cache is not None and key is not None:
         from auditor.cache import worth_keeping
 
         if worth_keeping(result):
-            cache.save(key, result)
-    return result
+            cache.save(key, rows)
+    return rows
 
 
 @dataclass
@@ -218,24 +245,32 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
     return summary
 
 
-def _spool(index: int, prefix: str, outcome: PartitionResult, writer: ChunkWriter, summary: ChunkSummary,
+def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter, summary: ChunkSummary,
            finishing: Finishing, rule_index: dict[str, int]) -> None:
-    suppressor = finishing.suppressor(outcome.suppression_sources)
-    kept = finishing.finish(outcome.findings, suppressor, summary.tally)
-    summary.tally.used(suppressor)
-    kept.sort(key=Finding.sort_key)
-    inside = [finding for finding in kept if finding.span.path.startswith(prefix)]
-    if len(inside) < len(kept):  # anchored in another partition's folder (an include): merged by key
-        summary.strays.extend(((finding.sort_key(), index), finding) for finding in kept
-                              if not finding.span.path.startswith(prefix))
+    if finishing.baseline is None and finishing.report_paths is None and \
+            (not finishing.enabled or (not outcome.suppression_sources and not finishing.config_suppress)):
+        ordered = sorted(outcome.findings, key=row_sort_key)  # nothing to suppress, compare or filter here
+        for row in ordered:
+            summary.tally.add_row(row)
+    else:
+        suppressor = finishing.suppressor(outcome.suppression_sources)
+        kept = finishing.finish([finding_from_row(row) for row in outcome.findings], suppressor, summary.tally)
+        summary.tally.used(suppressor)
+        kept.sort(key=Finding.sort_key)
+        ordered = [finding_row(finding) for finding in kept]
+    inside = [row for row in ordered if row[4][0].startswith(prefix)]
+    if len(inside) < len(ordered):  # anchored in another partition's folder (an include): merged by key
+        summary.strays.extend(((row_sort_key(row), index), finding_from_row(row)) for row in ordered
+                              if not row[4][0].startswith(prefix))
     file, position = writer.findings(inside)
     summary.frames.append(Frame(prefix, index, file, position, len(inside)))
-    for rule_id, control in outcome.controls.items():
-        writer.evidence(rule_index.get(rule_id, len(rule_index)), rule_id, control.evidence)
-        if control.evidence:
+    for rule_id, (status, reason) in outcome.controls.items():
+        evidence = outcome.evidence.get(rule_id, [])
+        if evidence:
+            writer.evidence(rule_index.get(rule_id, len(rule_index)), rule_id, evidence)
             written, count = summary.evidence.get(rule_id, ("", 0))
-            summary.evidence[rule_id] = (writer.evidence_files[rule_id], count + len(control.evidence))
-        summary.controls[rule_id] = _combine(summary.controls.get(rule_id), control)
+            summary.evidence[rule_id] = (writer.evidence_files[rule_id], count + len(evidence))
+        summary.controls[rule_id] = _combine(summary.controls.get(rule_id), ControlResult(rule_id, status, (), reason))
     summary.notes.extend(outcome.notes)
     summary.problems.extend(outcome.problems)
     summary.recognised.extend(outcome.recognised)

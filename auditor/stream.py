@@ -132,7 +132,7 @@ def _dumps(value: Any) -> bytes:
 _make = tuple.__new__  # a NamedTuple from a plain tuple, in C
 
 
-def _finding_row(finding: Finding) -> tuple[Any, ...]:
+def finding_row(finding: Finding) -> tuple[Any, ...]:
     suppression = finding.suppression
     return (finding.rule_id, finding.severity, finding.title, finding.message, tuple(finding.span),
             finding.snippet, finding.fingerprint,
@@ -142,7 +142,7 @@ def _finding_row(finding: Finding) -> tuple[Any, ...]:
             (suppression.kind, suppression.reason, None if suppression.span is None else tuple(suppression.span)))
 
 
-def _finding(row: tuple[Any, ...]) -> Finding:
+def finding_from_row(row: tuple[Any, ...]) -> Finding:
     rule_id, severity, title, message, span, snippet, fingerprint, related, properties, suppression = row
     return Finding(rule_id, severity, title, message, _make(Span, span), snippet, fingerprint,
                    tuple(_make(Related, (_make(Span, where), text)) for where, text in related) if related else (),
@@ -152,8 +152,14 @@ def _finding(row: tuple[Any, ...]) -> Finding:
                                None if suppression[2] is None else _make(Span, suppression[2])))
 
 
-def _evidence_rows(items: list[Evidence]) -> list[tuple[Any, ...]]:
+def evidence_rows(items: Sequence[Evidence]) -> list[tuple[Any, ...]]:
     return [(tuple(span), text, snippet) for span, text, snippet in items]
+
+
+def row_sort_key(row: tuple[Any, ...]) -> tuple[str, int, int, str, str]:
+    """``Finding.sort_key`` of the finding a row holds."""
+    span = row[4]
+    return (span[0], span[1], span[2] or 0, row[0], row[3])
 
 
 def _evidence(rows: list[tuple[Any, ...]]) -> list[Evidence]:
@@ -169,7 +175,7 @@ class ChunkWriter:
         self.name = name
         self.sizes: dict[str, int] = {}
         self.kept: dict[str, bytearray] = {}  # no folder: the bytes, sent back with the summary
-        self.pending: dict[str, list[Evidence]] = {}
+        self.pending: dict[str, list[tuple[Any, ...]]] = {}
         self.pending_count = 0
         self.evidence_files: dict[str, str] = {}  # rule -> file
 
@@ -183,22 +189,24 @@ class ChunkWriter:
         self.sizes[file] = offset + len(data)
         return offset
 
-    def findings(self, findings: list[Finding]) -> tuple[str, int]:
+    def findings(self, rows: list[tuple[Any, ...]]) -> tuple[str, int]:
+        """One partition's findings (as ``finding_row``s, in report order): where their frame is."""
         file = f"{self.name}.findings"
-        return file, self._append(file, _dumps([_finding_row(finding) for finding in findings]))
+        return file, self._append(file, _dumps(rows))
 
-    def evidence(self, rule_index: int, rule_id: str, evidence: Sequence[Evidence]) -> None:
-        if not evidence:
+    def evidence(self, rule_index: int, rule_id: str, rows: list[tuple[Any, ...]]) -> None:
+        """A partition's evidence of one rule (as ``evidence_rows``), after the partitions before it."""
+        if not rows:
             return
-        self.pending.setdefault(rule_id, []).extend(evidence)
+        self.pending.setdefault(rule_id, []).extend(rows)
         self.evidence_files.setdefault(rule_id, f"{self.name}.evidence{rule_index}")
-        self.pending_count += len(evidence)
+        self.pending_count += len(rows)
         if self.pending_count >= _FLUSH_EVIDENCE:
             self.flush()
 
     def flush(self) -> None:
         for rule_id, items in self.pending.items():
-            self._append(self.evidence_files[rule_id], _dumps(_evidence_rows(items)))
+            self._append(self.evidence_files[rule_id], _dumps(items))
         self.pending.clear()
         self.pending_count = 0
 
@@ -268,6 +276,20 @@ class Tally:
         else:
             self.suppressed += 1
             record[2].add(finding.suppression.reason)
+
+    def add_row(self, row: tuple[Any, ...]) -> None:
+        """``add`` for a finding as a ``finding_row``."""
+        self.findings += 1
+        record = self.rules.get(row[0])
+        if record is None:
+            record = self.rules[row[0]] = [0, 0, set()]
+        record[0] += 1
+        if row[9] is None:
+            self.severities[row[1]] += 1
+            record[1] += 1
+        else:
+            self.suppressed += 1
+            record[2].add(row[9][1])
 
     def update(self, other: Tally) -> None:
         self.findings += other.findings
@@ -344,7 +366,7 @@ class FindingStream(Sequence[Finding]):
                 rows: list[tuple[Any, ...]] = pickle.load(handle)
                 index = frame.index
                 for row in rows:
-                    yield index, _finding(row)
+                    yield index, finding_from_row(row)
         finally:
             for handle in handles.values():
                 handle.close()
@@ -411,4 +433,4 @@ class EvidenceStream(Sequence[Evidence]):
         return f"<EvidenceStream of {self.total} entries>"
 
 
-__all__ = ["ChunkWriter", "EvidenceStream", "FindingStream", "Finishing", "Frame", "Spool", "SpoolClosed", "Tally"]
+__all__ = ["evidence_rows", "finding_from_row", "finding_row", "row_sort_key", "ChunkWriter", "EvidenceStream", "FindingStream", "Finishing", "Frame", "Spool", "SpoolClosed", "Tally"]
