@@ -1,3 +1,3 @@
-from auditor.cli import main
+from auditor.cli import program
 
-raise SystemExit(main())
+raise SystemExit(program())

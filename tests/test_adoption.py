@@ -82,7 +82,7 @@ def test_the_wheel_built_with_python_build_carries_metadata_licence_and_completi
     assert any(url.startswith("Repository, ") for url in metadata.get_all("Project-URL"))
     assert any(n.endswith("LICENSE") and ".dist-info/" in n for n in names)
     assert any(req.startswith("shtab") for req in metadata.get_all("Requires-Dist"))
-    assert "auditor = auditor.cli:main" in entry_points
+    assert "auditor = auditor.cli:program" in entry_points
     assert "auditor/commands/completion.py" in names
 
 

@@ -272,6 +272,16 @@ class _Announced:
 
 
 def run(args: argparse.Namespace) -> int:
+    from auditor.parallel import few_collections
+
+    # The whole command runs with the audit's collector thresholds, the reports included: they
+    # read the audit's heap, and restoring the defaults before them started a full collection
+    # over it (8% of a 45,000-Pod scan)
+    with few_collections():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from auditor import progress
 
     formats = parse_formats(args.formats, args.output)

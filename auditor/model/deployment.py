@@ -18,7 +18,7 @@ built, and the project holds it (``Project.system``; ``deployments_of(project)``
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
@@ -59,19 +59,30 @@ class WorkloadRole:
 
 def role_key(node: Any) -> tuple[Any, ...]:
     """The identity of a workload node across views of the model: a Dockerfile by path, a
-    compose service by (file, name), a Kubernetes container by its span."""
+    compose service by (file, name), a Kubernetes container by its span. (Called twice per
+    container by the linker: the kind of key is looked up by the node's class, once per class.)"""
+    key = _ROLE_KEYS.get(node.__class__)
+    if key is None:
+        key = _ROLE_KEYS[node.__class__] = _role_key_of(node.__class__)
+    return key(node)
+
+
+_ROLE_KEYS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _role_key_of(kind: type) -> Callable[[Any], tuple[Any, ...]]:
     from auditor.model.compose import Service
     from auditor.model.dockerfile import Dockerfile
 
-    if isinstance(node, Dockerfile):
-        return ("Dockerfile", node.path)
-    if isinstance(node, Service):
-        return ("compose service", node.span.path, node.name)
+    if issubclass(kind, Dockerfile):
+        return lambda node: ("Dockerfile", node.path)
+    if issubclass(kind, Service):
+        return lambda node: ("compose service", node.span.path, node.name)
     from auditor.model.kubernetes import Container  # only once a container is asked about
 
-    if isinstance(node, Container):
-        return ("Kubernetes container", node.span)
-    raise TypeError(f"not a workload: {type(node).__name__}")
+    if issubclass(kind, Container):
+        return lambda node: ("Kubernetes container", node.span)
+    raise TypeError(f"not a workload: {kind.__name__}")
 
 
 @dataclass(frozen=True, slots=True)
