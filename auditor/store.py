@@ -88,7 +88,7 @@ def _secret(folder: Path) -> bytes | None:
     return None
 
 
-def _read_private(path: Path, cap: int) -> bytes | None:
+def _read_private(path: Path | str, cap: int) -> bytes | None:
     """A regular file of ours nobody else can read or write, at most ``cap`` bytes; else None."""
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
@@ -141,7 +141,8 @@ class Store:
                         hashlib.sha256).digest()
 
     def read(self, kind: str, key: str) -> bytes | None:
-        data = _read_private(self._path(kind, key), _ENTRY_CAP)
+        where = os.path.join(self.folder, kind, key[:2], key)  # as _path, without pathlib (one per entry read)
+        data = _read_private(where, _ENTRY_CAP)
         if data is None or not data.startswith(FORMAT) or len(data) < len(FORMAT) + _MAC_SIZE:
             return None
         mac = data[len(FORMAT):len(FORMAT) + _MAC_SIZE]
@@ -150,7 +151,7 @@ class Store:
 
         if not hmac.compare_digest(mac, self._mac(kind, key, payload)):
             return None  # tampered, truncated, or signed under another key: never trusted
-        _refresh(self._path(kind, key))
+        _refresh(where)
         return payload
 
     def write(self, kind: str, key: str, payload: bytes) -> None:
@@ -171,7 +172,7 @@ class Store:
             _unlink(temporary)
 
 
-def _refresh(path: Path) -> None:
+def _refresh(path: Path | str) -> None:
     """Mark an entry in use (its modification time), at most once a day: pruning keeps it."""
     try:
         if os.stat(path).st_mtime < time.time() - _DAY:
