@@ -265,6 +265,18 @@ def auditor_command(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "auditor", *arguments]
 
 
+# Another checkout's code (--compare) runs through its own ``auditor.cli.main``: the console script
+# beside this interpreter names this checkout's entry point, which an older checkout may not have.
+_OTHER_CHECKOUT = "import sys; sys.argv[0] = 'auditor'; from auditor.cli import main; sys.exit(main())"
+
+
+def checkout_command(checkout: Path, *arguments: str) -> list[str]:
+    """``auditor_command`` for this checkout, the same call of ``main`` for another one."""
+    if checkout.resolve() == REPO.resolve():
+        return auditor_command(*arguments)
+    return [sys.executable, "-c", _OTHER_CHECKOUT, *arguments]
+
+
 def _checkout_env(**extra: str) -> dict[str, str]:
     """The environment for an auditor process: this checkout first on the path, whatever the
     virtualenv's editable install points at."""
@@ -287,7 +299,7 @@ class CacheFolder:
         self.env = _checkout_env(XDG_CACHE_HOME=str(self.folder), AUDITOR_CACHE_DIR=str(self.folder))
         self.folder.mkdir()
         for checkout in [REPO, *other_checkouts]:  # each checkout's rule files have their own cache entry
-            subprocess.run(auditor_command("rules"), env={**os.environ, **self.env, "PYTHONPATH": str(checkout)},
+            subprocess.run(checkout_command(checkout, "rules"), env={**os.environ, **self.env, "PYTHONPATH": str(checkout)},
                            cwd=REPO, check=True, stdout=subprocess.DEVNULL)
         shutil.copytree(self.folder, self.seed)
 
@@ -407,7 +419,7 @@ def row_d(runs: int, compare: Path | None = None) -> list[Row]:
         sides = [scan, bare, version]
         if compare is not None:  # the same scan with another checkout's code, in the same rounds
             other = cold_side(f"the same scan with the code of {compare}",
-                              auditor_command("scan", str(root), "--no-external"), cache)
+                              checkout_command(compare, "scan", str(root), "--no-external"), cache)
             other.env = {**cache.env, "PYTHONPATH": str(compare)}
             sides.append(other)
         print(f"  row d: {root}", file=sys.stderr)
@@ -535,6 +547,8 @@ def main() -> int:
     parser.add_argument("--markdown", action="store_true", help="print the rows as a Markdown table")
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 100, 1000], help="corpora of --classic")
     args = parser.parse_args()
+    if args.compare is not None and not (args.compare / "auditor" / "cli.py").is_file():
+        parser.error(f"--compare {args.compare}: not a checkout of the auditor (no auditor/cli.py)")
     # An installed wheel ships compiled bytecode; a checkout run with PYTHONDONTWRITEBYTECODE
     # would recompile every module on each start, which is not what users pay.
     for checkout in [REPO] + ([args.compare] if args.compare else []):
