@@ -274,7 +274,8 @@ def checkout_command(checkout: Path, *arguments: str) -> list[str]:
     """``auditor_command`` for this checkout, the same call of ``main`` for another one."""
     if checkout.resolve() == REPO.resolve():
         return auditor_command(*arguments)
-    return [sys.executable, "-c", _OTHER_CHECKOUT, *arguments]
+    # -P: `python -c` would put the working folder (this checkout) first on the path, before PYTHONPATH
+    return [sys.executable, "-P", "-c", _OTHER_CHECKOUT, *arguments]
 
 
 def _checkout_env(**extra: str) -> dict[str, str]:
