@@ -36,7 +36,7 @@ from collections import Counter
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, overload
+from typing import IO, TYPE_CHECKING, Any, TypeVar, overload
 
 from auditor.findings import Evidence, Finding, Related, Suppression
 from auditor.model.span import Span
@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the
 else:
     from auditor.record import dataclass, field
 
+_Item = TypeVar("_Item")
 _FLUSH_EVIDENCE = 5000  # evidence entries a chunk buffers before it writes them
 
 
@@ -324,7 +325,33 @@ class Frame:
     count: int
 
 
-class FindingStream(Sequence[Finding]):
+class _Spooled(Sequence[_Item]):
+    """What a spooled sequence is besides its ``__iter__``: ``len`` is known (``total``); indexing
+    and comparing read it whole (the renderers only iterate)."""
+
+    total: int
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, index: int) -> _Item: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[_Item]: ...
+
+    def __getitem__(self, index: int | slice) -> _Item | list[_Item]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class FindingStream(_Spooled[Finding]):
     """The run's findings in report order, read from the spool each time it is iterated (a
     ``Sequence``: ``len`` is known, indexing reads up to the index)."""
 
@@ -336,9 +363,6 @@ class FindingStream(Sequence[Finding]):
         self.extras = extras  # the run's own findings (scanners, AUD002), sorted
         self.tally = tally
         self.total = sum(frame.count for frame in frames) + len(strays) + len(extras)
-
-    def __len__(self) -> int:
-        return self.total
 
     def __iter__(self) -> Iterator[Finding]:
         if not self.strays and not self.extras:
@@ -371,27 +395,11 @@ class FindingStream(Sequence[Finding]):
             for handle in handles.values():
                 handle.close()
 
-    @overload
-    def __getitem__(self, index: int) -> Finding: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Finding]: ...
-
-    def __getitem__(self, index: int | slice) -> Finding | list[Finding]:
-        return list(self)[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         return f"<FindingStream of {self.total} findings>"
 
 
-class EvidenceStream(Sequence[Evidence]):
+class EvidenceStream(_Spooled[Evidence]):
     """One control's evidence, read from the spool in the partitions' order each time it is
     iterated."""
 
@@ -399,9 +407,6 @@ class EvidenceStream(Sequence[Evidence]):
         self.spool = spool
         self.files = files
         self.total = count
-
-    def __len__(self) -> int:
-        return self.total
 
     def __iter__(self) -> Iterator[Evidence]:
         for file in self.files:
@@ -412,22 +417,6 @@ class EvidenceStream(Sequence[Evidence]):
                     except EOFError:
                         break
                     yield from _evidence(rows)
-
-    @overload
-    def __getitem__(self, index: int) -> Evidence: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Evidence]: ...
-
-    def __getitem__(self, index: int | slice) -> Evidence | list[Evidence]:
-        return list(self)[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"<EvidenceStream of {self.total} entries>"

@@ -154,8 +154,9 @@ def test_ctrl_c_during_the_audit_removes_the_spool(tmp_path: Path, temp: Path,
     assert spools(temp) == []
 
 
-def test_a_real_sigint_to_auditor_scan_leaves_no_spool(tmp_path: Path) -> None:
-    """`auditor scan` in its own process, interrupted (SIGINT, as Ctrl-C sends) while the spool exists."""
+def _signalled_scan(tmp_path: Path, signum: int) -> tuple[int, bytes, list[Path]]:
+    """`auditor scan` in its own process, sent ``signum`` while its spool exists: (exit code,
+    standard error, the spools left in its temporary folder)."""
     tree = make_tree(tmp_path / "tree", [f"project-{index:03}" for index in range(150)])
     temp = tmp_path / "temp"
     temp.mkdir()
@@ -169,20 +170,26 @@ def test_a_real_sigint_to_auditor_scan_leaves_no_spool(tmp_path: Path) -> None:
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                # pytest-xdist's workers ignore SIGINT, and an ignored signal stays
                                # ignored across exec: give the scan the default a terminal gives it
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                               preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while not spools(temp) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
         assert spools(temp) and process.poll() is None, "the scan ended before its spool was seen"
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=120)
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode != 0
-    assert spools(temp) == []
+    return process.returncode, stderr, spools(temp)
+
+
+def test_a_real_sigint_to_auditor_scan_leaves_no_spool(tmp_path: Path) -> None:
+    """Interrupted as Ctrl-C interrupts it (SIGINT)."""
+    code, stderr, left = _signalled_scan(tmp_path, signal.SIGINT)
+    assert code == 130, stderr
+    assert left == []
 
 
 def test_a_temporary_folder_inside_the_tree_is_not_written_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -264,51 +271,7 @@ def test_baseline_and_suppressions_on_a_streamed_tree_match_a_serial_run(tmp_pat
 def test_sigterm_to_auditor_scan_leaves_no_spool_and_exits_143(tmp_path: Path) -> None:
     """A cancelled CI job sends SIGTERM: the scan unwinds as for Ctrl-C (its spool removed) and
     exits 128 + 15. With SIGTERM's default the process died with its spool left in TMPDIR."""
-    tree = make_tree(tmp_path / "tree", [f"project-{index:03}" for index in range(150)])
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    env = {**os.environ, "TMPDIR": str(temp), "AUDITOR_NO_CACHE": "1",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    # the report goes to a pipe read only after the signal: the scan waits there with its spool
-    process = subprocess.Popen([sys.executable, "-m", "auditor", "scan", str(tree), "--no-external", "--jobs", "1",
-                                "--format", "json", "--fail-on", "none", "--quiet"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
-    try:
-        deadline = time.monotonic() + 120
-        while not spools(temp) and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert spools(temp) and process.poll() is None, "the scan ended before its spool was seen"
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 143, stderr
+    code, stderr, left = _signalled_scan(tmp_path, signal.SIGTERM)
+    assert code == 143, stderr
     assert b"auditor: terminated" in stderr and b"Traceback" not in stderr
-    assert spools(temp) == []
-
-
-def test_a_spool_row_gives_back_the_same_finding_and_evidence() -> None:
-    """Every part of a finding survives the spool's plain rows: related places, properties, a
-    suppression with its comment's span, a column unknown (None), a name that is not UTF-8."""
-    from auditor.findings import Evidence, Related, Suppression
-    from auditor.model.span import Span
-    from auditor.stream import evidence_rows, finding_from_row, finding_row, row_sort_key
-
-    findings = [
-        Finding("DF008", "high", "t", "m", Span("a/Dockerfile", 3, None, 3, None), "USER root", "ab" * 16,
-                (Related(Span("a/compose.yml", 2, 5), "build: ."),), {"cwe": ["CWE-250"], "n": 1},
-                Suppression("inline", "needed", Span("a/Dockerfile", 2, 1))),
-        Finding("NG001", "low", "t", "m\u2028", Span("a/x\udcff.conf", 1), "", "", (), {}, None)]
-    for finding in findings:
-        row = finding_row(finding)
-        assert finding_from_row(row) == finding
-        assert row_sort_key(row) == finding.sort_key()
-    evidence = [Evidence(Span("a/Dockerfile", 1, 1, 1, 9), "FROM x", "FROM x:1"), Evidence(Span("b", 2), "t")]
-    import pickle
-
-    from auditor.stream import _evidence
-
-    assert _evidence(pickle.loads(pickle.dumps(evidence_rows(evidence)))) == evidence
+    assert left == []
