@@ -275,3 +275,27 @@ def test_sigterm_to_auditor_scan_leaves_no_spool_and_exits_143(tmp_path: Path) -
     assert code == 143, stderr
     assert b"auditor: terminated" in stderr and b"Traceback" not in stderr
     assert left == []
+
+
+def test_a_spool_row_gives_back_the_same_finding_and_evidence() -> None:
+    """Every part of a finding survives the spool's plain rows: related places, properties, a
+    suppression with its comment's span, a column unknown (None), a name that is not UTF-8."""
+    from auditor.findings import Evidence, Related, Suppression
+    from auditor.model.span import Span
+    from auditor.stream import evidence_rows, finding_from_row, finding_row, row_sort_key
+
+    findings = [
+        Finding("DF008", "high", "t", "m", Span("a/Dockerfile", 3, None, 3, None), "USER root", "ab" * 16,
+                (Related(Span("a/compose.yml", 2, 5), "build: ."),), {"cwe": ["CWE-250"], "n": 1},
+                Suppression("inline", "needed", Span("a/Dockerfile", 2, 1))),
+        Finding("NG001", "low", "t", "m\u2028", Span("a/x\udcff.conf", 1), "", "", (), {}, None)]
+    for finding in findings:
+        row = finding_row(finding)
+        assert finding_from_row(row) == finding
+        assert row_sort_key(row) == finding.sort_key()
+    evidence = [Evidence(Span("a/Dockerfile", 1, 1, 1, 9), "FROM x", "FROM x:1"), Evidence(Span("b", 2), "t")]
+    import pickle
+
+    from auditor.stream import _evidence
+
+    assert _evidence(pickle.loads(pickle.dumps(evidence_rows(evidence)))) == evidence
