@@ -266,15 +266,20 @@ class _Builder:
         return entries
 
 
+SHARED_LINE_NUMBERS = 1 << 18  # lines whose number objects a file's spans share (about 9 MB at most)
+
+
 def load_yaml_documents(text: str, path: str) -> tuple[list[YamlDocument], list[ParseProblem]]:
     """Every document of ``text`` that parsed, plus the problems met (never raises)."""
     documents: list[YamlDocument] = []
     problems: list[ParseProblem] = []
     scalars: dict[str, Any] = {}
     # line numbers (1-based) by libyaml's 0-based line: one int object per line, made once; every
-    # character libyaml may take for a line break counted (\r\n twice: a few numbers to spare)
+    # character libyaml may take for a line break counted (\r\n twice: a few numbers to spare).
+    # Capped: a hostile file of blank or comment lines would otherwise cost an int per line with
+    # no node on it (100-200 MB for 5 MiB of line breaks); past the cap, spans make their own.
     breaks = sum(text.count(mark) for mark in _LINE_BREAKS)
-    lines = list(range(1, breaks + 3))
+    lines = list(range(1, min(breaks, SHARED_LINE_NUMBERS) + 3))
     try:
         for index, node in enumerate(yaml.compose_all(text, Loader=cast(Any, _Loader))):
             if node is None:

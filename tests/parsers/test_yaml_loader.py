@@ -248,3 +248,32 @@ def test_line_numbers_follow_every_line_break_libyaml_reads(newline: str) -> Non
     assert [root.key_span(key).line for key in ("a", "b", "c")] == [1, 2, 5]
     assert [root["b"].item_span(index).line for index in (0, 1)] == [3, 4]
     assert root.value_span("c").end_line == 8
+
+
+def test_lines_past_the_shared_numbers_keep_their_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.parsers import yaml_loader
+
+    monkeypatch.setattr(yaml_loader, "SHARED_LINE_NUMBERS", 4)
+    text = "a: 1\n" + "# note\n" * 10 + "b:\n  - 2\n"
+    documents, problems = yaml_loader.load_yaml_documents(text, "x.yaml")
+    assert not problems
+    root = documents[0].root
+    assert (root.key_span("b").line, root["b"].span.line) == (12, 13)
+
+
+def test_a_file_of_line_breaks_costs_no_number_per_line() -> None:
+    # 5 MiB of comment lines: one int object per line break held 100-200 MB (a hostile file
+    # under the size cap); the shared numbers are capped, so the loader's peak stays small
+    import tracemalloc
+
+    from auditor.parsers.yaml_loader import load_yaml_documents
+
+    text = "kind: ConfigMap\n" + "#\n" * 2_600_000
+    tracemalloc.start()
+    try:
+        documents, _ = load_yaml_documents(text, "padded.yaml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(documents) == 1
+    assert peak < 40 * 1024 * 1024, f"{peak / 1024 / 1024:.0f} MB"
