@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from auditor.model.kubernetes import (
+    MODELLED_KINDS,
     REPLICATED_KINDS,
     WORKLOAD_KINDS,
     Annotation,
@@ -39,7 +40,7 @@ from auditor.model.kubernetes import (
     Workload,
 )
 from auditor.model.image import ImageRef
-from auditor.model.span import Note, ParseProblem, Span, file_span
+from auditor.model.span import NotChecked, Note, ParseProblem, Span
 from auditor.model.yaml import YamlDocument, YList, YMap
 
 from auditor.model.quantity import QuantityError, cpu_cores, memory_bytes, parse_quantity
@@ -526,6 +527,14 @@ def _is_helm_template(value: Any) -> bool:
     return False
 
 
+def _runs_or_routes(document: YamlDocument) -> bool:
+    """Whether the document is (or lists) a kind the checks read: a workload, Service, Ingress or
+    HPA (or a kind not written as text)."""
+    root = document.root
+    kind = root.get("kind") if isinstance(root, YMap) else None
+    return not isinstance(kind, str) or kind.endswith("List") or kind in MODELLED_KINDS
+
+
 def _manifests(document: YamlDocument, reader: _Reader) -> list[YMap]:
     """The objects of one document: itself, or the ``items`` of a ``List``."""
     root = document.root
@@ -548,15 +557,20 @@ def build_kubernetes(
     """Every workload, Service, Ingress and HPA of the scan's manifests, linked by the set."""
     reader = _Reader()
     notes: list[Note] = []
-    # the loader tells which documents hold no marker at all: only the others are walked
-    templated = sorted({d.path for d in documents if d.template_markers is not False and _is_helm_template(d.root)})
-    for path in templated:
-        notes.append(Note(file_span(path), f"{path} is a Helm template ({{{{ }}}} markers); "
-                                           "it is not rendered, so its manifests were not checked"))
     objects, workloads, services, ingresses, autoscalers = [], [], [], [], []
     paths: list[str] = []
     for document in documents:
-        if document.path in templated:
+        # the loader tells which documents hold no marker at all: only the others are walked
+        if document.template_markers is not False and _is_helm_template(document.root) \
+                and _runs_or_routes(document):
+            # Unknown is not absent: a workload, Service, Ingress or HPA whose values hold
+            # template expressions outside a chart is only known once rendered; not checked
+            # (AUD003), never passed. Other kinds (a ConfigMap of alert templates) are data.
+            kind = document.root.get("kind") if isinstance(document.root, YMap) else None
+            reader.problems.append(NotChecked(document.span, (
+                f"{document.path}: the {kind if isinstance(kind, str) else 'manifest'} here holds template "
+                "expressions ({{ }}) outside a Helm chart; its values are only known once it is rendered, "
+                "so it was not checked (render it, or give its folder a Chart.yaml)")))
             continue
         for manifest in _manifests(document, reader):
             obj = _object(manifest, reader)

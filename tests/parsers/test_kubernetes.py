@@ -280,13 +280,29 @@ def test_malformed_fields_are_problems_at_the_value_not_crashes():
     assert agent.pod is None and agent.containers == ()
 
 
-def test_helm_template_is_a_note_and_not_checked():
+def test_a_templated_workload_outside_a_chart_is_not_checked_and_fails_closed():
+    # it was a note before, so the gate passed a Deployment it never read
+    from auditor.model.span import NotChecked
+
     kubernetes, problems, notes = build("helm.yaml", "list.yaml")
-    assert problems == []
-    assert [(n.span.path, n.span.line) for n in notes] == [("helm.yaml", 1)]
-    assert "Helm template" in notes[0].message
+    assert notes == []
+    assert [(type(p), p.span.path, p.span.line) for p in problems] == [(NotChecked, "helm.yaml", 1)]
+    assert "template expressions" in problems[0].message and "not checked" in problems[0].message
     assert all(o.name != "{{ .Release.Name }}" for o in kubernetes.objects)
     assert kubernetes.paths == ("list.yaml",)
+
+
+def test_template_text_in_a_configmap_is_data_and_the_file_is_checked():
+    # alert templates in a ConfigMap used to make the whole file a "Helm template", unchecked
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: alerts\ndata:\n"
+            "  summary: 'Instance {{ $labels.instance }} down'\n---\n"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+            "  - name: c\n    image: nginx:latest\n    securityContext:\n      privileged: true\n")
+    documents, _ = load_yaml_documents(text, "all.yaml")
+    kubernetes, problems, notes = build_kubernetes(documents)
+    assert problems == [] and notes == []
+    assert [w.name for w in kubernetes.workloads] == ["web"]
+    assert sorted(o.kind for o in kubernetes.objects) == ["ConfigMap", "Pod"]
 
 
 def test_legacy_ingress_and_defaults():
@@ -423,5 +439,5 @@ def test_documents_of_unknown_origin_are_still_searched_for_markers():
 
     documents, _ = load_yaml_documents("kind: Pod\nmetadata:\n  name: '{{ .Release.Name }}'\n", "t.yaml")
     unknown = [dataclasses.replace(d, template_markers=None) for d in documents]
-    _, _, notes = build_kubernetes(unknown)
-    assert [n.span.path for n in notes] == ["t.yaml"] and "Helm template" in notes[0].message
+    _, problems, _ = build_kubernetes(unknown)
+    assert [p.span.path for p in problems] == ["t.yaml"] and "template expressions" in problems[0].message
