@@ -425,9 +425,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-class Terminated(KeyboardInterrupt):
+class Terminated(BaseException):
     """SIGTERM (a cancelled CI job, a container stopped): unwound like Ctrl-C, so the run's spool
-    and temporary folders are removed; the signal's default would leave them behind."""
+    and temporary folders are removed; the signal's default would leave them behind. (Not a
+    ``KeyboardInterrupt``: CPython ends a process by SIGINT at exit when one escaped an ``exec`` of
+    a string, which would turn exit 143 into a death by SIGINT.)"""
 
 
 def _unwind_on_sigterm() -> None:

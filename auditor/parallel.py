@@ -354,7 +354,14 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
             del every_part
             summaries = pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks), [config] * len(chunks),
                                  [cache] * len(chunks), [finishing] * len(chunks), [spool.folder] * len(chunks))
-            return _merge(spool, chunks, summaries, progress.files_done)
+            try:
+                return _merge(spool, chunks, summaries, progress.files_done)
+            except BaseException:
+                # Ctrl-C, SIGTERM or an error: the chunks not started are dropped, not run to the
+                # end first (a CI runner's SIGKILL follows SIGTERM within seconds); the running
+                # ones are waited for, so that nothing writes to the spool once it is removed
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     except BaseException:
         spool.close()
         raise

@@ -284,7 +284,9 @@ def _template(self_name: str, frozen: bool, post_init: bool, shape: str) -> Code
     text = "\n".join(f"  {line}" for line in body or ["pass"])
     source = f"def __create_fn__({','.join(free)}):\n def __init__({','.join(params)}):\n{text}\n return __init__"
     namespace: dict[str, Any] = {}
-    exec(source, {}, namespace)
+    # a compiled code object, not the string: a Ctrl-C landing inside exec(str) makes CPython end
+    # the process by SIGINT at exit, even when the interrupt was handled (exit 130 expected)
+    exec(compile(source, "<auditor.record>", "exec"), {}, namespace)
     made: CodeType = next(value for value in namespace["__create_fn__"].__code__.co_consts
                           if isinstance(value, CodeType))
     _TEMPLATES[key] = made

@@ -61,9 +61,12 @@ class Spool:
     def __init__(self, root: Path | None = None) -> None:
         self.memory: dict[str, bytearray] = {}
         with _interrupts_held():
-            folder: str | None = tempfile.mkdtemp(prefix="auditor-spool-")  # 0700
-            assert folder is not None
-            if root is not None and _inside(folder, root):
+            folder: str | None
+            try:
+                folder = tempfile.mkdtemp(prefix="auditor-spool-")  # 0700
+            except OSError:  # no usable temporary folder (a read-only container): kept in memory
+                folder = None
+            if folder is not None and root is not None and _inside(folder, root):
                 os.rmdir(folder)
                 folder = None
             self.folder = folder

@@ -188,7 +188,10 @@ def _signalled_scan(tmp_path: Path, signum: int) -> tuple[int, bytes, list[Path]
 def test_a_real_sigint_to_auditor_scan_leaves_no_spool(tmp_path: Path) -> None:
     """Interrupted as Ctrl-C interrupts it (SIGINT)."""
     code, stderr, left = _signalled_scan(tmp_path, signal.SIGINT)
-    assert code == 130, stderr
+    # 130; or the signal's own death, which CPython chooses at exit when a KeyboardInterrupt went
+    # through an `exec` of a string (a library's namedtuple) even though it was handled
+    assert code in (130, -signal.SIGINT), stderr
+    assert b"auditor: interrupted" in stderr
     assert left == []
 
 
@@ -299,3 +302,16 @@ def test_a_spool_row_gives_back_the_same_finding_and_evidence() -> None:
     from auditor.stream import _evidence
 
     assert _evidence(pickle.loads(pickle.dumps(evidence_rows(evidence)))) == evidence
+
+
+def test_without_a_usable_temporary_folder_the_spool_is_kept_in_memory(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only container (no writable TMPDIR): the scan of many projects still runs, its
+    spool in memory (it stopped with an internal error, exit 3)."""
+    tree = make_tree(tmp_path / "tree", ["alpha", "bravo", "charlie"])
+    monkeypatch.setenv("AUDITOR_NO_CACHE", "1")
+    expected = as_json(scan([tree], ignore=["SC"], jobs=1))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    assert as_json(scan([tree], ignore=["SC"], jobs=1)) == expected
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
+    assert as_json(scan([tree], ignore=["SC"], jobs=2)) == expected
