@@ -401,24 +401,31 @@ def _add_slots(cls: type, names: tuple[str, ...], frozen: bool) -> type:
         cls.__qualname__ = qualname
     if frozen:
         if "__getstate__" not in namespace:
-            setattr(cls, "__getstate__", _getstate_fn(names))
+            setattr(cls, "__getstate__", _getstate_fn(names, getattr(cls, "__dataclass_fields__")))
         if "__setstate__" not in namespace:
-            setattr(cls, "__setstate__", _setstate_fn(names))
+            setattr(cls, "__setstate__", _setstate_fn(names, getattr(cls, "__dataclass_fields__")))
     return cls
 
 
-def _getstate_fn(names: tuple[str, ...]) -> Callable[[Any], list[Any]]:
+def _getstate_fn(names: tuple[str, ...], own: dict[str, Any]) -> Callable[[Any], list[Any]]:
+    """The state the standard decorator pickles (every field's value, in order). ``own``: the
+    class's fields; a dataclass subclass that inherits this (a frozen one without slots) has more,
+    read as the standard decorator reads them."""
     values = _values(names)
 
     def _dataclass_getstate(self: Any) -> list[Any]:
+        if self.__dataclass_fields__ is not own:
+            return [getattr(self, item.name) for item in dataclasses.fields(self)]
         return list(values(self))
 
     return _dataclass_getstate
 
 
-def _setstate_fn(names: tuple[str, ...]) -> Callable[[Any, Any], None]:
+def _setstate_fn(names: tuple[str, ...], own: dict[str, Any]) -> Callable[[Any, Any], None]:
     def _dataclass_setstate(self: Any, state: Any) -> None:
-        for name, value in zip(names, state):
+        fields_of = names if self.__dataclass_fields__ is own else \
+            tuple(item.name for item in dataclasses.fields(self))
+        for name, value in zip(fields_of, state):
             object.__setattr__(self, name, value)
 
     return _dataclass_setstate

@@ -372,3 +372,16 @@ def test_on_other_python_versions_the_standard_decorator_builds_the_classes() ->
         done = subprocess.run([python, "-c", _ON_ANOTHER_VERSION, str(Path(auditor.__file__).parent.parent)],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, (python, done.stderr)
+
+
+def test_a_frozen_subclass_of_a_frozen_slotted_class_pickles_its_own_fields_too() -> None:
+    # the pickled state was the slotted base's field list, so the subclass's fields came back as
+    # their defaults (C(x=1, q='zz') -> C(x=1, q='q')); the standard decorator reads fields(self)
+    made = []
+    for decorate in (dataclasses.dataclass, record.dataclass):
+        base = decorate(frozen=True, slots=True)(type("B", (), {"__annotations__": {"x": "int"}}))
+        child = decorate(frozen=True)(type("C", (base,), {"__annotations__": {"q": "str"}, "q": "q"}))
+        globals()[f"_Pickled{len(made)}"] = child  # picklable by name
+        child.__qualname__ = child.__name__ = f"_Pickled{len(made)}"
+        made.append(pickle.loads(pickle.dumps(child(1, "zz"))))
+    assert [(m.x, m.q) for m in made] == [(1, "zz"), (1, "zz")]
