@@ -229,7 +229,12 @@ class _Builder:
             key_span = self.span(key_node)
             map_key = self.build(key_node, key_span, depth + 1)
             if isinstance(map_key, (dict, list)):
-                map_key = str(key_node.value)  # complex keys are never meaningful in our formats
+                # Complex keys are never meaningful in our formats; a mapping as a key is what an
+                # unquoted template expression parses as (`image: {{ .Values.image }}` is a flow
+                # mapping whose key is a flow mapping), so the key says so, where it was written
+                map_key = (f"{{{{ a mapping as a key at line {key_span.line}, column {key_span.column}: "
+                           "an unquoted template expression }}" if isinstance(map_key, dict)
+                           else str(key_node.value))
                 if "{{" in map_key and "}}" in map_key:
                     self.template_markers = True
             if map_key in key_spans:

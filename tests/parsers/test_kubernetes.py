@@ -441,3 +441,17 @@ def test_documents_of_unknown_origin_are_still_searched_for_markers():
     unknown = [dataclasses.replace(d, template_markers=None) for d in documents]
     _, problems, _ = build_kubernetes(unknown)
     assert [p.span.path for p in problems] == ["t.yaml"] and "template expressions" in problems[0].message
+
+
+def test_an_unquoted_template_expression_is_seen_as_one():
+    # `image: {{ .Values.image }}` parses as a flow mapping whose key is a flow mapping: no string
+    # holds the markers, and the Deployment was checked with a mapping for its image
+    from auditor.model.span import NotChecked
+
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n"
+            "    spec:\n      containers:\n      - name: c\n        image: {{ .Values.image }}\n")
+    documents, problems = load_yaml_documents(text, "deploy.yaml")
+    assert problems == [] and documents[0].template_markers is True
+    kubernetes, problems, _ = build_kubernetes(documents)
+    assert [(type(p), p.span.path) for p in problems] == [(NotChecked, "deploy.yaml")]
+    assert kubernetes.workloads == ()
