@@ -8,7 +8,7 @@ from auditor.catalog import Rule
 from auditor.findings import ControlResult, Evidence, Finding
 from auditor.model.project import Project
 from auditor.model.span import Span
-from auditor.scanners.records import ScannerRun
+from auditor.scanners.records import ScannerFinding, ScannerRun
 
 if TYPE_CHECKING:
     from auditor.engine import AuditResult
@@ -45,6 +45,11 @@ class Stamper(Protocol):
                 properties: dict[str, Any] | None = None, identity: str | None = None) -> Finding: ...
 
 
+def _file_order(item: ScannerFinding) -> tuple[str, int, int, str, str, str]:
+    span = item.span
+    return (span.path, span.line, span.column or 0, item.rule_id, item.identity, item.message)
+
+
 def fold_runs(runs: list[ScannerRun] | None, project: Project, rules: dict[str, Rule], stamper: Stamper,
               severity_override: dict[str, str]) -> tuple[list[Finding], dict[str, ControlResult]]:
     findings: list[Finding] = []
@@ -60,7 +65,10 @@ def fold_runs(runs: list[ScannerRun] | None, project: Project, rules: dict[str, 
     # the control, when it ran; counted on SC002's evidence
     reported_by_ours: dict[str, int] = {}
     for run in runs:
-        for item in run.findings:
+        # in file order: a fingerprint counts the occurrences of one identity in a file, and Trivy
+        # lists identical results in no fixed order, so they swapped fingerprints between runs
+        # (a baseline would then see one fixed and one new)
+        for item in sorted(run.findings, key=_file_order):
             if item.rule_id not in rules:
                 continue
             ours = item.properties.get("same_as") if item.rule_id == "SC002" else None

@@ -122,3 +122,29 @@ def test_an_image_name_that_looks_like_an_option_is_refused(tmp_path):
     image = next(run for run in runs if run.scanner == "trivy image")
     assert image.error.startswith("bad-image")
     assert not any(call.startswith("image") for call in log.read_text().splitlines())
+
+
+def test_identical_scanner_results_keep_their_fingerprints_whatever_order_trivy_lists_them(tmp_path: Path) -> None:
+    # A fingerprint counts the occurrences of one identity in a file; Trivy lists identical
+    # results (one KSV check on four containers) in no fixed order, so they swapped fingerprints
+    # between runs and a baseline saw one fixed and one new.
+    from auditor.model.span import Span
+    from auditor.scanners.records import ScannerFinding, ScannerRun
+    from tests.report.test_sarif_limits import scan_with_runs
+
+    (tmp_path / "deploy.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n"
+                                          "spec:\n  containers:\n  - name: a\n    image: x:1\n"
+                                          "  - name: b\n    image: x:1\n")
+
+    def result(line: int) -> ScannerFinding:
+        return ScannerFinding("SC002", "medium", "KSV-0118", "Default security context configured",
+                              Span("deploy.yaml", line), {}, "KSV-0118")
+
+    def fingerprints(order: list[int]) -> dict[int, str]:
+        run = ScannerRun("trivy config", ("trivy", "config"), "0.76.0", None, 0.1,
+                         tuple(result(line) for line in order), None)
+        found = scan_with_runs(tmp_path, [run]).findings
+        return {f.span.line: f.fingerprint for f in found if f.rule_id == "SC002"}
+
+    first, second = fingerprints([7, 9]), fingerprints([9, 7])
+    assert len(first) == 2 and first == second
