@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor.store import FORMAT, Store, default_folder, open_store
+from auditor.store import FORMAT, Store, default_folder, inside, open_store
 
 if TYPE_CHECKING:
     from auditor.catalog import Rule
@@ -63,17 +63,9 @@ def cache_folder(configured: str | None, scan_root: Path) -> str | None:
         folder = default_folder()
         if not folder.is_absolute():
             return None  # no home directory to keep a cache in
-    if _inside(folder, scan_root):
+    if inside(folder, scan_root):
         return None
     return str(folder)
-
-
-def _inside(path: Path, root: Path) -> bool:
-    for candidate, base in ((os.path.abspath(path), os.path.abspath(root)),
-                            (os.path.realpath(path), os.path.realpath(root))):
-        if candidate == base or candidate.startswith(base.rstrip(os.sep) + os.sep):
-            return True
-    return False
 
 
 # ------------------------------------------------------------------ digests
@@ -370,7 +362,7 @@ def _outside_digest(found: Discovered, groups: list[list[str]], config: Config,
         full = Path(relative) if os.path.isabs(relative) else root / relative
         if not os.path.lexists(full):
             state = "absent"
-        elif relative != trusted and not _inside(Path(os.path.realpath(full)), root):
+        elif relative != trusted and not inside(Path(os.path.realpath(full)), root):
             state = "outside the tree"  # never read by the checks: they stay in the tree
         elif os.path.isdir(full):
             state = "a folder"
@@ -391,7 +383,7 @@ def _walk_inside(root: Path, folder: str, budget: int) -> list[str] | None:
     ``scripts -> /`` would have the whole disk hashed; the AR checks do not read there either);
     None when over ``budget``."""
     top = os.path.realpath(root / folder)
-    if not _inside(Path(top), root) or not os.path.isdir(top):
+    if not inside(Path(top), root) or not os.path.isdir(top):
         return []
     found: list[str] = []
     for current, folders, files in os.walk(top):

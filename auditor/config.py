@@ -28,6 +28,7 @@ else:
 
 from auditor.catalog import SCHEMA_DIR, Rule
 from auditor.params import ParameterError, Params, typed
+from auditor.store import inside
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -504,16 +505,6 @@ def _closest(word: str, candidates: list[str]) -> str | None:
 
     matches = difflib.get_close_matches(word, candidates, n=1)
     return matches[0] if matches else None
-
-
-def inside(path: Path, root: Path) -> bool:
-    """Whether ``path`` (as written, or where its symbolic links lead) is within ``root``."""
-    real_root = os.path.realpath(root)
-    for candidate in (os.path.abspath(path), os.path.realpath(path)):
-        if os.path.commonpath([candidate, real_root]) == real_root or \
-                os.path.commonpath([candidate, os.path.abspath(root)]) == os.path.abspath(root):
-            return True
-    return False
 
 
 @dataclass

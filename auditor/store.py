@@ -6,7 +6,7 @@ The folder is made private (0700, ours, not a link); every entry is signed with 
 per-user key kept in the folder, so an entry that is corrupt, truncated, of another format,
 signed under another key or placed there by anyone else (an audited tree that holds the cache
 folder) is ignored, never trusted and never a crash. This module imports nothing of the auditor:
-it is the bottom layer of both caches.
+it is the bottom layer of both caches (and says whether a path lies within a folder: `inside`).
 """
 from __future__ import annotations
 
@@ -223,4 +223,16 @@ def open_store(folder: str | None) -> Store | None:
     return Store(folder, secret)
 
 
-__all__ = ["FORMAT", "Store", "default_folder", "open_store"]
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` (as written, or where its symbolic links lead) is within ``root``."""
+    real_root = os.path.realpath(root)
+    for candidate in (os.path.abspath(path), os.path.realpath(path)):
+        if os.path.commonpath([candidate, real_root]) == real_root or \
+                os.path.commonpath([candidate, os.path.abspath(root)]) == os.path.abspath(root):
+            return True
+    return False
+
+
+__all__ = ["FORMAT", "Store", "default_folder", "inside", "open_store"]

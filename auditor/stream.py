@@ -40,6 +40,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar, overload
 
 from auditor.findings import Evidence, Finding, Related, Suppression
 from auditor.model.span import Span
+from auditor.store import inside
 
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ class Spool:
                 folder = tempfile.mkdtemp(prefix="auditor-spool-")  # 0700
             except OSError:  # no usable temporary folder (a read-only container): kept in memory
                 folder = None
-            if folder is not None and root is not None and _inside(folder, root):
+            if folder is not None and root is not None and inside(Path(folder), root):
                 os.rmdir(folder)
                 folder = None
             self.folder = folder
@@ -117,14 +118,6 @@ def _remove(folder: str | None) -> None:
     if folder is not None:
         with _interrupts_held():
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _inside(path: str, root: Path) -> bool:
-    for candidate, base in ((os.path.abspath(path), os.path.abspath(root)),
-                            (os.path.realpath(path), os.path.realpath(root))):
-        if candidate == base or candidate.startswith(base.rstrip(os.sep) + os.sep):
-            return True
-    return False
 
 
 def _dumps(value: Any) -> bytes:
