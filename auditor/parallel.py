@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
 else:
@@ -268,15 +268,30 @@ def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter,
         evidence = outcome.evidence.get(rule_id, [])
         if evidence:
             writer.evidence(rule_index.get(rule_id, len(rule_index)), rule_id, evidence)
-            written, count = summary.evidence.get(rule_id, ("", 0))
+            _, count = summary.evidence.get(rule_id, ("", 0))
             summary.evidence[rule_id] = (writer.evidence_files[rule_id], count + len(evidence))
         summary.controls[rule_id] = _combine(summary.controls.get(rule_id), ControlResult(rule_id, status, (), reason))
-    summary.notes.extend(outcome.notes)
-    summary.problems.extend(outcome.problems)
-    summary.recognised.extend(outcome.recognised)
-    summary.suppression_sources.update(outcome.suppression_sources)
-    for kind, paths in outcome.unparsed.items():
-        summary.unparsed.setdefault(kind, []).extend(paths)
+    _gather(summary, outcome)
+
+
+class _ProjectParts(Protocol):
+    """What a partition's outcome, a chunk's summary and the run keep of the projects as they are."""
+
+    notes: list[Note]
+    problems: list[ParseProblem]
+    recognised: list[str]
+    suppression_sources: dict[str, str]
+    unparsed: dict[str, list[str]]
+
+
+def _gather(into: _ProjectParts, part: _ProjectParts) -> None:
+    """``part``'s notes, problems, recognised files, suppression sources and unread files, added to ``into``."""
+    into.notes.extend(part.notes)
+    into.problems.extend(part.problems)
+    into.recognised.extend(part.recognised)
+    into.suppression_sources.update(part.suppression_sources)
+    for kind, paths in part.unparsed.items():
+        into.unparsed.setdefault(kind, []).extend(paths)
 
 
 def available_cpus() -> int:
@@ -376,13 +391,8 @@ def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
         spool.receive(summary.written)
         merged.frames.extend(summary.frames)
         merged.strays.extend(summary.strays)
-        merged.notes.extend(summary.notes)
-        merged.problems.extend(summary.problems)
-        merged.recognised.extend(summary.recognised)
-        merged.suppression_sources.update(summary.suppression_sources)
+        _gather(merged, summary)
         merged.tally.update(summary.tally)
-        for kind, paths in summary.unparsed.items():
-            merged.unparsed.setdefault(kind, []).extend(paths)
         for rule_id, control in summary.controls.items():
             merged.controls[rule_id] = _combine(merged.controls.get(rule_id), control)
         for rule_id, (file, count) in summary.evidence.items():
