@@ -150,8 +150,7 @@ def _dockerfile_role(dockerfile: Dockerfile, next_dirs: dict[str, NextApp]) -> t
     final = dockerfile.final_stage
     if final is None:
         return "other", "no build stage"
-    root = dockerfile.lineage(final)[0].base
-    base = root.raw
+    base = dockerfile.lineage(final)[0].base.raw
     if is_proxy_image(base):
         return "proxy", f"the final stage is FROM {base}, a reverse-proxy image"
     why = _next_build(dockerfile)
@@ -162,9 +161,6 @@ def _dockerfile_role(dockerfile: Dockerfile, next_dirs: dict[str, NextApp]) -> t
         return "app", f"{app.package.span.path} beside it depends on next"
     if _is_node_image(base):
         return "app", f"the final stage is FROM {base}, a Node.js image"
-    if not root.resolved:  # unknown is not absent: an image chosen at build time is checked as the app
-        return "app", (f"the final stage is FROM {base}, an image chosen at build time: checked as the app "
-                       "(the configuration's roles: can say otherwise)")
     return "other", f"the final stage is FROM {base}: no Next.js build, not a reverse proxy"
 
 

@@ -25,10 +25,12 @@ def check(project: Project, facts: DocumentFacts, params: Params) -> Iterator[Ou
     statement = values["node.major"]
     family = values["node.family"].value if "node.family" in values else None
     wanted = f"node:{statement.value}" + (f"-{family}" if family else "")
+    compared = False
     for deployment in deployments_of(project).deployments:
         stage = deployment.stage
         if stage is None:
             continue
+        compared = True
         base = stage.base
         if not base.resolved:  # FROM $BASE with no default: the image is chosen at build time
             yield Unknown(stage, f"the runtime stage of '{deployment.name}' is FROM {base.raw}, resolved only "
@@ -49,3 +51,18 @@ def check(project: Project, facts: DocumentFacts, params: Params) -> Iterator[Ou
             yield Fail(stage, f"the runtime stage of '{deployment.name}' is FROM {shown}, but "
                               f"{said(facts, statement, wanted)}; build FROM {wanted} or correct the document",
                        related=[at(facts, statement)])
+    if not compared:
+        yield from _chosen_at_build_time(project, wanted)
+
+
+def _chosen_at_build_time(project: Project, wanted: str) -> Iterator[Outcome]:
+    """No app image to compare, but a Dockerfile whose runtime image is chosen at build time
+    (``FROM $BASE``, no default): it may be the app's, and what it runs is unknown, so the
+    promise is not checked. Its role stays what the model infers (the app's controls are not
+    asked of a worker or a database image because its base is a variable)."""
+    for dockerfile in project.dockerfiles:
+        final = dockerfile.final_stage
+        if final is not None and not dockerfile.lineage(final)[0].base.resolved:
+            yield Unknown(final, f"the runtime stage of '{dockerfile.path}' is FROM "
+                                 f"{dockerfile.lineage(final)[0].base.raw}, resolved only at build time; "
+                                 f"if it is the app's image, it cannot be compared with {wanted}")

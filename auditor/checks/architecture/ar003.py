@@ -23,7 +23,7 @@ def check(project: Project, facts: DocumentFacts, params: Params) -> Iterator[Ou
     if not promised or not project.nginx_configs:
         return  # no nginx at all is AR005's finding (the missing layer), not one per header
     sent: dict[str, Directive] = {}
-    unread = [f"{path}" for path in not_read(project, "nginx")]  # a header may be sent from there
+    unread = not_read(project, "nginx")  # a header may be sent from there
     for config in project.nginx_configs:
         for top in config.directives:
             for directive in top.walk():
