@@ -25,13 +25,10 @@ where the findings are (``Finishing``), so nothing has to be read back to decide
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import io
 import os
-import pickle
-import shutil
-import tempfile
-import weakref
+# pickle, tempfile, heapq and the rest are imported where the spool needs them: a scan of one
+# project uses this module's Finishing and Tally only, and must not pay for them at start-up
 from collections import Counter
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Sequence
@@ -64,6 +61,8 @@ class Spool:
         with _interrupts_held():
             folder: str | None
             try:
+                import tempfile
+
                 folder = tempfile.mkdtemp(prefix="auditor-spool-")  # 0700
             except OSError:  # no usable temporary folder (a read-only container): kept in memory
                 folder = None
@@ -71,6 +70,8 @@ class Spool:
                 os.rmdir(folder)
                 folder = None
             self.folder = folder
+            import weakref
+
             self._finalizer = weakref.finalize(self, _remove, folder)
 
     def close(self) -> None:
@@ -117,10 +118,21 @@ def _interrupts_held() -> Iterator[None]:
 def _remove(folder: str | None) -> None:
     if folder is not None:
         with _interrupts_held():
+            import shutil
+
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _load(handle: IO[bytes]) -> Any:
+    """One frame of this run's own spool (never a file of anyone else: see the module docstring)."""
+    import pickle
+
+    return pickle.load(handle)
+
+
 def _dumps(value: Any) -> bytes:
+    import pickle
+
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -370,6 +382,8 @@ class FindingStream(_Spooled[Finding]):
             (((finding.sort_key(), index), finding) for index, finding in self._spooled()),
             iter(self.strays),
             (((finding.sort_key(), last), finding) for finding in self.extras)]
+        import heapq
+
         for _, finding in heapq.merge(*streams, key=lambda pair: pair[0]):
             yield finding
 
@@ -383,7 +397,7 @@ class FindingStream(_Spooled[Finding]):
                 if handle is None:
                     handle = handles[frame.file] = self.spool.open(frame.file)
                 handle.seek(frame.offset)
-                rows: list[tuple[Any, ...]] = pickle.load(handle)
+                rows: list[tuple[Any, ...]] = _load(handle)
                 index = frame.index
                 for row in rows:
                     yield index, finding_from_row(row)
@@ -409,7 +423,7 @@ class EvidenceStream(_Spooled[Evidence]):
             with self.spool.open(file) as handle:
                 while True:
                     try:
-                        rows: list[tuple[Any, ...]] = pickle.load(handle)
+                        rows: list[tuple[Any, ...]] = _load(handle)
                     except EOFError:
                         break
                     yield from _evidence(rows)
