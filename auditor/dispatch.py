@@ -164,21 +164,24 @@ class _Anchors:
     common call (one outcome) takes a path of its own, and no object is made per workload (a
     manifest of 45,000 Pods)."""
 
-    __slots__ = ("fails", "passes", "unknowns", "by_kind")
+    __slots__ = ("fails", "passes", "unknowns")
 
     def __init__(self) -> None:
         self.fails: set[Any] = set()
         self.passes: set[Any] = set()
         self.unknowns: set[Any] = set()
-        self.by_kind: dict[type, set[Any]] = {Fail: self.fails, Pass: self.passes, Unknown: self.unknowns}
 
     def _reported(self, outcome: Outcome) -> set[Any]:
         """The set of anchors already reported with ``outcome``'s kind."""
-        reported = self.by_kind.get(outcome.__class__)
-        if reported is None:  # a subclass of an outcome kind
-            reported = self.fails if isinstance(outcome, Fail) else \
-                self.unknowns if isinstance(outcome, Unknown) else self.passes
-        return reported
+        kind = outcome.__class__
+        if kind is Pass:
+            return self.passes
+        if kind is Fail:
+            return self.fails
+        if kind is Unknown:
+            return self.unknowns
+        # a subclass of an outcome kind
+        return self.fails if isinstance(outcome, Fail) else self.unknowns if isinstance(outcome, Unknown) else self.passes
 
     def new(self, result: CheckResult, scope: int | None = None) -> list[Outcome]:
         """The outcomes of one call that no earlier call reported (within ``scope``: the id of
@@ -196,13 +199,12 @@ class _Anchors:
             return [result]
         fresh: list[Outcome] = []
         remember: list[tuple[set[Any], Any]] = []
-        by_kind, passes, fails = self.by_kind, self.passes, self.fails
+        passes, fails, reported_of = self.passes, self.fails, self._reported
         for outcome in result:
             node = outcome.node
             span = node if isinstance(node, Span) else node.span
             anchor = span if scope is None else (scope, span)
-            known = by_kind.get(outcome.__class__)
-            kind_anchors = known if known is not None else self._reported(outcome)
+            kind_anchors = passes if outcome.__class__ is Pass else reported_of(outcome)
             if anchor in kind_anchors or (kind_anchors is passes and anchor in fails):
                 continue
             fresh.append(outcome)
@@ -213,28 +215,50 @@ class _Anchors:
         return fresh
 
 
-def outcomes(module: ModuleType, document: Any, params: Params) -> Iterator[Outcome]:
-    """Every outcome of the check on one document: called once per node of its kinds, each
-    anchor reported once per document, or per workload for the Kubernetes kinds (see the module
-    docstring)."""
-    check = module.check
-    anchors = _Anchors()
+class Walk(NamedTuple):
+    """How to reach the nodes of one kind a check module declares: worked out once per module
+    (``walks``), where each document would otherwise look its declarations up again."""
+
+    nodes: Callable[[Any], Iterable[tuple[Any, Any]]] | None  # None: the document itself
+    names: frozenset[str] | None  # the names it judges (DIRECTIVES, KEYWORDS); None: every node
+    attribute: str  # the node's attribute ``names`` are of
+    owner_of: Callable[[Any, Any], Any] | None  # the workload a node's anchors belong to, if any
+
+
+def walks(module: ModuleType) -> tuple[Walk, ...]:
+    """The walks of a check module's ``NODES``, in its order (validated: ``node_kinds``)."""
+    found = []
     for kind in node_kinds(module):
         if kind == DOCUMENT:
-            yield from anchors.new(check(document, params))
+            found.append(Walk(None, None, "", None))
             continue
         names = judged_names(module, kind)
-        attribute = NODE_NAMES[kind][1] if names is not None else ""
-        owner_of = _WORKLOAD_OF.get(kind)
-        for node, context in NODE_KINDS[kind](document):
+        found.append(Walk(NODE_KINDS[kind], names, NODE_NAMES[kind][1] if names is not None else "",
+                          _WORKLOAD_OF.get(kind)))
+    return tuple(found)
+
+
+def outcomes(module: ModuleType, document: Any, params: Params,
+             plan: tuple[Walk, ...] | None = None) -> Iterator[Outcome]:
+    """Every outcome of the check on one document: called once per node of its kinds, each
+    anchor reported once per document, or per workload for the Kubernetes kinds (see the module
+    docstring). ``plan``: the module's ``walks``, when the caller keeps them."""
+    check = module.check
+    anchors = _Anchors()
+    new = anchors.new
+    for nodes, names, attribute, owner_of in plan if plan is not None else walks(module):
+        if nodes is None:
+            yield from new(check(document, params))
+            continue
+        for node, context in nodes(document):
             if names is None or getattr(node, attribute) in names:
                 if owner_of is None:
-                    yield from anchors.new(check(node, context, params))
+                    yield from new(check(node, context, params))
                     continue
                 # A chart's `range` renders several workloads from one template line: they share
                 # its spans, yet each is a workload of its own and is judged on its own. (The
                 # document holds the workloads, so their ids stay theirs while this runs.)
-                yield from anchors.new(check(node, context, params), id(owner_of(node, context)))
+                yield from new(check(node, context, params), id(owner_of(node, context)))
 
 
 # node kind -> the workload a node belongs to (its anchors are that workload's)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 from hashlib import sha256 as _sha256
 import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from operator import is_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
@@ -21,13 +23,17 @@ else:
 
 from auditor.catalog import Rule
 from auditor.config import Config
-from auditor.dispatch import load_check, outcomes
+from auditor.dispatch import Walk, load_check, outcomes, walks
 from auditor.findings import (NO_PROPERTIES, SEVERITY_RANK, ControlResult, Evidence, Fail, Finding, Pass,
                               Related, Unknown, sort_findings, span_of, stamped)
+from auditor.model.deployment import ROLES
 from auditor.model.project import Project
 from auditor.model.span import Note, NotChecked, Span
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
+    from auditor.params import Params
     from auditor.parallel import Streamed
     from auditor.stream import Finishing
 
@@ -175,6 +181,7 @@ class _Stamper:
         self.seen: dict[tuple[str, str, str], list[Any]] = {}
         self.folded: dict[str, str] = {}  # a line's text -> its whitespace folded
         self.quotable: dict[str, bool] = {}  # path -> _quotable
+        self.files: dict[str, tuple[list[str], bool | None]] = {}  # path -> its lines, _quotable
         self.quoted: tuple[dict[str, str], dict[str, str]] = ({}, {})  # a line's text -> its quote, redacted
 
     def finding(self, rule: Rule, severity: str, message: str, span: Span,
@@ -203,6 +210,37 @@ class _Stamper:
                        _sha256(head + str(occurrence).encode()).digest()[:16].hex(), related,
                        properties or NO_PROPERTIES)
 
+    def quote(self, span: Span) -> str:
+        """The anchor line's snippet (``_snippet``), not redacted."""
+        return self._quote_line(span, False)
+
+    def quote_secret(self, span: Span) -> str:
+        """The anchor line's snippet (``_snippet``), its value redacted."""
+        return self._quote_line(span, True)
+
+    def _quote_line(self, span: Span, secret: bool) -> str:
+        """``_snippet``: the file's lines (``Project.line_text``) and whether it is quotable are
+        looked up once per file."""
+        path = span.path
+        known = self.files.get(path)
+        if known is None:
+            project = self.project
+            project.line_text(path, 1)  # its lines, split once per project (Project.memo)
+            known = self.files[path] = (project.memo.lines[path], self.quotable.get(path, None))
+        lines, quotable = known
+        if quotable is None:
+            quotable = self.quotable[path] = _quotable(self.project, path)
+            self.files[path] = (lines, quotable)
+        if not quotable:
+            return ""
+        line = span.line
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        quoted = self.quoted[secret]
+        snippet = quoted.get(text)
+        if snippet is None:
+            snippet = quoted[text] = _snippet_text(self.project, span, text, secret)
+        return snippet
+
     def _quote(self, span: Span, text: str, secret: bool) -> str:
         """``_snippet_text``, with what it decides per file and per line's text kept here."""
         quotable = self.quotable.get(span.path)
@@ -223,16 +261,127 @@ class _Stamper:
         return folded
 
 
+class _Plan:
+    """What the engine needs to run one rule, worked out on the rule's first project with files of
+    its target and kept for the next ones (``_plans``): its check module and how to walk its nodes,
+    its parameters and its severity under the configuration."""
+
+    __slots__ = ("rule", "wanted", "target", "module_name", "loaded", "module", "walks", "params", "severity",
+                 "secret")
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.module_name = rule.check_module
+        self.wanted = frozenset(rule.applies_to or ROLES)  # the key of the project's view (role_view)
+        self.target = rule.target
+        self.loaded = False  # the module and parameters: only for a rule that has documents to judge
+        self.module: ModuleType | None = None
+        self.walks: tuple[Walk, ...] = ()
+        self.params: Params | None = None
+        self.severity = ""
+        self.secret = SECRET_LITERAL in rule.tags
+
+    def load(self, config: Config) -> None:
+        rule = self.rule
+        self.module = load_check(self.module_name)
+        self.walks = walks(self.module)
+        self.params = config.parameters_for(rule)  # may raise ConfigError, as it always did here
+        self.severity = config.severity_for(rule)
+        self.loaded = True
+
+    def current(self) -> bool:
+        """Whether the check module is still the one imported (a test may stand another in)."""
+        return sys.modules.get(self.module_name) is self.module
+
+
+class _Plans:
+    """The plans of one configuration's rules, by rule ID, while its rule settings and architecture
+    profile stay what they were when the first was made (``state``)."""
+
+    __slots__ = ("config", "state", "by_id", "rules", "checked")
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.state = _config_state(config)
+        self.by_id: dict[str, _Plan] = {}
+        self.rules: tuple[Rule, ...] = ()  # the rules of the last ``checked`` call, in order
+        self.checked: list[_Plan] = []  # their plans, for those that have a check
+
+    def checked_plans(self, rules: dict[str, Rule]) -> list[_Plan]:
+        """The plans of the rules that have a check, in ``rules``' order."""
+        kept = self.rules
+        if len(kept) != len(rules) or not all(map(is_, kept, rules.values())):
+            self.rules = tuple(rules.values())
+            self.checked = [_plan(self.by_id, rule) for rule in self.rules if rule.has_check]
+        return self.checked
+
+
+def _config_state(config: Config) -> str:
+    """What the plans depend on in a configuration (``Config.parameters_for``, ``severity_for``),
+    as text: a value changed in place, however deep, changes it."""
+    return repr((config.rules, config.architecture))
+
+
+_last_plans: list[_Plans] = []  # the last configuration's: an audit's projects all share one
+
+
+def _plans(config: Config) -> _Plans:
+    """The rule plans for ``config``: made for the first project and reused for the next ones
+    of the run (a worker audits hundreds), made afresh when the configuration or its rule settings
+    changed since."""
+    kept = _last_plans[0] if _last_plans else None
+    if kept is None or kept.config is not config or kept.state != _config_state(config):
+        kept = _Plans(config)
+        _last_plans[:] = [kept]
+    return kept
+
+
+def _plan(plans: dict[str, _Plan], rule: Rule) -> _Plan:
+    plan = plans.get(rule.id)
+    if plan is None or plan.rule is not rule:
+        plan = plans[rule.id] = _Plan(rule)
+    return plan
+
+
+class _Run:
+    """One project's run of the rules: its stamper, and what several rules ask of the project
+    alike (the documents of a target through a role set, the files of a target not read)."""
+
+    __slots__ = ("project", "stamper", "documents", "unparsed")
+
+    def __init__(self, project: Project, stamper: _Stamper) -> None:
+        self.project = project
+        self.stamper = stamper
+        self.documents: dict[tuple[frozenset[str], str], list[Any]] = {}
+        self.unparsed: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def documents_for(self, plan: _Plan) -> list[Any]:
+        """The documents of the rule's target, in the view of its roles only (``role_view``)."""
+        key = (plan.wanted, plan.target)
+        documents = self.documents.get(key)
+        if documents is None:
+            project = self.project
+            view = project.memo.views.get(plan.wanted) or project.for_roles(plan.rule.applies_to)
+            documents = self.documents[key] = view.documents_for(plan.target)
+        return documents
+
+    def unparsed_inputs(self, rule: Rule) -> tuple[str, ...]:
+        key = (rule.target, rule.family)
+        unparsed = self.unparsed.get(key)
+        if unparsed is None:
+            unparsed = self.unparsed[key] = _unparsed_inputs(rule, self.project)
+        return unparsed
+
+
 def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tuple[list[Finding], dict[str, ControlResult]]:
     stamper = _Stamper(project)
+    run = _Run(project, stamper)
     findings: list[Finding] = []
     controls: dict[str, ControlResult] = {}
-    for rule in rules.values():
-        if not rule.has_check:
-            continue
-        rule_findings, control = _run_rule(rule, project, config, stamper)
+    for plan in _plans(config).checked_plans(rules):
+        rule_findings, control = _run_plan(plan, run, config)
         findings.extend(rule_findings)
-        controls[rule.id] = control
+        controls[plan.rule.id] = control
     # AUD001: a file whose content is malformed; AUD003: a file the auditor did not check within
     # its bounds (size, time, depth, unreadable); AUD004: a chart or overlay not rendered. All fail
     # the gate at their default severity.
@@ -283,18 +432,28 @@ def _not_run(rule: Rule, project: Project, documents: list[Any], unparsed: tuple
 
 def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
               ) -> tuple[list[Finding], ControlResult]:
-    documents = project.for_roles(rule.applies_to).documents_for(rule.target)  # the rule's roles only
-    unparsed = _unparsed_inputs(rule, project)
-    skipped = _not_run(rule, project, documents, unparsed)
-    if skipped is not None:
+    """One rule on one project (what ``run_checks`` does for each)."""
+    return _run_plan(_plan(_plans(config).by_id, rule), _Run(project, stamper), config)
+
+
+def _run_plan(plan: _Plan, run: _Run, config: Config) -> tuple[list[Finding], ControlResult]:
+    rule, project, stamper = plan.rule, run.project, run.stamper
+    documents = run.documents_for(plan)
+    unparsed = run.unparsed_inputs(rule)
+    if not documents:
+        skipped = _not_run(rule, project, documents, unparsed)
+        assert skipped is not None
         return [], skipped
-    module = load_check(rule.check_module)
-    params = config.parameters_for(rule)
-    severity = config.severity_for(rule)
+    if not plan.loaded or not plan.current():
+        plan.load(config)
+    module, params = plan.module, plan.params
+    assert module is not None and params is not None
+    severity = plan.severity
     findings: list[Finding] = []
     evidence: list[Evidence] = []
     unknowns: list[str] = []
-    secret = SECRET_LITERAL in rule.tags
+    secret = plan.secret
+    quote = stamper.quote_secret if secret else stamper.quote
     reported: set[tuple[str, int, str]] = set()  # identical findings (manifests repeating names) once
     try:
         for document in documents:
@@ -303,15 +462,17 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
             origin = getattr(document, "origin", "")
             rendered = getattr(document, "snippets", None) or {}
             suffix = f" [in {origin}]" if origin else ""
+            snippet = quote  # the anchor line of the file, as quoted in reports
 
-            def snippet(span: Span, rendered: dict[tuple[str, int], str] = rendered) -> str:
-                line = rendered.get((span.path, span.line)) if rendered else None
-                # "": the line rendered differently for different objects (a `range`)
-                return _snippet(project, span, secret) if not line else \
-                    (redact(line) if secret else line)[:SNIPPET_LIMIT]
+            if rendered:
+                def snippet(span: Span, rendered: dict[tuple[str, int], str] = rendered) -> str:
+                    line = rendered.get((span.path, span.line))
+                    # "": the line rendered differently for different objects (a `range`)
+                    return quote(span) if not line else (redact(line) if secret else line)[:SNIPPET_LIMIT]
 
-            for outcome in outcomes(module, document, params):
-                span = span_of(outcome.node)
+            for outcome in outcomes(module, document, params, plan.walks):
+                node = outcome.node
+                span = node if isinstance(node, Span) else node.span
                 if isinstance(outcome, Fail):
                     message = outcome.message + suffix
                     seen = (span.path, span.line, message)

@@ -353,3 +353,54 @@ def test_a_finding_about_a_file_that_is_not_configuration_quotes_none_of_it(tmp_
     about_env = [f for f in findings if f.span.path == ".env"]
     assert about_env and all(f.snippet == "" for f in about_env)
     assert {f.snippet for f in findings if f.span.path == "Dockerfile" and f.span.line == 1} == {"FROM node:20"}
+
+
+# --- what the engine keeps from one project to the next (engine._plans) ---------------------------
+
+
+def _checked(root: Path, rules: dict[str, Rule], config: Config) -> dict[str, tuple[str, int]]:
+    """run_checks on the tree's project, as a worker runs it on each of its projects in turn."""
+    from auditor.discovery import discover
+    from auditor.engine import run_checks
+    from auditor.parsers.project import build_project
+
+    project = build_project(discover([root], root, exclude=[], max_file_size=config.max_file_size,
+                                     max_files=config.max_files))
+    findings, controls = run_checks(project, rules, config)
+    return {rule_id: (found.status, len(found.evidence)) for rule_id, found in controls.items()} | {
+        f"{finding.rule_id}@{finding.span.line}": (finding.severity, 0) for finding in findings}
+
+
+def test_a_rule_setting_changed_in_place_between_projects_reaches_the_next_project(tmp_path: Path) -> None:
+    """The parameters and severity worked out for the first project are kept for the next ones
+    only while the configuration says the same: changed in place (a nested value, a severity),
+    the next project is checked with the new values."""
+    root = tree_with(tmp_path, {"Dockerfile": UID_DOCKERFILE.replace("1001", "10001")})
+    rules = {rule_id: CATALOG[rule_id] for rule_id in ("DF009",)}
+    config = Config(rules={"DF009": {"uid": 1001}})
+    assert _checked(root, rules, config)["DF009"][0] == "fail"
+    config.rules["DF009"]["uid"] = 10001  # the same Config and rules, one value changed in place
+    assert _checked(root, rules, config)["DF009"][0] == "pass"
+    config.rules["DF009"].update(uid=1001, severity="low")
+    assert _checked(root, rules, config)["DF009@3"] == ("low", 0)
+
+
+def test_a_check_module_stood_in_between_projects_is_the_one_that_runs(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tree_with(tmp_path, {"Dockerfile": ROOT_DOCKERFILE})
+    rules = {"DF008": CATALOG["DF008"]}
+    config = Config()
+    assert _checked(root, rules, config)["DF008"] == ("fail", 1)  # the real check, its plan kept
+    stand_in_check(monkeypatch, "DF008", lambda document, params: iter((Pass(document, "stand-in"),)))
+    assert _checked(root, rules, config)["DF008"] == ("pass", 1)
+
+
+def test_the_rules_run_follow_the_rules_given_for_each_project(tmp_path: Path) -> None:
+    root = tree_with(tmp_path, {"Dockerfile": ROOT_DOCKERFILE})
+    rules = {"DF008": CATALOG["DF008"]}
+    config = Config()
+    assert set(_checked(root, rules, config)) == {"DF008", "DF008@3"}
+    rules["DF009"] = CATALOG["DF009"]  # the same dict, one more rule
+    assert {"DF008", "DF009"} <= set(_checked(root, rules, config))
+    del rules["DF008"]
+    assert "DF008" not in _checked(root, rules, config)
