@@ -37,6 +37,7 @@ def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots
     from auditor.parallel import audit_partitions, partitions, worker_count
     from auditor.parsers.project import build_project
 
+    json = bool(options.pop("json_report", False))  # the partitions render their part of a JSON report
     groups = partitions(found)
     wrap = progress or (lambda work: work())
     if groups is None:
@@ -49,7 +50,7 @@ def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots
     cache = open_results(config, rules, found, groups)  # None: off (--no-cache) or not usable
     finishing = finishing_for(config, rules, suppress=options.get("suppress", True),
                               baseline=options.get("baseline"), report_paths=options.get("report_paths"),
-                              known_rule_ids=options.get("known_rule_ids"))
+                              known_rule_ids=options.get("known_rule_ids"), json=json)
     streamed = wrap(lambda: audit_partitions(found, groups, rules, config, workers, cache, finishing))
     try:
         covered = tuple(f"{group[0]}/" for group in groups)

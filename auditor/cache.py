@@ -213,30 +213,40 @@ class ResultCache:
         known.save()
         return key
 
+    def kept_as_is(self, part: Discovered, scope: str) -> str | None:
+        """The partition's key when every one of its files is as it was when last hashed (its
+        identity matches the partition's record: a ``stat`` each, nothing read) and an entry is
+        kept under it; else None. The main process asks this to know, before starting any worker,
+        whether the whole tree can come from the cache."""
+        known = _KnownDigests(self.store, part.root, scope, recorded_only=True)
+        key = self.key_for(part, known)
+        return key if key is not None and self.store.has("results", key) else None
+
     def load(self, key: str) -> Any:
         """The outcome stored under ``key``, or None (missing, corrupt, foreign or tampered)."""
         import pickle
-        import zlib
 
         payload = self.store.read("results", key)
         if payload is None:
             return None
         try:
             # the HMAC above proves this user's auditor wrote these bytes for this key
-            return pickle.loads(zlib.decompress(payload))
+            return pickle.loads(payload)
         except Exception:  # noqa: BLE001 - a signed but undecodable entry: a miss, never a crash
             return None
 
     def save(self, key: str, outcome: Any) -> None:
+        """Kept uncompressed: an outcome is mostly its findings and evidence as spool frames and
+        JSON text (``auditor.parallel.PartitionRows``), copied as they are on the next run, where
+        inflating them would cost more than the whole copy (a few tens of kilobytes a project)."""
         import io
-        import zlib
 
         buffer = io.BytesIO()
         try:
             fast_pickler(buffer).dump(outcome)
         except Exception:  # noqa: BLE001 - an outcome that cannot be pickled is simply not kept
             return
-        self.store.write("results", key, zlib.compress(buffer.getbuffer(), 1))
+        self.store.write("results", key, buffer.getvalue())
 
 
 _POSITIONAL: dict[type, tuple[str, ...] | None] = {}
@@ -251,10 +261,11 @@ class _KnownDigests:
     next change apart: git's "racy" entries). Kept, signed, per scanned root and partition (``scope``:
     a partition's folder, "" for the root's own files), so each is read where its partition is."""
 
-    __slots__ = ("store", "key", "known", "seen", "changed", "now")
+    __slots__ = ("store", "key", "known", "seen", "changed", "now", "recorded_only")
 
-    def __init__(self, store: Store, root: Path, scope: str = "") -> None:
+    def __init__(self, store: Store, root: Path, scope: str = "", recorded_only: bool = False) -> None:
         self.store = store
+        self.recorded_only = recorded_only  # a file not recorded as it is: None, never read
         self.key = hashlib.sha256(f"{FORMAT.decode()}\0digests\0{root}\0{scope}".encode(
             "utf-8", "surrogateescape")).hexdigest()
         self.known: dict[str, list[Any]] = {}
@@ -280,6 +291,8 @@ class _KnownDigests:
                 and isinstance(record[1], str):
             self.seen[path] = record
             return record[1]
+        if self.recorded_only:
+            return None
         digest = file_digest(path, cap, reaching)
         if digest is not None and self.now - max(info.st_mtime_ns, info.st_ctime_ns) / 1e9 > _RACY_SECONDS:
             self.seen[path] = [identity, digest, reaching]

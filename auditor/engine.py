@@ -511,9 +511,10 @@ def _run_plan(plan: _Plan, run: _Run, config: Config) -> tuple[list[Finding], Co
 
 def finishing_for(config: Config, rules: dict[str, Rule], *, suppress: bool = True,
                   baseline: list[dict[str, Any]] | None = None, report_paths: set[str] | None = None,
-                  known_rule_ids: Iterable[str] | None = None) -> Finishing:
+                  known_rule_ids: Iterable[str] | None = None, json: bool = False) -> Finishing:
     """What ``audit`` applies to every finding (suppressions, the baseline, the changed-files
-    filter), in a form the partitions' workers take along."""
+    filter), in a form the partitions' workers take along (``json``: and render their part of the
+    JSON report)."""
     import datetime as dt
 
     from auditor.baseline import known_fingerprints
@@ -521,7 +522,7 @@ def finishing_for(config: Config, rules: dict[str, Rule], *, suppress: bool = Tr
 
     return Finishing(list(config.suppress), list(known_rule_ids or rules), suppress, dt.date.today(),
                      None if baseline is None else frozenset(known_fingerprints(baseline)),
-                     None if report_paths is None else frozenset(report_paths))
+                     None if report_paths is None else frozenset(report_paths), json)
 
 
 def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[str], *,

@@ -26,8 +26,8 @@ from auditor.config import Config
 from auditor.discovery import Discovered
 from auditor.findings import ControlResult, Evidence, Finding
 from auditor.model.span import Note, ParseProblem
-from auditor.stream import (ChunkWriter, EvidenceStream, Finishing, Frame, Spool, Tally, evidence_rows, finding_from_row,
-                             finding_row, row_sort_key)
+from auditor.stream import (ChunkWriter, EvidenceStream, Finishing, Frame, Spool, Tally, evidence_from_rows,
+                             evidence_rows, finding_from_row, finding_row, row_sort_key, unpacked)
 
 if TYPE_CHECKING:
     from auditor.cache import ResultCache
@@ -146,14 +146,24 @@ def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config) -> 
 
 @dataclass
 class PartitionRows:
-    """A partition's outcome as it is kept in the cache and written to the spool: findings and
-    evidence as plain rows (``auditor.stream.finding_row``, ``evidence_rows``), which pickle
-    writes and reads in C, so an unchanged partition goes from the cache to the spool without
-    becoming objects."""
+    """A partition's outcome as it is kept in the cache and written to the spool, in the form the
+    spool and the JSON report take it: findings and evidence as plain rows (``auditor.stream``)
+    already pickled, and their JSON text when the run writes a JSON report, so an unchanged
+    partition goes from the cache to the spool as bytes, never becoming objects.
 
-    findings: list[tuple[Any, ...]]  # as the checks produced them (not suppressed, not sorted)
+    The findings are sorted, split into those under the partition's folder and the strays
+    anchored elsewhere (an include), and counted (``tally``) as they are when nothing suppresses,
+    compares or filters them; ``inside_json`` is their JSON text. When something does (an inline
+    suppression in the partition, configured suppressions, a baseline, the changed-files filter),
+    the rows are read back and finished (``_spool``)."""
+
+    inside: bytes  # pickled list of the findings' rows under the partition's folder, sorted
+    inside_count: int
+    inside_json: bytes | None  # their JSON text (None: not rendered)
+    strays: list[tuple[Any, ...]]  # rows of findings outside the folder, sorted
+    tally: Tally  # the counts of all its findings, not finished
     controls: dict[str, tuple[str, str]]  # rule -> (status, reason)
-    evidence: dict[str, list[tuple[Any, ...]]]  # rule -> its evidence rows
+    evidence: dict[str, tuple[int, bytes, bytes | None]]  # rule -> (entries, pickled rows, JSON text)
     notes: list[Note]
     problems: list[ParseProblem]
     recognised: list[str]
@@ -161,20 +171,43 @@ class PartitionRows:
     suppression_sources: dict[str, str]
 
 
-def _as_rows(result: PartitionResult) -> PartitionRows:
-    return PartitionRows([finding_row(finding) for finding in result.findings],
+def _as_rows(result: PartitionResult, prefix: str, json: bool) -> PartitionRows:
+    from auditor.stream import packed
+
+    ordered = sorted(result.findings, key=Finding.sort_key)
+    inside = [finding for finding in ordered if finding.span.path.startswith(prefix)]
+    rows = [finding_row(finding) for finding in ordered]
+    tally = Tally()
+    for row in rows:
+        tally.add_row(row)
+    text = _fragment_text(inside) if json else None
+    evidence: dict[str, tuple[int, bytes, bytes | None]] = {}
+    for rule_id, control in result.controls.items():
+        if control.evidence:
+            evidence[rule_id] = (len(control.evidence), packed(evidence_rows(control.evidence)),
+                                 _fragment_text((), control.evidence) if json else None)
+    return PartitionRows(packed([row for row in rows if row[4][0].startswith(prefix)]), len(inside), text,
+                         [row for row in rows if not row[4][0].startswith(prefix)], tally,
                          {rule_id: (control.status, control.reason) for rule_id, control in result.controls.items()},
-                         {rule_id: evidence_rows(control.evidence) for rule_id, control in result.controls.items()
-                          if control.evidence},
-                         result.notes, result.problems, result.recognised, result.unparsed, result.suppression_sources)
+                         evidence, result.notes, result.problems, result.recognised, result.unparsed,
+                         result.suppression_sources)
+
+
+def _fragment_text(findings: Sequence[Finding], evidence: Sequence[Evidence] = ()) -> bytes | None:
+    """The JSON report's text of these findings (or, without findings, of this evidence)."""
+    from auditor.report.json_report import fragment_text
+
+    text = fragment_text(findings, evidence)
+    return None if text is None else text[0] if findings or not evidence else text[1]
 
 
 def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
-             cache: ResultCache | None) -> PartitionRows:
-    """The partition's parse-and-check outcome: kept in the cache under its key (computed once,
-    here), else computed and kept."""
-    key = cache.key(part, prefix) if cache is not None else None
-    if cache is not None and key is not None:
+             cache: ResultCache | None, json: bool, key: str | None | bool = False) -> PartitionRows:
+    """The partition's parse-and-check outcome: kept in the cache under its key (computed here
+    unless the main process did: ``key``), else computed and kept."""
+    if cache is not None and key is False:
+        key = cache.key(part, prefix)
+    if cache is not None and isinstance(key, str):
         kept = cache.load(key)
         if isinstance(kept, PartitionRows):
             from auditor import progress
@@ -182,8 +215,8 @@ def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
             progress.files_done(len(part.files))  # in the main process (one job): not parsed, yet done
             return kept
     result = _parse_and_check(part, rule_ids, config)
-    rows = _as_rows(result)
-    if cache is not None and key is not None:
+    rows = _as_rows(result, prefix, json)
+    if cache is not None and isinstance(key, str):
         from auditor.cache import worth_keeping
 
         if worth_keeping(result):
@@ -207,6 +240,7 @@ class ChunkSummary:
     suppression_sources: dict[str, str] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
     written: dict[str, bytes] = field(default_factory=dict)  # the spool's bytes when it has no folder
+    evidence_json: dict[str, str | None] = field(default_factory=dict)  # rule -> its JSON text's file
 
 
 @dataclass
@@ -217,6 +251,7 @@ class Chunk:
     start: int  # the first partition's position among all
     parts: list[Discovered]
     prefixes: list[str]  # each partition's folder and "/"
+    keys: list[str | None] | None = None  # each one's cache key, when the main process computed them
 
 
 def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: ResultCache | None,
@@ -234,42 +269,64 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
     gc.freeze()
     try:
         for offset, (part, prefix) in enumerate(zip(chunk.parts, chunk.prefixes)):
-            outcome = _outcome(part, prefix, rule_ids, config, cache)
+            key: str | None | bool = chunk.keys[offset] if chunk.keys is not None else False
+            outcome = _outcome(part, prefix, rule_ids, config, cache, finishing.json, key)
             _spool(chunk.start + offset, prefix, outcome, writer, summary, finishing, rule_index)
             del outcome
             if offset % _COLLECT_EVERY == _COLLECT_EVERY - 1:
                 gc.collect()
     finally:
         gc.unfreeze()
-    summary.written = writer.close()
+        summary.written = writer.close()
+    summary.evidence_json = {rule_id: None if rule_id in writer.no_json else writer.evidence_json.get(rule_id)
+                             for rule_id in writer.evidence_files}
     return summary
+
+
+def _finished_as_is(finishing: Finishing, outcome: PartitionRows) -> bool:
+    """Whether finishing leaves this partition's findings as the checks made them: no inline
+    suppression in its files (or suppressions off), none configured, no baseline, no filter."""
+    return finishing.baseline is None and finishing.report_paths is None and \
+        (not finishing.enabled or (not outcome.suppression_sources and not finishing.config_suppress))
 
 
 def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter, summary: ChunkSummary,
            finishing: Finishing, rule_index: dict[str, int]) -> None:
-    if finishing.baseline is None and finishing.report_paths is None and \
-            (not finishing.enabled or (not outcome.suppression_sources and not finishing.config_suppress)):
-        ordered = sorted(outcome.findings, key=row_sort_key)  # nothing to suppress, compare or filter here
-        for row in ordered:
-            summary.tally.add_row(row)
+    if _finished_as_is(finishing, outcome):  # the rows and text as kept: copied as bytes
+        summary.tally.update(outcome.tally)
+        strays = outcome.strays
+        file, position = writer.packed_findings(outcome.inside)
+        count = outcome.inside_count
+        text = outcome.inside_json
+        if finishing.json and text is None:  # kept by a run that wrote no JSON report
+            text = _fragment_text([finding_from_row(row) for row in unpacked(outcome.inside)])
     else:
         suppressor = finishing.suppressor(outcome.suppression_sources)
-        kept = finishing.finish([finding_from_row(row) for row in outcome.findings], suppressor, summary.tally)
+        findings = [finding_from_row(row) for row in unpacked(outcome.inside) + outcome.strays]
+        kept = finishing.finish(findings, suppressor, summary.tally)
         summary.tally.used(suppressor)
         kept.sort(key=Finding.sort_key)
         ordered = [finding_row(finding) for finding in kept]
-    inside = [row for row in ordered if row[4][0].startswith(prefix)]
-    if len(inside) < len(ordered):  # anchored in another partition's folder (an include): merged by key
-        summary.strays.extend(((row_sort_key(row), index), finding_from_row(row)) for row in ordered
-                              if not row[4][0].startswith(prefix))
-    file, position = writer.findings(inside)
-    summary.frames.append(Frame(prefix, index, file, position, len(inside)))
+        inside = [row for row in ordered if row[4][0].startswith(prefix)]
+        strays = [row for row in ordered if not row[4][0].startswith(prefix)]
+        file, position = writer.findings(inside)
+        count = len(inside)
+        text = _fragment_text([finding for finding in kept if finding.span.path.startswith(prefix)]) \
+            if finishing.json else None
+    if strays:  # anchored in another partition's folder (an include): merged by key
+        summary.strays.extend(((row_sort_key(row), index), finding_from_row(row)) for row in strays)
+    where = writer.findings_json(text) if text is not None else None
+    summary.frames.append(Frame(prefix, index, file, position, count, where))
     for rule_id, (status, reason) in outcome.controls.items():
-        evidence = outcome.evidence.get(rule_id, [])
-        if evidence:
-            writer.evidence(rule_index.get(rule_id, len(rule_index)), rule_id, evidence)
-            _, count = summary.evidence.get(rule_id, ("", 0))
-            summary.evidence[rule_id] = (writer.evidence_files[rule_id], count + len(evidence))
+        evidence = outcome.evidence.get(rule_id)
+        if evidence is not None:
+            entries, rows, json_text = evidence
+            if finishing.json and json_text is None:
+                json_text = _fragment_text((), evidence_from_rows(unpacked(rows)))
+            writer.packed_evidence(rule_index.get(rule_id, len(rule_index)), rule_id, rows,
+                                   json_text if finishing.json else None, finishing.json)
+            _, before = summary.evidence.get(rule_id, ("", 0))
+            summary.evidence[rule_id] = (writer.evidence_files[rule_id], before + entries)
         summary.controls[rule_id] = _combine(summary.controls.get(rule_id), ControlResult(rule_id, status, (), reason))
     _gather(summary, outcome)
 
@@ -341,15 +398,16 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
     prefixes = [f"{group[0]}/" for group in groups]
     covered = {group[0] for group in groups}
     workers = worker_count(jobs)
-    # Whether a partition is in the cache is known where it is audited (its key is computed
-    # there): a tree large enough for the pool goes to the pool, changed or not.
     pooled = workers > 1 and len(groups) > 1 and \
         sum(1 for path in found.files if path.split("/", 1)[0] in covered) >= POOL_THRESHOLD
+    keys = _all_kept(found, groups, prefixes, cache) if pooled and cache is not None else None
+    if keys is not None:  # nothing to parse or check: copying the kept outcomes needs no workers
+        pooled = False
     spool = Spool(found.root)
     try:
         if not pooled:
             every_part = split(found, groups)
-            chunks = [Chunk("chunk0", 0, every_part, prefixes)]
+            chunks = [Chunk("chunk0", 0, every_part, prefixes, keys)]
             return _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
                                           for chunk in chunks), lambda count: None)
         import multiprocessing
@@ -382,10 +440,28 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
         raise
 
 
+def _all_kept(found: Discovered, groups: list[list[str]], prefixes: list[str],
+              cache: ResultCache) -> list[str | None] | None:
+    """Every partition's cache key, when each one's files are all as they were when last hashed
+    (a ``stat`` each, against the partition's record of them: nothing is read) and an entry is
+    kept under each key; else None (then the workers compute the keys, hashing what changed).
+    The first partition is tried alone first, so a tree seen for the first time costs one lookup."""
+    if not cache.kept_as_is(split(found, groups[:1])[0], prefixes[0]):
+        return None
+    keys: list[str | None] = []
+    for part, prefix in zip(split(found, groups), prefixes):
+        key = cache.kept_as_is(part, prefix)
+        if key is None:
+            return None
+        keys.append(key)
+    return keys
+
+
 def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
            files_done: Callable[[int], None]) -> Streamed:
     merged = Streamed(spool, [], [], {}, [], [], [], {}, {}, Tally())
     files: dict[str, list[str]] = {}
+    json_files: dict[str, list[str | None]] = {}
     counts: dict[str, int] = {}
     for chunk, summary in zip(chunks, summaries):
         spool.receive(summary.written)
@@ -397,11 +473,15 @@ def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
             merged.controls[rule_id] = _combine(merged.controls.get(rule_id), control)
         for rule_id, (file, count) in summary.evidence.items():
             files.setdefault(rule_id, []).append(file)
+            json_files.setdefault(rule_id, []).append(summary.evidence_json.get(rule_id))
             counts[rule_id] = counts.get(rule_id, 0) + count
         files_done(sum(len(part.files) for part in chunk.parts))  # a worker's files, in order
     merged.strays.sort(key=lambda pair: pair[0])
     for rule_id, control in merged.controls.items():
-        evidence: Sequence[Evidence] = EvidenceStream(spool, files[rule_id], counts[rule_id]) \
+        texts = json_files.get(rule_id, [])
+        evidence: Sequence[Evidence] = EvidenceStream(
+            spool, files[rule_id], counts[rule_id],
+            [text for text in texts if text is not None] if all(text is not None for text in texts) else None) \
             if rule_id in files else ()
         merged.controls[rule_id] = ControlResult(rule_id, control.status, evidence, control.reason)
     return merged

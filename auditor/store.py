@@ -154,6 +154,10 @@ class Store:
         _refresh(where)
         return payload
 
+    def has(self, kind: str, key: str) -> bool:
+        """Whether an entry is there (not whether it is valid: ``read`` says that)."""
+        return os.path.isfile(os.path.join(self.folder, kind, key[:2], key))
+
     def write(self, kind: str, key: str, payload: bytes) -> None:
         import tempfile
 

@@ -45,7 +45,6 @@ else:
     from auditor.record import dataclass, field
 
 _Item = TypeVar("_Item")
-_FLUSH_EVIDENCE = 5000  # evidence entries a chunk buffers before it writes them
 
 
 class SpoolClosed(RuntimeError):
@@ -136,6 +135,19 @@ def _dumps(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def packed(rows: list[tuple[Any, ...]]) -> bytes:
+    """Rows as one frame of the spool (``ChunkWriter.packed_findings``, ``packed_evidence``)."""
+    return _dumps(rows)
+
+
+def unpacked(frame: bytes) -> list[tuple[Any, ...]]:
+    """The rows of a ``packed`` frame (of this run's spool, or of a signed cache entry)."""
+    import pickle
+
+    rows: list[tuple[Any, ...]] = pickle.loads(frame)
+    return rows
+
+
 # Spool records are plain tuples of strings and numbers: pickle writes and reads them in C, where
 # a dataclass or NamedTuple would call back into Python for every object. Rebuilt when read.
 _make = tuple.__new__  # a NamedTuple from a plain tuple, in C
@@ -171,56 +183,77 @@ def row_sort_key(row: tuple[Any, ...]) -> tuple[str, int, int, str, str]:
     return (span[0], span[1], span[2] or 0, row[0], row[3])
 
 
-def _evidence(rows: list[tuple[Any, ...]]) -> list[Evidence]:
+def evidence_from_rows(rows: list[tuple[Any, ...]]) -> list[Evidence]:
     return [_make(Evidence, (_make(Span, span), text, snippet)) for span, text, snippet in rows]
 
 
 class ChunkWriter:
     """Writes one chunk's frames: a file of findings (one frame per partition, located by its
-    offset) and one file of evidence per rule (frames in the partitions' order)."""
+    offset) and one file of evidence per rule (frames in the partitions' order); with their JSON
+    text (``auditor.report.json_report.fragment_text``) beside them when the run writes a JSON report."""
 
     def __init__(self, folder: str | None, name: str) -> None:
         self.folder = folder
         self.name = name
         self.sizes: dict[str, int] = {}
         self.kept: dict[str, bytearray] = {}  # no folder: the bytes, sent back with the summary
-        self.pending: dict[str, list[tuple[Any, ...]]] = {}
-        self.pending_count = 0
+        self.handles: dict[str, IO[bytes]] = {}  # open for appending until close()
         self.evidence_files: dict[str, str] = {}  # rule -> file
+        self.evidence_json: dict[str, str] = {}  # rule -> file of its evidence's JSON text
+        self.no_json: set[str] = set()  # rules with evidence whose JSON text could not be made
 
     def _append(self, file: str, data: bytes) -> int:
         offset = self.sizes.get(file, 0)
         if self.folder is None:
             self.kept.setdefault(file, bytearray()).extend(data)
         else:
-            with open(os.path.join(self.folder, file), "ab") as handle:
-                handle.write(data)
+            handle = self.handles.get(file)
+            if handle is None:
+                handle = self.handles[file] = open(os.path.join(self.folder, file), "ab")
+            handle.write(data)
         self.sizes[file] = offset + len(data)
         return offset
 
     def findings(self, rows: list[tuple[Any, ...]]) -> tuple[str, int]:
         """One partition's findings (as ``finding_row``s, in report order): where their frame is."""
+        return self.packed_findings(_dumps(rows))
+
+    def packed_findings(self, packed: bytes) -> tuple[str, int]:
+        """``findings`` for rows already pickled (``_dumps``), as the cache keeps them."""
         file = f"{self.name}.findings"
-        return file, self._append(file, _dumps(rows))
+        return file, self._append(file, packed)
+
+    def findings_json(self, text: bytes) -> tuple[str, int, int]:
+        """A partition's findings as JSON text (``fragment_text``): where it is and its length."""
+        file = f"{self.name}.findings.json"
+        return file, self._append(file, text), len(text)
 
     def evidence(self, rule_index: int, rule_id: str, rows: list[tuple[Any, ...]]) -> None:
         """A partition's evidence of one rule (as ``evidence_rows``), after the partitions before it."""
-        if not rows:
-            return
-        self.pending.setdefault(rule_id, []).extend(rows)
-        self.evidence_files.setdefault(rule_id, f"{self.name}.evidence{rule_index}")
-        self.pending_count += len(rows)
-        if self.pending_count >= _FLUSH_EVIDENCE:
-            self.flush()
+        if rows:
+            self.packed_evidence(rule_index, rule_id, _dumps(rows), None)
 
-    def flush(self) -> None:
-        for rule_id, items in self.pending.items():
-            self._append(self.evidence_files[rule_id], _dumps(items))
-        self.pending.clear()
-        self.pending_count = 0
+    def packed_evidence(self, rule_index: int, rule_id: str, frame: bytes, text: bytes | None,
+                        json: bool = False) -> None:
+        """``evidence`` for rows already pickled, with their JSON text when the run writes a JSON
+        report (``json``; a text of None then leaves the rule's evidence to be rendered whole)."""
+        file = self.evidence_files.get(rule_id)
+        if file is None:
+            file = self.evidence_files[rule_id] = f"{self.name}.evidence{rule_index}"
+        self._append(file, frame)
+        if text is None:
+            if json:
+                self.no_json.add(rule_id)
+        else:
+            json_file = self.evidence_json.get(rule_id)
+            if json_file is None:
+                json_file = self.evidence_json[rule_id] = f"{file}.json"
+            self._append(json_file, b"," + text if self.sizes.get(json_file) else text)
 
     def close(self) -> dict[str, bytes]:
-        self.flush()
+        for handle in self.handles.values():
+            handle.close()
+        self.handles.clear()
         return {name: bytes(data) for name, data in self.kept.items()}
 
 
@@ -235,6 +268,7 @@ class Finishing:
     today: dt.date
     baseline: frozenset[str] | None = None  # fingerprints the baseline may match; None: no baseline
     report_paths: frozenset[str] | None = None
+    json: bool = False  # the run writes a JSON report: the partitions render their part of it
 
     def suppressor(self, sources: dict[str, str]) -> Any:
         from auditor.suppressions import Suppressor
@@ -331,6 +365,7 @@ class Frame:
     file: str
     offset: int
     count: int
+    json: tuple[str, int, int] | None = None  # (file, offset, length) of its findings' JSON text
 
 
 class _Spooled(Sequence[_Item]):
@@ -405,18 +440,58 @@ class FindingStream(_Spooled[Finding]):
             for handle in handles.values():
                 handle.close()
 
+    def json_parts(self) -> Iterator[bytes] | None:
+        """The findings' JSON text, as each partition wrote it, in report order; None when it
+        cannot be had so (no JSON text in the spool, or findings of the run itself or outside
+        their partition's folder to merge in: then the findings are rendered one by one)."""
+        if self.strays or self.extras or any(frame.json is None for frame in self.frames if frame.count):
+            return None
+        return _slices(self.spool, [frame.json for frame in self.frames if frame.count and frame.json])
+
     def __repr__(self) -> str:
         return f"<FindingStream of {self.total} findings>"
+
+
+def _slices(spool: Spool, where: list[tuple[str, int, int]]) -> Iterator[bytes]:
+    """The bytes at each (file, offset, length) of the spool, joined with commas."""
+    handles: dict[str, IO[bytes]] = {}
+    try:
+        for number, (file, offset, length) in enumerate(where):
+            handle = handles.get(file)
+            if handle is None:
+                handle = handles[file] = spool.open(file)
+            handle.seek(offset)
+            data = handle.read(length)
+            yield b"," + data if number else data
+    finally:
+        for handle in handles.values():
+            handle.close()
 
 
 class EvidenceStream(_Spooled[Evidence]):
     """One control's evidence, read from the spool in the partitions' order each time it is
     iterated."""
 
-    def __init__(self, spool: Spool, files: list[str], count: int) -> None:
+    def __init__(self, spool: Spool, files: list[str], count: int, json_files: list[str] | None = None) -> None:
         self.spool = spool
         self.files = files
         self.total = count
+        self.json_files = json_files  # the same evidence as JSON text, one file per chunk (or None)
+
+    def json_parts(self) -> Iterator[bytes] | None:
+        """The evidence's JSON text as the partitions wrote it, in their order (None: not written)."""
+        if self.json_files is None or len(self.json_files) != len(self.files):
+            return None
+        return self._json_parts(self.json_files)
+
+    def _json_parts(self, files: list[str]) -> Iterator[bytes]:
+        first = True
+        for file in files:
+            with self.spool.open(file) as handle:
+                data = handle.read()
+            if data:
+                yield data if first else b"," + data
+                first = False
 
     def __iter__(self) -> Iterator[Evidence]:
         for file in self.files:
@@ -426,10 +501,10 @@ class EvidenceStream(_Spooled[Evidence]):
                         rows: list[tuple[Any, ...]] = _load(handle)
                     except EOFError:
                         break
-                    yield from _evidence(rows)
+                    yield from evidence_from_rows(rows)
 
     def __repr__(self) -> str:
         return f"<EvidenceStream of {self.total} entries>"
 
 
-__all__ = ["evidence_rows", "finding_from_row", "finding_row", "row_sort_key", "ChunkWriter", "EvidenceStream", "FindingStream", "Finishing", "Frame", "Spool", "SpoolClosed", "Tally"]
+__all__ = ["evidence_from_rows", "evidence_rows", "finding_from_row", "finding_row", "packed", "row_sort_key", "unpacked", "ChunkWriter", "EvidenceStream", "FindingStream", "Finishing", "Frame", "Spool", "SpoolClosed", "Tally"]

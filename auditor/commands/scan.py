@@ -184,7 +184,8 @@ def prepare(args: argparse.Namespace) -> tuple[AuditResult, Config]:
     result = audit_tree(found, rules, config, [_display(p, scan_root) for p in _shown_roots(roots)],
                         jobs=getattr(args, "jobs", None),
                         suppress=not getattr(args, "no_suppress", False), baseline=baseline,
-                        report_paths=report_paths, known_rule_ids=catalog, external=external)
+                        report_paths=report_paths, known_rule_ids=catalog, external=external,
+                        json_report=getattr(args, "_json_report", False))
     result.policy = policy
     return result, config
 
@@ -285,6 +286,7 @@ def _run(args: argparse.Namespace) -> int:
     from auditor import progress
 
     formats = parse_formats(args.formats, args.output)
+    args._json_report = any(name == "json" for name, _ in formats)  # rendered in part by the partitions
     if progress.wanted(getattr(args, "progress", "auto"), args.quiet, sys.stderr):
         with progress.display(sys.stderr) as shown:
             args._progress = shown

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import IO, Any
 
@@ -124,6 +124,17 @@ def render_json(result: AuditResult, stream: IO[str]) -> None:
     def write(text: str) -> None:
         stream.write(json_escape(text))
 
+    def copy(parts: Iterator[bytes]) -> None:
+        """JSON text the partitions wrote (``fragment_text``: escaped, UTF-8), as it is."""
+        binary = getattr(stream, "buffer", None) if _utf8(stream) else None
+        if binary is not None:
+            stream.flush()
+        for data in parts:
+            if binary is not None:
+                binary.write(data)
+            else:
+                stream.write(data.decode("utf-8"))
+
     def members(values: dict[str, Any]) -> None:
         for key, value in values.items():
             write(f",{encode(key)}:{encode(value)}")
@@ -131,12 +142,16 @@ def render_json(result: AuditResult, stream: IO[str]) -> None:
     head = _head(result)
     write("{" + encode(head)[1:-1])
     write(',"findings":[')
-    findings = iter(result.findings)  # iterated, not sliced: it may be read from the spool (auditor.stream)
-    finding = fragments.finding
-    start = 0
-    while chunk := [finding(f) for f in islice(findings, _CHUNK)]:
-        write(("," if start else "") + ",".join(chunk))
-        start += 1
+    written = _written(result.findings)
+    if written is not None:  # each partition's findings, rendered where it was audited
+        copy(written)
+    else:
+        findings = iter(result.findings)  # iterated, not sliced: it may be read from the spool (auditor.stream)
+        finding = fragments.finding
+        start = 0
+        while chunk := [finding(f) for f in islice(findings, _CHUNK)]:
+            write(("," if start else "") + ",".join(chunk))
+            start += 1
     write('],"controls":[')
     pieces: list[str] = []
     size = 0
@@ -146,6 +161,13 @@ def render_json(result: AuditResult, stream: IO[str]) -> None:
         empty = ControlResult(control.rule_id, control.status, (), control.reason)
         opening = separator + encode(_control_to_dict(result, empty))[:-len("]}")]  # ends '"evidence":['
         entries = control.evidence
+        parts = _written(entries)
+        if parts is not None:
+            write("".join(pieces) + opening)
+            pieces, size = [], 0
+            copy(parts)
+            write("]}")
+            continue
         if len(entries) <= _CHUNK:
             pieces.append(opening + ",".join([evidence(e) for e in entries]) + "]}")
             size += len(entries) + 1
@@ -166,6 +188,30 @@ def render_json(result: AuditResult, stream: IO[str]) -> None:
     write("]")
     members(_tail(result))
     write("}\n")
+
+
+def _written(items: Any) -> Iterator[bytes] | None:
+    """The JSON text of spooled findings or evidence as the partitions rendered it, if they did."""
+    parts = getattr(items, "json_parts", None)
+    return parts() if parts is not None else None
+
+
+def _utf8(stream: IO[str]) -> bool:
+    encoding = getattr(stream, "encoding", None)
+    return isinstance(encoding, str) and encoding.lower().replace("-", "").replace("_", "") == "utf8" \
+        and getattr(stream, "errors", "strict") == "strict" and getattr(stream, "newlines", None) is None
+
+
+def fragment_text(findings: Iterable[Finding], evidence: Iterable[Evidence] = ()) -> tuple[bytes, bytes] | None:
+    """The text ``render_json`` writes for these findings and for these evidence entries of one
+    control, each joined with commas, escaped and encoded as the report is (None when it cannot
+    be encoded so: the report then renders them itself)."""
+    fragments = _Fragments()
+    try:
+        return (json_escape(",".join([fragments.finding(f) for f in findings])).encode("utf-8"),
+                json_escape(",".join([fragments.evidence(e) for e in evidence])).encode("utf-8"))
+    except UnicodeError:
+        return None
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
