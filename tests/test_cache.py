@@ -609,3 +609,159 @@ def test_a_cold_run_hashes_each_file_once_and_a_warm_one_reads_nothing(tree: Pat
     (tree / "ARCHITECTURE.md").write_text("# Architecture\n\nThe app runs as UID 0.\n", encoding="utf-8")
     assert scan_json(tree, tmp_path) == scan_json(tree, tmp_path, "--no-cache")
     assert sorted(parsed) == sorted(PROJECTS * 2)
+
+
+# --- an unchanged tree: the kept outcomes copied as they are ------------------------------------
+
+
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """The worker pools the audit starts (the real pool, observed)."""
+    import concurrent.futures
+
+    started: list[int] = []
+    real = concurrent.futures.ProcessPoolExecutor
+
+    class Observed(real):  # type: ignore[valid-type, misc]
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            started.append(kwargs.get("max_workers", 0))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Observed)
+    yield started
+
+
+def test_a_tree_whose_every_project_is_kept_starts_no_workers(tree: Path, home: Path, pools: list[int],
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The main process sees from a stat of each file (against the partitions' records) that the
+    whole tree is kept, and copies it without forking; one changed file and the pool is back."""
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)  # the pool even for three small projects
+    monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the tree was written just now
+    first = scan_json(tree, tmp_path, "--jobs", "2")
+    assert len(pools) == 1 and len(entries(home)) == 3
+    reads: list[str] = []
+    real = cache.file_digest
+
+    def counting(path, cap=None, reaching=False):  # type: ignore[no-untyped-def]
+        reads.append(str(path))
+        return real(path, cap, reaching)
+
+    monkeypatch.setattr(cache, "file_digest", counting)
+    assert scan_json(tree, tmp_path, "--jobs", "2") == first
+    assert len(pools) == 1  # no second pool
+    assert [r for r in reads if r.startswith(str(tree))] == []  # known by their identity: nothing read
+    assert first == scan_json(tree, tmp_path, "--no-cache", "--jobs", "1")
+    (tree / "charlie" / "Dockerfile").write_text(ROOT_USER, encoding="utf-8")
+    changed = scan_json(tree, tmp_path, "--jobs", "2")
+    assert len(pools) == 2  # something to parse: the workers do it
+    assert changed == scan_json(tree, tmp_path, "--no-cache", "--jobs", "1")
+
+
+def _rewritten_entries(home: Path, change: Callable[[parallel.PartitionRows], None]) -> None:
+    """Each kept outcome changed by ``change`` and signed again with the user's key, as the
+    auditor itself would have written it (so only the use of its fields is tested)."""
+    from auditor.store import open_store
+
+    store = open_store(str(home / "auditor"))
+    assert store is not None
+    results = cache.ResultCache(store, "", 0)
+    for entry in entries(home):
+        outcome = results.load(entry.name)
+        assert isinstance(outcome, parallel.PartitionRows)
+        change(outcome)
+        results.save(entry.name, outcome)
+
+
+def _marked(outcome: parallel.PartitionRows) -> None:
+    if outcome.inside_json:
+        outcome.inside_json = outcome.inside_json.replace(b'"rule_id":"DF008"', b'"rule_id":"MARKED"')
+
+
+def test_the_kept_json_text_is_what_the_report_copies(tree: Path, home: Path, parsed: list[str],
+                                                      tmp_path: Path) -> None:
+    """A kept outcome holds its findings' JSON text, and an unchanged partition's findings go to
+    the report from it, as they are (a marker put into the text shows up in the report)."""
+    first = scan_json(tree, tmp_path)
+    assert '"rule_id":"DF008"' in first
+    _rewritten_entries(home, _marked)
+    parsed.clear()
+    marked = scan_json(tree, tmp_path)
+    assert parsed == []
+    assert '"rule_id":"MARKED"' in marked and marked.replace('"rule_id":"MARKED"', '"rule_id":"DF008"') == first
+
+
+@pytest.mark.parametrize("finishing", ["baseline", "inline suppression", "configured suppression", "file arguments"])
+def test_kept_json_text_is_not_used_where_finishing_changes_the_findings(tree: Path, home: Path, parsed: list[str],
+                                                                          tmp_path: Path, finishing: str,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where a suppression, the baseline or the changed-files filter applies to a partition, its
+    findings are finished again from their rows; the kept text (made as the checks left them)
+    is not copied."""
+    extra: list[str] = []
+    paths: Path | list[str] = tree
+    if finishing == "baseline":
+        baseline = tmp_path / "baseline.json"
+        assert main(["baseline", "create", str(tree), "--no-external", "-o", str(baseline)]) == 0
+        extra = ["--baseline", str(baseline)]
+    elif finishing == "inline suppression":
+        (tree / "alpha" / "Dockerfile").write_text(ROOT_USER.replace(
+            "USER root", '# auditor: ignore=DF008 reason="drops privileges in its entrypoint"\nUSER root'),
+            encoding="utf-8")
+    elif finishing == "configured suppression":
+        config = tmp_path / "auditor.yaml"
+        config.write_text('suppress:\n  - rule: DF008\n    path: "alpha/*"\n    reason: "a test image"\n',
+                          encoding="utf-8")
+        extra = ["--config", str(config)]
+    else:
+        monkeypatch.chdir(tree)
+        paths = ["alpha/Dockerfile", "bravo/docker-compose.yml"]
+    first = scan_json(paths, tmp_path, *extra)
+    _rewritten_entries(home, _marked)
+    parsed.clear()
+    again = scan_json(paths, tmp_path, *extra)
+    assert parsed == []  # from the cache
+    assert again == first and "MARKED" not in again
+    assert again == scan_json(paths, tmp_path, "--no-cache", *extra)
+
+
+def test_a_tampered_json_text_in_an_entry_is_ignored(tree: Path, home: Path, parsed: list[str],
+                                                     tmp_path: Path) -> None:
+    """The JSON text is kept as it is (uncompressed), inside the signed entry: a byte changed in it
+    makes the entry a miss, never a report of what someone wrote there."""
+    first = scan_json(tree, tmp_path)
+    for entry in entries(home):
+        data = entry.read_bytes()
+        assert b'"fingerprint":"' in data  # the text is there as the report has it
+        entry.write_bytes(data.replace(b'"fingerprint":"', b'"fingerprint":"0', 1))
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert sorted(parsed) == list(PROJECTS)
+
+
+def test_entries_kept_without_json_text_still_give_the_json_report(tree: Path, home: Path, parsed: list[str],
+                                                                   tmp_path: Path) -> None:
+    """A text report keeps no JSON text in the cache; a JSON report from those entries renders it."""
+    assert main(["scan", str(tree), "--no-external", "--jobs", "1", "--fail-on", "none", "--quiet",
+                 "--format", f"text:{tmp_path / 'report.txt'}"]) == 0
+    outcomes: list[parallel.PartitionRows] = []
+    _rewritten_entries(home, outcomes.append)
+    assert outcomes and all(o.inside_json is None and all(text is None for _, _, text in o.evidence.values())
+                            for o in outcomes)
+    parsed.clear()
+    cached = scan_json(tree, tmp_path)
+    assert parsed == []
+    assert cached == scan_json(tree, tmp_path, "--no-cache")
+
+
+def test_the_copied_json_report_is_the_same_on_standard_output(tree: Path, home: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The partitions' text goes to the report file's bytes, or through a text stream (standard
+    output, the progress display's buffer) the same."""
+    first = scan_json(tree, tmp_path)
+    capsys.readouterr()
+    assert main(["scan", str(tree), "--no-external", "--jobs", "1", "--fail-on", "none", "--quiet",
+                 "--format", "json"]) == 0
+    assert capsys.readouterr().out == first
+    assert main(["scan", str(tree), "--no-external", "--jobs", "1", "--fail-on", "none", "--progress", "always",
+                 "--format", f"json:{tmp_path / 'shown.json'}"]) == 0
+    assert (tmp_path / "shown.json").read_text(encoding="utf-8") == first

@@ -299,7 +299,7 @@ def test_a_spool_row_gives_back_the_same_finding_and_evidence() -> None:
     evidence = [Evidence(Span("a/Dockerfile", 1, 1, 1, 9), "FROM x", "FROM x:1"), Evidence(Span("b", 2), "t")]
     import pickle
 
-    from auditor.stream import _evidence
+    from auditor.stream import evidence_from_rows as _evidence
 
     assert _evidence(pickle.loads(pickle.dumps(evidence_rows(evidence)))) == evidence
 
