@@ -145,7 +145,7 @@ def _parameter_problems(filename: str, parameters: dict[str, Any]) -> list[str]:
 
 
 def _parse_and_validate(sources: dict[str, bytes]) -> dict[str, Any]:
-    import yaml
+    from auditor.pyyaml import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     documents = {}

@@ -66,6 +66,15 @@ def _load_on_first_use(name: str) -> None:
 
 _load_on_first_use("inspect")
 _load_on_first_use("copy")
+# the parsers import these for Helm charts, Kustomize overlays and nginx templates only
+# (``shutil`` brings ``bz2``, ``lzma`` and ``fnmatch``; ``tempfile`` brings ``random``)
+_load_on_first_use("shutil")
+_load_on_first_use("tempfile")
+# ``logging`` (which dockerfile-parse imports) imports ``traceback`` (with ``linecache``,
+# ``tokenize`` and ``textwrap``) to format exceptions it is never given here; ``pathlib`` imports
+# ``urllib.parse``, which imports ``ipaddress`` for bracketed URL hosts the auditor never parses
+_load_on_first_use("traceback")
+_load_on_first_use("ipaddress")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info", "none")
@@ -100,7 +109,28 @@ configuration error, 3 internal error.  Colour: --color, NO_COLOR=1 (off) or FOR
 """
 
 
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns`` (``COLUMNS``, else the terminal on standard output,
+    else 80), without importing ``shutil``, and ``bz2``, ``lzma`` and ``fnmatch`` with it."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 class _Parser(argparse.ArgumentParser):
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse makes a formatter for every add_argument call (to check its metavar), and a
+        # formatter without a width imports shutil to ask for the terminal's: the same width,
+        # without that import on every start
+        return self.formatter_class(prog=self.prog, width=_terminal_columns() - 2)  # type: ignore[call-arg]
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         sys.stderr.write(f"auditor: error: {message}\n")

@@ -371,7 +371,7 @@ def load_yaml_text(text: str, label: str) -> Any:
     """``yaml.safe_load`` for a configuration, bounded: nesting that exhausts the parser and
     aliases that expand past ``MAX_CONFIG_NODES`` values ("billion laughs") are errors, and an
     error names the line, never the content."""
-    import yaml
+    from auditor.pyyaml import yaml
 
     try:
         data = yaml.safe_load(text)

@@ -197,7 +197,7 @@ def _yaml_scalar_positions(text: str) -> set[tuple[int, int]]:
     """(line, column) of each ``#``/``//`` inside a YAML scalar that is quoted or spans lines
     (1-based line, 0-based column; column -1: the whole line is inside a block scalar). There it
     is text, not a comment. A file that does not tokenize has none (it is an AUD001 anyway)."""
-    import yaml
+    from auditor.pyyaml import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     lines = text.splitlines()

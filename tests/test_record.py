@@ -385,3 +385,36 @@ def test_a_frozen_subclass_of_a_frozen_slotted_class_pickles_its_own_fields_too(
         child.__qualname__ = child.__name__ = f"_Pickled{len(made)}"
         made.append(pickle.loads(pickle.dumps(child(1, "zz"))))
     assert [(m.x, m.q) for m in made] == [(1, "zz"), (1, "zz")]
+
+
+def test_the_written_templates_are_current() -> None:
+    """``auditor/_record_templates.py`` holds exactly the layouts of the package's record classes:
+    a class added or changed without ``python -m auditor.record`` fails here (its ``__init__``
+    would still work, compiled at run time, but start-up would pay for it)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    code = "from auditor import record; import sys; sys.stdout.write(record.render_templates(record.package_template_keys()))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, timeout=300)
+    assert done.returncode == 0, done.stderr
+    written = (repo / "auditor" / "_record_templates.py").read_text(encoding="utf-8")
+    assert done.stdout == written, "run `python -m auditor.record` to rewrite auditor/_record_templates.py"
+
+
+def test_a_layout_not_written_out_is_compiled_at_run_time() -> None:
+    """A class of a layout the package does not have (30 fields, frozen, with ``__post_init__``)
+    gets its ``__init__`` compiled here, with the same behaviour."""
+    from auditor import record
+
+    names = [f"f{index}" for index in range(30)]
+    namespace: dict[str, object] = {"__annotations__": {name: "int" for name in names},
+                                    "__post_init__": lambda self: object.__setattr__(self, "seen", True)}
+    namespace["__annotations__"]["seen"] = "bool"  # type: ignore[index]
+    namespace["seen"] = False
+    kind = record.dataclass(frozen=False)(type("Wide", (), namespace))
+    made = kind(*range(30))
+    assert made.f29 == 29 and made.seen is True
+    key = ("self", False, True, "p" * 31)
+    assert key not in record._precompiled() and record._TEMPLATES[key].co_filename == "<auditor.record>"

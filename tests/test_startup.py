@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 CORPUS_LIKE = REPO / "fixtures" / "compliant"
 
@@ -137,3 +139,73 @@ for thread in threads:
 result = {"runs": runs, "seen": sorted(set(seen)), "count": len(seen)}
 """, tmp_path)
     assert result == {"runs": ["inspect"], "seen": ["(obj, /)"], "count": 8}
+
+
+def test_a_plain_scan_leaves_the_helpers_of_unused_paths_unloaded(tmp_path: Path) -> None:
+    """``shutil`` and ``tempfile`` (Helm, Kustomize, nginx templates), ``traceback`` (logging's
+    exception formatting) and ``ipaddress`` (bracketed URL hosts) stay deferred; argparse's help
+    formatter no longer imports ``shutil`` for the terminal's width; tree-sitter-bash's binding is
+    loaded without its package's ``importlib.resources``."""
+    result = _scan_modules(tmp_path)
+    assert result["code"] in (0, 1) and "Controls:" in str(result["output"])
+    modules = set(result["modules"])  # type: ignore[call-overload]
+    assert "tree_sitter_bash._binding" in modules  # the Dockerfiles' RUN lines were parsed
+    assert not modules & {"importlib.resources", "tree_sitter_bash", "bz2", "lzma", "random", "linecache",
+                          "tokenize", "textwrap"}
+    result = _run("""
+import io, contextlib
+from auditor.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["scan", "--help"])
+result = {name: type(sys.modules[name]).__name__ for name in ("shutil", "tempfile", "traceback", "ipaddress")}
+""", tmp_path)
+    assert set(result.values()) == {"_LoadedOnFirstUse"}
+
+
+def test_help_keeps_the_width_of_the_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``COLUMNS`` (else the terminal) still sets the help's width, as ``shutil.get_terminal_size``
+    reads it."""
+    from auditor.cli import _terminal_columns
+
+    for columns in ("60", "140", "0", "wide", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        assert _terminal_columns() == shutil.get_terminal_size().columns
+    lines = {}
+    for columns in ("60", "140"):
+        env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": columns}
+        done = subprocess.run([sys.executable, "-m", "auditor", "scan", "--help"], env=env, capture_output=True,
+                              text=True, cwd=tmp_path, timeout=120)
+        assert done.returncode == 0, done.stderr
+        lines[columns] = len(done.stdout.splitlines())
+    assert lines["60"] > lines["140"]
+
+
+def test_a_scan_compiles_no_record_template_and_no_unused_yaml_pattern(tmp_path: Path) -> None:
+    """The ``__init__`` of every record class a scan makes comes from the written
+    ``auditor/_record_templates.py``, and PyYAML's patterns (the pure-Python reader's, the YAML
+    1.1 resolvers', the timestamp's) are never compiled: libyaml reads, the loader resolves."""
+    tree = tmp_path / "tree"
+    shutil.copytree(CORPUS_LIKE, tree)
+    result = _run(f"""
+import io, contextlib
+from auditor.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["scan", {str(tree)!r}, "--no-external"])
+from auditor import record
+import re, yaml, yaml.reader, yaml.constructor
+patterns = [yaml.reader.Reader.NON_PRINTABLE, yaml.constructor.SafeConstructor.timestamp_regexp]
+unused = [pattern._compiled is None for pattern in patterns]
+loaded = yaml.safe_load("a: yes\\nb: 1.5\\nc: 2026-11-30")  # the YAML 1.1 resolvers still work when used
+result = {{"code": code, "templates": len(record._TEMPLATES),
+           "compiled": sorted({{code.co_filename.rsplit("/", 1)[-1] for code in record._TEMPLATES.values()}}),
+           "unused": unused, "loaded": str(loaded),
+           "re.compile restored": re.compile("x").__class__ is re.Pattern}}
+""", tmp_path)
+    assert result["code"] in (0, 1)
+    assert result["templates"] > 10 and result["compiled"] == ["_record_templates.py"]
+    assert result["unused"] == [True, True]
+    assert result["loaded"] == "{'a': True, 'b': 1.5, 'c': datetime.date(2026, 11, 30)}"
+    assert result["re.compile restored"] is True

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _yaml_value(value: Any) -> str:
-    import yaml
+    from auditor.pyyaml import yaml
 
     text = yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
     return text[:-4].strip() if text.endswith("\n...") else text.removesuffix("...").strip()

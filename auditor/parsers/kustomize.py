@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the
 else:
     from auditor.record import dataclass, field
 
-import yaml
+from auditor.pyyaml import yaml
 
 from auditor.parsers.render import Limits, RenderError, program, run_boxed
 

@@ -306,15 +306,14 @@ def _parser(grammar: str) -> Parser:
     # Loaded on first use only: importing and building a grammar costs a few milliseconds.
     import tree_sitter
 
+    from auditor.parsers.grammars import binding
+
     if grammar in ("typescript", "tsx"):
-        import tree_sitter_typescript
-
-        language = tree_sitter.Language(tree_sitter_typescript.language_tsx() if grammar == "tsx"
-                                        else tree_sitter_typescript.language_typescript())
+        typescript = binding("tree_sitter_typescript")
+        language = tree_sitter.Language(typescript.language_tsx() if grammar == "tsx"
+                                        else typescript.language_typescript())
     else:
-        import tree_sitter_javascript
-
-        language = tree_sitter.Language(tree_sitter_javascript.language())
+        language = tree_sitter.Language(binding("tree_sitter_javascript").language())
     return tree_sitter.Parser(language)
 
 

@@ -153,9 +153,10 @@ class ShellScript(NamedTuple):
 @functools.lru_cache(maxsize=1)
 def _parser() -> Parser:
     import tree_sitter
-    import tree_sitter_bash
 
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    from auditor.parsers.grammars import binding
+
+    return tree_sitter.Parser(tree_sitter.Language(binding("tree_sitter_bash").language()))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -15,10 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
-import yaml
-
 from auditor.model.span import ParseProblem, Span
 from auditor.model.yaml import YamlDocument, YList, YMap
+from auditor.pyyaml import yaml  # first: PyYAML is imported there, without its unused patterns
 
 from yaml.constructor import SafeConstructor
 from yaml.resolver import BaseResolver

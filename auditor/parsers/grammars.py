@@ -1,0 +1,56 @@
+"""tree-sitter grammars, loaded for what the parsers use: the compiled language and nothing else.
+
+A grammar package (``tree_sitter_bash``, ``tree_sitter_javascript``, ``tree_sitter_typescript``)
+is a compiled ``_binding`` module that returns the language, and an ``__init__`` that also offers
+the grammar's highlight queries through ``importlib.resources``. Importing that (with the
+``zipfile`` and ``tempfile`` machinery behind it) is two thirds of the package's import, and the
+auditor never reads a query. So the binding is loaded from the installed package's own folder
+(the one ``import`` would find; nothing of the audited tree takes part) without running the
+``__init__``; a later ``import`` of the package finds the same binding in ``sys.modules``. Where
+the folder holds no loadable binding (another layout, a frozen application) the package is
+imported as usual.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from types import ModuleType
+
+
+def binding(package: str) -> ModuleType:
+    """``package``'s compiled ``_binding`` module (``language()``, or ``language_tsx()`` and
+    ``language_typescript()``), or the package itself if it is imported already or its binding
+    cannot be loaded on its own."""
+    name = f"{package}._binding"
+    loaded = sys.modules.get(name) or sys.modules.get(package)
+    if loaded is not None:
+        return loaded
+    try:
+        return _load_binding(package, name) or importlib.import_module(package)
+    except ImportError:
+        return importlib.import_module(package)  # raises the usual error when it is not installed
+
+
+def _load_binding(package: str, name: str) -> ModuleType | None:
+    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
+    from importlib.util import find_spec, module_from_spec, spec_from_file_location
+
+    spec = find_spec(package)  # finds the package without running it
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        for suffix in EXTENSION_SUFFIXES:
+            path = os.path.join(folder, f"_binding{suffix}")
+            if not os.path.isfile(path):
+                continue
+            loader = ExtensionFileLoader(name, path)
+            binding_spec = spec_from_file_location(name, path, loader=loader)
+            if binding_spec is None:
+                return None
+            module = module_from_spec(binding_spec)
+            loader.exec_module(module)
+            sys.modules[name] = module
+            return module
+    return None
+
+
+__all__ = ["binding"]

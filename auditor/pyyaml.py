@@ -1,0 +1,60 @@
+"""PyYAML, imported once for the whole auditor without compiling patterns it does not use.
+
+PyYAML compiles regular expressions as it is imported: the pure-Python reader's "non-printable"
+class (a third of the package's import, 5 ms: a character class spanning most of Unicode), the
+YAML 1.1 implicit resolvers and the timestamp pattern. The auditor parses with libyaml and
+resolves plain scalars itself (``auditor.parsers.yaml_loader``), so in most runs none of them is
+ever matched. While PyYAML's modules run, ``re.compile`` hands out patterns compiled on first use
+instead: the same object for every call that reaches it, so ``yaml.safe_load`` of a configuration
+file still resolves ``yes`` and ``1.5`` as before. Every module of the auditor imports PyYAML from
+here (``from auditor.pyyaml import yaml``), so whichever runs first does it this way.
+
+The replacement is in place only during that import, which happens on the main thread before any
+worker or progress thread exists; a pattern made by another thread meanwhile would still work (it
+only compiles later).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_COMPILE = re.compile
+
+
+class _CompiledOnFirstUse:
+    """What ``re.compile(pattern, flags)`` returns, compiled when one of its attributes is first
+    read (``match``, ``search``, ``pattern``...)."""
+
+    __slots__ = ("_arguments", "_compiled")
+
+    def __init__(self, pattern: Any, flags: Any = 0) -> None:
+        self._arguments = (pattern, flags)
+        self._compiled: re.Pattern[Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:  # only for names the slots above do not hold
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = _COMPILE(*self._arguments)
+        return getattr(compiled, name)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._arguments[0]!r})"
+
+
+@contextmanager
+def _patterns_compiled_on_first_use() -> Iterator[None]:
+    setattr(re, "compile", _CompiledOnFirstUse)
+    try:
+        yield
+    finally:
+        setattr(re, "compile", _COMPILE)
+
+
+with _patterns_compiled_on_first_use():
+    import yaml as yaml
+    import yaml.constructor
+    import yaml.resolver
+
+__all__ = ["yaml"]

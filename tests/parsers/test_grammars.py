@@ -1,0 +1,63 @@
+"""tree-sitter grammars loaded as the parsers use them: the compiled binding alone."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _fresh(code: str, tmp_path: Path, *paths: Path) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *map(str, paths)])}
+    done = subprocess.run([sys.executable, "-c", f"import json, sys\n{code}\nprint(json.dumps(result))"],
+                          env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_the_binding_loads_without_the_package_and_a_later_import_shares_it(tmp_path: Path) -> None:
+    result = _fresh("""
+from auditor.parsers.grammars import binding
+from auditor.parsers.shell import parse_script
+bash = binding("tree_sitter_bash")
+words = [list(command.argv) for command in parse_script("if [ -f a ]; then npm ci; fi").commands]
+before = sorted(name for name in ("tree_sitter_bash", "importlib.resources") if name in sys.modules)
+import tree_sitter_bash
+result = {"name": bash.__name__, "before": before, "words": words,
+          "same": tree_sitter_bash.language is bash.language, "again": binding("tree_sitter_bash") is bash}
+""", tmp_path)
+    assert result["name"] == "tree_sitter_bash._binding"
+    assert result["before"] == []
+    assert ["npm", "ci"] in result["words"]  # type: ignore[operator]
+    assert result["same"] is True and result["again"] is True
+
+
+def test_the_typescript_and_javascript_grammars_read_a_next_config(tmp_path: Path) -> None:
+    result = _fresh("""
+from auditor.parsers.nextjs import parse_next_config
+made = {}
+for name in ("next.config.ts", "next.config.mjs"):
+    config, problems, _ = parse_next_config(b"export default { output: 'standalone', poweredByHeader: false }", name)
+    made[name] = [config.statically_readable, len(problems)]
+result = {"made": made, "packages": sorted(name for name in ("tree_sitter_typescript", "tree_sitter_javascript")
+                                           if name in sys.modules)}
+""", tmp_path)
+    assert result["made"] == {"next.config.ts": [True, 0], "next.config.mjs": [True, 0]}
+    assert result["packages"] == []
+
+
+def test_a_grammar_package_without_a_loadable_binding_is_imported_as_usual(tmp_path: Path) -> None:
+    """Another layout (here a package whose language is plain Python, no ``_binding`` file): the
+    package itself is imported and used."""
+    package = tmp_path / "site" / "grammar_of_another_layout"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("def language():\n    return 42\n", encoding="utf-8")
+    result = _fresh("""
+from auditor.parsers.grammars import binding
+made = binding("grammar_of_another_layout")
+result = {"name": made.__name__, "language": made.language()}
+""", tmp_path, tmp_path / "site")
+    assert result == {"name": "grammar_of_another_layout", "language": 42}
