@@ -6,8 +6,8 @@ checks it is current."""
 # flake8: noqa
 
 
-def _t0(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__0,_dflt__1,_dflt__2,_dflt__3,_dflt__4,_dflt__5,_dflt__6,_dflt__7,_dflt__8,_dflt__9,_dflt__10):
- def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10):
+def _t0(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__0,_dflt__1,_dflt__2,_dflt__3,_dflt__4,_dflt__5,_dflt__6,_dflt__7,_dflt__8,_dflt__9,_dflt__10,_dflt__11):
+ def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11):
   self._0=_dflt__0() if _0 is _HAS_DEFAULT_FACTORY else _0
   self._1=_dflt__1() if _1 is _HAS_DEFAULT_FACTORY else _1
   self._2=_dflt__2() if _2 is _HAS_DEFAULT_FACTORY else _2
@@ -19,6 +19,7 @@ def _t0(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__0,_dflt__1,_df
   self._8=_dflt__8() if _8 is _HAS_DEFAULT_FACTORY else _8
   self._9=_dflt__9() if _9 is _HAS_DEFAULT_FACTORY else _9
   self._10=_dflt__10() if _10 is _HAS_DEFAULT_FACTORY else _10
+  self._11=_dflt__11() if _11 is _HAS_DEFAULT_FACTORY else _11
  return __init__
 
 
@@ -156,6 +157,16 @@ def _t12(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
 
 
 def _t13(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+ def __init__(self,_0,_1,_2,_3,_4):
+  self._0=_0
+  self._1=_1
+  self._2=_2
+  self._3=_3
+  self._4=_4
+ return __init__
+
+
+def _t14(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5):
   self._0=_0
   self._1=_1
@@ -166,7 +177,7 @@ def _t13(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t14(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__6):
+def _t15(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__6):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6):
   self._0=_0
   self._1=_1
@@ -178,7 +189,7 @@ def _t14(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__6):
  return __init__
 
 
-def _t15(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t16(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6):
   self._0=_0
   self._1=_1
@@ -187,19 +198,6 @@ def _t15(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
   self._4=_4
   self._5=_5
   self._6=_6
- return __init__
-
-
-def _t16(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
- def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7):
-  self._0=_0
-  self._1=_1
-  self._2=_2
-  self._3=_3
-  self._4=_4
-  self._5=_5
-  self._6=_6
-  self._7=_7
  return __init__
 
 
@@ -238,7 +236,24 @@ def _t18(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t19(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__1,_dflt__3,_dflt__4,_dflt__5,_dflt__6,_dflt__12,_dflt__13,_dflt__14,_dflt__15):
+def _t19(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+ def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11):
+  self._0=_0
+  self._1=_1
+  self._2=_2
+  self._3=_3
+  self._4=_4
+  self._5=_5
+  self._6=_6
+  self._7=_7
+  self._8=_8
+  self._9=_9
+  self._10=_10
+  self._11=_11
+ return __init__
+
+
+def _t20(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__1,_dflt__3,_dflt__4,_dflt__5,_dflt__6,_dflt__12,_dflt__13,_dflt__14,_dflt__15):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12,_13,_14,_15,_16,_17,_18,_19):
   self._0=_0
   self._1=_dflt__1() if _1 is _HAS_DEFAULT_FACTORY else _1
@@ -264,7 +279,7 @@ def _t19(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__1,_dflt__3,_d
  return __init__
 
 
-def _t20(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__1):
+def _t21(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__1):
  def __init__(self,_0,_1,_2,_3):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_dflt__1() if _1 is _HAS_DEFAULT_FACTORY else _1)
@@ -273,14 +288,14 @@ def _t20(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__1):
  return __init__
 
 
-def _t21(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t22(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
  return __init__
 
 
-def _t22(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__2):
+def _t23(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__2):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -292,7 +307,7 @@ def _t22(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__2):
  return __init__
 
 
-def _t23(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t24(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -300,7 +315,7 @@ def _t23(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t24(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__3):
+def _t25(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__3):
  def __init__(self,_0,_1,_2,_3):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -309,7 +324,7 @@ def _t24(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__3):
  return __init__
 
 
-def _t25(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__3,_dflt__4,_dflt__5,_dflt__7):
+def _t26(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__3,_dflt__4,_dflt__5,_dflt__7):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -322,7 +337,7 @@ def _t25(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__3,_dflt__4,_d
  return __init__
 
 
-def _t26(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t27(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -331,7 +346,7 @@ def _t26(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t27(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__4):
+def _t28(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__4):
  def __init__(self,_0,_1,_2,_3,_4):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -341,7 +356,7 @@ def _t27(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__4):
  return __init__
 
 
-def _t28(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__4,_dflt__6):
+def _t29(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__4,_dflt__6):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -353,7 +368,7 @@ def _t28(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__4,_dflt__6):
  return __init__
 
 
-def _t29(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t30(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -363,7 +378,7 @@ def _t29(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t30(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__5):
+def _t31(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__5):
  def __init__(self,_0,_1,_2,_3,_4,_5):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -374,7 +389,7 @@ def _t30(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__5):
  return __init__
 
 
-def _t31(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t32(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -385,7 +400,7 @@ def _t31(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t32(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__6,_dflt__9):
+def _t33(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__6,_dflt__9):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -400,7 +415,7 @@ def _t32(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__6,_dflt__9):
  return __init__
 
 
-def _t33(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t34(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -412,7 +427,7 @@ def _t33(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t34(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__7):
+def _t35(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__7):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -427,7 +442,7 @@ def _t34(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__7):
  return __init__
 
 
-def _t35(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t36(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -440,7 +455,7 @@ def _t35(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t36(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__8):
+def _t37(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__8):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -455,7 +470,7 @@ def _t36(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__8):
  return __init__
 
 
-def _t37(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t38(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -469,7 +484,7 @@ def _t37(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t38(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t39(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -484,7 +499,7 @@ def _t38(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t39(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__10,_dflt__11,_dflt__13,_dflt__17,_dflt__18):
+def _t40(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__10,_dflt__11,_dflt__13,_dflt__17,_dflt__18):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12,_13,_14,_15,_16,_17,_18):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -508,7 +523,7 @@ def _t39(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__10,_dflt__11,
  return __init__
 
 
-def _t40(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__10,_dflt__11):
+def _t41(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__10,_dflt__11):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12,_13,_14,_15):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -529,7 +544,7 @@ def _t40(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__10,_dflt__11)
  return __init__
 
 
-def _t41(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t42(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -545,7 +560,7 @@ def _t41(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t42(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t43(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -562,7 +577,7 @@ def _t42(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t43(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t44(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -580,7 +595,7 @@ def _t43(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t44(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t45(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12,_13,_14,_15):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -601,7 +616,7 @@ def _t44(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t45(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t46(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12,_13,_14,_15,_16,_17):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -624,7 +639,7 @@ def _t45(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  return __init__
 
 
-def _t46(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
+def _t47(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
  def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12,_13,_14,_15,_16,_17,_18,_19):
   __dataclass_builtins_object__.__setattr__(self,'_0',_0)
   __dataclass_builtins_object__.__setattr__(self,'_1',_1)
@@ -650,7 +665,7 @@ def _t46(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
 
 
 TEMPLATES = {
-    ('self', False, False, 'fffffffffff'): _t0,
+    ('self', False, False, 'ffffffffffff'): _t0,
     ('self', False, False, 'pf'): _t1,
     ('self', False, False, 'pff'): _t2,
     ('self', False, False, 'pfffffffff'): _t3,
@@ -663,38 +678,39 @@ TEMPLATES = {
     ('self', False, False, 'pppfffp'): _t10,
     ('self', False, False, 'pppfpf'): _t11,
     ('self', False, False, 'pppp'): _t12,
-    ('self', False, False, 'pppppp'): _t13,
-    ('self', False, False, 'ppppppf'): _t14,
-    ('self', False, False, 'ppppppp'): _t15,
-    ('self', False, False, 'pppppppp'): _t16,
+    ('self', False, False, 'ppppp'): _t13,
+    ('self', False, False, 'pppppp'): _t14,
+    ('self', False, False, 'ppppppf'): _t15,
+    ('self', False, False, 'ppppppp'): _t16,
     ('self', False, False, 'pppppppppfpfppp'): _t17,
     ('self', False, False, 'pppppppppp'): _t18,
-    ('self', False, True, 'pfpffffpppppffffpppp'): _t19,
-    ('self', True, False, 'pfpp'): _t20,
-    ('self', True, False, 'pp'): _t21,
-    ('self', True, False, 'ppfpppp'): _t22,
-    ('self', True, False, 'ppp'): _t23,
-    ('self', True, False, 'pppf'): _t24,
-    ('self', True, False, 'pppfffpf'): _t25,
-    ('self', True, False, 'pppp'): _t26,
-    ('self', True, False, 'ppppf'): _t27,
-    ('self', True, False, 'ppppfpf'): _t28,
-    ('self', True, False, 'ppppp'): _t29,
-    ('self', True, False, 'pppppf'): _t30,
-    ('self', True, False, 'pppppp'): _t31,
-    ('self', True, False, 'ppppppfppf'): _t32,
-    ('self', True, False, 'ppppppp'): _t33,
-    ('self', True, False, 'pppppppfpp'): _t34,
-    ('self', True, False, 'pppppppp'): _t35,
-    ('self', True, False, 'ppppppppfp'): _t36,
-    ('self', True, False, 'ppppppppp'): _t37,
-    ('self', True, False, 'pppppppppp'): _t38,
-    ('self', True, False, 'ppppppppppffpfpppff'): _t39,
-    ('self', True, False, 'ppppppppppffpppp'): _t40,
-    ('self', True, False, 'ppppppppppp'): _t41,
-    ('self', True, False, 'pppppppppppp'): _t42,
-    ('self', True, False, 'ppppppppppppp'): _t43,
-    ('self', True, False, 'pppppppppppppppp'): _t44,
-    ('self', True, False, 'pppppppppppppppppp'): _t45,
-    ('self', True, False, 'pppppppppppppppppppp'): _t46,
+    ('self', False, False, 'pppppppppppp'): _t19,
+    ('self', False, True, 'pfpffffpppppffffpppp'): _t20,
+    ('self', True, False, 'pfpp'): _t21,
+    ('self', True, False, 'pp'): _t22,
+    ('self', True, False, 'ppfpppp'): _t23,
+    ('self', True, False, 'ppp'): _t24,
+    ('self', True, False, 'pppf'): _t25,
+    ('self', True, False, 'pppfffpf'): _t26,
+    ('self', True, False, 'pppp'): _t27,
+    ('self', True, False, 'ppppf'): _t28,
+    ('self', True, False, 'ppppfpf'): _t29,
+    ('self', True, False, 'ppppp'): _t30,
+    ('self', True, False, 'pppppf'): _t31,
+    ('self', True, False, 'pppppp'): _t32,
+    ('self', True, False, 'ppppppfppf'): _t33,
+    ('self', True, False, 'ppppppp'): _t34,
+    ('self', True, False, 'pppppppfpp'): _t35,
+    ('self', True, False, 'pppppppp'): _t36,
+    ('self', True, False, 'ppppppppfp'): _t37,
+    ('self', True, False, 'ppppppppp'): _t38,
+    ('self', True, False, 'pppppppppp'): _t39,
+    ('self', True, False, 'ppppppppppffpfpppff'): _t40,
+    ('self', True, False, 'ppppppppppffpppp'): _t41,
+    ('self', True, False, 'ppppppppppp'): _t42,
+    ('self', True, False, 'pppppppppppp'): _t43,
+    ('self', True, False, 'ppppppppppppp'): _t44,
+    ('self', True, False, 'pppppppppppppppp'): _t45,
+    ('self', True, False, 'pppppppppppppppppp'): _t46,
+    ('self', True, False, 'pppppppppppppppppppp'): _t47,
 }

@@ -301,7 +301,7 @@ def _precompiled() -> dict[tuple[str, bool, bool, str], Callable[..., Any]]:
         except ImportError:  # a partial checkout: every layout is compiled at run time
             pass
         else:
-            written = getattr(_record_templates, "TEMPLATES")
+            written = getattr(_record_templates, "TEMPLATES", {})
         _PRECOMPILED.append(written)
     return _PRECOMPILED[0]
 
@@ -514,6 +514,7 @@ if __name__ == "__main__":  # python -m auditor.record: rewrite auditor/_record_
     from auditor import record as _record  # the module the package's classes are made by (not __main__)
 
     _target = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "_record_templates.py")
+    _text = _record.render_templates(_record.package_template_keys())  # before the file is opened
     with open(_target, "w", encoding="utf-8") as _handle:
-        _handle.write(_record.render_templates(_record.package_template_keys()))
+        _handle.write(_text)
     print(f"wrote {_target}")
