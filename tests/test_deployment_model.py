@@ -481,6 +481,32 @@ def test_the_model_is_built_with_the_project_and_shared_by_its_role_views() -> N
     assert project.for_roles(("app",)) is view, "views are built once per role set"
 
 
+def test_views_share_what_they_do_not_change_and_annotate_each_service_once(tmp_path: Path) -> None:
+    """role_view: every view's compose services carry the roles of the deployment graph, annotated
+    once per project (each view holds the same service objects); a compose file, a Kubernetes
+    set and the system model that a view leaves as they are are the project's own."""
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec:\n  containers:\n  - {name: c, image: %s}\n"
+    _write(tmp_path, {"docker-compose.yml": "services:\n  web:\n    image: nginx:1.27\n    ports: ['443:443']\n"
+                                            "  db:\n    image: postgres:16\n",
+                      "k8s/pods.yaml": pod % ("edge", "nginx:1.27") + "---\n" + pod % ("db", "postgres:16")})
+    project = _project(tmp_path)
+    every, proxies, others = (project.for_roles(roles) for roles in (None, ("proxy",), ("other",)))
+    roles = {w.key: w.role for w in project.system.workloads}
+    from auditor.model.deployment import role_key
+
+    services = every.compose_files[0].services
+    assert [(s.name, s.role) for s in services] == [("web", "proxy"), ("db", "other")]
+    assert all(s.role == roles[role_key(s)] and s.role_evidence for s in services)
+    assert [s.name for s in proxies.compose_files[0].services] == ["web"]
+    assert proxies.compose_files[0].services[0] is services[0], "annotated once, shared by the views"
+    assert others.compose_files[0].services[0] is services[1]
+    assert [s.role for s in project.compose_files[0].services] == ["", ""], "the project's own are left as built"
+    assert every.kubernetes is project.kubernetes, "nothing left out: the project's own set and its indexes"
+    assert proxies.kubernetes is not project.kubernetes and proxies.kubernetes is not None
+    assert [w.name for w in proxies.kubernetes.workloads] == ["edge"]
+    assert every.system is project.system and others.system.deployments == ()
+
+
 def test_containers_carry_their_role_from_the_build_and_views_do_not_copy_them(tmp_path: Path) -> None:
     """fill_container_roles: each container of the built project has the role the deployment
     graph gives it, so a view keeps the project's own workloads (one copied only when a

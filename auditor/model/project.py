@@ -4,6 +4,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 from dataclasses import replace
+from operator import is_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
@@ -11,7 +12,7 @@ if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the
 else:
     from auditor.record import dataclass, field
 
-from auditor.model.compose import ComposeFile
+from auditor.model.compose import ComposeFile, Service
 from auditor.model.deployment import ROLES, SystemModel, WorkloadRole, role_key
 from auditor.model.dockerfile import Dockerfile
 from auditor.model.dockerignore import DockerIgnore
@@ -35,6 +36,7 @@ def normalized_inside_root(path: str) -> str | None:
 
 
 _UNREAD_TEXT_LIMIT = 1024 * 1024
+_SHARED_LINES = 1000  # a file of more lines keeps each distinct line once (Project.line_text)
 
 
 def _read_regular(path: Path, limit: int | None) -> str:
@@ -65,12 +67,13 @@ class _Memo:
     recognised files as a set, each file's lines. Declared (``Project.memo``), never written into
     the frozen project's ``__dict__``."""
 
-    __slots__ = ("annotated", "lines", "quoted", "recognised", "roles", "views")
+    __slots__ = ("annotated", "lines", "quoted", "recognised", "roles", "services", "views")
 
     def __init__(self) -> None:
         self.views: dict[frozenset[str], Project] = {}
         self.annotated: dict[int, Workload] = {}
         self.roles: dict[tuple[Any, ...], WorkloadRole] | None = None  # the system's roles by role_key
+        self.services: list[tuple[Service, ...]] | None = None  # each compose file's, with their roles
         self.recognised: frozenset[str] | None = None
         self.lines: dict[str, list[str]] = {}
         self.quoted: dict[tuple[str, bool], str] = {}  # a line's snippet (text, secret) -> quoted form
@@ -170,9 +173,11 @@ class Project:
         split = self.memo.lines  # split once per file, not once per finding
         lines = split.get(path)
         if lines is None:
-            # each distinct line kept once: a manifest of thousands of Pods repeats all but a few
-            shared: dict[str, str] = {}
-            lines = split[path] = [shared.setdefault(line, line) for line in self.text(path).splitlines()]
+            lines = split[path] = self.text(path).splitlines()
+            if len(lines) > _SHARED_LINES:
+                # each distinct line kept once: a manifest of thousands of Pods repeats all but a few
+                shared: dict[str, str] = {}
+                lines[:] = [shared.setdefault(line, line) for line in lines]
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
@@ -197,11 +202,18 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
         found = role(node)
         return (found.role if found else "other") in wanted
 
+    # every service carrying its role: worked out once per project, each view keeps its roles' own
+    annotated_services = project.memo.services
+    if annotated_services is None:
+        annotated_services = project.memo.services = [
+            tuple(replace(s, role=found.role, role_evidence=found.evidence) if (found := role(s)) is not None else s
+                  for s in compose.services) for compose in project.compose_files]
     compose_files = []
-    for compose in project.compose_files:
-        services = tuple(replace(s, role=found.role, role_evidence=found.evidence)
-                         if (found := role(s)) is not None else s for s in compose.services)
-        compose_files.append(replace(compose, services=tuple(s for s in services if s.role in wanted)))
+    for compose, services in zip(project.compose_files, annotated_services):
+        kept = tuple(s for s in services if s.role in wanted)
+        # the file itself when the view changes none of its services
+        unchanged = len(kept) == len(compose.services) and all(map(is_, kept, compose.services))
+        compose_files.append(compose if unchanged else replace(compose, services=kept))
     # A workload's containers annotated with their roles. A project built by build_project has
     # them already (parsers.project.fill_container_roles), so its workloads are used as they are;
     # any other is annotated once for every view.
@@ -243,13 +255,15 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
             kept, kept_inits = tuple(filter(wanted_role, containers)), tuple(filter(wanted_role, inits))
             if kept or kept_inits:  # a copy holding the containers of the wanted roles only
                 workloads.append(replace(marked, pod=replace(marked.pod, containers=kept, init_containers=kept_inits)))
+        if len(workloads) == len(kubernetes.workloads) and all(map(is_, workloads, kubernetes.workloads)):
+            return kubernetes  # every workload as it is: the set itself, its indexes built once
         return replace(kubernetes, workloads=tuple(workloads), indexes={})
 
     kubernetes = containers_of(project.kubernetes) if project.kubernetes is not None else None
     rendered = tuple(containers_of(k) for k in project.rendered_kubernetes)
     view = replace(project, dockerfiles=tuple(d for d in project.dockerfiles if keep(d)),
                    compose_files=tuple(compose_files), kubernetes=kubernetes, rendered_kubernetes=rendered,
-                   system=replace(model, deployments=model.deployments if "app" in wanted else ()),
+                   system=model if "app" in wanted or not model.deployments else replace(model, deployments=()),
                    memo=_Memo())
     view.memo.views[wanted] = view
     project.memo.views[wanted] = view
