@@ -133,12 +133,15 @@ def _quotable(project: Project, path: str) -> bool:
 
 
 def _snippet_text(project: Project, span: Span, line: str, secret: bool) -> str:
-    """The anchor line for a report, if its file is ``_quotable``.
+    """The anchor line for a report, if its file is ``_quotable``."""
+    return _quote_text(project, line, secret) if _quotable(project, span.path) else ""
+
+
+def _quote_text(project: Project, line: str, secret: bool) -> str:
+    """A line of a quotable file as a report quotes it: stripped, redacted for a secret rule, cut.
 
     Kept per project by the line's text: a line repeated across a manifest's documents (``image:
     x``) is quoted once and its findings share the string."""
-    if not _quotable(project, span.path):
-        return ""
     quoted = project.memo.quoted
     key = (line, secret)
     text = quoted.get(key)
@@ -146,10 +149,6 @@ def _snippet_text(project: Project, span: Span, line: str, secret: bool) -> str:
         stripped = line.strip()
         text = quoted[key] = (redact(stripped) if secret else stripped)[:SNIPPET_LIMIT]
     return text
-
-
-def _snippet(project: Project, span: Span, secret: bool = False) -> str:
-    return _snippet_text(project, span, project.line_text(span.path, span.line), secret)
 
 
 def fingerprint(rule_id: str, span: Span, line_text: str, occurrence: int) -> str:
@@ -180,17 +179,27 @@ class _Stamper:
         # (rule, path, folded line) -> [findings so far, their fingerprint's head, the head for the file]
         self.seen: dict[tuple[str, str, str], list[Any]] = {}
         self.folded: dict[str, str] = {}  # a line's text -> its whitespace folded
-        self.quotable: dict[str, bool] = {}  # path -> _quotable
-        self.files: dict[str, tuple[list[str], bool | None]] = {}  # path -> its lines, _quotable
+        self.files: dict[str, tuple[list[str], bool]] = {}  # path -> its lines (Project.line_text), _quotable
         self.quoted: tuple[dict[str, str], dict[str, str]] = ({}, {})  # a line's text -> its quote, redacted
+
+    def _file(self, path: str) -> tuple[list[str], bool]:
+        """A file's lines, split once per project (``Project.line_text``), and whether it is quoted."""
+        project = self.project
+        project.line_text(path, 1)
+        known = self.files[path] = (project.memo.lines[path], _quotable(project, path))
+        return known
 
     def finding(self, rule: Rule, severity: str, message: str, span: Span,
                 related: tuple[Related, ...] = (), properties: dict[str, Any] | None = None,
                 identity: str | None = None, snippet: str | None = None) -> Finding:
         """``snippet``: the quoted line when it is not the file's own (a rendered chart's line)."""
         path, line = span.path, span.line
-        text = self.project.line_text(path, line)
-        folded = self._fold(text if identity is None else identity)
+        lines, quotable = self.files.get(path) or self._file(path)
+        text = lines[line - 1] if 0 < line <= len(lines) else ""  # Project.line_text
+        source = text if identity is None else identity
+        folded = self.folded.get(source)
+        if folded is None:
+            folded = self.folded[source] = _WHITESPACE.sub(" ", source).strip()
         key = (rule.id, path, folded)
         counted = self.seen.get(key)
         if counted is None:
@@ -205,60 +214,37 @@ class _Stamper:
             content = "<file>" if whole == 2 else folded
             head = counted[whole] = f"{rule.id}\0{path}\0{content}\0".encode("utf-8", "surrogateescape")
         if snippet is None:
-            snippet = self._quote(span, text, SECRET_LITERAL in rule.tags)
+            snippet = self._quoted(text, SECRET_LITERAL in rule.tags) if quotable else ""
         return stamped(rule.id, severity, rule.title, message, span, snippet,
                        _sha256(head + str(occurrence).encode()).digest()[:16].hex(), related,
                        properties or NO_PROPERTIES)
 
     def quote(self, span: Span) -> str:
-        """The anchor line's snippet (``_snippet``), not redacted."""
-        return self._quote_line(span, False)
+        """The anchor line's snippet (``_snippet_text`` of its line), not redacted."""
+        path, line = span.path, span.line
+        lines, quotable = self.files.get(path) or self._file(path)
+        if not quotable:
+            return ""
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        snippet = self.quoted[0].get(text)
+        return snippet if snippet is not None else self._quoted(text, False)
 
     def quote_secret(self, span: Span) -> str:
-        """The anchor line's snippet (``_snippet``), its value redacted."""
-        return self._quote_line(span, True)
-
-    def _quote_line(self, span: Span, secret: bool) -> str:
-        """``_snippet``: the file's lines (``Project.line_text``) and whether it is quotable are
-        looked up once per file."""
-        path = span.path
-        known = self.files.get(path)
-        if known is None:
-            project = self.project
-            project.line_text(path, 1)  # its lines, split once per project (Project.memo)
-            known = self.files[path] = (project.memo.lines[path], self.quotable.get(path, None))
-        lines, quotable = known
-        if quotable is None:
-            quotable = self.quotable[path] = _quotable(self.project, path)
-            self.files[path] = (lines, quotable)
+        """The anchor line's snippet (``_snippet_text`` of its line), its value redacted."""
+        path, line = span.path, span.line
+        lines, quotable = self.files.get(path) or self._file(path)
         if not quotable:
             return ""
-        line = span.line
         text = lines[line - 1] if 0 < line <= len(lines) else ""
+        snippet = self.quoted[1].get(text)
+        return snippet if snippet is not None else self._quoted(text, True)
+
+    def _quoted(self, text: str, secret: bool) -> str:
         quoted = self.quoted[secret]
         snippet = quoted.get(text)
         if snippet is None:
-            snippet = quoted[text] = _snippet_text(self.project, span, text, secret)
+            snippet = quoted[text] = _quote_text(self.project, text, secret)
         return snippet
-
-    def _quote(self, span: Span, text: str, secret: bool) -> str:
-        """``_snippet_text``, with what it decides per file and per line's text kept here."""
-        quotable = self.quotable.get(span.path)
-        if quotable is None:
-            quotable = self.quotable[span.path] = _quotable(self.project, span.path)
-        if not quotable:
-            return ""
-        quoted = self.quoted[secret]
-        snippet = quoted.get(text)
-        if snippet is None:
-            snippet = quoted[text] = _snippet_text(self.project, span, text, secret)
-        return snippet
-
-    def _fold(self, text: str) -> str:
-        folded = self.folded.get(text)
-        if folded is None:
-            folded = self.folded[text] = _WHITESPACE.sub(" ", text).strip()
-        return folded
 
 
 class _Plan:

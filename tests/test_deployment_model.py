@@ -507,6 +507,31 @@ def test_views_share_what_they_do_not_change_and_annotate_each_service_once(tmp_
     assert every.system is project.system and others.system.deployments == ()
 
 
+def test_a_checked_project_and_its_views_are_freed_when_dropped_without_the_collector() -> None:
+    """A worker audits project after project: what one project built for its checks (its role
+    views) must go with it, not wait in reference cycles for a full garbage collection."""
+    import gc
+    import weakref
+
+    from auditor.catalog import load_catalog
+    from auditor.config import Config
+    from auditor.engine import run_checks, select_rules
+
+    config = Config()
+    project = _project(FIXTURES / "compliant")
+    run_checks(project, select_rules(load_catalog(), config), config)
+    held = [weakref.ref(project)] + [weakref.ref(view) for view in project.memo.views.values()]
+    assert len(held) > 2, "the rules looked at the project through several role views"
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del project
+        assert [ref() is None for ref in held] == [True] * len(held)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def test_containers_carry_their_role_from_the_build_and_views_do_not_copy_them(tmp_path: Path) -> None:
     """fill_container_roles: each container of the built project has the role the deployment
     graph gives it, so a view keeps the project's own workloads (one copied only when a

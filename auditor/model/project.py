@@ -265,6 +265,7 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
                    compose_files=tuple(compose_files), kubernetes=kubernetes, rendered_kubernetes=rendered,
                    system=model if "app" in wanted or not model.deployments else replace(model, deployments=()),
                    memo=_Memo())
-    view.memo.views[wanted] = view
+    # kept by the project only: a view that held itself (in its own memo) would be a reference
+    # cycle, and every view, with what it copied, would outlive the project until a full collection
     project.memo.views[wanted] = view
     return view
