@@ -67,7 +67,7 @@ class _Memo:
     recognised files as a set, each file's lines. Declared (``Project.memo``), never written into
     the frozen project's ``__dict__``."""
 
-    __slots__ = ("annotated", "lines", "quoted", "recognised", "roles", "services", "views")
+    __slots__ = ("annotated", "derived", "lines", "quoted", "recognised", "roles", "services", "views")
 
     def __init__(self) -> None:
         self.views: dict[frozenset[str], Project] = {}
@@ -77,6 +77,9 @@ class _Memo:
         self.recognised: frozenset[str] | None = None
         self.lines: dict[str, list[str]] = {}
         self.quoted: dict[tuple[str, bool], str] = {}  # a line's snippet (text, secret) -> quoted form
+        # what several checks work out alike from the project (a helper's name -> its answer): the
+        # project is immutable, so an answer holds for as long as the project does
+        self.derived: dict[str, Any] = {}
 
 
 def _no_deployments() -> SystemModel:

@@ -198,3 +198,19 @@ def test_ar002_is_not_checked_when_the_runtime_image_is_chosen_at_build_time(tmp
     (tree / "Dockerfile").write_text("ARG BASE\nFROM $BASE\nUSER 1001\nCMD [\"node\", \"server.js\"]\n")
     control = scan([tree], select=["AR002"]).controls["AR002"]
     assert control.status == "error" and "FROM $BASE, resolved only at build time" in control.reason, control
+
+
+def test_the_conventional_document_is_looked_up_per_project(tmp_path: Path) -> None:
+    """The five AR rules share one look-up of ARCHITECTURE.md per project (kept with the project):
+    a document written after a project was built is found by the next project built, never
+    hidden by what the earlier one saw, and the rules of one project see the same answer."""
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "compliant", tree)
+    (tree / "ARCHITECTURE.md").rename(tmp_path / "ARCHITECTURE.md")
+    without = scan([tree], select=["AR"])
+    assert {rule: without.controls[rule].status for rule in AR_RULES} == dict.fromkeys(AR_RULES, "not_applicable")
+    (tmp_path / "ARCHITECTURE.md").rename(tree / "ARCHITECTURE.md")
+    again = scan([tree], select=["AR"])
+    assert {rule: again.controls[rule].status for rule in AR_RULES} == dict.fromkeys(AR_RULES, "pass")

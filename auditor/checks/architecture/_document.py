@@ -31,8 +31,7 @@ def document_of(project: Project, params: Params) -> tuple[DocumentFacts | None,
     """The document's facts, or the reason it could not be read (an Unknown: not checked)."""
     name = params.get("document")
     if not name:  # none named: the conventional places, at the project's root
-        root = str(project.root)  # five AR rules ask per project: plain strings, no Path objects
-        name = next((candidate for candidate in CONVENTIONAL if os.path.isfile(os.path.join(root, candidate))), None)
+        name = _conventional(project)
         if name is None:
             return None, None
     trusted = bool(params.get("_document_trusted"))
@@ -42,6 +41,22 @@ def document_of(project: Project, params: Params) -> tuple[DocumentFacts | None,
     if facts.problems and not facts.statements:
         return None, Unknown(Span(shown, 1), "; ".join(facts.problems))
     return facts, None
+
+
+def _conventional(project: Project) -> str | None:
+    """The first of the conventional places that holds a file, looked up once per project (five
+    AR rules ask)."""
+    derived = project.memo.derived
+    if _CONVENTIONAL_KEY in derived:
+        found: str | None = derived[_CONVENTIONAL_KEY]
+        return found
+    root = str(project.root)  # plain strings, no Path objects
+    found = derived[_CONVENTIONAL_KEY] = next(
+        (candidate for candidate in CONVENTIONAL if os.path.isfile(os.path.join(root, candidate))), None)
+    return found
+
+
+_CONVENTIONAL_KEY = "architecture.conventional_document"
 
 
 def against_document(check: Callable[[Project, DocumentFacts, Params], Iterator[Outcome]]
