@@ -202,9 +202,9 @@ def _fragment_text(findings: Sequence[Finding], evidence: Sequence[Evidence] = (
 
 
 def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
-             cache: ResultCache | None, json: bool, key: str | None | bool = False) -> PartitionRows:
-    """The partition's parse-and-check outcome: kept in the cache under its key (computed here
-    unless the main process did: ``key``), else computed and kept."""
+             cache: ResultCache | None, json: bool, key: str | None | bool = False) -> tuple[PartitionRows, bool]:
+    """The partition's parse-and-check outcome, and whether it was parsed: kept in the cache under
+    its key (computed here unless the main process did: ``key``), else computed and kept."""
     if cache is not None and key is False:
         key = cache.key(part, prefix)
     if cache is not None and isinstance(key, str):
@@ -213,7 +213,7 @@ def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
             from auditor import progress
 
             progress.files_done(len(part.files))  # in the main process (one job): not parsed, yet done
-            return kept
+            return kept, False
     result = _parse_and_check(part, rule_ids, config)
     rows = _as_rows(result, prefix, json)
     if cache is not None and isinstance(key, str):
@@ -221,7 +221,7 @@ def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
 
         if worth_keeping(result):
             cache.save(key, rows)
-    return rows
+    return rows, True
 
 
 @dataclass
@@ -267,17 +267,22 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
     # What exists now (modules, the catalog, the chunk) is frozen out of the collector, and a full
     # collection every few partitions walks little more than what they left.
     gc.freeze()
+    counts: dict[str, int] = {}  # evidence entries per rule
+    built = 0  # partitions parsed since the last full collection (one from the cache leaves no cycles)
     try:
         for offset, (part, prefix) in enumerate(zip(chunk.parts, chunk.prefixes)):
             key: str | None | bool = chunk.keys[offset] if chunk.keys is not None else False
-            outcome = _outcome(part, prefix, rule_ids, config, cache, finishing.json, key)
-            _spool(chunk.start + offset, prefix, outcome, writer, summary, finishing, rule_index)
+            outcome, parsed = _outcome(part, prefix, rule_ids, config, cache, finishing.json, key)
+            _spool(chunk.start + offset, prefix, outcome, writer, summary, finishing, rule_index, counts)
             del outcome
-            if offset % _COLLECT_EVERY == _COLLECT_EVERY - 1:
+            built += parsed
+            if built == _COLLECT_EVERY:
                 gc.collect()
+                built = 0
     finally:
         gc.unfreeze()
         summary.written = writer.close()
+    summary.evidence = {rule_id: (file, counts[rule_id]) for rule_id, file in writer.evidence_files.items()}
     summary.evidence_json = {rule_id: None if rule_id in writer.no_json else writer.evidence_json.get(rule_id)
                              for rule_id in writer.evidence_files}
     return summary
@@ -291,7 +296,7 @@ def _finished_as_is(finishing: Finishing, outcome: PartitionRows) -> bool:
 
 
 def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter, summary: ChunkSummary,
-           finishing: Finishing, rule_index: dict[str, int]) -> None:
+           finishing: Finishing, rule_index: dict[str, int], counts: dict[str, int]) -> None:
     if _finished_as_is(finishing, outcome):  # the rows and text as kept: copied as bytes
         summary.tally.update(outcome.tally)
         strays = outcome.strays
@@ -317,17 +322,18 @@ def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter,
         summary.strays.extend(((row_sort_key(row), index), finding_from_row(row)) for row in strays)
     where = writer.findings_json(text) if text is not None else None
     summary.frames.append(Frame(prefix, index, file, position, count, where))
+    json = finishing.json
+    for rule_id, (entries, rows, json_text) in outcome.evidence.items():
+        if json and json_text is None:
+            json_text = _fragment_text((), evidence_from_rows(unpacked(rows)))
+        writer.packed_evidence(rule_index.get(rule_id, len(rule_index)), rule_id, rows,
+                               json_text if json else None, json)
+        counts[rule_id] = counts.get(rule_id, 0) + entries
+    controls = summary.controls
     for rule_id, (status, reason) in outcome.controls.items():
-        evidence = outcome.evidence.get(rule_id)
-        if evidence is not None:
-            entries, rows, json_text = evidence
-            if finishing.json and json_text is None:
-                json_text = _fragment_text((), evidence_from_rows(unpacked(rows)))
-            writer.packed_evidence(rule_index.get(rule_id, len(rule_index)), rule_id, rows,
-                                   json_text if finishing.json else None, finishing.json)
-            _, before = summary.evidence.get(rule_id, ("", 0))
-            summary.evidence[rule_id] = (writer.evidence_files[rule_id], before + entries)
-        summary.controls[rule_id] = _combine(summary.controls.get(rule_id), ControlResult(rule_id, status, (), reason))
+        current = controls.get(rule_id)
+        if current is None or STATUS_PRECEDENCE[status] > STATUS_PRECEDENCE[current.status]:
+            controls[rule_id] = ControlResult(rule_id, status, (), reason)  # as _combine decides
     _gather(summary, outcome)
 
 
@@ -400,13 +406,13 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
     workers = worker_count(jobs)
     pooled = workers > 1 and len(groups) > 1 and \
         sum(1 for path in found.files if path.split("/", 1)[0] in covered) >= POOL_THRESHOLD
-    keys = _all_kept(found, groups, prefixes, cache) if pooled and cache is not None else None
-    if keys is not None:  # nothing to parse or check: copying the kept outcomes needs no workers
+    kept = _all_kept(found, groups, prefixes, cache) if pooled and cache is not None else None
+    if kept is not None:  # nothing to parse or check: copying the kept outcomes needs no workers
         pooled = False
     spool = Spool(found.root)
     try:
         if not pooled:
-            every_part = split(found, groups)
+            every_part, keys = kept if kept is not None else (split(found, groups), None)
             chunks = [Chunk("chunk0", 0, every_part, prefixes, keys)]
             return _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
                                           for chunk in chunks), lambda count: None)
@@ -441,20 +447,22 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
 
 
 def _all_kept(found: Discovered, groups: list[list[str]], prefixes: list[str],
-              cache: ResultCache) -> list[str | None] | None:
-    """Every partition's cache key, when each one's files are all as they were when last hashed
-    (a ``stat`` each, against the partition's record of them: nothing is read) and an entry is
-    kept under each key; else None (then the workers compute the keys, hashing what changed).
-    The first partition is tried alone first, so a tree seen for the first time costs one lookup."""
+              cache: ResultCache) -> tuple[list[Discovered], list[str | None]] | None:
+    """The partitions and each one's cache key, when each one's files are all as they were when
+    last hashed (a ``stat`` each, against the partition's record of them: nothing is read) and an
+    entry is kept under each key; else None (then the workers compute the keys, hashing what
+    changed). The first partition is tried alone first, so a tree seen for the first time costs
+    one lookup."""
     if not cache.kept_as_is(split(found, groups[:1])[0], prefixes[0]):
         return None
+    parts = split(found, groups)
     keys: list[str | None] = []
-    for part, prefix in zip(split(found, groups), prefixes):
+    for part, prefix in zip(parts, prefixes):
         key = cache.kept_as_is(part, prefix)
         if key is None:
             return None
         keys.append(key)
-    return keys
+    return parts, keys
 
 
 def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],

@@ -45,6 +45,7 @@ else:
     from auditor.record import dataclass, field
 
 _Item = TypeVar("_Item")
+_FLUSH_BYTES = 4 << 20  # evidence a chunk buffers before it writes it
 
 
 class SpoolClosed(RuntimeError):
@@ -201,8 +202,10 @@ class ChunkWriter:
         self.evidence_files: dict[str, str] = {}  # rule -> file
         self.evidence_json: dict[str, str] = {}  # rule -> file of its evidence's JSON text
         self.no_json: set[str] = set()  # rules with evidence whose JSON text could not be made
+        self.buffered: dict[str, bytearray] = {}  # evidence files' bytes not yet written
+        self.buffered_size = 0
 
-    def _append(self, file: str, data: bytes) -> int:
+    def _append(self, file: str, data: bytes | bytearray) -> int:
         offset = self.sizes.get(file, 0)
         if self.folder is None:
             self.kept.setdefault(file, bytearray()).extend(data)
@@ -236,11 +239,15 @@ class ChunkWriter:
     def packed_evidence(self, rule_index: int, rule_id: str, frame: bytes, text: bytes | None,
                         json: bool = False) -> None:
         """``evidence`` for rows already pickled, with their JSON text when the run writes a JSON
-        report (``json``; a text of None then leaves the rule's evidence to be rendered whole)."""
+        report (``json``; a text of None then leaves the rule's evidence to be rendered whole).
+        Buffered per file (a partition has evidence for some sixty rules) up to a few megabytes."""
+        buffered = self.buffered
         file = self.evidence_files.get(rule_id)
         if file is None:
             file = self.evidence_files[rule_id] = f"{self.name}.evidence{rule_index}"
-        self._append(file, frame)
+            buffered[file] = bytearray()
+        buffered[file] += frame
+        size = len(frame)
         if text is None:
             if json:
                 self.no_json.add(rule_id)
@@ -248,12 +255,30 @@ class ChunkWriter:
             json_file = self.evidence_json.get(rule_id)
             if json_file is None:
                 json_file = self.evidence_json[rule_id] = f"{file}.json"
-            self._append(json_file, b"," + text if self.sizes.get(json_file) else text)
+                buffered[json_file] = bytearray()
+            buffer = buffered[json_file]
+            if buffer or self.sizes.get(json_file):
+                buffer += b","
+            buffer += text
+            size += len(text) + 1
+        self.buffered_size += size
+        if self.buffered_size >= _FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        for file, data in self.buffered.items():
+            if data:
+                self._append(file, data)
+                data.clear()
+        self.buffered_size = 0
 
     def close(self) -> dict[str, bytes]:
-        for handle in self.handles.values():
-            handle.close()
-        self.handles.clear()
+        try:
+            self.flush()
+        finally:
+            for handle in self.handles.values():
+                handle.close()
+            self.handles.clear()
         return {name: bytes(data) for name, data in self.kept.items()}
 
 
