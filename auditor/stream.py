@@ -45,7 +45,7 @@ else:
     from auditor.record import dataclass, field
 
 _Item = TypeVar("_Item")
-_FLUSH_BYTES = 4 << 20  # evidence a chunk buffers before it writes it
+_FLUSH_BYTES = 1 << 20  # evidence a chunk buffers before it writes it
 
 
 class SpoolClosed(RuntimeError):
@@ -240,7 +240,7 @@ class ChunkWriter:
                         json: bool = False) -> None:
         """``evidence`` for rows already pickled, with their JSON text when the run writes a JSON
         report (``json``; a text of None then leaves the rule's evidence to be rendered whole).
-        Buffered per file (a partition has evidence for some sixty rules) up to a few megabytes."""
+        Buffered per file (a partition has evidence for some sixty rules) up to a megabyte in all."""
         buffered = self.buffered
         file = self.evidence_files.get(rule_id)
         if file is None:
