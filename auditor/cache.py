@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor.store import FORMAT, Store, default_folder, inside, open_store
+from auditor.store import FORMAT, Store, cache_folder, default_folder, inside, open_store
 
 if TYPE_CHECKING:
     from auditor.catalog import Rule
@@ -47,25 +47,6 @@ _RACY_SECONDS = 2.0  # a file changed this recently may change again within the 
 # Text in these kinds of file that climbs out of its folder may reach another project's files
 # (an nginx include, a kustomize base, a chart dependency): such a project is never cached.
 _REACHING_KINDS = ("nginx", "yaml", "compose")
-
-
-def cache_folder(configured: str | None, scan_root: Path) -> str | None:
-    """The auditor's cache folder: ``<configured>/auditor`` when the user named a cache folder
-    (Trivy's database lives in the folder itself), else the XDG default. ``None`` when it would lie
-    inside the audited tree (auditing one's home directory) or is not absolute: the tree must never
-    hold what the auditor trusts."""
-    if configured:
-        chosen = Path(os.path.expanduser(configured))
-        if not chosen.is_absolute():
-            return None
-        folder = chosen / "auditor"
-    else:
-        folder = default_folder()
-        if not folder.is_absolute():
-            return None  # no home directory to keep a cache in
-    if inside(folder, scan_root):
-        return None
-    return str(folder)
 
 
 # ------------------------------------------------------------------ digests

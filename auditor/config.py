@@ -576,7 +576,7 @@ def load_settings(scan_root: Path, config_arg: str | None, catalog: dict[str, Ru
     if "jobs" in merged:
         config.jobs = merged["jobs"]
     if not merged.get("no_cache"):
-        from auditor.cache import cache_folder
+        from auditor.store import cache_folder
 
         config.cache_folder = cache_folder(merged["scanners"].get("cache_dir"), scan_root)
     return Settings(config, bounds)

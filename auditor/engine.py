@@ -6,8 +6,7 @@ as ``error`` with the exception, and the rest of the audit goes on.
 """
 from __future__ import annotations
 
-import hashlib
-from hashlib import sha256 as _sha256
+from auditor.digests import sha256 as _sha256
 import re
 import sys
 import time
@@ -163,7 +162,7 @@ def _fingerprint(rule_id: str, span: Span, content: str, occurrence: int) -> str
     if span.line == 1 and span.column is None:
         content = "<file>"  # about the file as a whole: what is written on line 1 is incidental
     # surrogateescape: a file name that is not UTF-8 still gets a fingerprint
-    digest = hashlib.sha256(f"{rule_id}\0{span.path}\0{content}\0{occurrence}".encode("utf-8", "surrogateescape"))
+    digest = _sha256(f"{rule_id}\0{span.path}\0{content}\0{occurrence}".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:32]
 
 

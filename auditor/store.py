@@ -10,11 +10,12 @@ it is the bottom layer of both caches (and says whether a path lies within a fol
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import time
 from pathlib import Path
+
+from auditor.digests import compare_digest, hmac_sha256
 
 FORMAT = b"auditor-cache 1\n"  # bump when the entry layout changes
 _MAC_SIZE = 32
@@ -33,6 +34,24 @@ def default_folder() -> Path:
         return Path(base) / "auditor"
     return Path(os.path.expanduser("~")) / ".cache" / "auditor"
 
+
+def cache_folder(configured: str | None, scan_root: Path) -> str | None:
+    """The auditor's cache folder: ``<configured>/auditor`` when the user named a cache folder
+    (Trivy's database lives in the folder itself), else the XDG default. ``None`` when it would lie
+    inside the audited tree (auditing one's home directory) or is not absolute: the tree must never
+    hold what the auditor trusts."""
+    if configured:
+        chosen = Path(os.path.expanduser(configured))
+        if not chosen.is_absolute():
+            return None
+        folder = chosen / "auditor"
+    else:
+        folder = default_folder()
+        if not folder.is_absolute():
+            return None  # no home directory to keep a cache in
+    if inside(folder, scan_root):
+        return None
+    return str(folder)
 
 
 # ------------------------------------------------------------------ the folder and its key
@@ -135,10 +154,7 @@ class Store:
         return Path(self.folder) / kind / key[:2] / key
 
     def _mac(self, kind: str, key: str, payload: bytes) -> bytes:
-        import hmac
-
-        return hmac.new(self.secret, FORMAT + kind.encode() + b"\0" + key.encode() + b"\0" + payload,
-                        hashlib.sha256).digest()
+        return hmac_sha256(self.secret, FORMAT + kind.encode() + b"\0" + key.encode() + b"\0" + payload)
 
     def read(self, kind: str, key: str) -> bytes | None:
         where = os.path.join(self.folder, kind, key[:2], key)  # as _path, without pathlib (one per entry read)
@@ -147,9 +163,7 @@ class Store:
             return None
         mac = data[len(FORMAT):len(FORMAT) + _MAC_SIZE]
         payload = data[len(FORMAT) + _MAC_SIZE:]
-        import hmac
-
-        if not hmac.compare_digest(mac, self._mac(kind, key, payload)):
+        if not compare_digest(mac, self._mac(kind, key, payload)):
             return None  # tampered, truncated, or signed under another key: never trusted
         _refresh(where)
         return payload
@@ -239,4 +253,4 @@ def inside(path: Path, root: Path) -> bool:
     return False
 
 
-__all__ = ["FORMAT", "Store", "default_folder", "inside", "open_store"]
+__all__ = ["FORMAT", "Store", "cache_folder", "default_folder", "inside", "open_store"]
