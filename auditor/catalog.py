@@ -20,7 +20,7 @@ else:
 
 from auditor.architecture.profile import known_names as known_profile_names
 from auditor.architecture.profile import parameter_value, resolved
-from auditor.digests import sha256
+from auditor.digests import content_digest
 from auditor.params import KINDS
 
 if TYPE_CHECKING:
@@ -165,7 +165,8 @@ def load_catalog(directory: Path | None = None) -> dict[str, Rule]:
     """Every rule, by ID, in ID order."""
     directory = directory or rules_dir()
     sources = _read_sources(directory)
-    digest = sha256((SCHEMA_DIR / "rule.schema.json").read_bytes())
+    digest = content_digest()
+    digest.update((SCHEMA_DIR / "rule.schema.json").read_bytes())
     for name, data in sources.items():
         digest.update(name.encode() + b"\0" + data + b"\0")
     key = digest.hexdigest()

@@ -2,11 +2,12 @@
 
 Both caches of the auditor keep their entries here: the validated rule catalog
 (``auditor.catalog``) and the incremental cache of parse-and-check outcomes (``auditor.cache``).
-The folder is made private (0700, ours, not a link); every entry is signed with an HMAC under a
-per-user key kept in the folder, so an entry that is corrupt, truncated, of another format,
-signed under another key or placed there by anyone else (an audited tree that holds the cache
-folder) is ignored, never trusted and never a crash. This module imports nothing of the auditor:
-it is the bottom layer of both caches (and says whether a path lies within a folder: `inside`).
+The folder is made private (0700, ours, not a link); every entry is signed (keyed BLAKE2b, a MAC:
+``auditor.digests``) under a per-user key kept in the folder, so an entry that is corrupt,
+truncated, of another format, signed under another key or placed there by anyone else (an
+audited tree that holds the cache folder) is ignored, never trusted and never a crash. This
+module imports nothing of the auditor but ``auditor.digests``: it is the bottom layer of both
+caches (and says whether a path lies within a folder: `inside`).
 """
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ import stat
 import time
 from pathlib import Path
 
-from auditor.digests import compare_digest, hmac_sha256
+from auditor.digests import SIGNATURE_SIZE, compare_digest, signature
 
-FORMAT = b"auditor-cache 1\n"  # bump when the entry layout changes
-_MAC_SIZE = 32
+FORMAT = b"auditor-cache 2\n"  # bump when the entry layout or its signature changes (2: keyed BLAKE2b)
+_MAC_SIZE = SIGNATURE_SIZE
 _KEY_FILE = "key"
 _ENTRY_CAP = 256 * 1024 * 1024  # bytes; a partition's outcome is kilobytes, never read a huge file
 _READ_BLOCK = 1 << 20
@@ -75,7 +76,7 @@ def _private_folder(path: Path) -> bool:
 
 
 def _secret(folder: Path) -> bytes | None:
-    """The per-user HMAC key (32 random bytes, mode 0600), created on first use. A key file that
+    """The per-user signing key (32 random bytes, mode 0600), created on first use. A key file that
     is not ours alone (another owner, readable by others, the wrong size) is replaced: what it
     signed is then no longer trusted."""
     path = folder / _KEY_FILE
@@ -154,7 +155,7 @@ class Store:
         return Path(self.folder) / kind / key[:2] / key
 
     def _mac(self, kind: str, key: str, payload: bytes) -> bytes:
-        return hmac_sha256(self.secret, FORMAT + kind.encode() + b"\0" + key.encode() + b"\0" + payload)
+        return signature(self.secret, FORMAT + kind.encode() + b"\0" + key.encode() + b"\0" + payload)
 
     def read(self, kind: str, key: str) -> bytes | None:
         where = os.path.join(self.folder, kind, key[:2], key)  # as _path, without pathlib (one per entry read)

@@ -9,28 +9,32 @@ import subprocess
 import sys
 from pathlib import Path
 
-from auditor.digests import compare_digest, hmac_sha256, sha256
+from auditor.digests import compare_digest, content_digest, sha256, signature
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_sha256_and_hmac_match_the_standard_library() -> None:
+def test_the_digests_match_the_standard_library() -> None:
     for size in (0, 1, 55, 56, 63, 64, 65, 127, 128, 1000, 100_000):
         message = bytes((index * 7 + size) % 256 for index in range(size))
         assert sha256(message).hexdigest() == hashlib.sha256(message).hexdigest()
-        for key_size in (0, 1, 32, 63, 64, 65, 200):
+        made = content_digest()
+        made.update(message)
+        assert made.hexdigest() == hashlib.blake2b(message, digest_size=32).hexdigest()
+        for key_size in (1, 32, 64):
             key = bytes((index * 13 + 5) % 256 for index in range(key_size))
-            assert hmac_sha256(key, message) == hmac.new(key, message, hashlib.sha256).digest()
+            assert signature(key, message) == hashlib.blake2b(message, digest_size=32, key=key).digest()
+            assert signature(key, message) != signature(key[:-1] + b"?", message)  # the key matters
 
 
 def test_compare_digest_tells_equal_from_different() -> None:
-    mac = hmac_sha256(b"key", b"payload")
-    assert compare_digest(mac, hmac_sha256(b"key", b"payload"))
-    assert not compare_digest(mac, hmac_sha256(b"key", b"payloaD"))
+    mac = signature(b"key", b"payload")
+    assert compare_digest(mac, signature(b"key", b"payload"))
+    assert not compare_digest(mac, signature(b"key", b"payloaD"))
     assert not compare_digest(mac, mac[:-1])
 
 
-def test_a_signed_store_entry_reads_back_and_a_tampered_one_does_not(tmp_path: Path) -> None:
+def test_a_signed_store_entry_reads_back_and_a_tampered_or_foreign_one_does_not(tmp_path: Path) -> None:
     from auditor.store import FORMAT, open_store
 
     store = open_store(str(tmp_path / "cache"))
@@ -40,11 +44,16 @@ def test_a_signed_store_entry_reads_back_and_a_tampered_one_does_not(tmp_path: P
     entry = tmp_path / "cache" / "results" / "ab" / ("ab" * 32)
     data = entry.read_bytes()
     assert data.startswith(FORMAT)
-    # the signature is HMAC-SHA-256 as the standard library computes it
     signed = FORMAT + b"results\0" + b"ab" * 32 + b"\0" + b"the outcome"
-    assert data[len(FORMAT):len(FORMAT) + 32] == hmac.new(store.secret, signed, hashlib.sha256).digest()
+    assert data[len(FORMAT):len(FORMAT) + 32] == hashlib.blake2b(signed, digest_size=32, key=store.secret).digest()
     entry.write_bytes(data[:-1] + b"E")
-    assert store.read("results", "ab" * 32) is None
+    assert store.read("results", "ab" * 32) is None  # tampered
+    other = hashlib.blake2b(signed, digest_size=32, key=b"another user's key").digest()
+    entry.write_bytes(FORMAT + other + b"the outcome")
+    assert store.read("results", "ab" * 32) is None  # signed under another key
+    old = hmac.new(store.secret, signed, hashlib.sha256).digest()
+    entry.write_bytes(b"auditor-cache 1\n" + old + b"the outcome")
+    assert store.read("results", "ab" * 32) is None  # an entry of the previous format (HMAC-SHA-256)
 
 
 def test_a_one_project_scan_does_not_import_hashlib(tmp_path: Path) -> None:
