@@ -82,11 +82,13 @@ def test_a_plain_scan_leaves_inspect_unloaded(tmp_path: Path) -> None:
 
 
 def test_a_plain_scan_imports_no_renderer_sarif_writer_or_key_maker(tmp_path: Path) -> None:
-    """No Helm chart: no subprocess (parsers/render.py imports it to render one); text output: not the SARIF writer; the
+    """No Helm chart or Kustomize overlay: neither's parser, and no subprocess (parsers/render.py imports it to render
+    one); text output: not the SARIF writer; the
     cache's key file exists (``auditor rules`` made it): not ``secrets``."""
     result = _scan_modules(tmp_path)
     modules = set(result["modules"])  # type: ignore[call-overload]
-    assert "auditor.parsers.helm" in modules and "auditor.report.console" in modules  # they did run
+    assert "auditor.parsers.kubernetes" in modules and "auditor.report.console" in modules  # they did run
+    assert not modules & {"auditor.parsers.helm", "auditor.parsers.kustomize", "auditor.parsers.render"}  # no chart
     assert not modules & {"subprocess", "auditor.report.sarif", "gzip", "secrets"}
 
 

@@ -30,8 +30,8 @@ else:
 from pathlib import Path
 
 from auditor.parsers.render import Limits, RenderError, program, run_boxed
+from auditor.parsers.renderable import CHART_FILE
 
-CHART_FILE = "Chart.yaml"
 MAX_CHART_FILES = 5_000
 MAX_CHART_BYTES = 50 * 1024 * 1024
 RELEASE = "release-name"

@@ -32,8 +32,8 @@ else:
 from auditor.pyyaml import yaml
 
 from auditor.parsers.render import Limits, RenderError, program, run_boxed
+from auditor.parsers.renderable import KUSTOMIZATION_NAMES
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 INSTALL_HINT = ("install a renderer: kubectl (which carries Kustomize, "
                 "https://kubernetes.io/docs/tasks/tools/) or kustomize "
                 "(https://kubectl.docs.kubernetes.io/installation/kustomize/) on PATH")

@@ -26,6 +26,7 @@ from auditor.model.yaml import YamlDocument, YMap
 from auditor.parsers.compose import parse_compose
 from auditor.parsers.dockerfile import parse_dockerfile
 from auditor.parsers.limits import ParseTimeout, time_budget
+from auditor.parsers.renderable import CHART_FILE, any_renderable
 from auditor.parsers.yaml_loader import load_yaml_documents
 
 if TYPE_CHECKING:
@@ -200,20 +201,22 @@ def _manifests(build: _Build) -> None:
     found = build.found
     if not found.yaml:
         return  # no manifest, chart or overlay: their parsers are not even imported
-    from auditor.parsers.helm import chart_of, find_charts
-    from auditor.parsers.kustomize import is_kustomization, read_kustomization, referenced_files
+    rendered: set[str] = set()  # the files of charts and overlays: audited through their renders
+    if any_renderable(found.yaml):
+        from auditor.parsers.helm import chart_of, find_charts
+        from auditor.parsers.kustomize import is_kustomization, read_kustomization, referenced_files
 
-    build.charts = charts = find_charts(found.yaml)
-    for relative in found.yaml:
-        if is_kustomization(relative) and chart_of(relative, charts) is None:
-            text = build.text_of(relative, "kubernetes")
-            if text is not None:
-                build.kustomizations[relative] = read_kustomization(relative, text)
-    through_overlays = referenced_files(build.kustomizations)
+        build.charts = charts = find_charts(found.yaml)
+        for relative in found.yaml:
+            if is_kustomization(relative) and chart_of(relative, charts) is None:
+                text = build.text_of(relative, "kubernetes")
+                if text is not None:
+                    build.kustomizations[relative] = read_kustomization(relative, text)
+        rendered.update(referenced_files(build.kustomizations), build.kustomizations,
+                        (relative for relative in found.yaml if chart_of(relative, charts) is not None))
     manifests: list[YamlDocument] = []
     for relative in found.yaml:
-        if chart_of(relative, charts) is not None or relative in build.kustomizations \
-                or relative in through_overlays:
+        if relative in rendered:
             continue
         text = build.text_of(relative, "kubernetes")
         if text is None:
@@ -508,7 +511,7 @@ class _Rendered:
 
 def _render_charts(root: Path, charts: list[str], helm_values: tuple[str, ...], limits: Limits,
                    notes: list[Note]) -> list[_Rendered]:
-    from auditor.parsers.helm import CHART_FILE, chart_of, render_chart, renderer_available
+    from auditor.parsers.helm import chart_of, render_chart, renderer_available
     from auditor.parsers.rendered import SourceIndex, parse_rendered, place_lines
 
     results: list[_Rendered] = []
