@@ -6,7 +6,6 @@ as ``error`` with the exception, and the rest of the audit goes on.
 """
 from __future__ import annotations
 
-from auditor.digests import sha256 as _sha256
 import re
 import sys
 import time
@@ -22,6 +21,7 @@ else:
 
 from auditor.catalog import Rule
 from auditor.config import Config
+from auditor.digests import sha256 as _sha256
 from auditor.dispatch import Walk, load_check, outcomes, walks
 from auditor.findings import (NO_PROPERTIES, SEVERITY_RANK, ControlResult, Evidence, Fail, Finding, Pass,
                               Related, Unknown, sort_findings, span_of, stamped)
