@@ -75,6 +75,8 @@ _load_on_first_use("tempfile")
 # ``urllib.parse``, which imports ``ipaddress`` for bracketed URL hosts the auditor never parses
 _load_on_first_use("traceback")
 _load_on_first_use("ipaddress")
+# PyYAML's constructor imports ``base64`` for ``!!binary`` scalars, which the auditor's loader never builds
+_load_on_first_use("base64")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info", "none")
@@ -464,13 +466,14 @@ class Terminated(BaseException):
 
 def _unwind_on_sigterm() -> None:
     import signal
-    import threading
 
     def terminate(signum: int, frame: object) -> None:
         raise Terminated()
 
-    if threading.current_thread() is threading.main_thread():  # signals are the main thread's
+    try:
         signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread (main() called from a program's thread): signals are the main thread's
+        pass
 
 
 class UsageError(Exception):

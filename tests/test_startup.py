@@ -145,7 +145,8 @@ result = {"runs": runs, "seen": sorted(set(seen)), "count": len(seen)}
 
 def test_a_plain_scan_leaves_the_helpers_of_unused_paths_unloaded(tmp_path: Path) -> None:
     """``shutil`` and ``tempfile`` (Helm, Kustomize, nginx templates), ``traceback`` (logging's
-    exception formatting) and ``ipaddress`` (bracketed URL hosts) stay deferred; argparse's help
+    exception formatting), ``ipaddress`` (bracketed URL hosts) and ``base64`` (YAML ``!!binary``)
+    stay deferred through a scan; argparse's help
     formatter no longer imports ``shutil`` for the terminal's width; tree-sitter-bash's binding is
     loaded without its package's ``importlib.resources``."""
     result = _scan_modules(tmp_path)
@@ -154,14 +155,15 @@ def test_a_plain_scan_leaves_the_helpers_of_unused_paths_unloaded(tmp_path: Path
     assert "tree_sitter_bash._binding" in modules  # the Dockerfiles' RUN lines were parsed
     assert not modules & {"importlib.resources", "tree_sitter_bash", "bz2", "lzma", "random", "linecache",
                           "tokenize", "textwrap"}
-    result = _run("""
+    result = _run(f"""
 import io, contextlib
 from auditor.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
-    main(["scan", "--help"])
-result = {name: type(sys.modules[name]).__name__ for name in ("shutil", "tempfile", "traceback", "ipaddress")}
+    main(["scan", {str(tmp_path / "tree")!r}, "--no-external"])
+result = {{name: type(sys.modules[name]).__name__ for name in ("shutil", "tempfile", "traceback", "base64")}}
 """, tmp_path)
-    assert set(result.values()) == {"_LoadedOnFirstUse"}
+    # (``ipaddress`` is deferred too, but this tree's Compose subnet has DC007 use it)
+    assert result == dict.fromkeys(("shutil", "tempfile", "traceback", "base64"), "_LoadedOnFirstUse")
 
 
 def test_help_keeps_the_width_of_the_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -211,3 +213,22 @@ result = {{"code": code, "templates": len(record._TEMPLATES),
     assert result["unused"] == [True, True]
     assert result["loaded"] == "{'a': True, 'b': 1.5, 'c': datetime.date(2026, 11, 30)}"
     assert result["re.compile restored"] is True
+
+
+def test_the_command_line_runs_from_a_thread_other_than_the_main_one(tmp_path: Path) -> None:
+    """A program may call ``main`` from a thread of its own: SIGTERM's handler can only be set
+    from the main thread, so it is left as it is there, and the command runs."""
+    result = _run("""
+import io, contextlib, threading
+from auditor.cli import main
+codes = []
+def run():
+    with contextlib.redirect_stdout(io.StringIO()):
+        codes.append(main(["explain", "DF008"]))
+thread = threading.Thread(target=run)
+thread.start()
+thread.join()
+import signal
+result = {"codes": codes, "default": signal.getsignal(signal.SIGTERM) == signal.SIG_DFL}
+""", tmp_path)
+    assert result == {"codes": [0], "default": True}
