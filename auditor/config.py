@@ -28,6 +28,7 @@ else:
 
 from auditor.catalog import SCHEMA_DIR, Rule
 from auditor.params import ParameterError, Params, typed
+from auditor.patterns import on_first_use
 from auditor.store import inside
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 CONFIG_NAMES = (".auditor.yaml", ".auditor.yml")
 RULE_SETTING_KEYS = ("enabled", "severity")
 CONFIG_SIZE_CAP = 1024 * 1024  # bytes; a configuration is a page or two
-_TOOL_AUDITOR = re.compile(r"^\s*\[\s*tool\s*\.\s*auditor\s*[\].]", re.MULTILINE)
+_TOOL_AUDITOR = on_first_use(r"^\s*\[\s*tool\s*\.\s*auditor\s*[\].]", re.MULTILINE)
 
 # Machinery: only the command line, the environment or the user's own configuration set these.
 MACHINERY_KEYS = ("jobs",)

@@ -18,12 +18,13 @@ the ``.gitignore`` files alone decide.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import struct
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from auditor.patterns import on_first_use
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
@@ -231,7 +232,7 @@ def _spec(folder: Path) -> GitIgnoreSpec | None:
         return None
 
 
-_STARS = re.compile(r"\*+")
+_STARS = on_first_use(r"\*+")
 
 
 def _bounded(line: str) -> bool:

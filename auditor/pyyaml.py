@@ -18,34 +18,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+
+from auditor.patterns import CompiledOnFirstUse
 
 _COMPILE = re.compile
 
 
-class _CompiledOnFirstUse:
-    """What ``re.compile(pattern, flags)`` returns, compiled when one of its attributes is first
-    read (``match``, ``search``, ``pattern``...)."""
-
-    __slots__ = ("_arguments", "_compiled")
-
-    def __init__(self, pattern: Any, flags: Any = 0) -> None:
-        self._arguments = (pattern, flags)
-        self._compiled: re.Pattern[Any] | None = None
-
-    def __getattr__(self, name: str) -> Any:  # only for names the slots above do not hold
-        compiled = self._compiled
-        if compiled is None:
-            compiled = self._compiled = _COMPILE(*self._arguments)
-        return getattr(compiled, name)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._arguments[0]!r})"
-
-
 @contextmanager
 def _patterns_compiled_on_first_use() -> Iterator[None]:
-    setattr(re, "compile", _CompiledOnFirstUse)
+    setattr(re, "compile", CompiledOnFirstUse)
     try:
         yield
     finally:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from auditor.patterns import on_first_use
+
 KNOWN_SECRET_FORMATS = (
     ("an AWS access key ID", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})")),
@@ -26,7 +28,7 @@ KNOWN_SECRET_FORMATS = (
 # one search tells whether any format is there (most values hold none); the loop then names it
 _ANY_FORMAT = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in KNOWN_SECRET_FORMATS))
 # scheme://user:password@host with a literal password (not ${VAR})
-URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@", re.IGNORECASE)
+URL_PASSWORD = on_first_use(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@", re.IGNORECASE)
 
 _SECRET_NAME = re.compile(
     r"(?:^|_)(?:TOKEN|SECRET|KEY|APIKEY|PASS|PWD|AUTH|CREDENTIALS?)$|PASSWORD|PASSWD|SECRET_KEY|PRIVATE_KEY",

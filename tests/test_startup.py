@@ -201,7 +201,7 @@ with contextlib.redirect_stdout(io.StringIO()):
 from auditor import record
 import re, yaml, yaml.reader, yaml.constructor
 patterns = [yaml.reader.Reader.NON_PRINTABLE, yaml.constructor.SafeConstructor.timestamp_regexp]
-unused = [pattern._compiled is None for pattern in patterns]
+unused = ["match" not in vars(pattern) for pattern in patterns]
 loaded = yaml.safe_load("a: yes\\nb: 1.5\\nc: 2026-11-30")  # the YAML 1.1 resolvers still work when used
 result = {{"code": code, "templates": len(record._TEMPLATES),
            "compiled": sorted({{code.co_filename.rsplit("/", 1)[-1] for code in record._TEMPLATES.values()}}),

@@ -22,9 +22,10 @@ else:
     from auditor.record import dataclass
 
 from auditor.model.yaml import YMap
+from auditor.patterns import on_first_use
 
-_NGINX_BLOCK = re.compile(r"^\s*(server|http|location|upstream|events|map)\b[^;{]*\{", re.M)
-_NGINX_DIRECTIVE = re.compile(r"^\s*(listen|server_name|proxy_pass|add_header|ssl_certificate|root|"
+_NGINX_BLOCK = on_first_use(r"^\s*(server|http|location|upstream|events|map)\b[^;{]*\{", re.M)
+_NGINX_DIRECTIVE = on_first_use(r"^\s*(listen|server_name|proxy_pass|add_header|ssl_certificate|root|"
                               r"return|include|gzip|limit_req|client_max_body_size)\s[^;]*;", re.M)
 
 

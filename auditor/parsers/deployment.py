@@ -16,7 +16,6 @@ corpus of a thousand projects costs a thousand small builds.
 from __future__ import annotations
 
 import posixpath
-import re
 from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from auditor.model.image import ImageRef
 from auditor.model.project import Project, normalized_inside_root
 from auditor.model.span import Span
 from auditor.model.user import ImageUser, compose_uid, image_user
+from auditor.patterns import on_first_use
 
 if TYPE_CHECKING:  # types only: a tree without manifests or Next.js never imports their models
     from auditor.model.kubernetes import Container, KubernetesSet, Workload
@@ -41,7 +41,7 @@ DEFAULT_WORKDIR = "/app"
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 # The path of an HTTP URL in a health command: `wget -qO- http://127.0.0.1:3000/api/health`,
 # `curl localhost:3000/api/health`, `fetch('http://localhost:3000/api/health')`.
-_HEALTH_URL = re.compile(r"(?:https?://)?(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|[\w.-]+:\d+)(?::\d+)?(/[^\s\"'`|;&>)]*)")
+_HEALTH_URL = on_first_use(r"(?:https?://)?(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|[\w.-]+:\d+)(?::\d+)?(/[^\s\"'`|;&>)]*)")
 # Kubernetes volume kinds a container can never write to.
 _READ_ONLY_VOLUMES = frozenset({"configMap", "secret", "downwardAPI", "projected"})
 

@@ -15,6 +15,7 @@ from typing import IO, cast
 from auditor.model.dockerfile import Dockerfile, Heredoc, Instruction, Script, Stage, parse_assignments
 from auditor.model.image import ImageRef
 from auditor.model.span import ParseProblem, Span
+from auditor.patterns import on_first_use
 
 KNOWN_INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL "
@@ -24,11 +25,11 @@ MAX_STAGES = 1000
 MAX_EXPANSION = 64 * 1024  # characters an ARG substitution may produce
 
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
-_FLAG = re.compile(r"--([a-z][a-z-]*)(?:=(\S*))?\s*")
+_FLAG = on_first_use(r"--([a-z][a-z-]*)(?:=(\S*))?\s*")
 _CONTINUATION = re.compile(r"\\[ \t]*$")
 _KEYWORD_AND_FLAGS = re.compile(r"\s*[A-Za-z]+\s*(?:--[a-z][a-z-]*(?:=\S*)?\s*)*")
-_BARE_HEREDOCS = re.compile(r"\s*(?:<<-?([\"']?)[A-Za-z_][A-Za-z0-9_]*\1\s*)+")
-_SHEBANG = re.compile(r"#!\s*(\S+)(?:\s+(\S+))?")
+_BARE_HEREDOCS = on_first_use(r"\s*(?:<<-?([\"']?)[A-Za-z_][A-Za-z0-9_]*\1\s*)+")
+_SHEBANG = on_first_use(r"#!\s*(\S+)(?:\s+(\S+))?")
 _SHELL_NAMES = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
-import re
 import stat
 import tempfile
 from collections import deque
@@ -46,6 +45,7 @@ else:
 from auditor.model.nginx import Directive, NginxConfig, build_config, is_template
 from auditor.model.span import Note, NotChecked, ParseProblem, Span
 from auditor.parsers.limits import ParseTimeout, time_budget
+from auditor.patterns import on_first_use
 
 _ETC_NGINX = "/etc/nginx/"
 _MAIN_CONTEXT = frozenset({"http", "events", "stream", "mail"})
@@ -79,8 +79,8 @@ SCOPED_FILES: dict[str, frozenset[str]] = {
                                          "ssl_prefer_server_ciphers"}),
 }
 # crossplane glues `${VAR} ssl` into one token; templates are lexed with placeholders instead.
-_TEMPLATE_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_PLACEHOLDER = re.compile(r"@@auditor-envsubst:([A-Za-z_][A-Za-z0-9_]*)@@")
+_TEMPLATE_VAR = on_first_use(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PLACEHOLDER = on_first_use(r"@@auditor-envsubst:([A-Za-z_][A-Za-z0-9_]*)@@")
 
 
 @dataclass(slots=True)

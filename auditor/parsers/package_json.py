@@ -14,12 +14,13 @@ from typing import Any
 
 from auditor.model.nextjs import JsonEntry, LockedPackage, Lockfile, PackageJson
 from auditor.model.span import ParseProblem, Span, file_span
+from auditor.patterns import on_first_use
 
 # Strings and structural characters; numbers and literals never contain either, so skipping them
 # is safe in text that json.loads already accepted.
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],]')
 # What follows a key whose value is an object: every lockfile entry ("node_modules/x": {).
-_OPENS_OBJECT = re.compile(r"\s*:\s*\{")
+_OPENS_OBJECT = on_first_use(r"\s*:\s*\{")
 _NODE_MODULES = "node_modules/"
 
 

@@ -28,6 +28,7 @@ from auditor.parsers.dockerfile import parse_dockerfile
 from auditor.parsers.limits import ParseTimeout, time_budget
 from auditor.parsers.renderable import CHART_FILE, any_renderable
 from auditor.parsers.yaml_loader import load_yaml_documents
+from auditor.patterns import on_first_use
 
 if TYPE_CHECKING:
     from auditor.model.compose import ComposeFile
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from auditor.parsers.kustomize import Kustomization
     from auditor.parsers.render import Limits
 
-_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_TEMPLATE = on_first_use(r"\{\{.*?\}\}", re.DOTALL)
 # No real Dockerfile has a line this long, and splitting a RUN line into shell words (what the
 # checks do) costs time quadratic in the length of one word: a 4 MB line would take minutes.
 MAX_DOCKERFILE_LINE = 100_000

@@ -28,6 +28,8 @@ import posixpath
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
+from auditor.patterns import on_first_use
+
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
 
@@ -241,7 +243,7 @@ def _stdin_script(command: ShellCommand) -> bool:
 
 
 _ESCAPE_IN_WORD = re.compile(r"\\(.)", re.DOTALL)
-_ESCAPE_IN_DOUBLE = re.compile(r"\\([\\\"$`\n])")
+_ESCAPE_IN_DOUBLE = on_first_use(r"\\([\\\"$`\n])")
 _ANSI = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b",
          "e": "\x1b", "f": "\f", "v": "\v"}
 
