@@ -191,6 +191,23 @@ def test_a_check_that_raises_on_its_first_step_is_an_error_too(tmp_path: Path, m
     assert control(result, "DF008")[0] == "fail"
 
 
+def test_what_the_calls_before_a_raising_one_found_stays_the_controls_evidence(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node check called once per stage: the first stage passes, the second trips the check.
+    The control is an error, and its evidence still shows the first stage's pass."""
+    def per_stage(stage: Any, dockerfile: Any, params: Any) -> Outcome:
+        if stage.index:
+            raise ValueError("second stage")
+        return Pass(stage, "first stage seen")
+
+    stand_in_check(monkeypatch, "DF008", per_stage)  # type: ignore[arg-type]
+    sys.modules[CATALOG["DF008"].check_module].NODES = "dockerfile.stage"  # type: ignore[attr-defined]
+    root = tree_with(tmp_path, {"Dockerfile": "FROM node:20-alpine AS build\nFROM node:20-alpine\nUSER 1001\n"})
+    result = scan([root], select=["DF008"])
+    assert control(result, "DF008") == ("error", "internal error in the DF008 check: ValueError: second stage")
+    assert [(e.span.line, e.text) for e in result.controls["DF008"].evidence] == [(1, "first stage seen")]
+
+
 def test_unknown_without_a_failure_makes_the_control_error_with_the_place_and_reason(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def undecided(document: Any, params: Any) -> Iterator[Outcome]:
