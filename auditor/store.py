@@ -2,12 +2,12 @@
 
 Both caches of the auditor keep their entries here: the validated rule catalog
 (``auditor.catalog``) and the incremental cache of parse-and-check outcomes (``auditor.cache``).
-The folder is made private (0700, ours, not a link); every entry is signed (keyed BLAKE2b, a MAC:
-``auditor.digests``) under a per-user key kept in the folder, so an entry that is corrupt,
-truncated, of another format, signed under another key or placed there by anyone else (an
-audited tree that holds the cache folder) is ignored, never trusted and never a crash. This
-module imports nothing of the auditor but ``auditor.digests``: it is the bottom layer of both
-caches (and says whether a path lies within a folder: `inside`).
+The folder is made private (0700, ours, not a link); every entry is signed (HMAC-SHA-256, or
+keyed BLAKE2b for the catalog: ``_STARTUP_KINDS``) under a per-user key kept in the folder, so an
+entry that is corrupt, truncated, of another format, signed under another key or placed there by
+anyone else (an audited tree that holds the cache folder) is ignored, never trusted and never a
+crash. This module imports nothing of the auditor but ``auditor.digests``: it is the bottom layer
+of both caches (and says whether a path lies within a folder: `inside`).
 """
 from __future__ import annotations
 
@@ -18,8 +18,14 @@ from pathlib import Path
 
 from auditor.digests import SIGNATURE_SIZE, compare_digest, signature
 
-FORMAT = b"auditor-cache 2\n"  # bump when the entry layout or its signature changes (2: keyed BLAKE2b)
-_MAC_SIZE = SIGNATURE_SIZE
+FORMAT = b"auditor-cache 2\n"  # bump when the entry layout or its signature changes (2: the catalog's is keyed BLAKE2b)
+_MAC_SIZE = SIGNATURE_SIZE  # = HMAC-SHA-256's
+# Every run reads the rule catalog's entry (190 KB): it is signed with keyed BLAKE2b, which needs
+# no OpenSSL at start-up (``auditor.digests``). The incremental cache reads megabytes (70 KB a
+# project) in runs that load OpenSSL anyway (``auditor.cache`` hashes files with it), whose
+# HMAC-SHA-256 is twice as fast there. The kind is part of what is signed, so an entry of one kind
+# never passes for another.
+_STARTUP_KINDS = frozenset({"catalog"})
 _KEY_FILE = "key"
 _ENTRY_CAP = 256 * 1024 * 1024  # bytes; a partition's outcome is kilobytes, never read a huge file
 _READ_BLOCK = 1 << 20
@@ -155,7 +161,13 @@ class Store:
         return Path(self.folder) / kind / key[:2] / key
 
     def _mac(self, kind: str, key: str, payload: bytes) -> bytes:
-        return signature(self.secret, FORMAT + kind.encode() + b"\0" + key.encode() + b"\0" + payload)
+        message = FORMAT + kind.encode() + b"\0" + key.encode() + b"\0" + payload
+        if kind in _STARTUP_KINDS:
+            return signature(self.secret, message)
+        import hashlib
+        import hmac
+
+        return hmac.new(self.secret, message, hashlib.sha256).digest()
 
     def read(self, kind: str, key: str) -> bytes | None:
         where = os.path.join(self.folder, kind, key[:2], key)  # as _path, without pathlib (one per entry read)

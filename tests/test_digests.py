@@ -35,25 +35,33 @@ def test_compare_digest_tells_equal_from_different() -> None:
 
 
 def test_a_signed_store_entry_reads_back_and_a_tampered_or_foreign_one_does_not(tmp_path: Path) -> None:
+    """The catalog's entry is signed with keyed BLAKE2b, the incremental cache's with
+    HMAC-SHA-256 (OpenSSL's, faster on its megabytes); either way a tampered entry, one signed
+    under another key, one of another kind or of the previous format is never read."""
     from auditor.store import FORMAT, open_store
 
     store = open_store(str(tmp_path / "cache"))
     assert store is not None
-    store.write("results", "ab" * 32, b"the outcome")
-    assert store.read("results", "ab" * 32) == b"the outcome"
-    entry = tmp_path / "cache" / "results" / "ab" / ("ab" * 32)
-    data = entry.read_bytes()
-    assert data.startswith(FORMAT)
-    signed = FORMAT + b"results\0" + b"ab" * 32 + b"\0" + b"the outcome"
-    assert data[len(FORMAT):len(FORMAT) + 32] == hashlib.blake2b(signed, digest_size=32, key=store.secret).digest()
-    entry.write_bytes(data[:-1] + b"E")
-    assert store.read("results", "ab" * 32) is None  # tampered
-    other = hashlib.blake2b(signed, digest_size=32, key=b"another user's key").digest()
-    entry.write_bytes(FORMAT + other + b"the outcome")
-    assert store.read("results", "ab" * 32) is None  # signed under another key
-    old = hmac.new(store.secret, signed, hashlib.sha256).digest()
-    entry.write_bytes(b"auditor-cache 1\n" + old + b"the outcome")
-    assert store.read("results", "ab" * 32) is None  # an entry of the previous format (HMAC-SHA-256)
+    macs = {"catalog": lambda message: hashlib.blake2b(message, digest_size=32, key=store.secret).digest(),
+            "results": lambda message: hmac.new(store.secret, message, hashlib.sha256).digest()}
+    for kind, mac in macs.items():
+        store.write(kind, "ab" * 32, b"the outcome")
+        assert store.read(kind, "ab" * 32) == b"the outcome"
+        entry = tmp_path / "cache" / kind / "ab" / ("ab" * 32)
+        data = entry.read_bytes()
+        signed = FORMAT + kind.encode() + b"\0" + b"ab" * 32 + b"\0" + b"the outcome"
+        assert data == FORMAT + mac(signed) + b"the outcome"
+        entry.write_bytes(data[:-1] + b"E")
+        assert store.read(kind, "ab" * 32) is None  # tampered
+        other = hashlib.blake2b(signed, digest_size=32, key=b"another user's key").digest()
+        entry.write_bytes(FORMAT + other + b"the outcome")
+        assert store.read(kind, "ab" * 32) is None  # signed under another key
+        entry.write_bytes(b"auditor-cache 1\n" + data[len(FORMAT):])
+        assert store.read(kind, "ab" * 32) is None  # the previous format
+        entry.write_bytes(data)
+    moved = (tmp_path / "cache" / "results" / "ab" / ("ab" * 32)).read_bytes()
+    (tmp_path / "cache" / "catalog" / "ab" / ("ab" * 32)).write_bytes(moved)
+    assert store.read("catalog", "ab" * 32) is None  # a results entry does not pass for the catalog's
 
 
 def test_a_one_project_scan_does_not_import_hashlib(tmp_path: Path) -> None:
