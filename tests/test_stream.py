@@ -315,3 +315,60 @@ def test_without_a_usable_temporary_folder_the_spool_is_kept_in_memory(tmp_path:
     assert as_json(scan([tree], ignore=["SC"], jobs=1)) == expected
     monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
     assert as_json(scan([tree], ignore=["SC"], jobs=2)) == expected
+
+
+def _report(tree: Path, jobs: int, json_text: bool) -> tuple[str, bool]:
+    """The JSON report of ``api.scan``'s audit, with the partitions rendering their JSON text (as
+    `auditor scan --format json` has them do) or not (the report then renders every finding)."""
+    from auditor.api import audit_tree
+    from auditor.catalog import load_catalog
+    from auditor.config import Config
+    from auditor.discovery import discover
+    from auditor.engine import select_rules
+
+    config = Config()
+    found = discover([tree], tree, exclude=config.exclude, max_file_size=config.max_file_size,
+                     max_files=config.max_files)
+    result = audit_tree(found, select_rules(load_catalog(), config, (), ["SC"]), config, [str(tree)], jobs=jobs,
+                        json_report=json_text)
+    try:  # the report, and whether the findings' text was there to copy
+        return as_json(result), getattr(result.findings, "json_parts", lambda: None)() is not None
+    finally:
+        result.close()
+
+
+def test_the_partitions_json_text_gives_the_report_rendered_finding_by_finding(
+        tmp_path: Path, temp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`auditor scan --format json` has each partition render its findings' and evidence's text
+    where it is audited, and the report copies it; rendered finding by finding instead, the
+    report is the same bytes, with one job or two."""
+    tree = make_tree(tmp_path / "tree", ["bravo", "alpha", "charlie-1", "charlie", "delta.x"])
+    rendered, copied = _report(tree, 1, False)
+    assert not copied
+    assert _report(tree, 1, True) == (rendered, True)
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
+    assert _report(tree, 2, True) == (rendered, True)
+    assert len(json.loads(rendered)["findings"]) > 5
+
+
+def test_a_finding_anchored_in_another_partitions_folder_is_merged_into_place(
+        tmp_path: Path, temp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """alpha's nginx.conf includes a file of bravo's folder: alpha's finding there (a stray) goes
+    between bravo's findings in report order, so the partitions' text cannot simply be copied."""
+    tree = make_tree(tmp_path / "tree", ["alpha", "bravo"])
+    for name in ("alpha", "bravo"):
+        (tree / name / "nginx").mkdir()
+        (tree / name / "nginx" / "nginx.conf").write_text(
+            "events {}\nhttp {\n  server {\n    listen 80;\n%s  }\n}\n"
+            % ("    include ../../bravo/nginx/extra.conf;\n" if name == "alpha" else ""), encoding="utf-8")
+    (tree / "bravo" / "nginx" / "extra.conf").write_text("server_tokens on;\nautoindex on;\n", encoding="utf-8")
+    rendered, _ = _report(tree, 1, False)
+    findings = json.loads(rendered)["findings"]
+    keys = [(f["file"], f["line"], f["column"] or 0, f["rule_id"], f["message"]) for f in findings]
+    assert keys == sorted(keys)
+    at_include = [f for f in findings if f["file"] == "bravo/nginx/extra.conf"]
+    assert len(at_include) >= 2  # alpha's (through its include) and bravo's own
+    assert findings.index(at_include[0]) > 0 and findings[-1]["file"] > "bravo/nginx/extra.conf"
+    assert _report(tree, 1, True) == (rendered, False)  # rendered one by one, the stray merged in
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
+    assert _report(tree, 2, True) == (rendered, False)
