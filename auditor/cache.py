@@ -14,7 +14,12 @@ that covers everything its outcome depends on:
 - the absolute root, since messages may name it.
 
 Only parse and check results are kept: the external scanners (Trivy, npm audit) always run, and
-suppressions, the baseline and the changed-files filter are applied after, on every run.
+suppressions, the baseline and the changed-files filter are applied after, on every run. An entry
+holds the outcome in the form the spool and the JSON report take it (``auditor.parallel.PartitionRows``:
+findings and evidence as pickled rows, and their JSON text), uncompressed (some 70 KB a project),
+so an unchanged project is copied as bytes; its text is used only where nothing suppresses,
+compares or filters its findings. When a ``stat`` of every file shows every project of the tree is
+kept (``ResultCache.kept_as_is``), the main process copies them without starting worker processes.
 
 The folder comes from the user, never from the tree (``--cache-dir``, ``AUDITOR_CACHE_DIR``,
 ``scanners.cache_dir`` in the user's configuration, else ``$XDG_CACHE_HOME/auditor``); a folder

@@ -180,25 +180,25 @@ def _as_rows(result: PartitionResult, prefix: str, json: bool) -> PartitionRows:
     tally = Tally()
     for row in rows:
         tally.add_row(row)
-    text = _fragment_text(inside) if json else None
-    evidence: dict[str, tuple[int, bytes, bytes | None]] = {}
-    for rule_id, control in result.controls.items():
-        if control.evidence:
-            evidence[rule_id] = (len(control.evidence), packed(evidence_rows(control.evidence)),
-                                 _fragment_text((), control.evidence) if json else None)
-    return PartitionRows(packed([row for row in rows if row[4][0].startswith(prefix)]), len(inside), text,
+    with_evidence = {rule_id: control.evidence for rule_id, control in result.controls.items() if control.evidence}
+    texts = _fragment_text(inside, with_evidence) if json else None
+    evidence_texts = texts[1] if texts is not None else {}
+    evidence = {rule_id: (len(entries), packed(evidence_rows(entries)), evidence_texts.get(rule_id))
+                for rule_id, entries in with_evidence.items()}
+    return PartitionRows(packed([row for row in rows if row[4][0].startswith(prefix)]), len(inside),
+                         None if texts is None else texts[0],
                          [row for row in rows if not row[4][0].startswith(prefix)], tally,
                          {rule_id: (control.status, control.reason) for rule_id, control in result.controls.items()},
                          evidence, result.notes, result.problems, result.recognised, result.unparsed,
                          result.suppression_sources)
 
 
-def _fragment_text(findings: Sequence[Finding], evidence: Sequence[Evidence] = ()) -> bytes | None:
-    """The JSON report's text of these findings (or, without findings, of this evidence)."""
+def _fragment_text(findings: Sequence[Finding], evidence: dict[str, Sequence[Evidence]] | None = None
+                   ) -> tuple[bytes, dict[str, bytes]] | None:
+    """The JSON report's text of these findings and of each rule's evidence (``fragment_text``)."""
     from auditor.report.json_report import fragment_text
 
-    text = fragment_text(findings, evidence)
-    return None if text is None else text[0] if findings or not evidence else text[1]
+    return fragment_text(findings, evidence)
 
 
 def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
@@ -304,7 +304,8 @@ def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter,
         count = outcome.inside_count
         text = outcome.inside_json
         if finishing.json and text is None:  # kept by a run that wrote no JSON report
-            text = _fragment_text([finding_from_row(row) for row in unpacked(outcome.inside)])
+            rendered = _fragment_text([finding_from_row(row) for row in unpacked(outcome.inside)])
+            text = None if rendered is None else rendered[0]
     else:
         suppressor = finishing.suppressor(outcome.suppression_sources)
         findings = [finding_from_row(row) for row in unpacked(outcome.inside) + outcome.strays]
@@ -316,8 +317,9 @@ def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter,
         strays = [row for row in ordered if not row[4][0].startswith(prefix)]
         file, position = writer.findings(inside)
         count = len(inside)
-        text = _fragment_text([finding for finding in kept if finding.span.path.startswith(prefix)]) \
+        rendered = _fragment_text([finding for finding in kept if finding.span.path.startswith(prefix)]) \
             if finishing.json else None
+        text = None if rendered is None else rendered[0]
     if strays:  # anchored in another partition's folder (an include): merged by key
         summary.strays.extend(((row_sort_key(row), index), finding_from_row(row)) for row in strays)
     where = writer.findings_json(text) if text is not None else None
@@ -325,7 +327,8 @@ def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter,
     json = finishing.json
     for rule_id, (entries, rows, json_text) in outcome.evidence.items():
         if json and json_text is None:
-            json_text = _fragment_text((), evidence_from_rows(unpacked(rows)))
+            rendered = _fragment_text((), {rule_id: evidence_from_rows(unpacked(rows))})
+            json_text = None if rendered is None else rendered[1][rule_id]
         writer.packed_evidence(rule_index.get(rule_id, len(rule_index)), rule_id, rows,
                                json_text if json else None, json)
         counts[rule_id] = counts.get(rule_id, 0) + entries

@@ -151,11 +151,12 @@ def _unlink(path: str) -> None:
 class Store:
     """Signed entries under ``<folder>/<kind>/``: read verified, written atomically."""
 
-    __slots__ = ("folder", "secret")
+    __slots__ = ("folder", "secret", "private")
 
     def __init__(self, folder: str, secret: bytes) -> None:
         self.folder = folder
         self.secret = secret
+        self.private: set[Path] = set()  # folders this process found private (made 0700 by it or checked)
 
     def _path(self, kind: str, key: str) -> Path:
         return Path(self.folder) / kind / key[:2] / key
@@ -189,8 +190,10 @@ class Store:
         import tempfile
 
         path = self._path(kind, key)
-        if not (_private_folder(path.parent.parent) and _private_folder(path.parent)):
-            return
+        if path.parent not in self.private:  # a folder of the cache (ours, 0700) stays so during a run
+            if not (_private_folder(path.parent.parent) and _private_folder(path.parent)):
+                return
+            self.private.add(path.parent)
         try:
             descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         except OSError:

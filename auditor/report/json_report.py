@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import IO, Any
 
@@ -202,14 +202,17 @@ def _utf8(stream: IO[str]) -> bool:
         and getattr(stream, "errors", "strict") == "strict" and getattr(stream, "newlines", None) is None
 
 
-def fragment_text(findings: Iterable[Finding], evidence: Iterable[Evidence] = ()) -> tuple[bytes, bytes] | None:
-    """The text ``render_json`` writes for these findings and for these evidence entries of one
-    control, each joined with commas, escaped and encoded as the report is (None when it cannot
-    be encoded so: the report then renders them itself)."""
+def fragment_text(findings: Iterable[Finding], evidence: Mapping[str, Sequence[Evidence]] | None = None
+                  ) -> tuple[bytes, dict[str, bytes]] | None:
+    """The text ``render_json`` writes for these findings, and for each control's evidence
+    entries (``evidence``: rule -> entries), each joined with commas, escaped and encoded as the
+    report is (None when it cannot be encoded so: the report then renders them itself)."""
     fragments = _Fragments()
+    finding, entry = fragments.finding, fragments.evidence
     try:
-        return (json_escape(",".join([fragments.finding(f) for f in findings])).encode("utf-8"),
-                json_escape(",".join([fragments.evidence(e) for e in evidence])).encode("utf-8"))
+        return (json_escape(",".join([finding(f) for f in findings])).encode("utf-8"),
+                {rule_id: json_escape(",".join([entry(e) for e in entries])).encode("utf-8")
+                 for rule_id, entries in (evidence or {}).items()})
     except UnicodeError:
         return None
 
