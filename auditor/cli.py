@@ -19,6 +19,13 @@ from auditor import __version__
 
 _LOADING_LOCK = RLock()
 _LOADING: set[str] = set()
+# A process forked while another thread runs a deferred module's code (the scanners' thread is
+# often the first to use tempfile and shutil) would inherit the lock held by a thread it does not
+# have, and its first read of any deferred module would wait forever: the fork waits for the
+# module to finish, and the child starts with the lock free.
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(before=_LOADING_LOCK.acquire, after_in_parent=_LOADING_LOCK.release,
+                        after_in_child=_LOADING_LOCK.release)
 
 
 class _LoadedOnFirstUse(ModuleType):

@@ -34,6 +34,17 @@ class CompiledOnFirstUse:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._arguments[0]!r})"
 
+    # pickled and copied as the pattern it stands for (a used one holds ``groupindex``, a
+    # mappingproxy, which neither pickle nor deepcopy takes); a pattern is immutable: copies are itself
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return type(self), self._arguments
+
+    def __copy__(self) -> CompiledOnFirstUse:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> CompiledOnFirstUse:
+        return self
+
 
 def on_first_use(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
     """``re.compile(pattern, flags)``, compiled the first time it is used."""

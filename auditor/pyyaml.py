@@ -9,15 +9,17 @@ instead: the same object for every call that reaches it, so ``yaml.safe_load`` o
 file still resolves ``yes`` and ``1.5`` as before. Every module of the auditor imports PyYAML from
 here (``from auditor.pyyaml import yaml``), so whichever runs first does it this way.
 
-The replacement is in place only during that import, which happens on the main thread before any
-worker or progress thread exists; a pattern made by another thread meanwhile would still work (it
-only compiles later).
+The replacement is in place only during that import, and only for the thread that imports: a
+scanner or progress thread may be running meanwhile, and a pattern it compiles is a real
+``re.Pattern`` (``re.sub(pattern, ...)`` and ``isinstance`` need one).
 """
 from __future__ import annotations
 
 import re
+from _thread import get_ident
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from auditor.patterns import CompiledOnFirstUse
 
@@ -26,7 +28,14 @@ _COMPILE = re.compile
 
 @contextmanager
 def _patterns_compiled_on_first_use() -> Iterator[None]:
-    setattr(re, "compile", CompiledOnFirstUse)
+    importer = get_ident()
+
+    def compile(pattern: Any, flags: Any = 0) -> Any:
+        if get_ident() == importer:
+            return CompiledOnFirstUse(pattern, flags)
+        return _COMPILE(pattern, flags)  # another thread's pattern: compiled as ever
+
+    setattr(re, "compile", compile)
     try:
         yield
     finally:

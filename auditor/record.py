@@ -298,7 +298,7 @@ def _precompiled() -> dict[tuple[str, bool, bool, str], Callable[..., Any]]:
         written: dict[tuple[str, bool, bool, str], Callable[..., Any]] = {}
         try:
             from auditor import _record_templates
-        except ImportError:  # a partial checkout: every layout is compiled at run time
+        except (ImportError, SyntaxError):  # a partial checkout, a damaged file: every layout compiled at run time
             pass
         else:
             written = getattr(_record_templates, "TEMPLATES", {})
@@ -512,6 +512,10 @@ if __name__ == "__main__":  # python -m auditor.record: rewrite auditor/_record_
     import os as _os
 
     from auditor import record as _record  # the module the package's classes are made by (not __main__)
+
+    if not _record.FAST:  # the standard decorator makes every class there: no layout would be written
+        raise SystemExit(f"python -m auditor.record writes the templates of Python 3.11's fast path; "
+                         f"run it with Python 3.11 (this is {sys.version.split()[0]})")
 
     _target = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "_record_templates.py")
     _text = _record.render_templates(_record.package_template_keys())  # before the file is opened

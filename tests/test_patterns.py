@@ -55,3 +55,13 @@ print(json.dumps([compiled, nginx._TEMPLATE_VAR.sub("X", "a ${{HOST}} b")]))
                           env={**os.environ, "PYTHONPATH": str(repo)})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [[False, False], "a X b"]
+
+
+def test_a_used_pattern_with_named_groups_pickles_and_copies_as_the_pattern() -> None:
+    import pickle
+
+    made = on_first_use(r"(?P<year>\d{4})-(?P<month>\d\d)")
+    assert made.match("2026-11").groupdict() == {"year": "2026", "month": "11"}  # used: groupindex kept
+    again = pickle.loads(pickle.dumps(made))
+    assert again.match("2026-11")["month"] == "11"
+    assert copy.deepcopy(made) is made and copy.copy(made) is made

@@ -187,6 +187,7 @@ def test_help_keeps_the_width_of_the_terminal(tmp_path: Path, monkeypatch: pytes
     assert lines["60"] > lines["140"]
 
 
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the written record templates are Python 3.11's fast path")
 def test_a_scan_compiles_no_record_template_and_no_unused_yaml_pattern(tmp_path: Path) -> None:
     """The ``__init__`` of every record class a scan makes comes from the written
     ``auditor/_record_templates.py``, and PyYAML's patterns (the pure-Python reader's, the YAML
@@ -232,3 +233,60 @@ import signal
 result = {"codes": codes, "default": signal.getsignal(signal.SIGTERM) == signal.SIG_DFL}
 """, tmp_path)
     assert result == {"codes": [0], "default": True}
+
+
+def test_a_process_forked_while_a_thread_loads_a_deferred_module_can_load_others(tmp_path: Path) -> None:
+    """The scanners' thread may be running ``tempfile``'s code when the main thread forks the
+    workers; a worker then reading another deferred module must not wait forever on a lock held by
+    a thread it does not have (it did: the child hung)."""
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "slow_to_load.py").write_text("import time\ntime.sleep(0.6)\nVALUE = 1\n", encoding="utf-8")
+    (modules / "used_in_child.py").write_text("VALUE = 2\n", encoding="utf-8")
+    result = _run(f"""
+import os, signal, threading, time
+sys.path.insert(0, {str(modules)!r})
+from auditor.cli import _load_on_first_use
+_load_on_first_use("slow_to_load")
+_load_on_first_use("used_in_child")
+import slow_to_load, used_in_child
+loader = threading.Thread(target=lambda: slow_to_load.VALUE)
+loader.start()
+time.sleep(0.2)  # the thread is inside slow_to_load's code, holding the loading lock
+started = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    signal.alarm(5)  # a deadlocked child dies of SIGALRM
+    os._exit(10 + used_in_child.VALUE)
+_, status = os.waitpid(pid, 0)
+loader.join()
+result = {{"child": os.waitstatus_to_exitcode(status), "fork waited for the load": time.monotonic() - started > 0.2}}
+""", tmp_path)
+    assert result == {"child": 12, "fork waited for the load": True}
+
+
+def test_another_thread_compiling_while_pyyaml_is_imported_gets_real_patterns(tmp_path: Path) -> None:
+    """Only the importing thread gets patterns compiled on first use: a scanner thread running
+    meanwhile gets a real ``re.Pattern`` (``re.sub(pattern, ...)`` and ``isinstance`` need one)."""
+    result = _run("""
+import re, threading
+stop = threading.Event()
+seen = {"calls": 0, "wrong": 0}
+def compile_meanwhile():
+    while not stop.is_set():
+        pattern = re.compile("a+b")
+        seen["calls"] += 1
+        if not isinstance(pattern, re.Pattern) or re.sub(pattern, "x", "aab") != "x":
+            seen["wrong"] += 1
+thread = threading.Thread(target=compile_meanwhile)
+thread.start()
+import time
+time.sleep(0.05)
+import auditor.pyyaml
+stop.set()
+thread.join()
+import yaml.reader
+result = {"calls": seen["calls"] > 0, "wrong": seen["wrong"], "restored": re.compile.__module__ == "re",
+          "importer's": type(yaml.reader.Reader.NON_PRINTABLE).__name__}
+""", tmp_path)
+    assert result == {"calls": True, "wrong": 0, "restored": True, "importer's": "CompiledOnFirstUse"}

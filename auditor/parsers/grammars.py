@@ -6,9 +6,11 @@ the grammar's highlight queries through ``importlib.resources``. Importing that 
 ``zipfile`` and ``tempfile`` machinery behind it) is two thirds of the package's import, and the
 auditor never reads a query. So the binding is loaded from the installed package's own folder
 (the one ``import`` would find; nothing of the audited tree takes part) without running the
-``__init__``; a later ``import`` of the package finds the same binding in ``sys.modules``. Where
-the folder holds no loadable binding (another layout, a frozen application) the package is
-imported as usual.
+``__init__``; a later ``import`` of the package finds the same binding in ``sys.modules`` (the
+package then works as ever, but lacks the attribute ``_binding``, which the import system sets only
+on the child it loads itself: nothing reads it but ``from ._binding import language``, which goes
+through ``sys.modules``). Where the folder holds no loadable binding (another layout, a frozen
+application) the package is imported as usual.
 """
 from __future__ import annotations
 
