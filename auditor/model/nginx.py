@@ -46,6 +46,7 @@ else:
     from auditor.record import dataclass, field
 
 from auditor.model.span import Span
+from auditor.patterns import on_first_use
 
 # ---------------------------------------------------------------------------------------------
 # Leaf records
@@ -422,7 +423,7 @@ class Effective:
         return self.ssl_certificate_keys[0] if self.ssl_certificate_keys else None
 
 
-_STATIC_EXTENSIONS = re.compile(r"\b(js|css|png|jpe?g|gif|svg|ico|woff2?|ttf|webp|avif|map)\b")
+_STATIC_EXTENSIONS = on_first_use(r"\b(js|css|png|jpe?g|gif|svg|ico|woff2?|ttf|webp|avif|map)\b")
 # Locations whose answers are not pages a browser renders: APIs, Next.js build assets and image
 # optimiser, ACME challenges, health and status endpoints.
 _NOT_HTML = re.compile(
@@ -633,7 +634,7 @@ class NginxConfig:
 
 _TIME_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800,
                "M": 2592000, "y": 31536000}
-_TIME_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|M|y)?")
+_TIME_PART = on_first_use(r"(\d+)(ms|s|m|h|d|w|M|y)?")
 # ``expires max`` sends ``Cache-Control: max-age=315360000`` (10 years).
 EXPIRES_MAX_SECONDS = 315360000
 

@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, parse_assignments
 from auditor.params import Params
+from auditor.patterns import on_first_use
 from auditor.secrets import known_format
 
 ID = "DF015"
 NODES = "document"
-_REFERENCE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
-_DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}")
+_REFERENCE = on_first_use(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+_DEFAULT = on_first_use(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}")
 
 
 def literal_part(value: str | None) -> str:

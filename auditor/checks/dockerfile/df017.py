@@ -8,13 +8,14 @@ from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile
 from auditor.params import Params
 from auditor.parsers.shell import SHELLS, ShellCommand, script_operand
+from auditor.patterns import on_first_use
 
 ID = "DF017"
 NODES = "document"
 FETCHERS = frozenset({"curl", "wget"})
 # Programs that run the text they are given: a shell, and eval/source/. inside one.
 _RUNNERS = SHELLS | {"eval", "source", "."}
-_URL = re.compile(r"^(https?://|git@|ftp://)", re.IGNORECASE)
+_URL = on_first_use(r"^(https?://|git@|ftp://)", re.IGNORECASE)
 
 
 def fetched_script(command: ShellCommand) -> tuple[ShellCommand, ...]:

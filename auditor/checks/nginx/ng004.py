@@ -15,11 +15,12 @@ from auditor.dispatch import Site
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.nginx import Header, Location
 from auditor.params import Params
+from auditor.patterns import on_first_use
 
 ID = "NG004"
 NODES = "nginx.location"
 
-_MAX_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_MAX_AGE = on_first_use(r"max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
 def check(location: Location, site: Site, params: Params) -> Iterator[Outcome]:
