@@ -218,25 +218,19 @@ class _Stamper:
                        _sha256(head + str(occurrence).encode()).digest()[:16].hex(), related,
                        properties or NO_PROPERTIES)
 
-    def quote(self, span: Span) -> str:
-        """The anchor line's snippet (``_snippet_text`` of its line), not redacted."""
+    def quote(self, span: Span, secret: bool = False) -> str:
+        """The anchor line's snippet (``_snippet_text`` of its line), its value redacted when ``secret``."""
         path, line = span.path, span.line
         lines, quotable = self.files.get(path) or self._file(path)
         if not quotable:
             return ""
         text = lines[line - 1] if 0 < line <= len(lines) else ""
-        snippet = self.quoted[0].get(text)
-        return snippet if snippet is not None else self._quoted(text, False)
+        snippet = self.quoted[secret].get(text)
+        return snippet if snippet is not None else self._quoted(text, secret)
 
     def quote_secret(self, span: Span) -> str:
-        """The anchor line's snippet (``_snippet_text`` of its line), its value redacted."""
-        path, line = span.path, span.line
-        lines, quotable = self.files.get(path) or self._file(path)
-        if not quotable:
-            return ""
-        text = lines[line - 1] if 0 < line <= len(lines) else ""
-        snippet = self.quoted[1].get(text)
-        return snippet if snippet is not None else self._quoted(text, True)
+        """``quote`` with the value redacted (a bound method a rule's loop picks once)."""
+        return self.quote(span, True)
 
     def _quoted(self, text: str, secret: bool) -> str:
         quoted = self.quoted[secret]
