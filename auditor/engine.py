@@ -277,22 +277,25 @@ class _Plans:
     """The plans of one configuration's rules, by rule ID, while its rule settings and architecture
     profile stay what they were when the first was made (``state``)."""
 
-    __slots__ = ("config", "state", "by_id", "rules", "checked")
+    __slots__ = ("config", "state", "by_id", "last")
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.state = _config_state(config)
         self.by_id: dict[str, _Plan] = {}
-        self.rules: tuple[Rule, ...] = ()  # the rules of the last ``checked`` call, in order
-        self.checked: list[_Plan] = []  # their plans, for those that have a check
+        # the rules of the last ``checked_plans`` call, in order, and their plans (for those that
+        # have a check): one attribute, read and replaced whole, so that two threads auditing with
+        # one configuration but other rules never pair one's rules with the other's plans
+        self.last: tuple[tuple[Rule, ...], list[_Plan]] = ((), [])
 
     def checked_plans(self, rules: dict[str, Rule]) -> list[_Plan]:
         """The plans of the rules that have a check, in ``rules``' order."""
-        kept = self.rules
+        kept, checked = self.last
         if len(kept) != len(rules) or not all(map(is_, kept, rules.values())):
-            self.rules = tuple(rules.values())
-            self.checked = [_plan(self.by_id, rule) for rule in self.rules if rule.has_check]
-        return self.checked
+            kept = tuple(rules.values())
+            checked = [_plan(self.by_id, rule) for rule in kept if rule.has_check]
+            self.last = kept, checked
+        return checked
 
 
 def _config_state(config: Config) -> str:

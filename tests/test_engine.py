@@ -421,3 +421,35 @@ def test_the_rules_run_follow_the_rules_given_for_each_project(tmp_path: Path) -
     assert {"DF008", "DF009"} <= set(_checked(root, rules, config))
     del rules["DF008"]
     assert "DF008" not in _checked(root, rules, config)
+
+
+def test_two_threads_with_one_configuration_and_other_rules_each_get_their_own_plans() -> None:
+    """The plans of the last rules asked for are kept with those rules as one value. Kept as two,
+    a thread switch between keeping the rules and keeping their plans paired one thread's rules
+    with the other's plans, and from then on every call got the wrong plans. The switch is made
+    here, deterministically, at the plans' lookup of their first rule: the other "thread" asks
+    for its rules right then."""
+    from typing import Any
+
+    from auditor.catalog import load_catalog
+    from auditor.config import Config
+    from auditor.engine import _Plans, select_rules
+
+    catalog, config = load_catalog(), Config()
+    plans = _Plans(config)
+    chosen = {"DF": select_rules(catalog, config, ["DF"], []), "KS": select_rules(catalog, config, ["KS"], [])}
+
+    class SwitchingOnce(dict[str, Any]):
+        switched = False
+
+        def get(self, key: str, default: Any = None) -> Any:
+            if not self.switched:
+                self.switched = True
+                plans.checked_plans(chosen["KS"])  # the other thread runs here
+            return super().get(key, default)
+
+    plans.by_id = SwitchingOnce()
+    first = plans.checked_plans(chosen["DF"])
+    assert {plan.rule.id[:2] for plan in first} == {"DF"}
+    for prefix in ("KS", "DF", "KS"):
+        assert {plan.rule.id[:2] for plan in plans.checked_plans(chosen[prefix])} == {prefix}
