@@ -178,7 +178,7 @@ def _t14(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
 
 
 def _t15(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__6):
- def __init__(self,_0,_1,_2,_3,_4,_5,_6):
+ def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7):
   self._0=_0
   self._1=_1
   self._2=_2
@@ -186,6 +186,7 @@ def _t15(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__6):
   self._4=_4
   self._5=_5
   self._6=_dflt__6() if _6 is _HAS_DEFAULT_FACTORY else _6
+  self._7=_7
  return __init__
 
 
@@ -680,7 +681,7 @@ TEMPLATES = {
     ('self', False, False, 'pppp'): _t12,
     ('self', False, False, 'ppppp'): _t13,
     ('self', False, False, 'pppppp'): _t14,
-    ('self', False, False, 'ppppppf'): _t15,
+    ('self', False, False, 'ppppppfp'): _t15,
     ('self', False, False, 'ppppppp'): _t16,
     ('self', False, False, 'pppppppppfpfppp'): _t17,
     ('self', False, False, 'pppppppppp'): _t18,

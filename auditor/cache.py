@@ -420,9 +420,13 @@ def _canonical(value: Any) -> Any:
 
 def worth_keeping(outcome: Any) -> bool:
     """An outcome with a file not checked (a parse timeout, an unreadable file, a chart helm could
-    not render) depends on more than the files: it is not kept, so the next run tries again."""
+    not render) depends on more than the files: it is not kept, so the next run tries again. Nor is
+    one that read a file its key does not cover (discovery does not follow a symlinked folder; an
+    nginx include does, into another project's files)."""
     from auditor.model.span import NotChecked
 
+    if getattr(outcome, "read_unlisted", ()):
+        return False
     if any(isinstance(problem, NotChecked) for problem in getattr(outcome, "problems", ())):
         return False
     return not any(finding.rule_id in ("AUD003", "AUD004") for finding in getattr(outcome, "findings", ()))

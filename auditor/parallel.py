@@ -47,6 +47,9 @@ class PartitionResult:
     recognised: list[str]
     unparsed: dict[str, list[str]]
     suppression_sources: dict[str, str] = field(default_factory=dict)  # files mentioning `auditor:`
+    # files the parsers read that discovery did not list (an nginx include through a symlinked
+    # folder): not in the cache key, so the outcome is not kept
+    read_unlisted: tuple[str, ...] = ()
 
 
 def parse_bounds(config: Config) -> dict[str, Any]:
@@ -140,8 +143,11 @@ def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config) -> 
     project = build_project(found, **parse_bounds(config))
     findings, controls = run_checks(project, rules, config)
     sources = {path: text for path, text in project.all_sources().items() if "auditor:" in text}
+    listed = set(found.files)
+    read = {*project.recognised, *(path for config in project.nginx_configs for path in config.files)}
     return PartitionResult(findings, controls, list(project.notes), list(project.problems),
-                           list(project.recognised), {k: list(v) for k, v in project.unparsed.items()}, sources)
+                           list(project.recognised), {k: list(v) for k, v in project.unparsed.items()}, sources,
+                           tuple(sorted(read - listed)))
 
 
 @dataclass

@@ -765,3 +765,29 @@ def test_the_copied_json_report_is_the_same_on_standard_output(tree: Path, home:
     assert main(["scan", str(tree), "--no-external", "--jobs", "1", "--fail-on", "none", "--progress", "always",
                  "--format", f"json:{tmp_path / 'shown.json'}"]) == 0
     assert (tmp_path / "shown.json").read_text(encoding="utf-8") == first
+
+
+def test_an_nginx_include_through_a_symlinked_folder_into_another_project_is_never_kept(
+        tree: Path, home: Path, parsed: list[str], tmp_path: Path) -> None:
+    """Discovery does not follow a symlinked folder, so the file an include reads through one is
+    not in the project's key: that project's outcome is not kept, and a change to the file shows
+    on the next run (found by review: the cached run reported the old directive)."""
+    (tree / "bravo" / "extra").mkdir()
+    shared = tree / "bravo" / "extra" / "tokens.conf"
+    shared.write_text("server_tokens off;\n", encoding="utf-8")
+    (tree / "alpha" / "nginx").mkdir()
+    (tree / "alpha" / "nginx" / "shared").symlink_to("../../bravo/extra", target_is_directory=True)
+    (tree / "alpha" / "nginx" / "nginx.conf").write_text(
+        "events {}\nhttp {\n    include shared/*.conf;\n    server {\n        listen 8080;\n    }\n}\n", encoding="utf-8")
+    def tokens_findings(report: str) -> list[str]:
+        return [f"{item['rule_id']} {item['file']}:{item['line']}" for item in json.loads(report)["findings"]
+                if item["file"] == "alpha/nginx/shared/tokens.conf"]
+
+    first = scan_json(tree, tmp_path)
+    assert tokens_findings(first) == []  # server_tokens off
+    shared.write_text("server_tokens on;\n", encoding="utf-8")
+    parsed.clear()
+    second = scan_json(tree, tmp_path)
+    assert "alpha" in parsed  # not from the cache
+    assert tokens_findings(second) == ["NG012 alpha/nginx/shared/tokens.conf:1"]
+    assert second == scan_json(tree, tmp_path, "--no-cache")
