@@ -198,22 +198,31 @@ class ChunkWriter:
         self.name = name
         self.sizes: dict[str, int] = {}
         self.kept: dict[str, bytearray] = {}  # no folder: the bytes, sent back with the summary
-        self.handles: dict[str, IO[bytes]] = {}  # open for appending until close()
+        self.handles: dict[str, IO[bytes]] = {}  # the findings files, open for appending until close()
         self.evidence_files: dict[str, str] = {}  # rule -> file
         self.evidence_json: dict[str, str] = {}  # rule -> file of its evidence's JSON text
         self.no_json: set[str] = set()  # rules with evidence whose JSON text could not be made
         self.buffered: dict[str, bytearray] = {}  # evidence files' bytes not yet written
         self.buffered_size = 0
 
-    def _append(self, file: str, data: bytes | bytearray) -> int:
+    def _append(self, file: str, data: bytes | bytearray, keep_open: bool = True) -> int:
+        """Append ``data`` to ``file``: where it starts. The findings files, written once a
+        partition, stay open; the evidence files (two a rule: a chunk has a hundred and more) are
+        opened for each buffered write only, so the descriptors a run holds do not grow with the
+        rules (a limit of 128 open files once failed a scan)."""
         offset = self.sizes.get(file, 0)
         if self.folder is None:
             self.kept.setdefault(file, bytearray()).extend(data)
         else:
             handle = self.handles.get(file)
-            if handle is None:
+            if handle is not None:
+                handle.write(data)
+            elif keep_open:
                 handle = self.handles[file] = open(os.path.join(self.folder, file), "ab")
-            handle.write(data)
+                handle.write(data)
+            else:
+                with open(os.path.join(self.folder, file), "ab") as once:
+                    once.write(data)
         self.sizes[file] = offset + len(data)
         return offset
 
@@ -268,7 +277,7 @@ class ChunkWriter:
     def flush(self) -> None:
         for file, data in self.buffered.items():
             if data:
-                self._append(file, data)
+                self._append(file, data, keep_open=False)
                 data.clear()
         self.buffered_size = 0
 

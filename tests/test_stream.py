@@ -372,3 +372,29 @@ def test_a_finding_anchored_in_another_partitions_folder_is_merged_into_place(
     assert _report(tree, 1, True) == (rendered, False)  # rendered one by one, the stray merged in
     monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
     assert _report(tree, 2, True) == (rendered, False)
+
+
+def test_a_scan_holds_few_files_open_whatever_the_rules_with_evidence(tmp_path: Path) -> None:
+    """Under a limit of 48 open files (the interpreter and its libraries hold some twenty) a scan
+    of many projects writes its JSON report: the spool's evidence files (two a rule) are opened
+    for each write, not kept open (they were, and a limit of 128 failed with EMFILE, exit 3)."""
+    import resource
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "compliant", tree / "one")
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "noncompliant", tree / "two")
+    make_tree(tree, ["three", "four"])
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+           "TMPDIR": str(tmp_path), "AUDITOR_NO_CACHE": "1"}
+    done = subprocess.run([sys.executable, "-m", "auditor", "scan", str(tree), "--no-external", "--jobs", "1",
+                           "--fail-on", "none", "-q", "--format", f"json:{tmp_path / 'r.json'}"],
+                          env=env, capture_output=True, text=True, timeout=300, preexec_fn=limited)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    evidence = [control for control in report["controls"] if control["evidence"]]
+    assert len(evidence) > 30  # rules with evidence: each had two spool files open
