@@ -210,7 +210,10 @@ def _fragment_text(findings: Sequence[Finding], evidence: dict[str, Sequence[Evi
 def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
              cache: ResultCache | None, json: bool, key: str | None | bool = False) -> tuple[PartitionRows, bool]:
     """The partition's parse-and-check outcome, and whether it was parsed: kept in the cache under
-    its key (computed here unless the main process did: ``key``), else computed and kept."""
+    its key (computed here unless the main process did: ``key``), else computed and kept. Where
+    the main process found the whole tree kept, an entry that cannot be read after all (damaged,
+    removed since) raises ``_NotKept``: the tree then goes to the workers."""
+    computed_here = key is False  # else by the main process, for a tree it found all kept
     if cache is not None and key is False:
         key = cache.key(part, prefix)
     if cache is not None and isinstance(key, str):
@@ -220,6 +223,8 @@ def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
 
             progress.files_done(len(part.files))  # in the main process (one job): not parsed, yet done
             return kept, False
+        if not computed_here:
+            raise _NotKept(key)
     result = _parse_and_check(part, rule_ids, config)
     rows = _as_rows(result, prefix, json)
     if cache is not None and isinstance(key, str):
@@ -228,6 +233,10 @@ def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
         if worth_keeping(result):
             cache.save(key, rows)
     return rows, True
+
+
+class _NotKept(Exception):
+    """A partition's entry, found by the main process, could not be read when it was used."""
 
 
 @dataclass
@@ -417,12 +426,22 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
         sum(1 for path in found.files if path.split("/", 1)[0] in covered) >= POOL_THRESHOLD
     kept = _all_kept(found, groups, prefixes, cache) if pooled and cache is not None else None
     if kept is not None:  # nothing to parse or check: copying the kept outcomes needs no workers
-        pooled = False
+        spool = Spool(found.root)
+        try:
+            chunks = [Chunk("chunk0", 0, kept[0], prefixes, kept[1])]
+            return _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
+                                          for chunk in chunks), lambda count: None)
+        except _NotKept:
+            spool.close()  # an entry damaged or removed since it was looked up: the workers do the tree
+        except BaseException:
+            spool.close()
+            raise
+        del kept
     spool = Spool(found.root)
     try:
         if not pooled:
-            every_part, keys = kept if kept is not None else (split(found, groups), None)
-            chunks = [Chunk("chunk0", 0, every_part, prefixes, keys)]
+            every_part = split(found, groups)
+            chunks = [Chunk("chunk0", 0, every_part, prefixes)]
             return _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
                                           for chunk in chunks), lambda count: None)
         import multiprocessing

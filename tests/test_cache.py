@@ -791,3 +791,20 @@ def test_an_nginx_include_through_a_symlinked_folder_into_another_project_is_nev
     assert "alpha" in parsed  # not from the cache
     assert tokens_findings(second) == ["NG012 alpha/nginx/shared/tokens.conf:1"]
     assert second == scan_json(tree, tmp_path, "--no-cache")
+
+
+def test_a_damaged_entry_of_a_kept_tree_sends_the_tree_to_the_workers(tree: Path, home: Path, pools: list[int],
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The main process looks an entry up by its name; one that turns out unreadable when it is
+    used (damaged, removed since) is a miss like any other: the tree goes to the workers, the
+    report is the same, and the entry is written again."""
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
+    monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the tree was written just now
+    first = scan_json(tree, tmp_path, "--jobs", "2")
+    damaged = entries(home)[-1]
+    _damage_flip(damaged)
+    assert scan_json(tree, tmp_path, "--jobs", "2") == first
+    assert len(pools) == 2
+    assert scan_json(tree, tmp_path, "--jobs", "2") == first
+    assert len(pools) == 2  # rewritten by a worker: the whole tree is kept again
