@@ -4,6 +4,7 @@
     python benchmarks/profile_scan.py TREE                 # CPU: phases and the top functions (cProfile)
     python benchmarks/profile_scan.py TREE --jobs 2        # the main process only (workers are not profiled)
     python benchmarks/profile_scan.py TREE --memory        # tracemalloc: what the main process holds at the end
+    python benchmarks/profile_scan.py TREE --jobs 2 --second   # a second scan of the unchanged tree (row e)
     python benchmarks/profile_scan.py TREE -- -q FILE      # other `auditor scan` arguments after --
 
 Runs `auditor scan TREE --no-external --format json -o /dev/null --fail-on none` in this process
@@ -114,6 +115,9 @@ def main() -> int:
     parser.add_argument("-j", "--jobs", type=int, default=1)
     parser.add_argument("--memory", action="store_true", help="tracemalloc instead of cProfile")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--second", action="store_true",
+                        help="profile a second scan of the unchanged tree (row e): the same scan runs once "
+                             "first, unprofiled, in its own process, to fill the cache folder")
     parser.add_argument("extra", nargs="*", help="more `auditor scan` arguments (after --)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="auditor-profile-cache-")
@@ -125,6 +129,9 @@ def main() -> int:
                    env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
         arguments = scan_arguments(args.tree, args.jobs, args.extra)
+        if args.second:
+            subprocess.run([sys.executable, "-m", "auditor", *arguments], check=True, stdout=subprocess.DEVNULL,
+                           cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
         if args.memory:
             memory(arguments, args.top)
         else:
