@@ -282,13 +282,12 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
     # What exists now (modules, the catalog, the chunk) is frozen out of the collector, and a full
     # collection every few partitions walks little more than what they left.
     gc.freeze()
-    counts: dict[str, int] = {}  # evidence entries per rule
     built = 0  # partitions parsed since the last full collection (one from the cache leaves no cycles)
     try:
         for offset, (part, prefix) in enumerate(zip(chunk.parts, chunk.prefixes)):
             key: str | None | bool = chunk.keys[offset] if chunk.keys is not None else False
             outcome, parsed = _outcome(part, prefix, rule_ids, config, cache, finishing.json, key)
-            _spool(chunk.start + offset, prefix, outcome, writer, summary, finishing, rule_index, counts)
+            _spool(chunk.start + offset, prefix, outcome, writer, summary, finishing, rule_index)
             del outcome
             built += parsed
             if built == _COLLECT_EVERY:
@@ -297,7 +296,7 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
     finally:
         gc.unfreeze()
         summary.written = writer.close()
-    summary.evidence = {rule_id: (file, counts[rule_id]) for rule_id, file in writer.evidence_files.items()}
+    summary.evidence = {rule_id: (file, writer.evidence_counts[rule_id]) for rule_id, file in writer.evidence_files.items()}
     summary.evidence_json = {rule_id: None if rule_id in writer.no_json else writer.evidence_json.get(rule_id)
                              for rule_id in writer.evidence_files}
     return summary
@@ -311,7 +310,7 @@ def _finished_as_is(finishing: Finishing, outcome: PartitionRows) -> bool:
 
 
 def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter, summary: ChunkSummary,
-           finishing: Finishing, rule_index: dict[str, int], counts: dict[str, int]) -> None:
+           finishing: Finishing, rule_index: dict[str, int]) -> None:
     if _finished_as_is(finishing, outcome):  # the rows and text as kept: copied as bytes
         summary.tally.update(outcome.tally)
         strays = outcome.strays
@@ -339,14 +338,13 @@ def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter,
         summary.strays.extend(((row_sort_key(row), index), finding_from_row(row)) for row in strays)
     where = writer.findings_json(text) if text is not None else None
     summary.frames.append(Frame(prefix, index, file, position, count, where))
-    json = finishing.json
-    for rule_id, (entries, rows, json_text) in outcome.evidence.items():
-        if json and json_text is None:
-            rendered = _fragment_text((), {rule_id: evidence_from_rows(unpacked(rows))})
-            json_text = None if rendered is None else rendered[1][rule_id]
-        writer.packed_evidence(rule_index.get(rule_id, len(rule_index)), rule_id, rows,
-                               json_text if json else None, json)
-        counts[rule_id] = counts.get(rule_id, 0) + entries
+    evidence = outcome.evidence
+    if finishing.json and any(text is None for _, _, text in evidence.values()):  # kept without a JSON report
+        rendered = _fragment_text((), {rule_id: evidence_from_rows(unpacked(rows))
+                                       for rule_id, (_, rows, _) in evidence.items()})
+        evidence = {rule_id: (entries, rows, None if rendered is None else rendered[1][rule_id])
+                    for rule_id, (entries, rows, _) in evidence.items()}
+    writer.partition_evidence(evidence, rule_index, finishing.json)
     controls = summary.controls
     for rule_id, (status, reason) in outcome.controls.items():
         current = controls.get(rule_id)

@@ -137,7 +137,7 @@ def _dumps(value: Any) -> bytes:
 
 
 def packed(rows: list[tuple[Any, ...]]) -> bytes:
-    """Rows as one frame of the spool (``ChunkWriter.packed_findings``, ``packed_evidence``)."""
+    """Rows as one frame of the spool (``ChunkWriter.packed_findings``, ``partition_evidence``)."""
     return _dumps(rows)
 
 
@@ -203,6 +203,7 @@ class ChunkWriter:
         self.evidence_json: dict[str, str] = {}  # rule -> file of its evidence's JSON text
         self.no_json: set[str] = set()  # rules with evidence whose JSON text could not be made
         self.buffered: dict[str, bytearray] = {}  # evidence files' bytes not yet written
+        self.evidence_counts: dict[str, int] = {}  # rule -> entries written
         self.buffered_size = 0
 
     def _append(self, file: str, data: bytes | bytearray, keep_open: bool = True) -> int:
@@ -240,30 +241,31 @@ class ChunkWriter:
         file = f"{self.name}.findings.json"
         return file, self._append(file, text), len(text)
 
-    def evidence(self, rule_index: int, rule_id: str, rows: list[tuple[Any, ...]]) -> None:
-        """A partition's evidence of one rule (as ``evidence_rows``), after the partitions before it."""
-        if rows:
-            self.packed_evidence(rule_index, rule_id, _dumps(rows), None)
-
-    def packed_evidence(self, rule_index: int, rule_id: str, frame: bytes, text: bytes | None,
-                        json: bool = False) -> None:
-        """``evidence`` for rows already pickled, with their JSON text when the run writes a JSON
-        report (``json``; a text of None then leaves the rule's evidence to be rendered whole).
+    def partition_evidence(self, evidence: dict[str, tuple[int, bytes, bytes | None]], rule_index: dict[str, int],
+                           json: bool) -> None:
+        """A partition's evidence of every rule (rule -> (entries, pickled rows, JSON text)), each
+        after the partitions before it, with its JSON text when the run writes a JSON report
+        (``json``; a text of None then leaves that rule's evidence to be rendered whole).
         Buffered per file (a partition has evidence for some sixty rules) up to a megabyte in all."""
-        buffered = self.buffered
-        file = self.evidence_files.get(rule_id)
-        if file is None:
-            file = self.evidence_files[rule_id] = f"{self.name}.evidence{rule_index}"
-            buffered[file] = bytearray()
-        buffered[file] += frame
-        size = len(frame)
-        if text is None:
-            if json:
+        buffered, files, texts, counts = self.buffered, self.evidence_files, self.evidence_json, self.evidence_counts
+        size = 0
+        for rule_id, (entries, frame, text) in evidence.items():
+            file = files.get(rule_id)
+            if file is None:
+                file = files[rule_id] = f"{self.name}.evidence{rule_index.get(rule_id, len(rule_index))}"
+                buffered[file] = bytearray()
+                counts[rule_id] = 0
+            buffered[file] += frame
+            counts[rule_id] += entries
+            size += len(frame)
+            if not json:
+                continue
+            if text is None:
                 self.no_json.add(rule_id)
-        else:
-            json_file = self.evidence_json.get(rule_id)
+                continue
+            json_file = texts.get(rule_id)
             if json_file is None:
-                json_file = self.evidence_json[rule_id] = f"{file}.json"
+                json_file = texts[rule_id] = f"{file}.json"
                 buffered[json_file] = bytearray()
             buffer = buffered[json_file]
             if buffer or self.sizes.get(json_file):
