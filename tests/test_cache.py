@@ -78,6 +78,19 @@ def entries(home: Path) -> list[Path]:
     return sorted(p for p in (home / "auditor" / "results").rglob("*") if p.is_file())
 
 
+def files_hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the cache reads to hash from now on (the real ``file_digest``, observed)."""
+    reads: list[str] = []
+    real = cache.file_digest
+
+    def counting(path, cap=None, reaching=False):  # type: ignore[no-untyped-def]
+        reads.append(str(path))
+        return real(path, cap, reaching)
+
+    monkeypatch.setattr(cache, "file_digest", counting)
+    return reads
+
+
 # --- hits and misses ----------------------------------------------------------------------------
 
 
@@ -160,14 +173,7 @@ def test_an_unchanged_file_is_not_read_again_yet_any_rewrite_is_seen(tree: Path,
     the next run only stats it. A rewrite keeping size and modification time still changes the
     change time, which no user can set back: it is read again, and its project is a miss."""
     monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the tree was written just now
-    reads: list[str] = []
-    real = cache.file_digest
-
-    def counting(path, cap=None, reaching=False):  # type: ignore[no-untyped-def]
-        reads.append(str(path))
-        return real(path, cap, reaching)
-
-    monkeypatch.setattr(cache, "file_digest", counting)
+    reads = files_hashed(monkeypatch)
     first = scan_json(tree, tmp_path)
     reads.clear()
     parsed.clear()
@@ -590,14 +596,7 @@ def test_a_cold_run_hashes_each_file_once_and_a_warm_one_reads_nothing(tree: Pat
     monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the tree was written just now
     (tree / "ARCHITECTURE.md").write_text("# Architecture\n\nThe app runs as UID 1001.\n", encoding="utf-8")
     (tree / "Makefile").write_text("build:\n\tdocker build .\n", encoding="utf-8")
-    reads: list[str] = []
-    real = cache.file_digest
-
-    def counting(path, cap=None, reaching=False):  # type: ignore[no-untyped-def]
-        reads.append(str(path))
-        return real(path, cap, reaching)
-
-    monkeypatch.setattr(cache, "file_digest", counting)
+    reads = files_hashed(monkeypatch)
     first = scan_json(tree, tmp_path)
     in_tree = [r for r in reads if r.startswith(str(tree))]
     assert in_tree and len(in_tree) == len(set(in_tree))  # each file of the tree hashed once
@@ -639,14 +638,7 @@ def test_a_tree_whose_every_project_is_kept_starts_no_workers(tree: Path, home: 
     monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the tree was written just now
     first = scan_json(tree, tmp_path, "--jobs", "2")
     assert len(pools) == 1 and len(entries(home)) == 3
-    reads: list[str] = []
-    real = cache.file_digest
-
-    def counting(path, cap=None, reaching=False):  # type: ignore[no-untyped-def]
-        reads.append(str(path))
-        return real(path, cap, reaching)
-
-    monkeypatch.setattr(cache, "file_digest", counting)
+    reads = files_hashed(monkeypatch)
     assert scan_json(tree, tmp_path, "--jobs", "2") == first
     assert len(pools) == 1  # no second pool
     assert [r for r in reads if r.startswith(str(tree))] == []  # known by their identity: nothing read
