@@ -218,7 +218,7 @@ def test_report_shares_scans_format_and_output_conventions(tmp_path: Path) -> No
 
 
 def _big_tree(root: Path, projects: int = 300) -> Path:
-    """Many small projects: a scan of a second or more on this machine."""
+    """Many small projects: a scan of a few seconds on this machine."""
     dockerfile = (COMPLIANT / "Dockerfile").read_text()
     compose = (COMPLIANT / "docker-compose.yml").read_text()
     for index in range(projects):
@@ -226,9 +226,10 @@ def _big_tree(root: Path, projects: int = 300) -> Path:
         folder.mkdir(parents=True)
         (folder / "Dockerfile").write_text(dockerfile)
         (folder / "docker-compose.yml").write_text(compose)
-        for extra in range(8):
+        for extra in range(8):  # Deployments, which most Kubernetes controls check: a scan of seconds
             (folder / f"k8s-{extra}.yaml").write_text(
-                f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{extra}\ndata:\n  k: v\n")
+                f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{extra}\nspec:\n  template:\n"
+                f"    spec:\n      containers:\n        - name: app\n          image: node:20-alpine\n")
     return root
 
 
