@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 from dataclasses import replace
 from pathlib import Path
@@ -30,12 +29,13 @@ else:
 
 from auditor import __version__
 from auditor.findings import Finding, Suppression
+from auditor.patterns import on_first_use
 from auditor.textsafe import json_escape
 
 BASELINE_VERSION = 1
 # ~200,000 findings; a bigger file is not a baseline worth loading (a 187 MB one took a minute)
 MAX_BASELINE_BYTES = 50 * 1024 * 1024
-_FINGERPRINT = re.compile(r"[0-9a-f]{8,64}")
+_FINGERPRINT = on_first_use(r"[0-9a-f]{8,64}")
 # entry key -> the types it may have (fingerprint is required, the rest is for people reading it)
 _ENTRY_FIELDS: dict[str, tuple[type, ...]] = {"fingerprint": (str,), "rule_id": (str,), "file": (str,),
                                               "line": (int,), "message": (str,)}

@@ -29,12 +29,13 @@ else:
 from auditor import globs
 from auditor.findings import Finding, Suppression
 from auditor.model.span import Span
+from auditor.patterns import on_first_use
 
 # Possessive quantifiers: the match is found in one pass whatever the spacing (no backtracking).
-_MARKER = re.compile(r"(?:#|//)[ \t]*+auditor:[ \t]*+ignore[ \t]*+=")
-_COMMENT_LINE = re.compile(r"^[ \t]*+(?:#|//)")
+_MARKER = on_first_use(r"(?:#|//)[ \t]*+auditor:[ \t]*+ignore[ \t]*+=")
+_COMMENT_LINE = on_first_use(r"^[ \t]*+(?:#|//)")
 _RULE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_,")
-_RULE_PATTERN = re.compile(r"[A-Z]{2,4}[0-9]{0,3}\*?")  # an ID (DF008), a family (DF) or DF00*
+_RULE_PATTERN = on_first_use(r"[A-Z]{2,4}[0-9]{0,3}\*?")  # an ID (DF008), a family (DF) or DF00*
 
 
 @dataclass
