@@ -316,7 +316,7 @@ def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter,
         strays = outcome.strays
         file, position = writer.packed_findings(outcome.inside)
         count = outcome.inside_count
-        text = outcome.inside_json
+        text = outcome.inside_json if finishing.json else None  # a run without a JSON report needs no text
         if finishing.json and text is None:  # kept by a run that wrote no JSON report
             rendered = _fragment_text([finding_from_row(row) for row in unpacked(outcome.inside)])
             text = None if rendered is None else rendered[0]
