@@ -398,12 +398,10 @@ def _unparsed_inputs(rule: Rule, project: Project) -> tuple[str, ...]:
     return tuple(sorted({path for paths in project.unparsed.values() for path in paths}))
 
 
-def _not_run(rule: Rule, project: Project, documents: list[Any], unparsed: tuple[str, ...]) -> ControlResult | None:
+def _not_run(rule: Rule, project: Project, unparsed: tuple[str, ...]) -> ControlResult:
     """The control's result when no document of its target is there to run its check on: its
     module is then not even imported, so a family without files costs nothing at start-up.
     (A project-wide rule always runs: DF019 judges a .dockerignore without a Dockerfile.)"""
-    if documents:
-        return None
     if unparsed:
         return ControlResult(rule.id, "error", (), f"not checked: {', '.join(unparsed)} {_WHY_UNPARSED}")
     if project.documents_for(rule.target):
@@ -423,9 +421,7 @@ def _run_plan(plan: _Plan, run: _Run, config: Config) -> tuple[list[Finding], Co
     documents = run.documents_for(plan)
     unparsed = run.unparsed_inputs(rule)
     if not documents:
-        skipped = _not_run(rule, project, documents, unparsed)
-        assert skipped is not None
-        return [], skipped
+        return [], _not_run(rule, project, unparsed)
     if not plan.loaded or not plan.current():
         plan.load(config)
     module, params = plan.module, plan.params

@@ -24,8 +24,7 @@ of them), so ``\\xff`` in a report can also be a file really named with those fo
 """
 from __future__ import annotations
 
-import re
-from functools import cache
+from auditor.patterns import on_first_use
 
 # Kept as explicit ranges (computing them from unicodedata at import would cost a pre-commit hook
 # a tenth of a second); tests/adversarial/test_names.py checks them against the running Python's
@@ -43,23 +42,11 @@ _UNSAFE_CLASS = (
     "\U000110bd\U000110cd\U00013430-\U0001345f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e0fff"  # tag characters, variation selectors supplement, reserved ignorables
 )
-_UNSAFE_PATTERN = f"[{_C0}{_UNSAFE_CLASS}]"
+# Compiled on first use: a text that is printable ASCII never needs them, and their ranges cost a
+# millisecond to compile, which a one-project scan would pay for nothing.
+UNSAFE = on_first_use(f"[{_C0}{_UNSAFE_CLASS}]")
 # json.dumps already escapes C0 inside strings; outside them a newline is the document's layout.
-_JSON_UNSAFE_PATTERN = f"[{_UNSAFE_CLASS}]"
-
-
-@cache
-def _compiled(pattern: str) -> re.Pattern[str]:
-    """The class compiled on first use: a text that is printable ASCII never needs it, and its
-    ranges cost a millisecond to compile, which a one-project scan would pay for nothing."""
-    return re.compile(pattern)
-
-
-def __getattr__(name: str) -> re.Pattern[str]:
-    """``UNSAFE``, the compiled class of every character ``display`` escapes (compiled when first read)."""
-    if name == "UNSAFE":
-        return _compiled(_UNSAFE_PATTERN)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_JSON_UNSAFE = on_first_use(f"[{_UNSAFE_CLASS}]")
 
 
 def _shown(char: str) -> str:
@@ -77,7 +64,7 @@ def display(text: str) -> str:
     """``text`` as a person may safely read it: unsafe characters shown as escapes."""
     if text.isascii() and text.isprintable():
         return text  # the common case, without a regular expression
-    return _compiled(_UNSAFE_PATTERN).sub(lambda match: _shown(match.group()), text)
+    return UNSAFE.sub(lambda match: _shown(match.group()), text)
 
 
 def display_path(path: object) -> str:
@@ -102,7 +89,7 @@ def json_escape(document: str) -> str:
     escaped C0 controls, so each replacement lands inside a string."""
     if document.isascii() and "\x7f" not in document:
         return document  # the common case: DEL is the only ASCII character of the class
-    return _compiled(_JSON_UNSAFE_PATTERN).sub(lambda match: _json_form(match.group()), document)
+    return _JSON_UNSAFE.sub(lambda match: _json_form(match.group()), document)
 
 
 __all__ = ["UNSAFE", "display", "display_path", "json_escape"]
