@@ -39,14 +39,18 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from auditor.findings import Fail, Outcome, Pass, Unknown
 from auditor.model.span import Span
 from auditor.params import Params
 
 if TYPE_CHECKING:  # the models are imported by the checks that need them, not to load the engine
+    from typing import NamedTuple
+
     from auditor.model.nginx import NginxConfig, Server
+else:  # mypy sees typing's NamedTuple; auditor.record builds the same classes cheaper
+    from auditor.record import NamedTuple
 
 DOCUMENT = "document"
 CheckResult = Outcome | Iterable[Outcome] | None  # what ``check`` returns

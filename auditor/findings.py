@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Union
-if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+from typing import TYPE_CHECKING, Any, NoReturn, Union
+if TYPE_CHECKING:  # mypy sees the standard decorator and typing's NamedTuple; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import NamedTuple
 else:
-    from auditor.record import dataclass, field
+    from auditor.record import NamedTuple, dataclass, field
 
 from auditor.model.span import Span
 

@@ -17,10 +17,13 @@ into an error that names the rule file.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fractions import Fraction
+    from typing import NamedTuple
+else:
+    from auditor.record import NamedTuple
 
 KINDS = ("rate", "size", "quantity", "duration", "uid")
 MAX_UID = 2**31 - 1  # the kernel's uid_t is 32 bits; -1 is reserved

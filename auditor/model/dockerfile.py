@@ -8,11 +8,12 @@ import posixpath
 import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, NamedTuple
-if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:  # mypy sees the standard decorator and typing's NamedTuple; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import NamedTuple
 else:
-    from auditor.record import dataclass, field
+    from auditor.record import NamedTuple, dataclass, field
 
 from auditor.model.image import ImageRef  # noqa: F401  (re-exported: checks import it from here)
 from auditor.model.span import Span

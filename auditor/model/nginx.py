@@ -39,11 +39,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, NamedTuple
-if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:  # mypy sees the standard decorator and typing's NamedTuple; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import NamedTuple
 else:
-    from auditor.record import dataclass, field
+    from auditor.record import NamedTuple, dataclass, field
 
 from auditor.model.span import Span
 from auditor.patterns import on_first_use

@@ -1,11 +1,12 @@
 """Source positions shared by every model: where a node came from, 1-based."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
-if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:  # mypy sees the standard decorator and typing's NamedTuple; auditor.record builds the same classes cheaper
     from dataclasses import dataclass
+    from typing import NamedTuple
 else:
-    from auditor.record import dataclass
+    from auditor.record import NamedTuple, dataclass
 
 
 class Span(NamedTuple):

@@ -26,12 +26,16 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from auditor.patterns import on_first_use
 
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     from tree_sitter import Node, Parser
+else:  # mypy sees typing's NamedTuple; auditor.record builds the same classes cheaper
+    from auditor.record import NamedTuple
 
 # sh -c 'sh -c "..."' nests; past this depth the inner text is not opened (a hostile file could
 # nest thousands of levels; no real Dockerfile nests more than two or three).
