@@ -17,6 +17,25 @@ from typing import Any, NoReturn
 from auditor import __version__
 
 
+def _untranslated_when_no_catalog_can_exist() -> None:
+    """argparse translates each of its messages through ``gettext``, which for every message looks
+    for a catalog under ``<sys.base_prefix>/share/locale`` in each language the environment names
+    (importing ``locale`` for the first of them): about 1 ms of a cold one-project scan. Where that
+    folder does not exist and nothing has bound another (a pyenv or python.org build, a virtualenv
+    of one), every lookup would find nothing and return the message itself, which this does at
+    once. Where it exists (a distribution's Python under /usr), argparse translates as ever."""
+    import gettext
+
+    folder = getattr(gettext, "_default_localedir", None)
+    if folder is None or getattr(gettext, "_localedirs", None) or getattr(gettext, "_current_domain", None) \
+            != "messages" or os.path.isdir(folder):
+        return
+    setattr(argparse, "_", lambda message: message)
+    setattr(argparse, "ngettext", lambda singular, plural, count: singular if count == 1 else plural)
+
+
+_untranslated_when_no_catalog_can_exist()
+
 _LOADING_LOCK = RLock()
 _LOADING: set[str] = set()
 # A process forked while another thread runs a deferred module's code (the scanners' thread is

@@ -296,3 +296,43 @@ result = {"calls": seen["calls"] > 0, "wrong": seen["wrong"], "restored": re.com
           "importer's": type(yaml.reader.Reader.NON_PRINTABLE).__name__}
 """, tmp_path)
     assert result == {"calls": True, "wrong": 0, "restored": True, "importer's": "CompiledOnFirstUse"}
+
+
+def test_argparse_messages_skip_gettext_only_where_no_catalog_can_exist(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where ``<base_prefix>/share/locale`` is missing, a lookup could only return the message: the
+    command line's argparse returns it at once. Where the folder exists, gettext is asked as ever."""
+    import argparse
+    import gettext
+
+    from auditor import cli
+
+    asked: list[str] = []
+
+    def translating(message: str) -> str:
+        asked.append(message)
+        return message.upper()
+
+    for folder, looked_up in ((tmp_path / "missing", False), (tmp_path, True)):
+        monkeypatch.setattr(gettext, "_default_localedir", str(folder))
+        monkeypatch.setattr(argparse, "_", translating)
+        monkeypatch.setattr(argparse, "ngettext", lambda one, many, count: "N")
+        cli._untranslated_when_no_catalog_can_exist()
+        assert argparse._("usage: ") == ("USAGE: " if looked_up else "usage: ")
+        assert argparse.ngettext("%s arg", "%s args", 2) == ("N" if looked_up else "%s args")
+        assert argparse.ngettext("%s arg", "%s args", 1) == ("N" if looked_up else "%s arg")
+    assert asked == ["usage: "]
+    monkeypatch.setattr(gettext, "_default_localedir", str(tmp_path / "missing"))
+    monkeypatch.setattr(gettext, "_current_domain", "another")  # a program bound its own domain
+    monkeypatch.setattr(argparse, "_", translating)
+    cli._untranslated_when_no_catalog_can_exist()
+    assert argparse._ is translating
+
+
+def test_a_cold_scan_imports_no_locale_where_no_catalog_can_exist(tmp_path: Path) -> None:
+    import gettext
+
+    if os.path.isdir(gettext._default_localedir):  # type: ignore[attr-defined]
+        pytest.skip(f"this interpreter has {gettext._default_localedir}: argparse translates")  # type: ignore[attr-defined]
+    modules = set(_scan_modules(tmp_path)["modules"])  # type: ignore[call-overload]
+    assert "argparse" in modules and "locale" not in modules
