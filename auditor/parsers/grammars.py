@@ -11,6 +11,10 @@ package then works as ever, but lacks the attribute ``_binding``, which the impo
 on the child it loads itself: nothing reads it but ``from ._binding import language``, which goes
 through ``sys.modules``). Where the folder holds no loadable binding (another layout, a frozen
 application) the package is imported as usual.
+
+The core library is loaded the same way (``binding("tree_sitter")``: ``Parser``, ``Language``,
+``Node``): its ``__init__`` re-exports the binding's classes and defines a ``typing.Protocol``, and
+``typing`` is an import a scan otherwise does without.
 """
 from __future__ import annotations
 

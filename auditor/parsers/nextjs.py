@@ -304,17 +304,17 @@ def _grammar_for(path: str) -> str:
 @cache
 def _parser(grammar: str) -> Parser:
     # Loaded on first use only: importing and building a grammar costs a few milliseconds.
-    import tree_sitter
-
     from auditor.parsers.grammars import binding
 
+    tree_sitter = binding("tree_sitter")  # Parser and Language, without the package's typing import
     if grammar in ("typescript", "tsx"):
         typescript = binding("tree_sitter_typescript")
         language = tree_sitter.Language(typescript.language_tsx() if grammar == "tsx"
                                         else typescript.language_typescript())
     else:
         language = tree_sitter.Language(binding("tree_sitter_javascript").language())
-    return tree_sitter.Parser(language)
+    parser: Parser = tree_sitter.Parser(language)
+    return parser
 
 
 def parse_next_config(

@@ -158,11 +158,11 @@ class ShellScript(NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def _parser() -> Parser:
-    import tree_sitter
-
     from auditor.parsers.grammars import binding
 
-    return tree_sitter.Parser(tree_sitter.Language(binding("tree_sitter_bash").language()))
+    tree_sitter = binding("tree_sitter")  # Parser and Language, without the package's typing import
+    parser: Parser = tree_sitter.Parser(tree_sitter.Language(binding("tree_sitter_bash").language()))
+    return parser
 
 
 @functools.lru_cache(maxsize=4096)

@@ -27,13 +27,15 @@ from auditor.parsers.grammars import binding
 from auditor.parsers.shell import parse_script
 bash = binding("tree_sitter_bash")
 words = [list(command.argv) for command in parse_script("if [ -f a ]; then npm ci; fi").commands]
-before = sorted(name for name in ("tree_sitter_bash", "importlib.resources")
+before = sorted(name for name in ("tree_sitter_bash", "importlib.resources", "tree_sitter")
                 if name in sys.modules and name not in started_with)
-import tree_sitter_bash
-result = {"name": bash.__name__, "before": before, "words": words,
-          "same": tree_sitter_bash.language is bash.language, "again": binding("tree_sitter_bash") is bash}
+core = binding("tree_sitter")
+import tree_sitter_bash, tree_sitter
+result = {"name": bash.__name__, "before": before, "words": words, "core": core.__name__,
+          "same": tree_sitter_bash.language is bash.language and tree_sitter.Parser is core.Parser,
+          "again": binding("tree_sitter_bash") is bash}
 """, tmp_path)
-    assert result["name"] == "tree_sitter_bash._binding"
+    assert result["name"] == "tree_sitter_bash._binding" and result["core"] == "tree_sitter._binding"
     assert result["before"] == []
     assert ["npm", "ci"] in result["words"]  # type: ignore[operator]
     assert result["same"] is True and result["again"] is True
