@@ -21,9 +21,10 @@ import stat
 from dataclasses import replace
 from pathlib import Path
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass
+    from typing import Any
 else:
     from auditor.record import dataclass
 

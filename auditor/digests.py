@@ -18,7 +18,7 @@ OpenSSL.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 from _operator import _compare_digest as compare_digest  # hmac.compare_digest without OpenSSL
 

@@ -39,7 +39,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 from auditor.findings import Fail, Outcome, Pass, Unknown
 from auditor.model.span import Span

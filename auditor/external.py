@@ -2,7 +2,7 @@
 SC001-SC004 get the same severities, suppressions, baselines and exit codes as every other rule."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 from auditor.catalog import Rule
 from auditor.findings import ControlResult, Evidence, Finding
@@ -11,6 +11,8 @@ from auditor.model.span import Span
 from auditor.scanners.records import ScannerFinding, ScannerRun
 
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from auditor.engine import AuditResult
 
 # Which scanner runs decide which control.
@@ -38,11 +40,12 @@ def project_anchor(project: Project) -> Span:
     return Span(".", 1)
 
 
-class Stamper(Protocol):
-    """What the engine hands over to turn a scanner's result into a finding (engine._Stamper)."""
+if TYPE_CHECKING:
+    class Stamper(Protocol):
+        """What the engine hands over to turn a scanner's result into a finding (engine._Stamper)."""
 
-    def finding(self, rule: Rule, severity: str, message: str, span: Span, *,
-                properties: dict[str, Any] | None = None, identity: str | None = None) -> Finding: ...
+        def finding(self, rule: Rule, severity: str, message: str, span: Span, *,
+                    properties: dict[str, Any] | None = None, identity: str | None = None) -> Finding: ...
 
 
 def _file_order(item: ScannerFinding) -> tuple[str, int, int, str, str, str]:

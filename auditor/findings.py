@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, NoReturn, Union
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator and typing's NamedTuple; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
-    from typing import NamedTuple
+    from typing import Any, NamedTuple, NoReturn
 else:
     from auditor.record import NamedTuple, dataclass, field
 
@@ -47,7 +47,7 @@ class Unknown:
     reason: str
 
 
-Outcome = Union[Fail, Pass, Unknown]
+Outcome = Fail | Pass | Unknown
 
 
 class Related(NamedTuple):
@@ -62,7 +62,7 @@ class Suppression:
     span: Span | None = None
 
 
-class _NoProperties(dict[str, Any]):
+class _NoProperties(dict[str, "Any"]):
     """The properties of a finding that has none: one empty, read-only dictionary shared by all of
     them (a monorepo has hundreds of thousands of findings; an empty dict each is 64 bytes).
     Pickled and copied as itself."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec

@@ -22,7 +22,7 @@ import stat
 import struct
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 from auditor.patterns import on_first_use
 

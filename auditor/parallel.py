@@ -15,9 +15,10 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any, Protocol
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import Any, Protocol
 else:
     from auditor.record import dataclass, field
 
@@ -354,14 +355,15 @@ def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter,
     _gather(summary, outcome)
 
 
-class _ProjectParts(Protocol):
-    """What a partition's outcome, a chunk's summary and the run keep of the projects as they are."""
+if TYPE_CHECKING:
+    class _ProjectParts(Protocol):
+        """What a partition's outcome, a chunk's summary and the run keep of the projects as they are."""
 
-    notes: list[Note]
-    problems: list[ParseProblem]
-    recognised: list[str]
-    suppression_sources: dict[str, str]
-    unparsed: dict[str, list[str]]
+        notes: list[Note]
+        problems: list[ParseProblem]
+        recognised: list[str]
+        suppression_sources: dict[str, str]
+        unparsed: dict[str, list[str]]
 
 
 def _gather(into: _ProjectParts, part: _ProjectParts) -> None:

@@ -17,11 +17,11 @@ into an error that names the rule file.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 if TYPE_CHECKING:
     from fractions import Fraction
-    from typing import NamedTuple
+    from typing import Any, NamedTuple
 else:
     from auditor.record import NamedTuple
 
@@ -53,7 +53,7 @@ class KubernetesQuantity(NamedTuple):
         return self.text
 
 
-class Params(Mapping[str, Any]):
+class Params(Mapping[str, "Any"]):
     """One rule's parameters: the catalog's defaults, the architecture profile and the project's
     configuration merged, each value converted to its kind. Read-only: checks only read it."""
 

@@ -11,7 +11,9 @@ methods of the compiled pattern), read as fast as the pattern's own.
 from __future__ import annotations
 
 import re
-from typing import Any, AnyStr, cast
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any, AnyStr
 
 _COMPILE = re.compile
 _METHODS = ("match", "fullmatch", "search", "sub", "subn", "split", "findall", "finditer", "scanner", "pattern",
@@ -48,7 +50,8 @@ class CompiledOnFirstUse:
 
 def on_first_use(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
     """``re.compile(pattern, flags)``, compiled the first time it is used."""
-    return cast("re.Pattern[AnyStr]", CompiledOnFirstUse(pattern, flags))
+    compiled: re.Pattern[AnyStr] = CompiledOnFirstUse(pattern, flags)  # type: ignore[assignment]
+    return compiled
 
 
 __all__ = ["CompiledOnFirstUse", "on_first_use"]

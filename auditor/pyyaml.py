@@ -19,7 +19,9 @@ import re
 from _thread import get_ident
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 from auditor.patterns import CompiledOnFirstUse
 

@@ -39,7 +39,9 @@ from _thread import get_ident
 from dataclasses import MISSING, Field, FrozenInstanceError, field
 from operator import attrgetter
 from types import CellType, CodeType, FunctionType, MemberDescriptorType
-from typing import Any, Callable
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 __all__ = ["NamedTuple", "dataclass", "field"]
 

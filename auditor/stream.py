@@ -33,7 +33,7 @@ from collections import Counter
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar, overload
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 from auditor.findings import Evidence, Finding, Related, Suppression
 from auditor.model.span import Span
@@ -41,10 +41,12 @@ from auditor.store import inside
 
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import IO, Any, TypeVar, overload
+
+    _Item = TypeVar("_Item")
 else:
     from auditor.record import dataclass, field
 
-_Item = TypeVar("_Item")
 _FLUSH_BYTES = 1 << 20  # evidence a chunk buffers before it writes it
 
 
@@ -404,7 +406,7 @@ class Frame:
     json: tuple[str, int, int] | None = None  # (file, offset, length) of its findings' JSON text
 
 
-class _Spooled(Sequence[_Item]):
+class _Spooled(Sequence["_Item"]):
     """What a spooled sequence is besides its ``__iter__``: ``len`` is known (``total``); indexing
     and comparing read it whole (the renderers only iterate)."""
 
@@ -413,11 +415,12 @@ class _Spooled(Sequence[_Item]):
     def __len__(self) -> int:
         return self.total
 
-    @overload
-    def __getitem__(self, index: int) -> _Item: ...
+    if TYPE_CHECKING:  # (typing's overload is for the type checker alone)
+        @overload
+        def __getitem__(self, index: int) -> _Item: ...
 
-    @overload
-    def __getitem__(self, index: slice) -> list[_Item]: ...
+        @overload
+        def __getitem__(self, index: slice) -> list[_Item]: ...
 
     def __getitem__(self, index: int | slice) -> _Item | list[_Item]:
         return list(self)[index]

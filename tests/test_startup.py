@@ -151,13 +151,16 @@ def test_a_plain_scan_leaves_the_helpers_of_unused_paths_unloaded(tmp_path: Path
     exception formatting), ``ipaddress`` (bracketed URL hosts) and ``base64`` (YAML ``!!binary``)
     stay deferred through a scan; argparse's help
     formatter no longer imports ``shutil`` for the terminal's width; tree-sitter-bash's binding is
-    loaded without its package's ``importlib.resources``."""
+    loaded without its package's ``importlib.resources``; nothing imports ``typing``."""
     result = _scan_modules(tmp_path)
     assert result["code"] in (0, 1) and "Controls:" in str(result["output"])
     modules = set(result["modules"])  # type: ignore[call-overload]
     assert "tree_sitter_bash._binding" in modules  # the Dockerfiles' RUN lines were parsed
     assert not modules & {"importlib.resources", "tree_sitter_bash", "bz2", "lzma", "random", "linecache",
                           "tokenize", "textwrap"}
+    # the modules name typing's constructs under TYPE_CHECKING only, and tree-sitter's core library
+    # is loaded as its binding (its package's __init__ imports typing)
+    assert "typing" not in modules and "tree_sitter" not in modules and "tree_sitter._binding" in modules
     result = _run(f"""
 ours = [name for name in ("shutil", "tempfile", "traceback", "base64") if name not in sys.modules]
 import io, contextlib
@@ -336,3 +339,20 @@ def test_a_cold_scan_imports_no_locale_where_no_catalog_can_exist(tmp_path: Path
         pytest.skip(f"this interpreter has {gettext._default_localedir}: argparse translates")  # type: ignore[attr-defined]
     modules = set(_scan_modules(tmp_path)["modules"])  # type: ignore[call-overload]
     assert "argparse" in modules and "locale" not in modules
+
+
+def test_the_program_runs_with_the_audits_collector_thresholds_from_its_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up's long-lived objects are not walked every 700 allocations: the console script
+    sets the audit's thresholds before ``main`` (and freezes the heap after it); ``main`` alone,
+    as a library caller runs it, leaves the collector as it was."""
+    import gc
+
+    from auditor import cli, parallel
+
+    assert cli._PROCESS_GC_THRESHOLD == parallel._AUDIT_GC_THRESHOLD
+    calls: list[object] = []
+    monkeypatch.setattr(gc, "set_threshold", lambda *values: calls.append(values))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(cli, "main", lambda: calls.append("main") or 3)
+    assert cli.program() == 3
+    assert calls == [parallel._AUDIT_GC_THRESHOLD, "main", "freeze"]

@@ -19,9 +19,10 @@ import re
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import Any
 else:
     from auditor.record import dataclass, field
 
@@ -111,7 +112,7 @@ def _memory(match: re.Match[str]) -> str:
     return f"{number}{unit}"
 
 
-_Extract = Callable[[re.Match[str]], list[tuple[str, Any]]]
+_Extract = Callable[[re.Match[str]], list[tuple[str, "Any"]]]
 PATTERNS: list[tuple[re.Pattern[str], _Extract]] = [
     (re.compile(r"\bUID\s*[:=]?\s*(\d{1,10})\b", re.I), lambda m: [("runtime.uid", int(m.group(1)))]),
     (re.compile(r"\brunAsUser\s*:\s*(\d{1,10})\b"), lambda m: [("runtime.uid", int(m.group(1)))]),

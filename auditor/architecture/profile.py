@@ -10,9 +10,10 @@ Pure data and small functions: imported by the catalog, so nothing heavy here.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass
+    from typing import Any, Callable
 else:
     from auditor.record import dataclass
 

@@ -5,7 +5,9 @@ import argparse
 import difflib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 from auditor.catalog import Rule, load_catalog
 from auditor.cli import UsageError

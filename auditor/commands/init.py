@@ -13,7 +13,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 from auditor import __version__
 from auditor.architecture.document import PROMISES, DocumentFacts, read_document

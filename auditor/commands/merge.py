@@ -19,7 +19,9 @@ import sys
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import IO
 
 from auditor.cli import DEFAULT_REPORT_DIR, EXIT_FINDINGS, EXIT_OK, UsageError
 from auditor.textsafe import display

@@ -7,7 +7,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import IO
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import IO
 
 from auditor.cli import EXIT_OK, UsageError
 from auditor.model.deployment import Claim, Deployment, SystemModel, deployments_of, to_dict

@@ -6,7 +6,9 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 from auditor.cli import EXIT_FINDINGS, EXIT_OK, UsageError
 

@@ -19,9 +19,10 @@ built, and the project holds it (``Project.system``; ``deployments_of(project)``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import Any, Protocol
 else:
     from auditor.record import dataclass, field
 
@@ -266,9 +267,10 @@ class SystemModel:
         return by_key.get(role_key(node))
 
 
-class _HasSystem(Protocol):
-    @property
-    def system(self) -> SystemModel: ...
+if TYPE_CHECKING:
+    class _HasSystem(Protocol):
+        @property
+        def system(self) -> SystemModel: ...
 
 
 def deployments_of(project: _HasSystem) -> SystemModel:

@@ -17,16 +17,18 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import Any, Literal
 else:
     from auditor.record import dataclass, field
 
 from auditor.model.image import ImageRef
 from auditor.model.span import Span
 
-Level = Literal["container", "pod"]
+if TYPE_CHECKING:
+    Level = Literal["container", "pod"]
 
 #: Kinds whose objects run pods, and where their pod template lives.
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",

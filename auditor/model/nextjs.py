@@ -5,9 +5,10 @@ Everything here is read statically; nothing from the audited tree is ever execut
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import Any
 else:
     from auditor.record import dataclass, field
 from types import MappingProxyType

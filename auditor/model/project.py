@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from operator import is_
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import Any
 else:
     from auditor.record import dataclass, field
 

@@ -2,7 +2,7 @@
 (Compose) and turns a user into a UID. Kubernetes states ``runAsUser`` as a number already."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass
 else:

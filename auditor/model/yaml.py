@@ -6,16 +6,17 @@ key and value beside them. Scalars stay plain Python values; ask the parent for 
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass
+    from typing import Any
 else:
     from auditor.record import dataclass
 
 from auditor.model.span import Span
 
 
-class YMap(dict[Any, Any]):
+class YMap(dict["Any", "Any"]):
     """A mapping with the span of the mapping itself and of each key and value."""
 
     __slots__ = ("span", "_key_spans", "_value_spans")
@@ -39,7 +40,7 @@ class YMap(dict[Any, Any]):
         self._value_spans[key] = value_span
 
 
-class YList(list[Any]):
+class YList(list["Any"]):
     """A sequence with the span of the sequence and of each item."""
 
     __slots__ = ("span", "_item_spans")

@@ -6,7 +6,9 @@ reads as absent or as written."""
 from __future__ import annotations
 
 import re
-from typing import Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 from auditor.model.compose import (
     DEFAULT_NETWORK,

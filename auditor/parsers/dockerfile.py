@@ -10,7 +10,6 @@ import io
 import json
 import posixpath
 import re
-from typing import IO, cast
 
 from auditor.model.dockerfile import Dockerfile, Heredoc, Instruction, Script, Stage, parse_assignments
 from auditor.model.image import ImageRef
@@ -232,8 +231,8 @@ def parse_dockerfile(text: str, path: str) -> tuple[Dockerfile, list[ParseProble
 
     problems: list[ParseProblem] = []
     # dockerfile-parse reads bytes from its file object (the stubs say IO[str]; it decodes itself)
-    source = cast("IO[str]", io.BytesIO(_blank_continuations(text).encode("utf-8")))
-    parser = DockerfileParser(fileobj=source, env_replace=False)
+    source = io.BytesIO(_blank_continuations(text).encode("utf-8"))
+    parser = DockerfileParser(fileobj=source, env_replace=False)  # type: ignore[arg-type]
     try:
         structure = parser.structure
     except Exception as exc:  # dockerfile-parse has no error type of its own

@@ -6,8 +6,12 @@ Never raises on user input: a field of the wrong shape or a malformed quantity b
 from __future__ import annotations
 
 from collections.abc import Mapping
-from fractions import Fraction
-from typing import Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from fractions import Fraction
+    from typing import Any
+
+    from auditor.model.kubernetes import Level
 
 from auditor.model.kubernetes import (
     MODELLED_KINDS,
@@ -26,7 +30,6 @@ from auditor.model.kubernetes import (
     IngressTLS,
     KubernetesObject,
     KubernetesSet,
-    Level,
     PodSpec,
     Probe,
     Quantity,

@@ -10,7 +10,9 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 from auditor.model.nextjs import JsonEntry, LockedPackage, Lockfile, PackageJson
 from auditor.model.span import ParseProblem, Span, file_span

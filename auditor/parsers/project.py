@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 from auditor import progress
 from auditor.discovery import Discovered
@@ -31,6 +31,8 @@ from auditor.parsers.yaml_loader import load_yaml_documents
 from auditor.patterns import on_first_use
 
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from auditor.model.compose import ComposeFile
     from auditor.model.deployment import SystemModel
     from auditor.model.dockerfile import Dockerfile
@@ -46,7 +48,8 @@ _TEMPLATE = on_first_use(r"\{\{.*?\}\}", re.DOTALL)
 # No real Dockerfile has a line this long, and splitting a RUN line into shell words (what the
 # checks do) costs time quadratic in the length of one word: a 4 MB line would take minutes.
 MAX_DOCKERFILE_LINE = 100_000
-_T = TypeVar("_T")
+if TYPE_CHECKING:
+    _T = TypeVar("_T")
 
 
 def read_text(root: Path, relative: str) -> tuple[str | None, ParseProblem | None]:

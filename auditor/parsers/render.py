@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import resource
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass
 else:

@@ -13,7 +13,9 @@ import bisect
 import dataclasses
 import re
 from collections.abc import Callable
-from typing import Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 from auditor.model.span import ParseProblem, Span
 from auditor.model.yaml import YamlDocument, YList, YMap

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 from auditor.patterns import on_first_use
 

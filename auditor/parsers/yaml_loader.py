@@ -13,7 +13,9 @@ objects from tags such as ``!!python/object``; we then build values ourselves so
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 from auditor.model.span import ParseProblem, Span
 from auditor.model.yaml import YamlDocument, YList, YMap
@@ -285,7 +287,7 @@ def load_yaml_documents(text: str, path: str) -> tuple[list[YamlDocument], list[
     breaks = sum(text.count(mark) for mark in _LINE_BREAKS)
     lines = list(range(1, min(breaks, SHARED_LINE_NUMBERS) + 3))
     try:
-        for index, node in enumerate(yaml.compose_all(text, Loader=cast(Any, _Loader))):
+        for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):  # type: ignore[arg-type]  # (a loader of our own parts)
             if node is None:
                 continue
             builder = _Builder(path, problems, scalars, lines)

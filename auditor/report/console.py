@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from typing import IO, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 from auditor.catalog import Rule
 from auditor.engine import AuditResult

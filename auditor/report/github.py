@@ -22,7 +22,9 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
-from typing import IO
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import IO
 
 from auditor.engine import AuditResult
 from auditor.findings import SEVERITIES, SEVERITY_RANK, Finding

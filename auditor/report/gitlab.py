@@ -19,7 +19,9 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
-from typing import IO, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 from auditor import __version__
 from auditor.engine import AuditResult

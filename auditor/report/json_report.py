@@ -9,7 +9,9 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
-from typing import IO, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 from auditor import __version__
 from auditor.engine import AuditResult

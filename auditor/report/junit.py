@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from typing import IO
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import IO
 
 from auditor.catalog import FAMILY_BY_PREFIX
 from auditor.engine import AuditResult

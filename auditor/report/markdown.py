@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import IO
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import IO
 
 from auditor.engine import AuditResult
 from auditor.findings import SEVERITIES, SEVERITY_RANK, STATUSES, Finding

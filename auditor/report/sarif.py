@@ -19,7 +19,9 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
-from typing import IO, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import IO, Any
 from urllib.parse import quote
 
 from auditor import __version__

@@ -2,9 +2,10 @@
 it could not run. Plain data, no behaviour, so that importing them costs nothing."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
+    from typing import Any
 else:
     from auditor.record import dataclass, field
 
@@ -12,7 +13,7 @@ from auditor.model.span import Span
 
 # A JSON object as a scanner printed it (or as we build one for a report). Its values come from
 # outside and are not trusted to have any shape: code reads them with isinstance checks.
-JsonObject = dict[str, Any]
+JsonObject = dict[str, "Any"]
 
 
 @dataclass(frozen=True, slots=True)

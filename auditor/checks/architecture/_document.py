@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 from auditor.findings import Outcome, Unknown
 from auditor.model.project import Project

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 from auditor.checks.compose._helpers import label
 from auditor.findings import Fail, Outcome, Pass
