@@ -27,8 +27,8 @@ from auditor.config import Config
 from auditor.discovery import Discovered
 from auditor.findings import ControlResult, Evidence, Finding
 from auditor.model.span import Note, ParseProblem
-from auditor.stream import (ChunkWriter, EvidenceStream, Finishing, Frame, Spool, Tally, evidence_from_rows,
-                             evidence_rows, finding_from_row, finding_row, row_sort_key, unpacked)
+from auditor.stream import (ChunkWriter, EvidenceStream, Finishing, Frame, Segment, Spool, Tally,
+                             evidence_from_rows, evidence_rows, finding_from_row, finding_row, row_sort_key, unpacked)
 
 if TYPE_CHECKING:
     from auditor.cache import ResultCache
@@ -248,7 +248,7 @@ class ChunkSummary:
     frames: list[Frame] = field(default_factory=list)
     strays: list[tuple[tuple[Any, ...], Finding]] = field(default_factory=list)
     controls: dict[str, ControlResult] = field(default_factory=dict)  # status and reason, no evidence
-    evidence: dict[str, tuple[str, int]] = field(default_factory=dict)  # rule -> (spool file, entries)
+    evidence: dict[str, tuple[list[Segment], int]] = field(default_factory=dict)  # rule -> (where, entries)
     notes: list[Note] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
     recognised: list[str] = field(default_factory=list)
@@ -256,7 +256,7 @@ class ChunkSummary:
     suppression_sources: dict[str, str] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
     written: dict[str, bytes] = field(default_factory=dict)  # the spool's bytes when it has no folder
-    evidence_json: dict[str, str | None] = field(default_factory=dict)  # rule -> its JSON text's file
+    evidence_json: dict[str, list[Segment] | None] = field(default_factory=dict)  # rule -> where its JSON text is
 
 
 @dataclass
@@ -276,7 +276,6 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
     to the spool as soon as it is done (memory stays that of one partition)."""
     writer = ChunkWriter(folder, chunk.name)
     summary = ChunkSummary()
-    rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
     # A built project is freed when it is dropped (its role views no longer refer to themselves),
     # but parsing leaves a few reference cycles behind (crossplane's recursive parse functions,
     # ~130 objects a project), which only a full collection frees and the audit's thresholds
@@ -289,7 +288,7 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
         for offset, (part, prefix) in enumerate(zip(chunk.parts, chunk.prefixes)):
             key: str | None | bool = chunk.keys[offset] if chunk.keys is not None else False
             outcome, parsed = _outcome(part, prefix, rule_ids, config, cache, finishing.json, key)
-            _spool(chunk.start + offset, prefix, outcome, writer, summary, finishing, rule_index)
+            _spool(chunk.start + offset, prefix, outcome, writer, summary, finishing)
             del outcome
             built += parsed
             if built == _COLLECT_EVERY:
@@ -298,9 +297,10 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
     finally:
         gc.unfreeze()
         summary.written = writer.close()
-    summary.evidence = {rule_id: (file, writer.evidence_counts[rule_id]) for rule_id, file in writer.evidence_files.items()}
+    summary.evidence = {rule_id: (segments, writer.evidence_counts[rule_id])
+                        for rule_id, segments in writer.evidence_segments.items()}
     summary.evidence_json = {rule_id: None if rule_id in writer.no_json else writer.evidence_json.get(rule_id)
-                             for rule_id in writer.evidence_files}
+                             for rule_id in writer.evidence_segments}
     return summary
 
 
@@ -312,7 +312,7 @@ def _finished_as_is(finishing: Finishing, outcome: PartitionRows) -> bool:
 
 
 def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter, summary: ChunkSummary,
-           finishing: Finishing, rule_index: dict[str, int]) -> None:
+           finishing: Finishing) -> None:
     if _finished_as_is(finishing, outcome):  # the rows and text as kept: copied as bytes
         summary.tally.update(outcome.tally)
         strays = outcome.strays
@@ -346,7 +346,7 @@ def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter,
                                        for rule_id, (_, rows, _) in evidence.items()})
         evidence = {rule_id: (entries, rows, None if rendered is None else rendered[1][rule_id])
                     for rule_id, (entries, rows, _) in evidence.items()}
-    writer.partition_evidence(evidence, rule_index, finishing.json)
+    writer.partition_evidence(evidence, finishing.json)
     controls = summary.controls
     for rule_id, (status, reason) in outcome.controls.items():
         current = controls.get(rule_id)
@@ -497,8 +497,8 @@ def _all_kept(found: Discovered, groups: list[list[str]], prefixes: list[str],
 def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
            files_done: Callable[[int], None]) -> Streamed:
     merged = Streamed(spool, [], [], {}, [], [], [], {}, {}, Tally())
-    files: dict[str, list[str]] = {}
-    json_files: dict[str, list[str | None]] = {}
+    segments: dict[str, list[Segment]] = {}
+    json_segments: dict[str, list[Segment] | None] = {}
     counts: dict[str, int] = {}
     for chunk, summary in zip(chunks, summaries):
         spool.receive(summary.written)
@@ -508,18 +508,19 @@ def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
         merged.tally.update(summary.tally)
         for rule_id, control in summary.controls.items():
             merged.controls[rule_id] = _combine(merged.controls.get(rule_id), control)
-        for rule_id, (file, count) in summary.evidence.items():
-            files.setdefault(rule_id, []).append(file)
-            json_files.setdefault(rule_id, []).append(summary.evidence_json.get(rule_id))
+        for rule_id, (where, count) in summary.evidence.items():
+            segments.setdefault(rule_id, []).extend(where)
+            texts = summary.evidence_json.get(rule_id)  # None: a chunk has none, the report renders it
+            if texts is None:
+                json_segments[rule_id] = None
+            elif (known := json_segments.setdefault(rule_id, [])) is not None:
+                known.extend(texts)
             counts[rule_id] = counts.get(rule_id, 0) + count
         files_done(sum(len(part.files) for part in chunk.parts))  # a worker's files, in order
     merged.strays.sort(key=lambda pair: pair[0])
     for rule_id, control in merged.controls.items():
-        texts = json_files.get(rule_id, [])
-        evidence: Sequence[Evidence] = EvidenceStream(
-            spool, files[rule_id], counts[rule_id],
-            [text for text in texts if text is not None] if all(text is not None for text in texts) else None) \
-            if rule_id in files else ()
+        evidence: Sequence[Evidence] = EvidenceStream(spool, segments[rule_id], counts[rule_id],
+                                                      json_segments[rule_id]) if rule_id in segments else ()
         merged.controls[rule_id] = ControlResult(rule_id, control.status, evidence, control.reason)
     return merged
 

@@ -190,42 +190,40 @@ def evidence_from_rows(rows: list[tuple[Any, ...]]) -> list[Evidence]:
     return [_make(Evidence, (_make(Span, span), text, snippet)) for span, text, snippet in rows]
 
 
+Segment = tuple[str, int, int]  # (spool file, offset, length)
+
+
 class ChunkWriter:
     """Writes one chunk's frames: a file of findings (one frame per partition, located by its
-    offset) and one file of evidence per rule (frames in the partitions' order); with their JSON
-    text (``auditor.report.json_report.fragment_text``) beside them when the run writes a JSON report."""
+    offset) and one file of every rule's evidence (each rule's frames in the partitions' order, in
+    segments: ``evidence_segments``); with their JSON text (``auditor.report.json_report.fragment_text``)
+    in a file beside each when the run writes a JSON report. Four files a chunk whatever the rules:
+    creating a file costs more than writing tens of kilobytes on some file systems (ext4: 0.3 ms)."""
 
     def __init__(self, folder: str | None, name: str) -> None:
         self.folder = folder
         self.name = name
         self.sizes: dict[str, int] = {}
         self.kept: dict[str, bytearray] = {}  # no folder: the bytes, sent back with the summary
-        self.handles: dict[str, IO[bytes]] = {}  # the findings files, open for appending until close()
-        self.evidence_files: dict[str, str] = {}  # rule -> file
-        self.evidence_json: dict[str, str] = {}  # rule -> file of its evidence's JSON text
+        self.handles: dict[str, IO[bytes]] = {}  # open for appending until close()
+        self.evidence_segments: dict[str, list[Segment]] = {}  # rule -> where its evidence frames are
+        self.evidence_json: dict[str, list[Segment]] = {}  # rule -> where its evidence's JSON text is
         self.no_json: set[str] = set()  # rules with evidence whose JSON text could not be made
-        self.buffered: dict[str, bytearray] = {}  # evidence files' bytes not yet written
+        self.buffered: dict[str, bytearray] = {}  # each rule's evidence frames not yet written
+        self.buffered_json: dict[str, bytearray] = {}  # each rule's evidence JSON text not yet written
         self.evidence_counts: dict[str, int] = {}  # rule -> entries written
         self.buffered_size = 0
 
-    def _append(self, file: str, data: bytes | bytearray, keep_open: bool = True) -> int:
-        """Append ``data`` to ``file``: where it starts. The findings files, written once a
-        partition, stay open; the evidence files (two a rule: a chunk has a hundred and more) are
-        opened for each buffered write only, so the descriptors a run holds do not grow with the
-        rules (a limit of 128 open files once failed a scan)."""
+    def _append(self, file: str, data: bytes | bytearray) -> int:
+        """Append ``data`` to ``file``: where it starts."""
         offset = self.sizes.get(file, 0)
         if self.folder is None:
             self.kept.setdefault(file, bytearray()).extend(data)
         else:
             handle = self.handles.get(file)
-            if handle is not None:
-                handle.write(data)
-            elif keep_open:
+            if handle is None:
                 handle = self.handles[file] = open(os.path.join(self.folder, file), "ab")
-                handle.write(data)
-            else:
-                with open(os.path.join(self.folder, file), "ab") as once:
-                    once.write(data)
+            handle.write(data)
         self.sizes[file] = offset + len(data)
         return offset
 
@@ -243,34 +241,33 @@ class ChunkWriter:
         file = f"{self.name}.findings.json"
         return file, self._append(file, text), len(text)
 
-    def partition_evidence(self, evidence: dict[str, tuple[int, bytes, bytes | None]], rule_index: dict[str, int],
-                           json: bool) -> None:
+    def partition_evidence(self, evidence: dict[str, tuple[int, bytes, bytes | None]], json: bool) -> None:
         """A partition's evidence of every rule (rule -> (entries, pickled rows, JSON text)), each
         after the partitions before it, with its JSON text when the run writes a JSON report
         (``json``; a text of None then leaves that rule's evidence to be rendered whole).
-        Buffered per file (a partition has evidence for some sixty rules) up to a megabyte in all."""
-        buffered, files, texts, counts = self.buffered, self.evidence_files, self.evidence_json, self.evidence_counts
+        Buffered per rule (a partition has evidence for some sixty rules) up to a megabyte in all."""
+        buffered, texts, counts = self.buffered, self.buffered_json, self.evidence_counts
         size = 0
         for rule_id, (entries, frame, text) in evidence.items():
-            file = files.get(rule_id)
-            if file is None:
-                file = files[rule_id] = f"{self.name}.evidence{rule_index.get(rule_id, len(rule_index))}"
-                buffered[file] = bytearray()
+            buffer = buffered.get(rule_id)
+            if buffer is None:
+                buffer = buffered[rule_id] = bytearray()
                 counts[rule_id] = 0
-            buffered[file] += frame
+                self.evidence_segments[rule_id] = []
+            buffer += frame
             counts[rule_id] += entries
             size += len(frame)
-            if not json:
+            if not json or rule_id in self.no_json:
                 continue
             if text is None:
                 self.no_json.add(rule_id)
+                texts.pop(rule_id, None)
+                self.evidence_json.pop(rule_id, None)
                 continue
-            json_file = texts.get(rule_id)
-            if json_file is None:
-                json_file = texts[rule_id] = f"{file}.json"
-                buffered[json_file] = bytearray()
-            buffer = buffered[json_file]
-            if buffer or self.sizes.get(json_file):
+            buffer = texts.get(rule_id)
+            if buffer is None:
+                buffer = texts[rule_id] = bytearray()
+            elif buffer:
                 buffer += b","
             buffer += text
             size += len(text) + 1
@@ -279,9 +276,15 @@ class ChunkWriter:
             self.flush()
 
     def flush(self) -> None:
-        for file, data in self.buffered.items():
+        """The buffered evidence written, each rule's as one segment of the chunk's evidence file."""
+        file, json_file = f"{self.name}.evidence", f"{self.name}.evidence.json"
+        for rule_id, data in self.buffered.items():
             if data:
-                self._append(file, data, keep_open=False)
+                self.evidence_segments[rule_id].append((file, self._append(file, data), len(data)))
+                data.clear()
+        for rule_id, data in self.buffered_json.items():
+            if data:
+                self.evidence_json.setdefault(rule_id, []).append((json_file, self._append(json_file, data), len(data)))
                 data.clear()
         self.buffered_size = 0
 
@@ -509,41 +512,39 @@ def _slices(spool: Spool, where: list[tuple[str, int, int]]) -> Iterator[bytes]:
 
 class EvidenceStream(_Spooled[Evidence]):
     """One control's evidence, read from the spool in the partitions' order each time it is
-    iterated."""
+    iterated: the segments of the chunks' evidence files that hold it, in order."""
 
-    def __init__(self, spool: Spool, files: list[str], count: int, json_files: list[str] | None = None) -> None:
+    def __init__(self, spool: Spool, segments: list[Segment], count: int,
+                 json_segments: list[Segment] | None = None) -> None:
         self.spool = spool
-        self.files = files
+        self.segments = segments
         self.total = count
-        self.json_files = json_files  # the same evidence as JSON text, one file per chunk (or None)
+        self.json_segments = json_segments  # the same evidence as JSON text (None: not written)
 
     def json_parts(self) -> Iterator[bytes] | None:
         """The evidence's JSON text as the partitions wrote it, in their order (None: not written)."""
-        if self.json_files is None or len(self.json_files) != len(self.files):
+        if self.json_segments is None:
             return None
-        return self._json_parts(self.json_files)
-
-    def _json_parts(self, files: list[str]) -> Iterator[bytes]:
-        first = True
-        for file in files:
-            with self.spool.open(file) as handle:
-                data = handle.read()
-            if data:
-                yield data if first else b"," + data
-                first = False
+        return _slices(self.spool, self.json_segments)
 
     def __iter__(self) -> Iterator[Evidence]:
-        for file in self.files:
-            with self.spool.open(file) as handle:
-                while True:
-                    try:
-                        rows: list[tuple[Any, ...]] = _load(handle)
-                    except EOFError:
-                        break
+        handles: dict[str, IO[bytes]] = {}
+        try:
+            for file, offset, length in self.segments:
+                handle = handles.get(file)
+                if handle is None:
+                    handle = handles[file] = self.spool.open(file)
+                handle.seek(offset)
+                segment = io.BytesIO(handle.read(length))
+                while segment.tell() < length:
+                    rows: list[tuple[Any, ...]] = _load(segment)
                     yield from evidence_from_rows(rows)
+        finally:
+            for handle in handles.values():
+                handle.close()
 
     def __repr__(self) -> str:
         return f"<EvidenceStream of {self.total} entries>"
 
 
-__all__ = ["evidence_from_rows", "evidence_rows", "finding_from_row", "finding_row", "packed", "row_sort_key", "unpacked", "ChunkWriter", "EvidenceStream", "FindingStream", "Finishing", "Frame", "Spool", "SpoolClosed", "Tally"]
+__all__ = ["evidence_from_rows", "evidence_rows", "finding_from_row", "finding_row", "packed", "row_sort_key", "unpacked", "ChunkWriter", "EvidenceStream", "FindingStream", "Finishing", "Frame", "Segment", "Spool", "SpoolClosed", "Tally"]
