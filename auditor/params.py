@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterator, Mapping
 TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 if TYPE_CHECKING:
-    from fractions import Fraction
     from typing import Any, NamedTuple
+
+    from auditor.model.quantity import Exact
 else:
     from auditor.record import NamedTuple
 
@@ -46,7 +47,7 @@ class Rate(NamedTuple):
 class KubernetesQuantity(NamedTuple):
     """A Kubernetes quantity in base units (cores, bytes), exact, with the text as written."""
 
-    amount: Fraction
+    amount: Exact
     text: str
 
     def __str__(self) -> str:

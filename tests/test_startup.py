@@ -161,6 +161,8 @@ def test_a_plain_scan_leaves_the_helpers_of_unused_paths_unloaded(tmp_path: Path
     # the modules name typing's constructs under TYPE_CHECKING only, and tree-sitter's core library
     # is loaded as its binding (its package's __init__ imports typing)
     assert "typing" not in modules and "tree_sitter" not in modules and "tree_sitter._binding" in modules
+    # the manifests' quantities were read (KS005 passes or fails on them) with auditor.model.quantity's Exact
+    assert "auditor.model.quantity" in modules and not modules & {"fractions", "decimal", "numbers"}
     result = _run(f"""
 ours = [name for name in ("shutil", "tempfile", "traceback", "base64") if name not in sys.modules]
 import io, contextlib

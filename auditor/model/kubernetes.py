@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping
-from fractions import Fraction
 TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the same classes cheaper
     from dataclasses import dataclass, field
     from typing import Any, Literal
+
+    from auditor.model.quantity import Exact
 else:
     from auditor.record import dataclass, field
 
@@ -93,7 +94,7 @@ class Quantity:
 
     resource: str  # cpu, memory, ephemeral-storage, nvidia.com/gpu, ...
     raw: str
-    value: Fraction | None
+    value: Exact | None
     span: Span
 
     @property

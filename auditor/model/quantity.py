@@ -3,8 +3,9 @@
 parser for manifests and by checks for their ceilings (KS005 ``max_cpu``/``max_memory``)."""
 from __future__ import annotations
 
+import math
 import re
-from fractions import Fraction
+import sys
 
 # The exponent form must be tried before the bare `E` (exa) suffix: `1e3` is 1000, `1E` is 10**18.
 _QUANTITY = re.compile(
@@ -12,10 +13,8 @@ _QUANTITY = re.compile(
     r"(?P<suffix>[eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?")
 _BINARY_SUFFIXES: dict[str, int] = {
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL_SUFFIXES: dict[str, Fraction] = {
-    "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "k": Fraction(10**3),
-    "M": Fraction(10**6), "G": Fraction(10**9), "T": Fraction(10**12), "P": Fraction(10**15),
-    "E": Fraction(10**18)}
+_DECIMAL_EXPONENTS: dict[str, int] = {
+    "n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 # Kubernetes itself caps quantities far below this; the bound keeps `1e999999999` from building
 # a number with a billion digits.
 _MAX_EXPONENT = 64
@@ -26,7 +25,106 @@ class QuantityError(ValueError):
     """Text that is not a Kubernetes resource quantity."""
 
 
-def parse_quantity(quantity: str | int | float) -> Fraction:
+_HASH_MODULUS = sys.hash_info.modulus
+
+
+class Exact:
+    """An exact rational number in lowest terms: what ``fractions.Fraction`` holds, for what a
+    quantity needs (comparing, negating, ``float``, ``numerator``/``denominator``). The
+    ``fractions`` module, with the ``decimal`` and ``numbers`` modules it imports, is 2.5% of a
+    cold one-project scan. Compares and hashes equal to the same value as an ``int``, a ``float``
+    or a ``Fraction``."""
+
+    __slots__ = ("numerator", "denominator")
+    numerator: int
+    denominator: int
+
+    def __init__(self, numerator: int, denominator: int = 1) -> None:
+        if denominator <= 0:
+            raise ValueError(f"denominator {denominator} is not positive")
+        divisor = math.gcd(numerator, denominator)
+        object.__setattr__(self, "numerator", numerator // divisor)
+        object.__setattr__(self, "denominator", denominator // divisor)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Exact is immutable (cannot set {name})")
+
+    def __reduce__(self) -> tuple[type[Exact], tuple[int, int]]:
+        return Exact, (self.numerator, self.denominator)
+
+    def _cross(self, other: object) -> tuple[int, int] | None:
+        """``(self's numerator x other's denominator, other's numerator x self's denominator)``:
+        the two sides of any comparison; None for what is not a rational number."""
+        if isinstance(other, float):
+            if not math.isfinite(other):
+                return None
+            numerator, denominator = other.as_integer_ratio()
+            return self.numerator * denominator, numerator * self.denominator
+        # int (its denominator is 1), Exact, Fraction and any other numbers.Rational
+        top, bottom = getattr(other, "numerator", None), getattr(other, "denominator", None)
+        if not isinstance(top, int) or not isinstance(bottom, int):
+            return None
+        return self.numerator * bottom, top * self.denominator
+
+    def __eq__(self, other: object) -> bool:
+        sides = self._cross(other)
+        if sides is None:
+            return NotImplemented if not isinstance(other, float) else False
+        return sides[0] == sides[1]
+
+    def __lt__(self, other: object) -> bool:
+        sides = self._cross(other)
+        if sides is None:
+            return NotImplemented
+        return sides[0] < sides[1]
+
+    def __le__(self, other: object) -> bool:
+        sides = self._cross(other)
+        if sides is None:
+            return NotImplemented
+        return sides[0] <= sides[1]
+
+    def __gt__(self, other: object) -> bool:
+        sides = self._cross(other)
+        if sides is None:
+            return NotImplemented
+        return sides[0] > sides[1]
+
+    def __ge__(self, other: object) -> bool:
+        sides = self._cross(other)
+        if sides is None:
+            return NotImplemented
+        return sides[0] >= sides[1]
+
+    def __hash__(self) -> int:
+        # Python's hash of a rational number (fractions.Fraction.__hash__, the numeric types'
+        # documented algorithm): equal numbers of every type hash alike
+        try:
+            inverse = pow(self.denominator, -1, _HASH_MODULUS)
+        except ValueError:  # the denominator is a multiple of the modulus
+            value = sys.hash_info.inf
+        else:
+            value = hash(hash(abs(self.numerator)) * inverse)
+        value = value if self.numerator >= 0 else -value
+        return -2 if value == -1 else value
+
+    def __neg__(self) -> Exact:
+        return Exact(-self.numerator, self.denominator)
+
+    def __float__(self) -> float:
+        return self.numerator / self.denominator  # int / int rounds correctly, as Fraction does
+
+    def __bool__(self) -> bool:
+        return self.numerator != 0
+
+    def __repr__(self) -> str:
+        return f"Exact({self.numerator}, {self.denominator})"
+
+    def __str__(self) -> str:
+        return str(self.numerator) if self.denominator == 1 else f"{self.numerator}/{self.denominator}"
+
+
+def parse_quantity(quantity: str | int | float) -> Exact:
     """The exact value of a Kubernetes quantity in base units (cores, bytes).
 
     ``parse_quantity("500m") == Fraction(1, 2)``, ``parse_quantity("2Gi") == 2**31``,
@@ -36,23 +134,28 @@ def parse_quantity(quantity: str | int | float) -> Fraction:
     if isinstance(quantity, bool) or not isinstance(quantity, (str, int, float)):
         raise QuantityError(f"{quantity!r} is not a quantity")
     if isinstance(quantity, int):
-        return Fraction(quantity)
+        return Exact(quantity)
     text = repr(quantity) if isinstance(quantity, float) else quantity.strip()
     match = _QUANTITY.fullmatch(text)
     if match is None or len(match["number"]) > _MAX_DIGITS:
         raise QuantityError(f"{text!r} is not a quantity (expected e.g. 500m, 2, 1.5, 2Gi, 512Mi, 1G)")
-    value = Fraction(match["number"])
+    whole, _, decimals = match["number"].partition(".")
+    numerator, exponent = int(whole + decimals or "0"), -len(decimals)  # 1.25 -> 125 x 10**-2
+    multiplier = 1
     suffix = match["suffix"] or ""
     if suffix[:1] in ("e", "E") and suffix not in _BINARY_SUFFIXES and len(suffix) > 1:
-        exponent = int(suffix[1:])
-        if abs(exponent) > _MAX_EXPONENT:
-            raise QuantityError(f"{text!r}: exponent {exponent} is out of range")
-        value *= Fraction(10) ** exponent
+        written = int(suffix[1:])
+        if abs(written) > _MAX_EXPONENT:
+            raise QuantityError(f"{text!r}: exponent {written} is out of range")
+        exponent += written
     elif suffix in _BINARY_SUFFIXES:
-        value *= _BINARY_SUFFIXES[suffix]
+        multiplier = _BINARY_SUFFIXES[suffix]
     elif suffix:
-        value *= _DECIMAL_SUFFIXES[suffix]
-    return -value if match["sign"] == "-" else value
+        exponent += _DECIMAL_EXPONENTS[suffix]
+    numerator *= multiplier * 10 ** max(exponent, 0)
+    if match["sign"] == "-":
+        numerator = -numerator
+    return Exact(numerator, 10 ** max(-exponent, 0))
 
 
 def cpu_cores(quantity: str | int | float) -> float:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:
-    from fractions import Fraction
     from typing import Any
 
     from auditor.model.kubernetes import Level
+    from auditor.model.quantity import Exact
 
 from auditor.model.kubernetes import (
     MODELLED_KINDS,
@@ -223,7 +223,7 @@ def _quantities(resources: YMap | None, key: str, reader: _Reader) -> tuple[Quan
     for resource, raw in amounts.items():
         span = _entry_span(amounts, resource)
         try:
-            value: Fraction | None = parse_quantity(raw)
+            value: Exact | None = parse_quantity(raw)
         except QuantityError as exc:
             reader.problem(amounts.value_span(resource), f"resources.{key}.{resource}: {exc}")
             value = None
