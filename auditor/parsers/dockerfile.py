@@ -10,11 +10,17 @@ import io
 import json
 import posixpath
 import re
+import sys
+from types import ModuleType
 
 from auditor.model.dockerfile import Dockerfile, Heredoc, Instruction, Script, Stage, parse_assignments
 from auditor.model.image import ImageRef
 from auditor.model.span import ParseProblem, Span
 from auditor.patterns import on_first_use
+
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from dockerfile_parse import DockerfileParser
 
 KNOWN_INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL "
@@ -226,8 +232,83 @@ def _run_scripts(lines: list[str], start: int, end: int, exec_form: bool,
     return (Script(text, tuple(shifted)),)
 
 
+class _LoggerUntilLoggingIsLoaded:
+    """dockerfile-parse's module logger, made while nothing in the process had imported ``logging``
+    (see _dockerfile_parser). A debug message can only reach a handler that the process configured,
+    through the ``logging`` module: while that is not imported, no handler exists and the root
+    logger's level is WARNING, so the message is dropped, as ``logging`` itself would drop it. Once
+    anything has imported ``logging``, and for every other call, the real logger of that name
+    takes it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def debug(self, message: object, *args: object, **kwargs: object) -> None:
+        logging = sys.modules.get("logging")
+        if logging is not None and not isinstance(logging, _LoggingStandIn):
+            logging.getLogger(self.name).debug(message, *args, **kwargs)
+
+    def __getattr__(self, attribute: str) -> object:
+        import logging
+
+        return getattr(logging.getLogger(self.name), attribute)
+
+
+class _LoggingStandIn(ModuleType):
+    """What ``import logging`` gives dockerfile-parse while it is imported (its ``getLogger`` only)."""
+
+    @staticmethod
+    def getLogger(name: str) -> _LoggerUntilLoggingIsLoaded:  # noqa: N802 (logging's name)
+        return _LoggerUntilLoggingIsLoaded(name)
+
+    def __getattr__(self, name: str) -> object:
+        """Anything else: during the import, missing (dockerfile-parse is then imported again with
+        ``logging`` itself); afterwards (dockerfile-parse's functions keep this module as their
+        ``logging``), the real module's."""
+        if sys.modules.get("logging") is self:
+            raise AttributeError(name)
+        import logging
+
+        return getattr(logging, name)
+
+
+def _dockerfile_parser() -> type[DockerfileParser]:
+    """dockerfile-parse's parser class, imported on first use. Its module imports ``logging`` to
+    make a logger that a scan only ever calls with debug messages; ``logging``, with ``weakref``,
+    ``string`` and the rest it imports, is 5% of a cold one-project scan, and nothing else of a
+    ``--no-external`` scan needs it. So, unless something has imported ``logging`` already,
+    dockerfile-parse is imported with a stand-in for it (under the import lock: no other thread can
+    import ``logging`` meanwhile and get the stand-in) whose logger drops debug messages until
+    ``logging`` is loaded (see _LoggerUntilLoggingIsLoaded). Should a release of dockerfile-parse
+    use more of ``logging`` as it is imported, it is imported again, as usual."""
+    loaded = sys.modules.get("dockerfile_parse.parser")
+    if loaded is not None:
+        parser_class: type[DockerfileParser] = getattr(loaded, "DockerfileParser")
+        return parser_class
+    import _imp
+
+    _imp.acquire_lock()
+    try:
+        if "logging" not in sys.modules:
+            stand_in = sys.modules["logging"] = _LoggingStandIn("logging")
+            try:
+                from dockerfile_parse import DockerfileParser
+                return DockerfileParser
+            except (AttributeError, ImportError):  # it needs more of logging: import both as ever
+                for name in [name for name in sys.modules if name.partition(".")[0] == "dockerfile_parse"]:
+                    del sys.modules[name]
+            finally:
+                if sys.modules.get("logging") is stand_in:
+                    del sys.modules["logging"]
+    finally:
+        _imp.release_lock()
+    from dockerfile_parse import DockerfileParser
+
+    return DockerfileParser
+
+
 def parse_dockerfile(text: str, path: str) -> tuple[Dockerfile, list[ParseProblem]]:
-    from dockerfile_parse import DockerfileParser  # deferred: only when a Dockerfile is read
+    DockerfileParser = _dockerfile_parser()  # noqa: N806 (deferred: only when a Dockerfile is read)
 
     problems: list[ParseProblem] = []
     # dockerfile-parse reads bytes from its file object (the stubs say IO[str]; it decodes itself)

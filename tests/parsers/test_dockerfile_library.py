@@ -1,0 +1,89 @@
+"""How dockerfile-parse is imported: without ``logging`` while nothing else has imported it (its
+logger only ever gets debug messages, dropped until ``logging`` exists), as usual otherwise.
+
+Each case runs in a fresh interpreter: which modules are loaded is the point."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DOCKERFILE = "FROM node:20-alpine\\nUSER 1001\\nRUN npm ci\\n"
+
+
+def _fresh(code: str, tmp_path: Path, *paths: Path) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*map(str, paths), str(REPO)])}
+    done = subprocess.run([sys.executable, "-c", f"import json, sys\nstarted_with = set(sys.modules)\n{code}\n"
+                           "print(json.dumps(result))"], env=env, capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_dockerfile_parse_is_imported_without_logging_and_its_debug_messages_reach_logging_once_loaded(
+        tmp_path: Path) -> None:
+    result = _fresh(f"""
+from auditor.parsers.dockerfile import parse_dockerfile
+first, problems = parse_dockerfile("{DOCKERFILE}", "Dockerfile")
+loaded_first = [name for name in ("logging",) if name in sys.modules and name not in started_with]
+import dockerfile_parse.parser as library
+logger_kind = type(library.logger).__name__
+library.logger.debug("dropped %s", 1)  # as dockerfile-parse's own calls (DockerfileParser.labels and others)
+still_without = "logging" not in sys.modules
+import logging
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(record.getMessage()[:20])
+logging.getLogger("dockerfile_parse.parser").addHandler(Keep())
+logging.getLogger("dockerfile_parse.parser").setLevel(logging.DEBUG)
+second, _ = parse_dockerfile("{DOCKERFILE}", "Dockerfile")
+library.logger.debug("kept %s", 2)
+library.logger.warning("warned %s", 3)
+result = {{"users": [stage.user for stage in first.stages] if hasattr(first.stages[0], "user") else None,
+          "instructions": [i.keyword for i in first.instructions], "problems": len(problems),
+          "loaded_first": loaded_first, "logger": logger_kind, "records": records, "still": still_without,
+          "same": [i.keyword for i in second.instructions] == [i.keyword for i in first.instructions],
+          "level": library.logging.DEBUG, "stand_in_left": type(sys.modules["logging"]).__name__}}
+""", tmp_path)
+    assert result["instructions"] == ["FROM", "USER", "RUN"] and result["problems"] == 0
+    assert result["loaded_first"] == []  # the scan path never imported logging
+    assert result["logger"] == "_LoggerUntilLoggingIsLoaded"
+    assert result["still"] is True and result["records"] == ["kept 2", "warned 3"]
+    assert result["same"] is True
+    assert result["level"] == 10 and result["stand_in_left"] == "module"  # library.logging reaches the real module
+
+
+def test_with_logging_already_imported_dockerfile_parse_gets_its_real_logger(tmp_path: Path) -> None:
+    result = _fresh(f"""
+import logging
+from auditor.parsers.dockerfile import parse_dockerfile
+parsed, _ = parse_dockerfile("{DOCKERFILE}", "Dockerfile")
+import dockerfile_parse.parser as library
+result = {{"logger": type(library.logger).__name__, "count": len(parsed.instructions)}}
+""", tmp_path)
+    assert result == {"logger": "Logger", "count": 3}
+
+
+def test_a_release_that_uses_more_of_logging_on_import_is_imported_as_usual(tmp_path: Path) -> None:
+    """A dockerfile-parse whose module reads ``logging.DEBUG`` as it is imported: the stand-in has
+    no such name, so both are imported again, as ever."""
+    package = tmp_path / "site" / "dockerfile_parse"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from .parser import DockerfileParser\n", encoding="utf-8")
+    (package / "parser.py").write_text(
+        "import logging\nLEVEL = logging.DEBUG\nlogger = logging.getLogger(__name__)\n"
+        "class DockerfileParser:\n    def __init__(self, fileobj, env_replace):\n        self.structure = []\n",
+        encoding="utf-8")
+    result = _fresh("""
+from auditor.parsers.dockerfile import _dockerfile_parser
+made = _dockerfile_parser()
+import dockerfile_parse.parser as library
+result = {"module": made.__module__, "file": library.__file__, "level": library.LEVEL,
+          "logging": type(sys.modules["logging"]).__name__, "logger": type(library.logger).__name__}
+""", tmp_path, tmp_path / "site")
+    assert result["module"] == "dockerfile_parse.parser" and str(result["file"]).startswith(str(tmp_path))
+    assert result == {**result, "level": 10, "logging": "module", "logger": "Logger"}
