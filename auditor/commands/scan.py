@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # the command imports these lazily, when it runs
     from auditor.progress import Display
     from auditor.scanners import ScannerRun
 
-TEXT_FORMATS = ("text", "concise")
 # format name -> (module, function); each renders an AuditResult to a stream
 RENDERERS = {
     "json": ("auditor.report.json_report", "render_json"),

@@ -155,13 +155,11 @@ def _text(value: Any) -> str:
 # Containers
 # ---------------------------------------------------------------------------------------------
 
-# Fields of PodSecurityContext that Kubernetes applies to every container that leaves them unset.
-_INHERITED_FIELDS = ("runAsUser", "runAsGroup", "runAsNonRoot", "seLinuxOptions",
-                     "seccompProfile", "appArmorProfile", "windowsOptions")
-
-
 def _effective(field_name: str, container_context: YMap | None, pod_context: YMap | None,
                reader: _Reader) -> Setting | None:
+    """The container's own setting, else the pod's: Kubernetes applies a PodSecurityContext field
+    (runAsUser, runAsGroup, runAsNonRoot, seLinuxOptions, seccompProfile, appArmorProfile,
+    windowsOptions) to every container that leaves it unset."""
     return (reader.setting(container_context, field_name, "container")
             or reader.setting(pod_context, field_name, "pod"))
 

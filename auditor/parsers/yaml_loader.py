@@ -96,7 +96,6 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
 _NULLS = {"", "~", "null"}
 
-_MAP_TAG = "tag:yaml.org,2002:map"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
