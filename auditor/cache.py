@@ -1,8 +1,11 @@
 """The incremental cache: a partition's parse-and-check outcome, kept in the user's cache folder.
 
 A tree of independent projects (``auditor.parallel.partitions``) is audited project by project;
-an unchanged project is not parsed or checked again on the next run. An entry is found by a key
-that covers everything its outcome depends on:
+an unchanged project is not parsed or checked again on the next run. Each partition has one
+record (``Entry``: one file, named after the scanned root and the partition's folder) holding its
+files' digests and the outcome of its last audit under a key that covers everything that outcome
+depends on (the outcome is used only when the key is the same now; another configuration's
+replaces it):
 
 - the project's files: every file discovery saw in it, by relative path and SHA-256 of the bytes
   (never by name or timestamp alone: the tree chooses those), and what discovery noted about them;
@@ -191,50 +194,128 @@ class ResultCache:
         digest.update(json.dumps(listing, sort_keys=True).encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
-    def key(self, part: Discovered, scope: str) -> str | None:
-        """The partition's key (None where it must not be cached), computed once, where the
-        partition is audited (a worker process): its files are known by their identity where they
-        were hashed before (a ``stat``, not a read), from a record of the partition's own
-        (``scope``: its folder), so no process holds the digests of the whole tree."""
-        known = _KnownDigests(self.store, part.root, scope)
-        key = self.key_for(part, known)
-        known.save()
-        return key
+    def lookup(self, part: Discovered, scope: str, key: str | None | bool = False) -> Entry:
+        """The partition's record (``Entry``), read where the partition is audited (a worker
+        process), and its key: computed here (``key`` False), its files known by their identity
+        where they were hashed before (a ``stat``, not a read), or the one the main process
+        computed for a tree it found all kept (``kept_as_is``)."""
+        entry = Entry(self, part, scope)
+        if key is False:
+            entry.key = self.key_for(part, entry.known)
+            entry.hashed = True
+        elif isinstance(key, str):
+            entry.key = key
+        return entry
 
     def kept_as_is(self, part: Discovered, scope: str) -> str | None:
         """The partition's key when every one of its files is as it was when last hashed (its
-        identity matches the partition's record: a ``stat`` each, nothing read) and an entry is
+        identity matches the partition's record: a ``stat`` each, nothing read) and an outcome is
         kept under it; else None. The main process asks this to know, before starting any worker,
         whether the whole tree can come from the cache."""
-        known = _KnownDigests(self.store, part.root, scope, recorded_only=True)
-        key = self.key_for(part, known)
-        return key if key is not None and self.store.has("results", key) else None
+        entry = Entry(self, part, scope, recorded_only=True)
+        if entry.stored is None or not entry.body:
+            return None
+        key = self.key_for(part, entry.known)
+        return key if key is not None and key == entry.stored else None
 
-    def load(self, key: str) -> Any:
-        """The outcome stored under ``key``, or None (missing, corrupt, foreign or tampered)."""
+
+class Entry:
+    """A partition's record in the cache: each of its files' digest by the file's identity
+    (``_KnownDigests``), and the outcome of its last audit with the key it was made under. One
+    signed file a partition, named after the scanned root and the partition's folder (``scope``),
+    so the files' digests and the outcome are read and written together: creating a file costs
+    more than writing tens of kilobytes on some file systems (ext4: 0.3 ms), and a cold run writes
+    one a partition. An outcome is used only where its key is the partition's key now."""
+
+    __slots__ = ("cache", "name", "known", "stored", "body", "key", "hashed")
+
+    def __init__(self, cache: ResultCache, part: Discovered, scope: str, recorded_only: bool = False) -> None:
+        self.cache = cache
+        self.name = record_name(part.root, scope)
+        self.stored: str | None = None  # the key the kept outcome was made under
+        self.body = b""  # the kept outcome, pickled
+        self.key: str | None = None  # the partition's key now (None: it must not be cached)
+        self.hashed = False  # whether the key was computed here (else the files' digests were not looked at)
+        files: dict[str, list[Any]] = {}
+        payload = cache.store.read("results", self.name)
+        if payload is not None:
+            parsed = parse_record(payload)
+            if parsed is not None:
+                files, self.stored, self.body = parsed
+        self.known = _KnownDigests(cache.store, part.root, scope, recorded_only, files)
+
+    def outcome(self) -> Any:
+        """The kept outcome when it was made under the partition's key, else None (missing,
+        corrupt, foreign or tampered records were never read: ``Store.read``)."""
+        if self.key is None or self.key != self.stored or not self.body:
+            return None
         import pickle
 
-        payload = self.store.read("results", key)
-        if payload is None:
-            return None
         try:
-            # the signature above proves this user's auditor wrote these bytes for this key
-            return pickle.loads(payload)
+            # the signature proves this user's auditor wrote these bytes for this partition and key
+            return pickle.loads(self.body)
         except Exception:  # noqa: BLE001 - a signed but undecodable entry: a miss, never a crash
             return None
 
-    def save(self, key: str, outcome: Any) -> None:
-        """Kept uncompressed: an outcome is mostly its findings and evidence as spool frames and
-        JSON text (``auditor.parallel.PartitionRows``), copied as they are on the next run, where
-        inflating them would cost more than the whole copy (a few tens of kilobytes a project)."""
-        import io
+    def refresh(self) -> None:
+        """A kept outcome used: the record written again only when a file's identity changed
+        (touched, copied back) while its digest did not."""
+        if self.hashed and (self.known.changed or len(self.known.seen) != len(self.known.known)):
+            self._write(self.stored, self.body)
 
-        buffer = io.BytesIO()
-        try:
-            fast_pickler(buffer).dump(outcome)
-        except Exception:  # noqa: BLE001 - an outcome that cannot be pickled is simply not kept
-            return
-        self.store.write("results", key, buffer.getvalue())
+    def keep(self, outcome: Any) -> None:
+        """The partition's new outcome kept under its key with its files' digests (``outcome``
+        None, or a partition that must not be cached: the digests alone, when they changed).
+        Kept uncompressed: an outcome is mostly its findings and evidence as spool frames and JSON
+        text (``auditor.parallel.PartitionRows``), copied as they are on the next run, where
+        inflating them would cost more than the whole copy (a few tens of kilobytes a project)."""
+        if outcome is not None and self.key is not None:
+            import io
+
+            buffer = io.BytesIO()
+            try:
+                fast_pickler(buffer).dump(outcome)
+            except Exception:  # noqa: BLE001 - an outcome that cannot be pickled is simply not kept
+                pass
+            else:
+                self._write(self.key, buffer.getvalue())
+                return
+        if self.hashed and (self.known.changed or len(self.known.seen) != len(self.known.known)) \
+                or self.stored is not None:
+            self._write(None, b"")
+
+    def _write(self, key: str | None, body: bytes) -> None:
+        self.cache.store.write("results", self.name, record_payload(key, self.known.seen, body))
+
+
+def record_name(root: Path, scope: str) -> str:
+    """The name of the record of the partition ``scope`` (its folder and "/") of the tree ``root``."""
+    return hashlib.sha256(f"{FORMAT.decode()}\0partition\0{root}\0{scope}".encode(
+        "utf-8", "surrogateescape")).hexdigest()
+
+
+def record_payload(key: str | None, files: dict[str, list[Any]], body: bytes) -> bytes:
+    """A partition's record as it is signed and stored: the length of its head (4 bytes), the head
+    (its files' digests and the key of its outcome, as JSON), then the pickled outcome."""
+    head = json.dumps({"key": key, "files": files}, separators=(",", ":")).encode("utf-8", "surrogateescape")
+    return len(head).to_bytes(4, "big") + head + body
+
+
+def parse_record(payload: bytes) -> tuple[dict[str, list[Any]], str | None, bytes] | None:
+    """A record's digests, key and pickled outcome (``record_payload``); None when it is not one."""
+    size = int.from_bytes(payload[:4], "big")
+    if len(payload) < 4 + size:
+        return None
+    try:
+        head = json.loads(payload[4:4 + size])
+    except ValueError:
+        return None
+    if not isinstance(head, dict):
+        return None
+    files, key = head.get("files"), head.get("key")
+    if not isinstance(files, dict) or not (key is None or isinstance(key, str)):
+        return None
+    return files, key, payload[4 + size:]
 
 
 _POSITIONAL: dict[type, tuple[str, ...] | None] = {}
@@ -246,21 +327,25 @@ class _KnownDigests:
     does the same. The change time is set by the kernel on every write, rename or ``utime`` and no
     user can set it back, so a file of a hostile tree cannot keep an identity while its bytes
     change. A file changed in the last moments is not recorded (its times may not yet tell the
-    next change apart: git's "racy" entries). Kept, signed, per scanned root and partition (``scope``:
-    a partition's folder, "" for the root's own files), so each is read where its partition is."""
+    next change apart: git's "racy" entries). Kept, signed, per scanned root and partition: in the
+    partition's record (``Entry``), so each is read where its partition is; the root's own files'
+    (``scope`` "") in a record of their own."""
 
     __slots__ = ("store", "key", "known", "seen", "changed", "now", "recorded_only")
 
-    def __init__(self, store: Store, root: Path, scope: str = "", recorded_only: bool = False) -> None:
+    def __init__(self, store: Store, root: Path, scope: str = "", recorded_only: bool = False,
+                 known: dict[str, list[Any]] | None = None) -> None:
+        """``known``: the record as a partition's ``Entry`` holds it; else read from (and saved
+        to) a record of its own."""
         self.store = store
         self.recorded_only = recorded_only  # a file not recorded as it is: None, never read
         self.key = hashlib.sha256(f"{FORMAT.decode()}\0digests\0{root}\0{scope}".encode(
             "utf-8", "surrogateescape")).hexdigest()
-        self.known: dict[str, list[Any]] = {}
+        self.known: dict[str, list[Any]] = known if known is not None else {}
         self.seen: dict[str, list[Any]] = {}
         self.changed = False
         self.now = time.time()
-        payload = store.read("digests", self.key)
+        payload = store.read("digests", self.key) if known is None else None
         if payload is not None:
             try:
                 loaded = json.loads(payload)
@@ -468,5 +553,5 @@ def program_digest(path: Path, folder: str | None) -> str | None:
     return digest
 
 
-__all__ = ["ResultCache", "cache_folder", "code_digest", "default_folder", "fast_pickler", "file_digest", "open_results",
+__all__ = ["Entry", "ResultCache", "cache_folder", "code_digest", "default_folder", "fast_pickler", "file_digest", "open_results",
            "open_store", "program_digest", "worth_keeping"]

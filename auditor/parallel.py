@@ -210,29 +210,29 @@ def _fragment_text(findings: Sequence[Finding], evidence: dict[str, Sequence[Evi
 
 def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
              cache: ResultCache | None, json: bool, key: str | None | bool = False) -> tuple[PartitionRows, bool]:
-    """The partition's parse-and-check outcome, and whether it was parsed: kept in the cache under
-    its key (computed here unless the main process did: ``key``), else computed and kept. Where
-    the main process found the whole tree kept, an entry that cannot be read after all (damaged,
-    removed since) raises ``_NotKept``: the tree then goes to the workers."""
-    computed_here = key is False  # else by the main process, for a tree it found all kept
-    if cache is not None and key is False:
-        key = cache.key(part, prefix)
-    if cache is not None and isinstance(key, str):
-        kept = cache.load(key)
+    """The partition's parse-and-check outcome, and whether it was parsed: kept in the partition's
+    record in the cache under its key (computed here unless the main process did: ``key``), else
+    computed and kept. Where the main process found the whole tree kept, a record that cannot be
+    read after all (damaged, removed or replaced since) raises ``_NotKept``: the tree then goes
+    to the workers."""
+    entry = None
+    if cache is not None:
+        entry = cache.lookup(part, prefix, key)
+        kept = entry.outcome()
         if isinstance(kept, PartitionRows):
             from auditor import progress
 
+            entry.refresh()
             progress.files_done(len(part.files))  # in the main process (one job): not parsed, yet done
             return kept, False
-        if not computed_here:
+        if key is not False:
             raise _NotKept(key)
     result = _parse_and_check(part, rule_ids, config)
     rows = _as_rows(result, prefix, json)
-    if cache is not None and isinstance(key, str):
+    if entry is not None:
         from auditor.cache import worth_keeping
 
-        if worth_keeping(result):
-            cache.save(key, rows)
+        entry.keep(rows if worth_keeping(result) else None)
     return rows, True
 
 
