@@ -107,6 +107,7 @@ _load_on_first_use("ipaddress")
 _load_on_first_use("base64")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+_PROCESS_GC_THRESHOLD = (100_000, 50, 100)  # the console script's (program()): as auditor.parallel._AUDIT_GC_THRESHOLD
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info", "none")
 
 DESCRIPTION = """\
@@ -445,8 +446,6 @@ def program() -> int:
     gc.freeze()
     return code
 
-
-_PROCESS_GC_THRESHOLD = (100_000, 50, 100)  # as auditor.parallel._AUDIT_GC_THRESHOLD
 
 
 def main(argv: Sequence[str] | None = None) -> int:

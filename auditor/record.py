@@ -71,6 +71,7 @@ def dataclass(cls: type | None = None, /, *, init: bool = True, repr: bool = Tru
 
 
 def _process(cls: type, options: dict[str, Any]) -> type:
+    _refuse_special_names_bound_for_the_type_checker_only(cls)
     if not FAST or options["order"] or options["unsafe_hash"] or options["kw_only"] or options["weakref_slot"] \
             or not options["init"] or not _plain(cls):
         made: type = dataclasses.dataclass(cls, **options)
@@ -135,6 +136,22 @@ def _process(cls: type, options: dict[str, Any]) -> type:
         cls = _add_slots(cls, names, frozen)
     abc.update_abstractmethods(cls)
     return cls
+
+
+def _refuse_special_names_bound_for_the_type_checker_only(cls: type) -> None:
+    """The standard decorator tells a ``ClassVar``, ``InitVar`` or ``KW_ONLY`` annotation written
+    as a string from a field by looking the name up in the class's module at run time. The
+    auditor's modules import typing's names under ``TYPE_CHECKING`` only, where it would find
+    nothing and make the class constant a field, silently: refused instead."""
+    annotations = cls.__dict__.get("__annotations__", {})
+    module = sys.modules.get(cls.__module__)
+    bound = vars(module) if module is not None else {}
+    for name, kind in annotations.items():
+        for word in _UNSUPPORTED_WORDS:
+            if type(kind) is str and word in kind and not {word, "typing", "dataclasses"} & bound.keys():
+                raise TypeError(f"{cls.__qualname__}.{name} is annotated {kind!r}, but {cls.__module__} "
+                                f"binds {word} for the type checker only: import it at run time, or make "
+                                f"the value a module constant")
 
 
 def _plain(cls: type) -> bool:

@@ -519,3 +519,22 @@ def test_every_named_tuple_of_the_scan_path_is_built_without_typing() -> None:
                 built_by_typing.append(f"{module.__name__}.{value.__qualname__}")
     assert sorted(built_by_typing) == [f"auditor.report.merged.{name}" for name in (
         "Cell", "Loaded", "MergedReport", "MergedRow", "Repository", "ScannerRecord")]
+
+
+def test_a_class_variable_named_for_the_type_checker_only_is_refused_not_made_a_field() -> None:
+    """A module importing ``ClassVar`` under ``TYPE_CHECKING`` (the auditor's convention): the
+    standard decorator would find no ``ClassVar`` at run time and make the constant a field."""
+    import types
+
+    module = types.ModuleType("made_for_the_test")
+    sys.modules[module.__name__] = module
+    try:
+        namespace = {"__module__": module.__name__, "__annotations__": {"KIND": "ClassVar[str]", "size": "int"},
+                     "KIND": "limits", "size": 0}
+        with pytest.raises(TypeError, match="binds ClassVar for the type checker only"):
+            record.dataclass(frozen=True)(type("Limits", (), dict(namespace)))
+        module.ClassVar = __import__("typing").ClassVar  # type: ignore[attr-defined]
+        kind = record.dataclass(frozen=True)(type("Limits", (), dict(namespace)))
+        assert [item.name for item in dataclasses.fields(kind)] == ["size"] and kind(3).KIND == "limits"
+    finally:
+        del sys.modules[module.__name__]

@@ -330,8 +330,12 @@ def test_argparse_messages_skip_gettext_only_where_no_catalog_can_exist(tmp_path
         assert argparse.ngettext("%s arg", "%s args", 1) == ("N" if looked_up else "%s arg")
     assert asked == ["usage: "]
     monkeypatch.setattr(gettext, "_default_localedir", str(tmp_path / "missing"))
-    monkeypatch.setattr(gettext, "_current_domain", "another")  # a program bound its own domain
+    monkeypatch.setattr(gettext, "_current_domain", "another")  # a program chose its own domain
     monkeypatch.setattr(argparse, "_", translating)
+    cli._untranslated_when_no_catalog_can_exist()
+    assert argparse._ is translating
+    monkeypatch.setattr(gettext, "_current_domain", "messages")
+    monkeypatch.setattr(gettext, "_localedirs", {"messages": str(tmp_path)})  # bindtextdomain: another folder
     cli._untranslated_when_no_catalog_can_exist()
     assert argparse._ is translating
 

@@ -30,10 +30,10 @@ _HASH_MODULUS = sys.hash_info.modulus
 
 class Exact:
     """An exact rational number in lowest terms: what ``fractions.Fraction`` holds, for what a
-    quantity needs (comparing, negating, ``float``, ``numerator``/``denominator``). The
-    ``fractions`` module, with the ``decimal`` and ``numbers`` modules it imports, is 2.5% of a
-    cold one-project scan. Compares and hashes equal to the same value as an ``int``, a ``float``
-    or a ``Fraction``."""
+    quantity needs (comparing, negating, ``float``, ``numerator``/``denominator``; no arithmetic:
+    the checks only compare quantities). The ``fractions`` module, with the ``decimal`` and
+    ``numbers`` modules it imports, is 2.5% of a cold one-project scan. Compares and hashes as
+    ``Fraction`` does with an ``int``, a ``float`` (infinities and NaN included) or a ``Fraction``."""
 
     __slots__ = ("numerator", "denominator")
     numerator: int
@@ -52,12 +52,14 @@ class Exact:
     def __reduce__(self) -> tuple[type[Exact], tuple[int, int]]:
         return Exact, (self.numerator, self.denominator)
 
-    def _cross(self, other: object) -> tuple[int, int] | None:
+    def _cross(self, other: object) -> tuple[int | float, int | float] | None:
         """``(self's numerator x other's denominator, other's numerator x self's denominator)``:
-        the two sides of any comparison; None for what is not a rational number."""
+        the two sides of any comparison; None for what is not a number. An infinite or NaN float
+        is compared with 0.0 instead of this number, as ``Fraction`` does (any finite value is
+        below infinity, and nothing equals NaN)."""
         if isinstance(other, float):
             if not math.isfinite(other):
-                return None
+                return 0.0, other
             numerator, denominator = other.as_integer_ratio()
             return self.numerator * denominator, numerator * self.denominator
         # int (its denominator is 1), Exact, Fraction and any other numbers.Rational
@@ -69,7 +71,7 @@ class Exact:
     def __eq__(self, other: object) -> bool:
         sides = self._cross(other)
         if sides is None:
-            return NotImplemented if not isinstance(other, float) else False
+            return NotImplemented
         return sides[0] == sides[1]
 
     def __lt__(self, other: object) -> bool:
@@ -127,7 +129,7 @@ class Exact:
 def parse_quantity(quantity: str | int | float) -> Exact:
     """The exact value of a Kubernetes quantity in base units (cores, bytes).
 
-    ``parse_quantity("500m") == Fraction(1, 2)``, ``parse_quantity("2Gi") == 2**31``,
+    ``parse_quantity("500m") == Exact(1, 2)`` (``== 0.5``), ``parse_quantity("2Gi") == 2**31``,
     ``parse_quantity("1e3") == 1000``. YAML numbers (``cpu: 2``, ``cpu: 0.5``) are accepted.
     Raises ``QuantityError`` on anything else.
     """

@@ -20,6 +20,8 @@ from auditor.patterns import on_first_use
 
 TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from dockerfile_parse import DockerfileParser
 
 KNOWN_INSTRUCTIONS = frozenset(
@@ -243,12 +245,16 @@ class _LoggerUntilLoggingIsLoaded:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def debug(self, message: object, *args: object, **kwargs: object) -> None:
+    def debug(self, message: object, *args: object, **kwargs: Any) -> None:
         logging = sys.modules.get("logging")
         if logging is not None and not isinstance(logging, _LoggingStandIn):
+            # one frame up: the record names dockerfile-parse's caller, as its own logger would
+            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
             logging.getLogger(self.name).debug(message, *args, **kwargs)
 
     def __getattr__(self, attribute: str) -> object:
+        if isinstance(sys.modules.get("logging"), _LoggingStandIn):  # still being imported: see
+            raise AttributeError(attribute)                          # _dockerfile_parser's fallback
         import logging
 
         return getattr(logging.getLogger(self.name), attribute)
@@ -276,35 +282,40 @@ def _dockerfile_parser() -> type[DockerfileParser]:
     """dockerfile-parse's parser class, imported on first use. Its module imports ``logging`` to
     make a logger that a scan only ever calls with debug messages; ``logging``, with ``weakref``,
     ``string`` and the rest it imports, is 5% of a cold one-project scan, and nothing else of a
-    ``--no-external`` scan needs it. So, unless something has imported ``logging`` already,
-    dockerfile-parse is imported with a stand-in for it (under the import lock: no other thread can
-    import ``logging`` meanwhile and get the stand-in) whose logger drops debug messages until
-    ``logging`` is loaded (see _LoggerUntilLoggingIsLoaded). Should a release of dockerfile-parse
-    use more of ``logging`` as it is imported, it is imported again, as usual."""
+    ``--no-external`` scan needs it. So, while the process has no thread but this one (a thread
+    importing ``logging`` meanwhile would be handed the stand-in: ``import`` reads ``sys.modules``
+    without a lock) and nothing has imported ``logging`` yet, dockerfile-parse is imported with a
+    stand-in for it, whose logger drops debug messages until ``logging`` is loaded (see
+    _LoggerUntilLoggingIsLoaded). A release of dockerfile-parse that uses more of ``logging`` as it
+    is imported (a ``NullHandler``, a level) is imported again, as usual; so is every import made
+    while other threads run (the command line's scanners and pools import ``logging`` first)."""
     loaded = sys.modules.get("dockerfile_parse.parser")
     if loaded is not None:
         parser_class: type[DockerfileParser] = getattr(loaded, "DockerfileParser")
         return parser_class
-    import _imp
-
-    _imp.acquire_lock()
-    try:
-        if "logging" not in sys.modules:
-            stand_in = sys.modules["logging"] = _LoggingStandIn("logging")
-            try:
-                from dockerfile_parse import DockerfileParser
-                return DockerfileParser
-            except (AttributeError, ImportError):  # it needs more of logging: import both as ever
-                for name in [name for name in sys.modules if name.partition(".")[0] == "dockerfile_parse"]:
-                    del sys.modules[name]
-            finally:
-                if sys.modules.get("logging") is stand_in:
-                    del sys.modules["logging"]
-    finally:
-        _imp.release_lock()
+    if "logging" not in sys.modules and _threads_started() == 0:
+        stand_in = sys.modules["logging"] = _LoggingStandIn("logging")
+        try:
+            from dockerfile_parse import DockerfileParser
+            return DockerfileParser
+        except (AttributeError, ImportError):  # it needs more of logging: import both as ever
+            for name in [name for name in sys.modules if name.partition(".")[0] == "dockerfile_parse"]:
+                del sys.modules[name]
+        finally:
+            if sys.modules.get("logging") is stand_in:
+                del sys.modules["logging"]
     from dockerfile_parse import DockerfileParser
 
     return DockerfileParser
+
+
+def _threads_started() -> int:
+    """Threads running besides the main one (``threading.active_count() - 1``, without importing
+    ``threading``)."""
+    import _thread
+
+    count: int = getattr(_thread, "_count")()
+    return count
 
 
 def parse_dockerfile(text: str, path: str) -> tuple[Dockerfile, list[ParseProblem]]:

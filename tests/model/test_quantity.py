@@ -34,7 +34,10 @@ def test_whole_numbers_equal_and_hash_as_ints_and_floats() -> None:
     assert Exact(4, 2) == 2 and hash(Exact(4, 2)) == hash(2) == hash(2.0) and Exact(1, 2) == 0.5
     assert {Exact(1, 2): "half"}[Fraction(1, 2)] == "half"
     assert Exact(2) > 1 and Exact(-1, 3) < 0 and not Exact(0)
-    assert Exact(1, 2) != float("nan") and not Exact(1, 2) == float("nan")
+    for special in (float("inf"), float("-inf"), float("nan")):
+        for compare in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
+            assert getattr(Exact(1, 2), compare)(special) is getattr(Fraction(1, 2), compare)(special)
+        assert (Exact(-3) < special) is (Fraction(-3) < special) and (special > Exact(5)) is (special > Fraction(5))
     assert (Exact(1, 2) == "1/2") is False
 
 

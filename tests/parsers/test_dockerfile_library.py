@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = "FROM node:20-alpine\\nUSER 1001\\nRUN npm ci\\n"
 
@@ -43,8 +45,7 @@ logging.getLogger("dockerfile_parse.parser").setLevel(logging.DEBUG)
 second, _ = parse_dockerfile("{DOCKERFILE}", "Dockerfile")
 library.logger.debug("kept %s", 2)
 library.logger.warning("warned %s", 3)
-result = {{"users": [stage.user for stage in first.stages] if hasattr(first.stages[0], "user") else None,
-          "instructions": [i.keyword for i in first.instructions], "problems": len(problems),
+result = {{"instructions": [i.keyword for i in first.instructions], "problems": len(problems),
           "loaded_first": loaded_first, "logger": logger_kind, "records": records, "still": still_without,
           "same": [i.keyword for i in second.instructions] == [i.keyword for i in first.instructions],
           "level": library.logging.DEBUG, "stand_in_left": type(sys.modules["logging"]).__name__}}
@@ -68,14 +69,17 @@ result = {{"logger": type(library.logger).__name__, "count": len(parsed.instruct
     assert result == {"logger": "Logger", "count": 3}
 
 
-def test_a_release_that_uses_more_of_logging_on_import_is_imported_as_usual(tmp_path: Path) -> None:
-    """A dockerfile-parse whose module reads ``logging.DEBUG`` as it is imported: the stand-in has
-    no such name, so both are imported again, as ever."""
+@pytest.mark.parametrize("on_import", ["LEVEL = logging.DEBUG\nlogger = logging.getLogger(__name__)",
+                                       "logger = logging.getLogger(__name__)\nlogger.addHandler(logging.NullHandler())"
+                                       "\nLEVEL = logger.level or 10"])
+def test_a_release_that_uses_more_of_logging_on_import_is_imported_as_usual(tmp_path: Path, on_import: str) -> None:
+    """A dockerfile-parse whose module reads ``logging.DEBUG``, or gives its logger a handler, as
+    it is imported: the stand-ins have no such names, so both are imported again, as ever."""
     package = tmp_path / "site" / "dockerfile_parse"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("from .parser import DockerfileParser\n", encoding="utf-8")
     (package / "parser.py").write_text(
-        "import logging\nLEVEL = logging.DEBUG\nlogger = logging.getLogger(__name__)\n"
+        f"import logging\n{on_import}\n"
         "class DockerfileParser:\n    def __init__(self, fileobj, env_replace):\n        self.structure = []\n",
         encoding="utf-8")
     result = _fresh("""
@@ -87,3 +91,42 @@ result = {"module": made.__module__, "file": library.__file__, "level": library.
 """, tmp_path, tmp_path / "site")
     assert result["module"] == "dockerfile_parse.parser" and str(result["file"]).startswith(str(tmp_path))
     assert result == {**result, "level": 10, "logging": "module", "logger": "Logger"}
+
+
+def test_while_another_thread_runs_dockerfile_parse_is_imported_with_logging_itself(tmp_path: Path) -> None:
+    """``import logging`` in another thread would find the stand-in in ``sys.modules``: with a
+    thread running, nothing is stood in."""
+    result = _fresh(f"""
+import threading
+release = threading.Event()
+other = threading.Thread(target=release.wait)
+other.start()
+from auditor.parsers.dockerfile import parse_dockerfile
+parsed, _ = parse_dockerfile("{DOCKERFILE}", "Dockerfile")
+release.set()
+other.join()
+import dockerfile_parse.parser as library
+result = {{"logger": type(library.logger).__name__, "count": len(parsed.instructions),
+          "logging": type(sys.modules["logging"]).__name__}}
+""", tmp_path)
+    assert result == {"logger": "Logger", "count": 3, "logging": "module"}
+
+
+def test_debug_records_name_dockerfile_parses_own_code(tmp_path: Path) -> None:
+    result = _fresh(f"""
+from auditor.parsers.dockerfile import parse_dockerfile
+parse_dockerfile("{DOCKERFILE}", "Dockerfile")
+import logging
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append([record.filename, record.funcName])
+logger = logging.getLogger("dockerfile_parse.parser")
+logger.addHandler(Keep())
+logger.setLevel(logging.DEBUG)
+import io
+from dockerfile_parse import DockerfileParser
+DockerfileParser(fileobj=io.BytesIO(b"FROM alpine\\nLABEL a=b\\n")).labels
+result = {{"records": records}}
+""", tmp_path)
+    assert result["records"] and all(record[0] == "parser.py" for record in result["records"])  # type: ignore[union-attr]
