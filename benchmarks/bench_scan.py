@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -425,11 +426,37 @@ def row_d(runs: int, compare: Path | None = None) -> list[Row]:
             sides.append(other)
         print(f"  row d: {root}", file=sys.stderr)
         interleave(sides, runs)
-    detail = [side.describe() for side in sides] + [cpu_ratio(scan, bare)]
-    if compare is not None:
-        detail.append(f"with the code of {compare}: {sides[3].median / bare.median:.2f}x python -c pass")
+        detail = [side.describe() for side in sides] + [cpu_ratio(scan, bare)]
+        if compare is not None:
+            detail.append(f"with the code of {compare}: {sides[3].median / bare.median:.2f}x python -c pass")
+        detail += instruction_counts(sides[:2] + sides[3:], cache)
     return [Row("d", "1 project cold, --no-external", "python -c pass", scan.median / bare.median, "x", 8.0,
                 detail=detail)]
+
+
+def instruction_counts(sides: Sequence[Side], cache: CacheFolder) -> list[str]:
+    """Each side's instructions in one run under valgrind's callgrind, when valgrind is installed:
+    the same count whatever else the machine is doing (with PYTHONHASHSEED fixed), so a change to
+    start-up can be judged on a shared machine, where wall and CPU times drift with the load. A
+    proxy, not the row: an import's file reads and stats are system time, which it does not count."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return ["instructions: valgrind is not installed (apt install valgrind to count them)"]
+    counts = []
+    for side in sides:
+        cache.fresh()
+        done = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *side.command],
+                              env={**os.environ, **side.env, "PYTHONHASHSEED": "0"}, cwd=side.cwd,
+                              capture_output=True, text=True)
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            return [f"instructions: callgrind printed no count for {side.label}"]
+        counts.append(int(found.group(1)))
+    lines = [f"instructions (callgrind, one run each, load-independent): {side.label}: {count / 1e6:.1f}M"
+             for side, count in zip(sides, counts)]
+    lines.append(f"in instructions: {counts[0] / 1e6:.1f}M / {counts[1] / 1e6:.1f}M = {counts[0] / counts[1]:.2f}x"
+                 + (f"; with the code of the other checkout {counts[2] / counts[1]:.2f}x" if len(counts) > 2 else ""))
+    return lines
 
 
 def row_e(runs: int) -> list[Row]:
