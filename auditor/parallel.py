@@ -454,11 +454,9 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
             # this process (its resident pages count in each), and gets its chunks pickled anyway.
             pool.submit(os.getpid).result()
             every_part = split(found, groups)
-            # Several partitions per task keeps the pickling overhead low; more tasks than workers
-            # keeps both cores busy when projects differ in size.
-            size = max(1, len(every_part) // (workers * 4))
-            chunks = [Chunk(f"chunk{number}", start, every_part[start:start + size], prefixes[start:start + size])
-                      for number, start in enumerate(range(0, len(every_part), size))]
+            starts = chunk_starts(len(every_part), workers)
+            chunks = [Chunk(f"chunk{number}", start, every_part[start:end], prefixes[start:end])
+                      for number, (start, end) in enumerate(zip(starts, starts[1:] + [len(every_part)]))]
             del every_part
             summaries = pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks), [config] * len(chunks),
                                  [cache] * len(chunks), [finishing] * len(chunks), [spool.folder] * len(chunks))
@@ -473,6 +471,22 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
     except BaseException:
         spool.close()
         raise
+
+
+def chunk_starts(count: int, workers: int) -> list[int]:
+    """Where each chunk of ``count`` partitions starts, for a pool of ``workers``: chunks shrinking
+    as the work goes (guided scheduling), each a share of what is left (over twice the workers),
+    never smaller than a sixteenth of an even share. Several partitions per task keep the
+    pickling and the spool's files few; the first chunks are large and the last small, so the
+    workers finish close together (with even chunks of an eighth of the tree, one worker idled
+    for up to a whole chunk at the end while the other finished its last)."""
+    smallest = max(1, count // (workers * 16))
+    starts: list[int] = []
+    start = 0
+    while start < count:
+        starts.append(start)
+        start += max(smallest, -(-(count - start) // (workers * 2)))
+    return starts
 
 
 def _all_kept(found: Discovered, groups: list[list[str]], prefixes: list[str],
@@ -533,5 +547,5 @@ def _combine(first: ControlResult | None, second: ControlResult) -> ControlResul
     return first
 
 
-__all__ = ["partitions", "audit_partitions", "worker_count", "PartitionResult", "POOL_THRESHOLD", "parse_bounds",
+__all__ = ["chunk_starts", "partitions", "audit_partitions", "worker_count", "PartitionResult", "POOL_THRESHOLD", "parse_bounds",
            "few_collections", "Streamed"]

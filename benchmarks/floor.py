@@ -84,11 +84,22 @@ def _parse(found: Any, jobs: int) -> int:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    size = max(1, len(parts) // (workers * 4))  # as auditor.parallel.audit_partitions chunks them
-    chunks = [parts[i:i + size] for i in range(0, len(parts), size)]
+    chunks = _chunks(parts, workers)
     context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return sum(pool.map(_parse_chunk, chunks, [bounds] * len(chunks)))
+
+
+def _chunks(parts: list[Any], workers: int) -> list[list[Any]]:
+    """The partitions in the chunks auditor.parallel.audit_partitions makes of them."""
+    from auditor import parallel
+
+    chunk_starts: Callable[[int, int], list[int]] | None = getattr(parallel, "chunk_starts", None)
+    if chunk_starts is None:  # an older auditor: even chunks of an eighth of the tree (two workers)
+        size = max(1, len(parts) // (workers * 4))
+        return [parts[i:i + size] for i in range(0, len(parts), size)]
+    starts = chunk_starts(len(parts), workers)
+    return [parts[start:end] for start, end in zip(starts, starts[1:] + [len(parts)])]
 
 
 def main(argv: list[str] | None = None) -> int:
