@@ -1,4 +1,4 @@
-"""The signed store in the user's cache folder: entries read verified, written atomically.
+"""The signed store in the user's cache folder: entries read verified, never trusted half written.
 
 Both caches of the auditor keep their entries here: the validated rule catalog
 (``auditor.catalog``) and the incremental cache of parse-and-check outcomes (``auditor.cache``).
@@ -149,7 +149,8 @@ def _unlink(path: str) -> None:
 
 
 class Store:
-    """Signed entries under ``<folder>/<kind>/``: read verified, written atomically."""
+    """Signed entries under ``<folder>/<kind>/``: read verified; a new one written in place, an
+    existing one replaced whole (``write``)."""
 
     __slots__ = ("folder", "secret", "private")
 
@@ -187,20 +188,40 @@ class Store:
         return os.path.isfile(os.path.join(self.folder, kind, key[:2], key))
 
     def write(self, kind: str, key: str, payload: bytes) -> None:
-        import tempfile
-
+        """A new entry is created where it goes and written there: a reader that meets it half
+        written (another run) sees a signature that does not match, a miss, as it would for a
+        damaged entry. An existing one is replaced whole (a temporary file, then a rename), so
+        what a reader finds there is always one entry or the other."""
         path = self._path(kind, key)
         if path.parent not in self.private:  # a folder of the cache (ours, 0700) stays so during a run
             if not (_private_folder(path.parent.parent) and _private_folder(path.parent)):
                 return
             self.private.add(path.parent)
+        data = FORMAT + self._mac(kind, key, payload) + payload
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            self._replace(path, data)
+            return
+        except OSError:
+            return
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+        except OSError:
+            _unlink(str(path))  # half written: never left to be read as a miss by every run
+
+    @staticmethod
+    def _replace(path: Path, data: bytes) -> None:
+        import tempfile
+
         try:
             descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         except OSError:
             return
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                handle.write(FORMAT + self._mac(kind, key, payload) + payload)
+                handle.write(data)
             os.replace(temporary, path)
         except OSError:
             _unlink(temporary)

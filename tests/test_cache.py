@@ -844,3 +844,35 @@ def test_a_damaged_entry_of_a_kept_tree_sends_the_tree_to_the_workers(tree: Path
     assert len(pools) == 2
     assert scan_json(tree, tmp_path, "--jobs", "2") == first
     assert len(pools) == 2  # rewritten by a worker: the whole tree is kept again
+
+
+def test_a_new_entry_is_written_in_place_and_an_existing_one_replaced_whole(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new entry is created where it goes (no temporary file and rename: on ext4 each created
+    file costs ~0.3 ms, and a cold run writes one a project); one already there is replaced whole
+    through a temporary file, so a reader finds the old entry or the new one. Half written (a
+    killed run), an entry is a miss, and the next write replaces it."""
+    from auditor.store import FORMAT, open_store
+
+    renames: list[tuple[str, str]] = []
+    real = os.replace
+
+    def observed(source, target):  # type: ignore[no-untyped-def]
+        renames.append((str(source), str(target)))
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", observed)
+    store = open_store(str(tmp_path / "cache"))
+    assert store is not None
+    entry = tmp_path / "cache" / "results" / "ab" / ("ab" * 32)
+    store.write("results", "ab" * 32, b"the outcome")
+    assert renames == [] and store.read("results", "ab" * 32) == b"the outcome"
+    assert entry.stat().st_mode & 0o777 == 0o600
+    store.write("results", "ab" * 32, b"another outcome")
+    assert [target for _, target in renames] == [str(entry)]
+    assert store.read("results", "ab" * 32) == b"another outcome"
+    entry.write_bytes(entry.read_bytes()[:len(FORMAT) + 40])  # a run killed while writing it
+    assert store.read("results", "ab" * 32) is None
+    store.write("results", "ab" * 32, b"the outcome")
+    assert store.read("results", "ab" * 32) == b"the outcome"
+    assert sorted(p.name for p in entry.parent.iterdir()) == [entry.name]  # no temporary file left
