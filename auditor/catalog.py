@@ -3,13 +3,19 @@ cached.
 
 Validation needs jsonschema and YAML parsing needs PyYAML, together most of a cold start; so the
 validated catalog is cached in the user's cache folder (the signed store of ``auditor.cache``),
-keyed by the SHA-256 of every rule file's bytes (and the schema's), which makes a stale cache
-impossible: any edit changes the key.
+keyed by a digest of every rule file's bytes (and the schema's), which makes a stale cache
+impossible: any edit changes the key. Reading and hashing the 79 files and decoding the JSON entry
+was itself a twentieth of a cold one-project scan, so the catalog is also kept under the files'
+identities (name, size, inode, modification and change times: what any edit changes, as Python
+trusts a module's bytecode by its source's size and time) in ``marshal``'s format; when an identity
+has changed, the files are read and the content-keyed entry decides.
 """
 from __future__ import annotations
 
 import json
+import marshal
 import os
+import sys
 from functools import cache
 from pathlib import Path
 TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
@@ -165,26 +171,71 @@ def _parse_and_validate(sources: dict[str, bytes]) -> dict[str, Any]:
 def load_catalog(directory: Path | None = None) -> dict[str, Rule]:
     """Every rule, by ID, in ID order."""
     directory = directory or rules_dir()
+    store = _catalog_store()
+    identity = _files_identity(directory) if store is not None else None
+    documents = _documents_by_identity(store, identity) if store is not None and identity else None
+    if documents is None:
+        documents = _documents_by_content(directory, store)
+        if store is not None and identity:
+            store.write("catalog-by-identity", identity, marshal.dumps(documents))
+    defaults = resolved()  # the profile's defaults, computed once for every rule
+    return {rule_id: _rule(documents[rule_id], defaults) for rule_id in sorted(documents)}
+
+
+def _documents_by_content(directory: Path, store: Store | None) -> dict[str, Any]:
+    """The rule files read, and their validated documents from the entry keyed by their bytes, or
+    parsed and validated (and that entry written)."""
     sources = _read_sources(directory)
     digest = content_digest()
     digest.update((SCHEMA_DIR / "rule.schema.json").read_bytes())
     for name, data in sources.items():
         digest.update(name.encode() + b"\0" + data + b"\0")
     key = digest.hexdigest()
-    store = _catalog_store()
-    documents = None
     if store is not None:
         cached = store.read("catalog", key)
         try:
             documents = json.loads(cached) if cached is not None else None
         except ValueError:
             documents = None
-    if documents is None:
-        documents = _parse_and_validate(sources)
-        if store is not None:
-            store.write("catalog", key, json.dumps(documents).encode())
-    defaults = resolved()  # the profile's defaults, computed once for every rule
-    return {rule_id: _rule(documents[rule_id], defaults) for rule_id in sorted(documents)}
+        if isinstance(documents, dict):
+            return documents
+    documents = _parse_and_validate(sources)
+    if store is not None:
+        store.write("catalog", key, json.dumps(documents).encode())
+    return documents
+
+
+def _files_identity(directory: Path) -> str | None:
+    """A digest of what identifies the rule files and the schema as they are on disk (each one's
+    name, size, inode, modification and change time in nanoseconds) and of this interpreter's
+    ``marshal`` format; None when the folder cannot be listed (the content decides then). An edit
+    changes the size or the times (the change time even when the modification time is put back)."""
+    digest = content_digest()
+    digest.update(f"{sys.version}\0{marshal.version}\0".encode())
+    try:
+        with os.scandir(directory) as entries:
+            found = sorted((entry.name, entry.stat()) for entry in entries
+                           if entry.name.endswith(".yaml") and entry.name != ".yaml")
+        found.append(("rule.schema.json", os.stat(SCHEMA_DIR / "rule.schema.json")))
+    except OSError:
+        return None
+    for name, status in found:
+        digest.update(f"{name}\0{status.st_size}\0{status.st_ino}\0{status.st_mtime_ns}\0"
+                      f"{status.st_ctime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+def _documents_by_identity(store: Store, identity: str) -> dict[str, Any] | None:
+    """The validated documents kept under the files' identity: ``marshal`` data, read only from an
+    entry signed under the user's own key (the store checks it), so it is the auditor's own."""
+    cached = store.read("catalog-by-identity", identity)
+    if cached is None:
+        return None
+    try:
+        documents = marshal.loads(cached)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return documents if isinstance(documents, dict) else None
 
 
 def _rule(doc: dict[str, Any], defaults: dict[str, Any] | None = None) -> Rule:

@@ -20,12 +20,13 @@ from auditor.digests import SIGNATURE_SIZE, compare_digest, signature
 
 FORMAT = b"auditor-cache 2\n"  # bump when the entry layout or its signature changes (2: the catalog's is keyed BLAKE2b)
 _MAC_SIZE = SIGNATURE_SIZE  # = HMAC-SHA-256's
-# Every run reads the rule catalog's entry (190 KB): it is signed with keyed BLAKE2b, which needs
+# Every run reads the rule catalog's entry (190 KB; ``auditor.catalog`` keeps it under the rule
+# files' contents and under their identities on disk): it is signed with keyed BLAKE2b, which needs
 # no OpenSSL at start-up (``auditor.digests``). The incremental cache reads megabytes (70 KB a
 # project) in runs that load OpenSSL anyway (``auditor.cache`` hashes files with it), whose
 # HMAC-SHA-256 is twice as fast there. The kind is part of what is signed, so an entry of one kind
 # never passes for another.
-_STARTUP_KINDS = frozenset({"catalog"})
+_STARTUP_KINDS = frozenset({"catalog", "catalog-by-identity"})
 _KEY_FILE = "key"
 _ENTRY_CAP = 256 * 1024 * 1024  # bytes; a partition's outcome is kilobytes, never read a huge file
 _READ_BLOCK = 1 << 20

@@ -4,6 +4,7 @@ failing and passing cases is checked in tests/test_rule_cases.py)."""
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import re
 from pathlib import Path
@@ -120,3 +121,61 @@ def test_a_catalog_planted_in_the_cache_folder_is_never_trusted(tmp_path: Path,
         assert load_catalog() == rules
     finally:
         load_catalog.cache_clear()
+
+
+@pytest.fixture
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("AUDITOR_CACHE_DIR", raising=False)
+    monkeypatch.delenv("AUDITOR_NO_CACHE", raising=False)
+    load_catalog.cache_clear()
+    yield tmp_path / "cache" / "auditor"
+    load_catalog.cache_clear()
+
+
+def test_a_second_load_reads_the_catalog_by_the_files_identity_without_reading_them(
+        private_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor import catalog
+
+    first = load_catalog()
+    assert len(list((private_cache / "catalog-by-identity").rglob("*"))) == 2  # a folder and the entry
+    load_catalog.cache_clear()
+
+    def unread(directory: Path) -> dict[str, bytes]:
+        raise AssertionError("the rule files were read")
+
+    monkeypatch.setattr(catalog, "_read_sources", unread)
+    assert load_catalog() == first
+
+
+def test_an_edit_that_keeps_the_size_changes_the_identity_and_the_catalog(
+        private_cache: Path, tmp_path: Path) -> None:
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(rules_dir(), rules)
+    assert load_catalog(rules)["DF001"].severity == "medium"
+    load_catalog.cache_clear()
+    rule = rules / "DF001.yaml"
+    text = rule.read_text(encoding="utf-8")
+    assert "severity: medium\n" in text
+    status = rule.stat()
+    rule.write_text(text.replace("severity: medium\n", "severity: low   \n", 1), encoding="utf-8")
+    os.utime(rule, ns=(status.st_atime_ns, status.st_mtime_ns))  # even with its modification time put back
+    assert rule.stat().st_size == status.st_size and rule.stat().st_mtime_ns == status.st_mtime_ns
+    assert load_catalog(rules)["DF001"].severity == "low"  # the change time differs: the files are read
+
+
+def test_a_forged_entry_under_the_files_identity_is_never_trusted(private_cache: Path) -> None:
+    import marshal
+
+    from auditor import catalog, store
+
+    rules = load_catalog()
+    identity = catalog._files_identity(rules_dir())
+    assert identity is not None
+    documents = {rule.id: {"id": rule.id} for rule in rules.values()}  # what a tree could plant
+    planted = private_cache / "catalog-by-identity" / identity[:2] / identity
+    planted.write_bytes(store.FORMAT + bytes(32) + marshal.dumps(documents))
+    load_catalog.cache_clear()
+    assert load_catalog() == rules
