@@ -9,7 +9,6 @@ their files are counted by the parent when their results come back (``files_done
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +40,8 @@ class Display:
     end (transient), so the report that follows is all that stays on the screen."""
 
     def __init__(self, stream: IO[str], delay: float = DELAY_SECONDS) -> None:
+        import threading  # (a scan that shows no display, the usual one, imports none)
+
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 

@@ -165,6 +165,8 @@ def test_a_plain_scan_leaves_the_helpers_of_unused_paths_unloaded(tmp_path: Path
     assert "auditor.model.quantity" in modules and not modules & {"fractions", "decimal", "numbers"}
     # dockerfile-parse was imported with a stand-in for logging (auditor.parsers.dockerfile)
     assert "dockerfile_parse.parser" in modules and "logging" not in modules
+    # no thread: the parse time budget asks signal.signal, not threading, whether it is the main thread
+    assert "auditor.parsers.limits" in modules and "threading" not in modules
     result = _run(f"""
 ours = [name for name in ("shutil", "tempfile", "traceback", "base64") if name not in sys.modules]
 import io, contextlib

@@ -17,7 +17,6 @@ input bounds alone apply; a handler or timer someone else installed is restored 
 from __future__ import annotations
 
 import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,7 +31,10 @@ class ParseTimeout(BaseException):
 
 
 def budget_enforceable() -> bool:
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    """Whether this platform has the CPU-time timer (POSIX); whether this thread may use it is
+    known when its handler is set (``signal.signal`` refuses any thread but the main one), which
+    asks no ``threading`` (whose import a one-project scan does without)."""
+    return hasattr(signal, "setitimer")
 
 
 @contextmanager
@@ -47,7 +49,11 @@ def time_budget(seconds: float | None) -> Iterator[None]:
     def expire(signum: int, frame: object) -> None:
         raise ParseTimeout(seconds)
 
-    previous_handler = signal.signal(signal.SIGPROF, expire)
+    try:
+        previous_handler = signal.signal(signal.SIGPROF, expire)
+    except ValueError:  # not the main thread: it alone receives signals and may set their handlers
+        yield
+        return
     previous_delay, previous_interval = signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
