@@ -68,12 +68,13 @@ def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots
 
 def scan(paths: Sequence[Path | str], *, scan_root: Path | None = None, config: Config | None = None,
          select: Sequence[str] = (), ignore: Sequence[str] = (), jobs: int | None = None) -> AuditResult:
-    from auditor.catalog import load_catalog
+    from auditor.catalog import distrust_inside, load_catalog
     from auditor.discovery import discover
     from auditor.engine import select_rules
 
     roots = [Path(p).absolute() for p in paths]
     scan_root = scan_root or (roots[0] if len(roots) == 1 and roots[0].is_dir() else Path.cwd())
+    distrust_inside(scan_root, *roots)
     config = config or Config()
     rules = select_rules(load_catalog(), config, select, ignore)
     found = discover(roots, scan_root, exclude=config.exclude, max_file_size=config.max_file_size,

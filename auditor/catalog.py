@@ -88,16 +88,35 @@ def rules_dir() -> Path:
     return bundled if bundled.is_dir() else PACKAGE_DIR.parent / "rules"
 
 
+_AUDITED_TREES: list[Path] = []  # see distrust_inside
+
+
+def distrust_inside(*trees: Path | str) -> None:
+    """Name trees this process audits: the catalog's store is not used while its folder lies inside
+    one of them (one's home audited, a CI home inside the checkout), since the tree could hold a
+    key of its own and entries signed with it, and a catalog with every severity lowered would
+    turn a failing gate into a passing one. The incremental cache refuses such a folder the same
+    way (``auditor.store.cache_folder``). Catalogs loaded before are dropped: they may have come
+    from there. Called by every command that reads a tree, before it loads the catalog."""
+    new = [tree for tree in (Path(os.path.abspath(item)) for item in trees) if tree not in _AUDITED_TREES]
+    if new:
+        _AUDITED_TREES.extend(new)
+        load_catalog.cache_clear()
+
+
 def _catalog_store() -> Store | None:
     """The signed store of the user's cache folder (``auditor.cache``), or None when caching is
-    off or the folder is not private (``auditor.store``). The validated catalog is trusted from it only under the
-    user's own key: a ``rules-*.json`` that a scanned tree holds (one's home audited, a CI home
-    inside the checkout) can never stand in for the rules."""
+    off, the folder is not private (``auditor.store``) or lies inside an audited tree
+    (``distrust_inside``). The validated catalog is trusted from it only under the user's own key:
+    a ``rules-*.json`` or a store entry that a scanned tree holds can never stand in for the rules."""
     if os.environ.get("AUDITOR_NO_CACHE", "").strip().lower() in ("1", "true", "yes"):  # as config reads it
         return None
-    from auditor.store import default_folder, open_store
+    from auditor.store import default_folder, inside, open_store
 
-    return open_store(str(default_folder()))
+    folder = default_folder()
+    if any(inside(folder, tree) for tree in _AUDITED_TREES):
+        return None
+    return open_store(str(folder))
 
 
 def _read_sources(directory: Path) -> dict[str, bytes]:
@@ -172,11 +191,11 @@ def load_catalog(directory: Path | None = None) -> dict[str, Rule]:
     """Every rule, by ID, in ID order."""
     directory = directory or rules_dir()
     store = _catalog_store()
-    identity = _files_identity(directory) if store is not None else None
+    identity, settled = _files_identity(directory) if store is not None else (None, False)
     documents = _documents_by_identity(store, identity) if store is not None and identity else None
     if documents is None:
         documents = _documents_by_content(directory, store)
-        if store is not None and identity:
+        if store is not None and identity and settled:
             store.write("catalog-by-identity", identity, marshal.dumps(documents))
     defaults = resolved()  # the profile's defaults, computed once for every rule
     return {rule_id: _rule(documents[rule_id], defaults) for rule_id in sorted(documents)}
@@ -205,11 +224,20 @@ def _documents_by_content(directory: Path, store: Store | None) -> dict[str, Any
     return documents
 
 
-def _files_identity(directory: Path) -> str | None:
+# A file changed this recently may change again without its times changing, where they have a
+# coarse grain (1 s on HFS+, 2 s on FAT, a jiffy on older Linux): an identity is recorded only once
+# every file is older (git's "racy" entries; auditor.cache waits the same for a file's digest).
+_RACY_SECONDS = 2.0
+
+
+def _files_identity(directory: Path) -> tuple[str | None, bool]:
     """A digest of what identifies the rule files and the schema as they are on disk (each one's
     name, size, inode, modification and change time in nanoseconds) and of this interpreter's
-    ``marshal`` format; None when the folder cannot be listed (the content decides then). An edit
-    changes the size or the times (the change time even when the modification time is put back)."""
+    ``marshal`` format, and whether every file is settled (older than ``_RACY_SECONDS``); None
+    when the folder cannot be listed (the content decides then). An edit changes the size or the
+    times (the change time even when the modification time is put back) beyond their grain."""
+    import time
+
     digest = content_digest()
     digest.update(f"{sys.version}\0{marshal.version}\0".encode())
     try:
@@ -218,11 +246,12 @@ def _files_identity(directory: Path) -> str | None:
                            if entry.name.endswith(".yaml") and entry.name != ".yaml")
         found.append(("rule.schema.json", os.stat(SCHEMA_DIR / "rule.schema.json")))
     except OSError:
-        return None
+        return None, False
     for name, status in found:
         digest.update(f"{name}\0{status.st_size}\0{status.st_ino}\0{status.st_mtime_ns}\0"
                       f"{status.st_ctime_ns}\0".encode())
-    return digest.hexdigest()
+    newest = max(max(status.st_mtime_ns, status.st_ctime_ns) for _, status in found) / 1e9
+    return digest.hexdigest(), time.time() - newest > _RACY_SECONDS
 
 
 def _documents_by_identity(store: Store, identity: str) -> dict[str, Any] | None:

@@ -252,7 +252,7 @@ def _prune(folder: Path) -> None:
         os.utime(marker)
     except OSError:
         return
-    for kind in ("results", "programs", "digests", "catalog"):
+    for kind in ("results", "programs", "digests", "catalog", "catalog-by-identity"):
         for current, _, names in os.walk(folder / kind):
             for name in names:
                 path = os.path.join(current, name)

@@ -149,12 +149,16 @@ def test_a_second_load_reads_the_catalog_by_the_files_identity_without_reading_t
 
 
 def test_an_edit_that_keeps_the_size_changes_the_identity_and_the_catalog(
-        private_cache: Path, tmp_path: Path) -> None:
+        private_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
+
+    from auditor import catalog
 
     rules = tmp_path / "rules"
     shutil.copytree(rules_dir(), rules)
+    monkeypatch.setattr(catalog, "_RACY_SECONDS", -3600.0)  # the copies count as settled at once
     assert load_catalog(rules)["DF001"].severity == "medium"
+    assert list((private_cache / "catalog-by-identity").rglob("*"))  # kept under the copies' identity
     load_catalog.cache_clear()
     rule = rules / "DF001.yaml"
     text = rule.read_text(encoding="utf-8")
@@ -172,10 +176,98 @@ def test_a_forged_entry_under_the_files_identity_is_never_trusted(private_cache:
     from auditor import catalog, store
 
     rules = load_catalog()
-    identity = catalog._files_identity(rules_dir())
+    identity, _ = catalog._files_identity(rules_dir())
     assert identity is not None
     documents = {rule.id: {"id": rule.id} for rule in rules.values()}  # what a tree could plant
     planted = private_cache / "catalog-by-identity" / identity[:2] / identity
     planted.write_bytes(store.FORMAT + bytes(32) + marshal.dumps(documents))
     load_catalog.cache_clear()
     assert load_catalog() == rules
+
+
+def test_rule_files_changed_within_the_timestamps_grain_are_not_kept_by_identity(
+        private_cache: Path, tmp_path: Path) -> None:
+    """A just-written rule file could change again with the same times on a coarse file system:
+    its identity is not recorded (the content-keyed entry still is)."""
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(rules_dir(), rules)
+    assert load_catalog(rules)["DF001"].severity == "medium"
+    assert not list((private_cache / "catalog-by-identity").rglob("*")) and list((private_cache / "catalog").rglob("*"))
+
+
+def test_a_catalog_store_inside_an_audited_tree_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tree that holds the user's cache folder (its home audited, a CI home in the checkout) with a
+    key of its own and a catalog signed with it, every severity lowered to info: trusted before
+    the tree is named, never once it is."""
+    import json
+
+    from auditor import catalog, store
+
+    tree = tmp_path / "tree"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tree / ".cache"))
+    monkeypatch.delenv("AUDITOR_NO_CACHE", raising=False)
+    monkeypatch.setattr(catalog, "_AUDITED_TREES", [])
+    load_catalog.cache_clear()
+    try:
+        genuine = load_catalog()  # writes the entries a tree could ship, signed with the key it ships
+        planted = store.open_store(str(tree / ".cache" / "auditor"))
+        assert planted is not None
+        sources = catalog._read_sources(rules_dir())
+        documents = {rule_id: {**json.loads(json.dumps(document)), "severity": "info"}
+                     for rule_id, document in catalog._parse_and_validate(sources).items()}
+        for kind, key, payload in (("catalog", _content_key(sources), json.dumps(documents).encode()),
+                                   ("catalog-by-identity", catalog._files_identity(rules_dir())[0],
+                                    __import__("marshal").dumps(documents))):
+            planted.write(kind, str(key), payload)
+        load_catalog.cache_clear()
+        assert {rule.severity for rule in load_catalog().values()} == {"info"}  # the attack, unnamed
+        catalog.distrust_inside(tree)  # what scan, baseline, report and model do first
+        assert load_catalog() == genuine
+    finally:
+        load_catalog.cache_clear()
+
+
+def _content_key(sources: dict[str, bytes]) -> str:
+    from auditor import catalog
+    from auditor.digests import content_digest
+
+    digest = content_digest()
+    digest.update((catalog.SCHEMA_DIR / "rule.schema.json").read_bytes())
+    for name, data in sources.items():
+        digest.update(name.encode() + b"\0" + data + b"\0")
+    return digest.hexdigest()
+
+
+def test_the_scan_command_names_its_tree_before_it_loads_the_catalog(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor import catalog
+    from auditor.cli import main
+
+    named: list[tuple[str, ...]] = []
+    real = catalog.distrust_inside
+    monkeypatch.setattr(catalog, "distrust_inside", lambda *trees: named.append(tuple(map(str, trees))) or real(*trees))
+    tree = tmp_path / "tree"
+    (tree / "app").mkdir(parents=True)
+    (tree / "app" / "Dockerfile").write_text("FROM node:20-alpine\nUSER 1001\n", encoding="utf-8")
+    monkeypatch.setattr(catalog, "_AUDITED_TREES", [])
+    main(["scan", str(tree), "--no-external", "-q", "--no-cache", "--fail-on", "none"])
+    assert named and str(tree) in named[0]
+
+
+def test_catalog_entries_unused_for_a_month_are_pruned_too(tmp_path: Path) -> None:
+    import time
+
+    from auditor import store
+
+    folder = tmp_path / "auditor"
+    opened = store.open_store(str(folder))
+    assert opened is not None
+    old = time.time() - 31 * 86400
+    for kind in ("catalog", "catalog-by-identity"):
+        opened.write(kind, "ab" * 32, b"{}")
+        os.utime(folder / kind / "ab" / ("ab" * 32), (old, old))
+    os.utime(folder / "pruned", (old, old))
+    store.open_store(str(folder))  # prunes once a day
+    assert not [path for kind in ("catalog", "catalog-by-identity") for path in (folder / kind).rglob("ab" * 32)]

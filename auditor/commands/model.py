@@ -19,7 +19,7 @@ from auditor.textsafe import display, json_escape
 def build(path: str, config_path: str | None = None, no_ignore: bool = False) -> SystemModel:
     """Discover and parse ``path`` the way ``auditor scan`` does, then link the deployment."""
     from auditor.api import parse_bounds
-    from auditor.catalog import load_catalog
+    from auditor.catalog import distrust_inside, load_catalog
     from auditor.config import load_settings
     from auditor.discovery import discover
     from auditor.parsers.project import build_project
@@ -28,6 +28,7 @@ def build(path: str, config_path: str | None = None, no_ignore: bool = False) ->
     if not root.is_dir():
         raise UsageError(f"{path}: not a folder (`auditor model` reads a whole tree)")
     root = root.absolute()
+    distrust_inside(root)
     config = load_settings(root, config_path, load_catalog()).config  # the tree's may set policy only
     found = discover([root], root, exclude=config.exclude, max_file_size=config.max_file_size,
                      max_files=config.max_files, no_ignore=no_ignore)

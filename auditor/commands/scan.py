@@ -138,7 +138,7 @@ def parse_formats(specs: list[str] | None, output: str | None) -> list[tuple[str
 
 def prepare(args: argparse.Namespace) -> tuple[AuditResult, Config]:
     """Everything both `scan` and `baseline create` do: configure, discover, parse, check."""
-    from auditor.catalog import load_catalog
+    from auditor.catalog import distrust_inside, load_catalog
     from auditor.discovery import discover
     from auditor.policy import judge_excludes, nothing_left_to_run
     from auditor.api import audit_tree
@@ -154,6 +154,7 @@ def prepare(args: argparse.Namespace) -> tuple[AuditResult, Config]:
         from auditor import gitcmd
 
         report_paths = gitcmd.changed_since(scan_root, args.diff_base)
+    distrust_inside(scan_root, *roots)
     catalog = load_catalog()
     unknown = [p for p in args.select + args.ignore if not any(r.startswith(p) for r in catalog)]
     if unknown:

@@ -262,10 +262,6 @@ class SystemModel:
         linked to it by a deployment (its build context)."""
         return self.app_dockerfiles.get(app.dir, ())
 
-    def role_of(self, node: Any) -> WorkloadRole | None:
-        by_key = {w.key: w for w in self.workloads}
-        return by_key.get(role_key(node))
-
 
 if TYPE_CHECKING:
     class _HasSystem(Protocol):

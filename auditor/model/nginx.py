@@ -454,10 +454,6 @@ class Location:
         return self.uri.startswith("@")
 
     @property
-    def declares_headers(self) -> bool:
-        return any(d.name == "add_header" for d in self.directives)
-
-    @property
     def proxies_to_app(self) -> bool:
         """Requests here go to an upstream: ``proxy_pass`` and no ``return`` answering first."""
         return self.effective.proxy_pass is not None and self.effective.return_ is None

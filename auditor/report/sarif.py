@@ -90,10 +90,6 @@ def ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.suppressed, -SEVERITY_RANK.get(f.severity, 0)))
 
 
-def kept_results(total: int, limit: int = MAX_RESULTS) -> int:
-    return min(total, limit)
-
-
 def result_to_sarif(result: AuditResult, sarif_category: str | None = None, *,
                     max_results: int = MAX_RESULTS, max_gzip_bytes: int = MAX_GZIP_BYTES) -> dict[str, Any]:
     """The log; at most ``max_results`` results (the most severe), fewer if the gzip-compressed
