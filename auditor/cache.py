@@ -28,8 +28,9 @@ The folder comes from the user, never from the tree (``--cache-dir``, ``AUDITOR_
 ``scanners.cache_dir`` in the user's configuration, else ``$XDG_CACHE_HOME/auditor``); a folder
 inside the audited tree is never used. Entries are written with mode 0600 in a 0700 folder (a new
 one in place, an existing one replaced whole through a temporary file and ``os.replace``), and
-signed (HMAC-SHA-256) under a per-user key kept in the folder; an entry that is corrupt, truncated, from another format or signed for another key
-is ignored, never trusted and never a crash. ``--no-cache`` (``AUDITOR_NO_CACHE=1``) turns it off.
+signed (HMAC-SHA-256) under a per-user key kept in the folder; an entry that is corrupt,
+truncated, from another format or signed for another key is ignored, never trusted and never a
+crash. ``--no-cache`` (``AUDITOR_NO_CACHE=1``) turns it off.
 """
 from __future__ import annotations
 

@@ -184,10 +184,6 @@ class Store:
         _refresh(where)
         return payload
 
-    def has(self, kind: str, key: str) -> bool:
-        """Whether an entry is there (not whether it is valid: ``read`` says that)."""
-        return os.path.isfile(os.path.join(self.folder, kind, key[:2], key))
-
     def write(self, kind: str, key: str, payload: bytes) -> None:
         """A new entry is created where it goes and written there: a reader that meets it half
         written (another run) sees a signature that does not match, a miss, as it would for a
@@ -206,11 +202,17 @@ class Store:
             return
         except OSError:
             return
+        created = os.fstat(descriptor)
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
-        except OSError:
-            _unlink(str(path))  # half written: never left to be read as a miss by every run
+        except OSError:  # half written: never left to be read as a miss by every run, but only if
+            try:         # the path still names this file (another run may have replaced it whole since)
+                now = os.lstat(path)
+            except OSError:
+                return
+            if (now.st_dev, now.st_ino) == (created.st_dev, created.st_ino):
+                _unlink(str(path))
 
     @staticmethod
     def _replace(path: Path, data: bytes) -> None:

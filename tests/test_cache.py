@@ -876,3 +876,34 @@ def test_a_new_entry_is_written_in_place_and_an_existing_one_replaced_whole(tmp_
     store.write("results", "ab" * 32, b"the outcome")
     assert store.read("results", "ab" * 32) == b"the outcome"
     assert sorted(p.name for p in entry.parent.iterdir()) == [entry.name]  # no temporary file left
+
+
+def test_a_failed_write_leaves_another_runs_entry_at_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run A creates the entry and fails to write it (a full disk) after run B has replaced it
+    whole: A removes only what it created, so B's entry stays."""
+    from auditor import store as store_module
+
+    opened = store_module.open_store(str(tmp_path / "auditor"))
+    assert opened is not None
+    other = store_module.open_store(str(tmp_path / "auditor"))  # run B, same folder and key
+    assert other is not None
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, handle: Any) -> None:
+            self.handle = handle
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def write(self, data: bytes) -> int:
+            monkeypatch.setattr(os, "fdopen", real_fdopen)  # B writes as ever
+            other.write("results", "ab" * 32, b"B, whole")  # and replaces the path meanwhile
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda descriptor, mode: FullDisk(real_fdopen(descriptor, mode)))
+    opened.write("results", "ab" * 32, b"A, cut short")
+    assert opened.read("results", "ab" * 32) == b"B, whole"
