@@ -202,7 +202,11 @@ class Store:
             return
         except OSError:
             return
-        created = os.fstat(descriptor)
+        try:
+            created = os.fstat(descriptor)
+        except OSError:
+            os.close(descriptor)
+            return
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)

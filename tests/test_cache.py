@@ -907,3 +907,22 @@ def test_a_failed_write_leaves_another_runs_entry_at_the_path(tmp_path: Path, mo
     monkeypatch.setattr(os, "fdopen", lambda descriptor, mode: FullDisk(real_fdopen(descriptor, mode)))
     opened.write("results", "ab" * 32, b"A, cut short")
     assert opened.read("results", "ab" * 32) == b"B, whole"
+
+
+def test_a_write_whose_new_file_cannot_be_examined_gives_up_quietly(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor import store as store_module
+
+    opened = store_module.open_store(str(tmp_path / "auditor"))
+    assert opened is not None
+    real_fstat = os.fstat
+
+    def failing(descriptor: int) -> os.stat_result:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fstat", failing)
+    opened.write("results", "cd" * 32, b"first")  # no exception, no descriptor left open
+    monkeypatch.setattr(os, "fstat", real_fstat)
+    assert opened.read("results", "cd" * 32) is None  # the empty file it made is a miss
+    opened.write("results", "cd" * 32, b"second")  # and the next write replaces it whole
+    assert opened.read("results", "cd" * 32) == b"second"
