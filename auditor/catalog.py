@@ -111,12 +111,11 @@ def _catalog_store() -> Store | None:
     a ``rules-*.json`` or a store entry that a scanned tree holds can never stand in for the rules."""
     if os.environ.get("AUDITOR_NO_CACHE", "").strip().lower() in ("1", "true", "yes"):  # as config reads it
         return None
-    from auditor.store import default_folder, inside, open_store
+    from auditor.store import cache_folder, default_folder, open_store
 
-    folder = default_folder()
-    if any(inside(folder, tree) for tree in _AUDITED_TREES):
+    if any(cache_folder(None, tree) is None for tree in _AUDITED_TREES):  # as the results cache decides
         return None
-    return open_store(str(folder))
+    return open_store(str(default_folder()))
 
 
 def _read_sources(directory: Path) -> dict[str, bytes]:

@@ -16,7 +16,7 @@ TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without impor
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
-from auditor import __version__
+from auditor import AUDIT_GC_THRESHOLD, __version__
 
 
 def _untranslated_when_no_catalog_can_exist() -> None:
@@ -107,7 +107,7 @@ _load_on_first_use("ipaddress")
 _load_on_first_use("base64")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-_PROCESS_GC_THRESHOLD = (100_000, 50, 100)  # the console script's (program()): as auditor.parallel._AUDIT_GC_THRESHOLD
+_PROCESS_GC_THRESHOLD = AUDIT_GC_THRESHOLD  # the console script's (program()); why: auditor/__init__.py
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info", "none")
 
 DESCRIPTION = """\

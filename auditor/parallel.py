@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # mypy sees the standard decorator; auditor.record builds the
 else:
     from auditor.record import dataclass, field
 
+from auditor import AUDIT_GC_THRESHOLD
 from auditor.catalog import Rule
 from auditor.config import Config
 from auditor.discovery import Discovered
@@ -60,12 +61,7 @@ def parse_bounds(config: Config) -> dict[str, Any]:
             "helm_values": tuple(str(v) for v in (config.helm or {}).get("values", []))}
 
 
-# An audit allocates millions of small objects that live until the report is written (YAML
-# nodes, model objects, findings, evidence) and makes almost no reference cycles; with the
-# default thresholds the collector walks that growing heap over and over (a third of the CPU
-# time of a 45,000-document manifest). Young collections every 100,000 allocations instead of
-# 700 keep cycles collected while costing a few percent.
-_AUDIT_GC_THRESHOLD = (100_000, 50, 100)
+_AUDIT_GC_THRESHOLD = AUDIT_GC_THRESHOLD  # why: auditor/__init__.py
 _COLLECT_EVERY = 16  # partitions of a chunk between full collections (each leaves ~0.1 MB of cycles)
 
 

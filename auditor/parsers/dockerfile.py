@@ -244,13 +244,17 @@ class _LoggerUntilLoggingIsLoaded:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.real: Any = None  # the real logger, once logging is loaded
 
     def debug(self, message: object, *args: object, **kwargs: Any) -> None:
-        logging = sys.modules.get("logging")
-        if logging is not None and not isinstance(logging, _LoggingStandIn):
-            # one frame up: the record names dockerfile-parse's caller, as its own logger would
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-            logging.getLogger(self.name).debug(message, *args, **kwargs)
+        if self.real is None:
+            logging = sys.modules.get("logging")
+            if logging is None or isinstance(logging, _LoggingStandIn):
+                return
+            self.real = logging.getLogger(self.name)
+        # one frame up: the record names dockerfile-parse's caller, as its own logger would
+        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
+        self.real.debug(message, *args, **kwargs)
 
     def __getattr__(self, attribute: str) -> object:
         if isinstance(sys.modules.get("logging"), _LoggingStandIn):  # still being imported: see

@@ -23,6 +23,10 @@ import os
 import sys
 from types import ModuleType
 
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from tree_sitter import Parser
+
 
 def binding(package: str) -> ModuleType:
     """``package``'s compiled ``_binding`` module (``language()``, or ``language_tsx()`` and
@@ -59,4 +63,12 @@ def _load_binding(package: str, name: str) -> ModuleType | None:
     return None
 
 
-__all__ = ["binding"]
+def parser_for(language: object) -> Parser:
+    """A tree-sitter parser of ``language`` (what a grammar's binding returns), made with the core
+    library's binding (``Parser``, ``Language``) rather than its package, which imports ``typing``."""
+    core = binding("tree_sitter")
+    made: Parser = core.Parser(core.Language(language))
+    return made
+
+
+__all__ = ["binding", "parser_for"]

@@ -306,17 +306,12 @@ def _grammar_for(path: str) -> str:
 @cache
 def _parser(grammar: str) -> Parser:
     # Loaded on first use only: importing and building a grammar costs a few milliseconds.
-    from auditor.parsers.grammars import binding
+    from auditor.parsers.grammars import binding, parser_for
 
-    tree_sitter = binding("tree_sitter")  # Parser and Language, without the package's typing import
     if grammar in ("typescript", "tsx"):
         typescript = binding("tree_sitter_typescript")
-        language = tree_sitter.Language(typescript.language_tsx() if grammar == "tsx"
-                                        else typescript.language_typescript())
-    else:
-        language = tree_sitter.Language(binding("tree_sitter_javascript").language())
-    parser: Parser = tree_sitter.Parser(language)
-    return parser
+        return parser_for(typescript.language_tsx() if grammar == "tsx" else typescript.language_typescript())
+    return parser_for(binding("tree_sitter_javascript").language())
 
 
 def parse_next_config(

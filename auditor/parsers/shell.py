@@ -158,11 +158,9 @@ class ShellScript(NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def _parser() -> Parser:
-    from auditor.parsers.grammars import binding
+    from auditor.parsers.grammars import binding, parser_for
 
-    tree_sitter = binding("tree_sitter")  # Parser and Language, without the package's typing import
-    parser: Parser = tree_sitter.Parser(tree_sitter.Language(binding("tree_sitter_bash").language()))
-    return parser
+    return parser_for(binding("tree_sitter_bash").language())
 
 
 @functools.lru_cache(maxsize=4096)
