@@ -46,7 +46,7 @@ TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without impor
 if TYPE_CHECKING:
     from typing import Any
 
-from auditor.store import FORMAT, Store, cache_folder, default_folder, inside, open_store
+from auditor.store import FORMAT, Store, inside, open_store
 
 if TYPE_CHECKING:
     from auditor.catalog import Rule
@@ -510,7 +510,8 @@ def worth_keeping(outcome: Any) -> bool:
     """An outcome with a file not checked (a parse timeout, an unreadable file, a chart helm could
     not render) depends on more than the files: it is not kept, so the next run tries again. Nor is
     one that read a file its key does not cover (discovery does not follow a symlinked folder; an
-    nginx include does, into another project's files)."""
+    nginx include does, into another project's files; helm and kubectl read their folders
+    themselves, git-ignored and symlinked ones included)."""
     from auditor.model.span import NotChecked
 
     if getattr(outcome, "read_unlisted", ()):
@@ -554,5 +555,5 @@ def program_digest(path: Path, folder: str | None) -> str | None:
     return digest
 
 
-__all__ = ["Entry", "ResultCache", "cache_folder", "code_digest", "default_folder", "fast_pickler", "file_digest", "open_results",
+__all__ = ["Entry", "ResultCache", "code_digest", "fast_pickler", "file_digest", "open_results",
            "open_store", "program_digest", "worth_keeping"]

@@ -132,11 +132,6 @@ def _quotable(project: Project, path: str) -> bool:
     return not project.recognised or path in project.recognised_set
 
 
-def _snippet_text(project: Project, span: Span, line: str, secret: bool) -> str:
-    """The anchor line for a report, if its file is ``_quotable``."""
-    return _quote_text(project, line, secret) if _quotable(project, span.path) else ""
-
-
 def _quote_text(project: Project, line: str, secret: bool) -> str:
     """A line of a quotable file as a report quotes it: stripped, redacted for a secret rule, cut.
 
@@ -220,7 +215,8 @@ class _Stamper:
                        properties or NO_PROPERTIES)
 
     def quote(self, span: Span, secret: bool = False) -> str:
-        """The anchor line's snippet (``_snippet_text`` of its line), its value redacted when ``secret``."""
+        """The anchor line's snippet (``_quote_text`` of its line, if its file is ``_quotable``), its
+        value redacted when ``secret``."""
         path, line = span.path, span.line
         lines, quotable = self.files.get(path) or self._file(path)
         if not quotable:

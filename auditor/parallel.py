@@ -50,7 +50,8 @@ class PartitionResult:
     unparsed: dict[str, list[str]]
     suppression_sources: dict[str, str] = field(default_factory=dict)  # files mentioning `auditor:`
     # files the parsers read that discovery did not list (an nginx include through a symlinked
-    # folder): not in the cache key, so the outcome is not kept
+    # folder), and those a renderer (helm, kubectl) made manifests of: not, or not wholly, in the
+    # cache key, so the outcome is not kept
     read_unlisted: tuple[str, ...] = ()
 
 
@@ -142,9 +143,14 @@ def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config) -> 
     sources = {path: text for path, text in project.all_sources().items() if "auditor:" in text}
     listed = set(found.files)
     read = {*project.recognised, *(path for config in project.nginx_configs for path in config.files)}
+    unlisted = sorted(read - listed)
+    # helm and kubectl read a chart's or an overlay's folders themselves: through a symlinked or
+    # git-ignored folder, and patches and values that make no object of their own. What they read
+    # is not known, so no rendered outcome is keyed by the listed files alone.
+    unlisted += sorted({f"{path} (rendered)" for rendered in project.rendered_kubernetes for path in rendered.paths})
     return PartitionResult(findings, controls, list(project.notes), list(project.problems),
                            list(project.recognised), {k: list(v) for k, v in project.unparsed.items()}, sources,
-                           tuple(sorted(read - listed)))
+                           tuple(unlisted))
 
 
 @dataclass

@@ -92,12 +92,8 @@ def _parse(found: Any, jobs: int) -> int:
 
 def _chunks(parts: list[Any], workers: int) -> list[list[Any]]:
     """The partitions in the chunks auditor.parallel.audit_partitions makes of them."""
-    from auditor import parallel
+    from auditor.parallel import chunk_starts
 
-    chunk_starts: Callable[[int, int], list[int]] | None = getattr(parallel, "chunk_starts", None)
-    if chunk_starts is None:  # an older auditor: even chunks of an eighth of the tree (two workers)
-        size = max(1, len(parts) // (workers * 4))
-        return [parts[i:i + size] for i in range(0, len(parts), size)]
     starts = chunk_starts(len(parts), workers)
     return [parts[start:end] for start, end in zip(starts, starts[1:] + [len(parts)])]
 

@@ -926,3 +926,32 @@ def test_a_write_whose_new_file_cannot_be_examined_gives_up_quietly(tmp_path: Pa
     assert opened.read("results", "cd" * 32) is None  # the empty file it made is a miss
     opened.write("results", "cd" * 32, b"second")  # and the next write replaces it whole
     assert opened.read("results", "cd" * 32) == b"second"
+
+
+def test_a_rendered_overlay_whose_base_discovery_leaves_out_is_never_kept(
+        tree: Path, home: Path, parsed: list[str], tmp_path: Path) -> None:
+    """kubectl kustomize reads the overlay's folders itself, a git-ignored base included, which
+    is in no cache key: the rendering partition is parsed again on every run, and a change to the
+    base shows (found by review: the cached run dropped a privileged container)."""
+    import shutil
+
+    project = tree / "alpha" / "k8s"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "kustomize" / "base", project / "base")
+    (project / "kustomization.yaml").write_text("resources:\n  - base\n", encoding="utf-8")
+    (tree / ".gitignore").write_text("alpha/k8s/base/\n", encoding="utf-8")
+    (tree / ".git").mkdir()
+
+    def privileged(report: str) -> list[str]:
+        return [f"{item['rule_id']} {item['file']}" for item in json.loads(report)["findings"]
+                if "privileged: true" in item["message"]]
+
+    first = scan_json(tree, tmp_path)
+    assert privileged(first) == []
+    deployment = project / "base" / "deployment.yaml"
+    text = deployment.read_text(encoding="utf-8")
+    assert text.count("privileged: false") == 1
+    deployment.write_text(text.replace("privileged: false", "privileged: true"), encoding="utf-8")
+    parsed.clear()
+    second = scan_json(tree, tmp_path)
+    assert "alpha" in parsed and parsed.count("bravo") == 0  # only the rendering partition again
+    assert privileged(second) and second == scan_json(tree, tmp_path, "--no-cache")

@@ -74,7 +74,7 @@ class _Memo:
         self.views: dict[frozenset[str], Project] = {}
         self.annotated: dict[int, Workload] = {}
         self.roles: dict[tuple[Any, ...], WorkloadRole] | None = None  # the system's roles by role_key
-        self.services: list[tuple[Service, ...]] | None = None  # each compose file's, with their roles
+        self.services: list[ComposeFile] | None = None  # each compose file, its services carrying their roles
         self.recognised: frozenset[str] | None = None
         self.lines: dict[str, list[str]] = {}
         self.quoted: dict[tuple[str, bool], str] = {}  # a line's snippet (text, secret) -> quoted form
@@ -206,18 +206,20 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
         found = role(node)
         return (found.role if found else "other") in wanted
 
-    # every service carrying its role: worked out once per project, each view keeps its roles' own
-    annotated_services = project.memo.services
-    if annotated_services is None:
-        annotated_services = project.memo.services = [
-            tuple(replace(s, role=found.role, role_evidence=found.evidence) if (found := role(s)) is not None else s
-                  for s in compose.services) for compose in project.compose_files]
+    # every compose file with its services carrying their roles: worked out once per project, each
+    # view keeps its roles' own (the annotated file itself when it keeps them all)
+    annotated_files = project.memo.services
+    if annotated_files is None:
+        annotated_files = project.memo.services = []
+        for compose in project.compose_files:
+            services = tuple(replace(s, role=found.role, role_evidence=found.evidence)
+                             if (found := role(s)) is not None else s for s in compose.services)
+            unchanged = all(map(is_, services, compose.services))
+            annotated_files.append(compose if unchanged else replace(compose, services=services))
     compose_files = []
-    for compose, services in zip(project.compose_files, annotated_services):
-        kept = tuple(s for s in services if s.role in wanted)
-        # the file itself when the view changes none of its services
-        unchanged = len(kept) == len(compose.services) and all(map(is_, kept, compose.services))
-        compose_files.append(compose if unchanged else replace(compose, services=kept))
+    for with_roles in annotated_files:
+        kept = tuple(s for s in with_roles.services if s.role in wanted)
+        compose_files.append(with_roles if len(kept) == len(with_roles.services) else replace(with_roles, services=kept))
     # A workload's containers annotated with their roles. A project built by build_project has
     # them already (parsers.project.fill_container_roles), so its workloads are used as they are;
     # any other is annotated once for every view.
