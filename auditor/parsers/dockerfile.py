@@ -251,6 +251,8 @@ class _LoggerUntilLoggingIsLoaded:
             logging = sys.modules.get("logging")
             if logging is None or isinstance(logging, _LoggingStandIn):
                 return
+            import logging  # not the entry itself: another thread may still be running its import
+
             self.real = logging.getLogger(self.name)
         # one frame up: the record names dockerfile-parse's caller, as its own logger would
         kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
@@ -293,14 +295,17 @@ def _dockerfile_parser() -> type[DockerfileParser]:
     _LoggerUntilLoggingIsLoaded). A release of dockerfile-parse that uses more of ``logging`` as it
     is imported (a ``NullHandler``, a level) is imported again, as usual; so is every import made
     while other threads run (the command line's scanners and pools import ``logging`` first)."""
-    loaded = sys.modules.get("dockerfile_parse.parser")
-    if loaded is not None:
-        parser_class: type[DockerfileParser] = getattr(loaded, "DockerfileParser")
-        return parser_class
+    global _parser_class
+    if _parser_class is not None:
+        return _parser_class
+    # Never the entry of sys.modules itself: another thread (npm audit's reads the Dockerfile while
+    # this one parses the tree) may be running the module's import, and the entry is then the
+    # module half made; ``import`` waits for that thread to finish it.
     if "logging" not in sys.modules and _threads_started() == 0:
         stand_in = sys.modules["logging"] = _LoggingStandIn("logging")
         try:
             from dockerfile_parse import DockerfileParser
+            _parser_class = DockerfileParser
             return DockerfileParser
         except (AttributeError, ImportError):  # it needs more of logging: import both as ever
             for name in [name for name in sys.modules if name.partition(".")[0] == "dockerfile_parse"]:
@@ -310,7 +315,11 @@ def _dockerfile_parser() -> type[DockerfileParser]:
                 del sys.modules["logging"]
     from dockerfile_parse import DockerfileParser
 
+    _parser_class = DockerfileParser
     return DockerfileParser
+
+
+_parser_class: type[DockerfileParser] | None = None  # dockerfile-parse's parser, once wholly imported
 
 
 def _threads_started() -> int:

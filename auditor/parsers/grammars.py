@@ -18,6 +18,7 @@ The core library is loaded the same way (``binding("tree_sitter")``: ``Parser``,
 """
 from __future__ import annotations
 
+import _thread
 import importlib
 import os
 import sys
@@ -32,14 +33,32 @@ def binding(package: str) -> ModuleType:
     """``package``'s compiled ``_binding`` module (``language()``, or ``language_tsx()`` and
     ``language_typescript()``), or the package itself if it is imported already or its binding
     cannot be loaded on its own."""
-    name = f"{package}._binding"
-    loaded = sys.modules.get(name) or sys.modules.get(package)
+    loaded = _loaded.get(package)
     if loaded is not None:
         return loaded
+    # One thread loads at a time (the scanners' thread parses a Dockerfile while the main thread
+    # parses the tree), and a module another thread is importing is taken through ``import``,
+    # which waits for that import to finish: its entry in sys.modules is then half made.
+    with _loading:
+        loaded = _loaded.get(package)
+        if loaded is None:
+            loaded = _loaded[package] = _load(package)
+    return loaded
+
+
+def _load(package: str) -> ModuleType:
+    name = f"{package}._binding"
+    for imported in (name, package):
+        if imported in sys.modules:
+            return importlib.import_module(imported)
     try:
         return _load_binding(package, name) or importlib.import_module(package)
     except ImportError:
         return importlib.import_module(package)  # raises the usual error when it is not installed
+
+
+_loaded: dict[str, ModuleType] = {}  # package -> its binding (or the package), wholly loaded
+_loading = _thread.allocate_lock()  # (``_thread``: built in; ``threading`` is an import a scan does without)
 
 
 def _load_binding(package: str, name: str) -> ModuleType | None:

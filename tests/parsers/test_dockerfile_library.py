@@ -130,3 +130,48 @@ DockerfileParser(fileobj=io.BytesIO(b"FROM alpine\\nLABEL a=b\\n")).labels
 result = {{"records": records}}
 """, tmp_path)
     assert result["records"] and all(record[0] == "parser.py" for record in result["records"])  # type: ignore[union-attr]
+
+
+# A module that another thread is importing sits in sys.modules half made until that import ends:
+# this hook pauses the import of one module in a thread of its own, after its entry is made and
+# before its code runs, until the main thread has asked for the module.
+_PAUSED_IMPORT = """
+import importlib.machinery, threading
+entered, asked = threading.Event(), threading.Event()
+class Pause:
+    def find_spec(self, name, path, target=None):
+        if name != PAUSED:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+        def exec_module(module):
+            entered.set()
+            asked.wait(10)
+            run(module)
+        spec.loader.exec_module = exec_module
+        return spec
+sys.meta_path.insert(0, Pause())
+importer = threading.Thread(target=lambda: __import__(PAUSED))
+importer.start()
+entered.wait(10)
+threading.Timer(0.2, asked.set).start()  # lets the import go on while the main thread waits for it
+"""
+
+
+def test_a_dockerfile_parsed_while_another_thread_imports_dockerfile_parse_waits_for_that_import(
+        tmp_path: Path) -> None:
+    # npm audit's thread parses the Dockerfile beside a lockfile while the main thread parses the
+    # tree: the half-imported module was taken and the run failed with "partially initialized module"
+    result = _fresh(f"""
+PAUSED = "dockerfile_parse.parser"
+{_PAUSED_IMPORT}
+from auditor.parsers.dockerfile import parse_dockerfile
+try:
+    parsed, problems = parse_dockerfile("{DOCKERFILE}", "Dockerfile")
+    result = [i.keyword for i in parsed.instructions]
+except Exception as error:
+    result = repr(error)
+importer.join()
+""", tmp_path)
+    assert result == ["FROM", "USER", "RUN"]

@@ -67,3 +67,21 @@ made = binding("grammar_of_another_layout")
 result = {"name": made.__name__, "language": made.language()}
 """, tmp_path, tmp_path / "site")
     assert result == {"name": "grammar_of_another_layout", "language": 42}
+
+
+def test_a_binding_asked_for_while_another_thread_imports_its_package_waits_for_that_import(
+        tmp_path: Path) -> None:
+    from tests.parsers.test_dockerfile_library import _PAUSED_IMPORT
+
+    result = _fresh(f"""
+PAUSED = "tree_sitter"
+{_PAUSED_IMPORT}
+from auditor.parsers import grammars
+try:
+    parser = grammars.parser_for(grammars.binding("tree_sitter_bash").language())
+    result = parser.parse(b"echo hi").root_node.type
+except Exception as error:
+    result = repr(error)
+importer.join()
+""", tmp_path)
+    assert result == "program"

@@ -37,7 +37,7 @@ def test_noncompliant_shows_trivy_and_npm_audit_findings_in_every_format(
     npm = by_rule.get("SC003", [])
     # on failure, say what npm audit reported instead (a time-out, a registry error: SC004)
     assert any("GHSA-p6mc-m468-83gw" in f["message"] and f["file"] == "package-lock.json" for f in npm), (
-        npm, by_rule.get("SC004", []), advisory_server.bulk_requests, run.stderr[-2000:])
+        npm, [f["message"] for f in by_rule.get("SC004", [])], advisory_server.bulk_requests, run.stderr[-2000:])
     assert "GHSA-p6mc-m468-83gw" in run.stdout and "SC002" in run.stdout
     sarif_run = json.loads(sarif.read_text())["runs"][0]
     results = sarif_run["results"]
