@@ -177,7 +177,7 @@ class _Anchors:
         self.passes: set[Any] = set()
         self.unknowns: set[Any] = set()
 
-    def _reported(self, outcome: Outcome) -> set[Any]:
+    def reported(self, outcome: Outcome) -> set[Any]:
         """The set of anchors already reported with ``outcome``'s kind."""
         kind = outcome.__class__
         if kind is Pass:
@@ -198,14 +198,14 @@ class _Anchors:
             node = result.node
             span = node if isinstance(node, Span) else node.span
             anchor = span if scope is None else (scope, span)
-            reported = self._reported(result)
+            reported = self.reported(result)
             if anchor in reported or (reported is self.passes and anchor in self.fails):
                 return []
             reported.add(anchor)
             return [result]
         fresh: list[Outcome] = []
         remember: list[tuple[set[Any], Any]] = []
-        passes, fails, reported_of = self.passes, self.fails, self._reported
+        passes, fails, reported_of = self.passes, self.fails, self.reported
         for outcome in result:
             node = outcome.node
             span = node if isinstance(node, Span) else node.span
@@ -252,19 +252,52 @@ def outcomes(module: ModuleType, document: Any, params: Params,
     check = module.check
     anchors = _Anchors()
     new = anchors.new
+    passes, fails, unknowns = anchors.passes, anchors.fails, anchors.unknowns
     for nodes, names, attribute, owner_of in plan if plan is not None else walks(module):
         if nodes is None:
             yield from new(check(document, params))
             continue
         for node, context in nodes(document):
-            if names is None or getattr(node, attribute) in names:
-                if owner_of is None:
-                    yield from new(check(node, context, params))
+            if names is not None and getattr(node, attribute) not in names:
+                continue
+            result = check(node, context, params)
+            if result is None:
+                continue
+            # A chart's `range` renders several workloads from one template line: they share
+            # its spans, yet each is a workload of its own and is judged on its own. (The
+            # document holds the workloads, so their ids stay theirs while this runs.)
+            scope = None if owner_of is None else id(owner_of(node, context))
+            kind = result.__class__
+            if kind is Pass or kind is Fail or kind is Unknown:  # one outcome: _Anchors.new's own path, inline
+                found = result.node
+                span = found if isinstance(found, Span) else found.span
+                anchor = span if scope is None else (scope, span)
+                reported = passes if kind is Pass else fails if kind is Fail else unknowns
+                if anchor in reported or (kind is Pass and anchor in fails):
                     continue
-                # A chart's `range` renders several workloads from one template line: they share
-                # its spans, yet each is a workload of its own and is judged on its own. (The
-                # document holds the workloads, so their ids stay theirs while this runs.)
-                yield from new(check(node, context, params), id(owner_of(node, context)))
+                reported.add(anchor)
+                yield result
+                continue
+            if isinstance(result, (Fail, Pass, Unknown)):  # one outcome of a subclass of a kind
+                yield from new(result, scope)
+                continue
+            # several outcomes (_Anchors.new's loop, inline): remembered after the call, so that
+            # its own outcomes at one span are all kept
+            fresh: list[Outcome] = []
+            remember: list[tuple[set[Any], Any]] = []
+            for outcome in result:
+                found = outcome.node
+                span = found if isinstance(found, Span) else found.span
+                anchor = span if scope is None else (scope, span)
+                kind = outcome.__class__
+                reported = passes if kind is Pass else fails if kind is Fail else anchors.reported(outcome)
+                if anchor in reported or (reported is passes and anchor in fails):
+                    continue
+                fresh.append(outcome)
+                remember.append((reported, anchor))
+            for reported, anchor in remember:
+                reported.add(anchor)
+            yield from fresh
 
 
 # node kind -> the workload a node belongs to (its anchors are that workload's)

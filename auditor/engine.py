@@ -25,7 +25,7 @@ from auditor.config import Config
 from auditor.digests import sha256 as _sha256
 from auditor.dispatch import Walk, load_check, outcomes, walks
 from auditor.findings import (NO_PROPERTIES, SEVERITY_RANK, ControlResult, Evidence, Fail, Finding, Pass,
-                              Related, Unknown, sort_findings, span_of, stamped)
+                              Related, Unknown, control_result, sort_findings, span_of, stamped)
 from auditor.model.deployment import ROLES
 from auditor.model.project import Project
 from auditor.model.span import Note, NotChecked, Span
@@ -380,6 +380,8 @@ def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tupl
 
 
 _WHY_UNPARSED = "did not parse or was not read (AUD001, AUD003)"
+# Evidence(span, text, snippet) without its Python-level __new__ (one per pass and per failure)
+_evidence = tuple.__new__
 _TARGET_OF_FAMILY = {"dockerfile": "dockerfile", "compose": "compose", "nginx": "nginx",
                      "kubernetes": "kubernetes", "nextjs": "nextjs"}
 
@@ -462,9 +464,9 @@ def _run_plan(plan: _Plan, run: _Run, config: Config) -> tuple[list[Finding], Co
                     finding = stamper.finding(rule, level, message, span, related,
                                               snippet=snippet(span) if rendered else None)
                     findings.append(finding)
-                    evidence.append(Evidence(span, message, finding.snippet))  # the finding's own strings
+                    evidence.append(_evidence(Evidence, (span, message, finding.snippet)))  # the finding's own strings
                 elif isinstance(outcome, Pass):
-                    evidence.append(Evidence(span, outcome.evidence + suffix, snippet(span)))
+                    evidence.append(_evidence(Evidence, (span, outcome.evidence + suffix, snippet(span))))
                 elif isinstance(outcome, Unknown):
                     unknowns.append(f"{span.path}:{span.line}: {outcome.reason}{suffix}")
                     evidence.append(Evidence(span, f"not checked: {outcome.reason}{suffix}", snippet(span)))
@@ -481,7 +483,7 @@ def _run_plan(plan: _Plan, run: _Run, config: Config) -> tuple[list[Finding], Co
         status, reason = "pass", ""
     else:
         status, reason = "not_applicable", f"nothing in the {rule.target} files that this control applies to"
-    return findings, ControlResult(rule.id, status, tuple(evidence), reason)
+    return findings, control_result(rule.id, status, tuple(evidence), reason)
 
 
 def finishing_for(config: Config, rules: dict[str, Rule], *, suppress: bool = True,

@@ -171,3 +171,23 @@ class ControlResult:
     status: str  # one of STATUSES
     evidence: Sequence[Evidence]  # what decided it: passes and failures alike (a tuple, or read from the spool)
     reason: str = ""  # for not_applicable / error: why
+
+
+class _ControlDraft:
+    """A ``ControlResult`` while the engine fills it (see ``_Draft``): one per rule and project,
+    so 71,000 on a tree of 1,000 projects."""
+
+    __slots__ = ControlResult.__slots__
+
+    def __init__(self, rule_id: str, status: str, evidence: Sequence[Evidence], reason: str) -> None:
+        self.rule_id = rule_id
+        self.status = status
+        self.evidence = evidence
+        self.reason = reason
+
+
+def control_result(rule_id: str, status: str, evidence: Sequence[Evidence], reason: str = "") -> ControlResult:
+    """``ControlResult(rule_id, status, evidence, reason)``, made the engine's cheap way."""
+    draft = _ControlDraft(rule_id, status, evidence, reason)
+    object.__setattr__(draft, "__class__", ControlResult)
+    return draft  # type: ignore[return-value]

@@ -295,3 +295,35 @@ def test_a_dockerfile_without_a_stage_gives_a_final_stage_check_nothing_to_judge
     called: list[Any] = []
     list(outcomes(_module("dockerfile.final_stage", lambda *args: called.append(args)), dockerfile, Params()))
     assert dockerfile.final_stage is None and called == []
+
+
+def test_the_node_walk_keeps_what_anchors_new_keeps_call_by_call(tmp_path: Path) -> None:
+    """``outcomes`` judges a node check's results inline (one outcome, or several of one call,
+    remembered after the call); it must keep exactly what ``_Anchors.new`` keeps for the same
+    calls, in order: many mixed results at few spans, subclassed kinds, nothing, one or several."""
+    import random
+
+    from auditor.dispatch import _Anchors
+
+    class Warning(Fail):
+        __slots__ = ()
+
+    config = _nginx(tmp_path)
+    spans = [Span("nginx.conf", line) for line in (2, 4, 5)]
+    makers: list[Callable[[Span], Outcome]] = [lambda s: Fail(s, "f"), lambda s: Pass(s, "p"),
+                                               lambda s: Unknown(s, "u"), lambda s: Warning(s, "w")]
+    rng = random.Random(16)
+    for _ in range(200):
+        results: list[Any] = []
+        for _ in range(sum(1 for _ in config.locations())):
+            shape = rng.randrange(4)
+            one = lambda: rng.choice(makers)(rng.choice(spans))  # noqa: E731
+            results.append(None if shape == 0 else one() if shape == 1 else
+                           (shape, [one() for _ in range(rng.randrange(4))]))
+        reference = _Anchors()
+        expected = [o for result in results for o in reference.new(result[1] if isinstance(result, tuple) else result)]
+        # a list, or a generator as most checks return
+        calls = iter([(iter(result[1]) if result[0] == 3 else result[1]) if isinstance(result, tuple) else result
+                      for result in results])
+        found = list(outcomes(_module("nginx.location", lambda *args: next(calls)), config, Params()))
+        assert found == expected and all(a is b for a, b in zip(found, expected))

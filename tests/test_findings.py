@@ -71,3 +71,19 @@ def test_sort_findings_is_the_sort_key_order_stably() -> None:
     expected = sorted(findings, key=Finding.sort_key)
     sort_findings(findings)
     assert [f.fingerprint for f in findings] == [f.fingerprint for f in expected]
+
+
+def test_control_results_made_the_engines_cheap_way_are_control_results_like_any_other() -> None:
+    """``control_result`` (one per rule and project) gives a real, frozen ControlResult equal to
+    the one the class builds, which pickles (to the main process, to the cache) and copies."""
+    from auditor.findings import ControlResult, Evidence, control_result
+
+    evidence = (Evidence(Span("Dockerfile", 3), "USER 1001", "USER 1001"),)
+    made = control_result("DF008", "pass", evidence)
+    built = ControlResult("DF008", "pass", evidence)
+    assert type(made) is ControlResult and made == built and repr(made) == repr(built)
+    assert made.reason == "" and control_result("DF008", "error", (), "why").reason == "why"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.status = "fail"  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(made)) == built and copy.deepcopy(made) == built
+    assert dataclasses.replace(made, status="fail") == ControlResult("DF008", "fail", evidence)

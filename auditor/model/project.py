@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import posixpath
+from dataclasses import fields
 from collections.abc import Mapping
-from dataclasses import replace
 from operator import is_
 from pathlib import Path
 TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
@@ -20,7 +20,11 @@ from auditor.model.dockerignore import DockerIgnore
 from auditor.model.span import Note, ParseProblem
 
 if TYPE_CHECKING:
+    from typing import TypeVar
+
     from auditor.model.kubernetes import Container, KubernetesSet, Workload
+
+    _Record = TypeVar("_Record")
     from auditor.model.nextjs import NextApp
     from auditor.model.nginx import NginxConfig
 
@@ -40,9 +44,10 @@ _UNREAD_TEXT_LIMIT = 1024 * 1024
 _SHARED_LINES = 1000  # a file of more lines keeps each distinct line once (Project.line_text)
 
 
-def _read_regular(path: Path, limit: int | None) -> str:
+def _read_regular(path: str | Path, limit: int | None) -> str:
     """A regular file's text ('' for anything else, or when over ``limit`` bytes); the open does
-    not block on a FIFO."""
+    not block on a FIFO. Read with the descriptor's own calls, without a file object (two files a
+    project are read again for their snippets: nginx.conf and package.json)."""
     import os
     import stat
 
@@ -50,17 +55,23 @@ def _read_regular(path: Path, limit: int | None) -> str:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return ""
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder (the scan root): fdopen would raise
-        os.close(descriptor)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or (limit is not None and info.st_size > limit):
+            return ""  # a folder (the scan root), a device, or too large
+        chunks = []
+        wanted = info.st_size + 1  # one call reads it all, the next sees its end
+        while True:
+            chunk = os.read(descriptor, wanted)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            wanted = 1 << 16  # it grew since: read on to its end
+        return b"".join(chunks).decode("utf-8", errors="replace")
+    except OSError:
         return ""
-    with os.fdopen(descriptor, "rb") as handle:
-        try:
-            info = os.fstat(descriptor)
-            if not stat.S_ISREG(info.st_mode) or (limit is not None and info.st_size > limit):
-                return ""
-            return handle.read().decode("utf-8", errors="replace")
-        except OSError:
-            return ""
+    finally:
+        os.close(descriptor)
 
 
 class _Memo:
@@ -161,7 +172,7 @@ class Project:
             # a file that was not read (a FIFO, one over the size cap) may carry a finding (AUD003):
             # never block on it, never load a huge one for a snippet
             limit = None if path in self.recognised_set else _UNREAD_TEXT_LIMIT
-            text = _read_regular(self.root / path, limit)
+            text = _read_regular(posixpath.join(self.root, path), limit)
             if isinstance(self.sources, dict):
                 self.sources[path] = text
         return text
@@ -183,6 +194,30 @@ class Project:
                 shared: dict[str, str] = {}
                 lines[:] = [shared.setdefault(line, line) for line in lines]
         return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # a record class -> its fields' names
+
+
+def _copied(record: _Record, **changes: Any) -> _Record:
+    """``dataclasses.replace(record, **changes)`` for the model's records that ``role_view`` copies
+    (none has an ``__post_init__`` or a field left out of ``__init__``): the fields set directly,
+    without ``replace``'s checks and keyword call (a project's four role views copy the project,
+    its compose files and some of its workloads)."""
+    cls = record.__class__
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(item.name for item in fields(record))  # type: ignore[arg-type]
+    copy = object.__new__(cls)
+    if hasattr(record, "__dict__"):  # the project: its fields are its __dict__'s entries
+        values = record.__dict__
+        copy.__dict__.update({name: values[name] for name in names})
+        copy.__dict__.update(changes)
+        return copy
+    setter = object.__setattr__
+    for name in names:
+        setter(copy, name, changes[name] if name in changes else getattr(record, name))
+    return copy
 
 
 def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
@@ -212,21 +247,21 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
     if annotated_files is None:
         annotated_files = project.memo.services = []
         for compose in project.compose_files:
-            services = tuple(replace(s, role=found.role, role_evidence=found.evidence)
+            services = tuple(_copied(s, role=found.role, role_evidence=found.evidence)
                              if (found := role(s)) is not None else s for s in compose.services)
             unchanged = all(map(is_, services, compose.services))
-            annotated_files.append(compose if unchanged else replace(compose, services=services))
+            annotated_files.append(compose if unchanged else _copied(compose, services=services))
     compose_files = []
     for with_roles in annotated_files:
         kept = tuple(s for s in with_roles.services if s.role in wanted)
-        compose_files.append(with_roles if len(kept) == len(with_roles.services) else replace(with_roles, services=kept))
+        compose_files.append(with_roles if len(kept) == len(with_roles.services) else _copied(with_roles, services=kept))
     # A workload's containers annotated with their roles. A project built by build_project has
     # them already (parsers.project.fill_container_roles), so its workloads are used as they are;
     # any other is annotated once for every view.
     annotated_workloads = project.memo.annotated
 
     def mark(containers: tuple[Container, ...]) -> tuple[Container, ...]:
-        return tuple(replace(c, role=found.role) if (found := role(c)) is not None and c.role != found.role
+        return tuple(_copied(c, role=found.role) if (found := role(c)) is not None and c.role != found.role
                      else c for c in containers)
 
     def annotated(workload: Workload) -> Workload:
@@ -239,7 +274,7 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
             containers, inits = mark(pod.containers), mark(pod.init_containers)
             changed = any(new is not old for new, old in zip(containers + inits, pod.containers + pod.init_containers))
             cached = annotated_workloads[id(workload)] = \
-                replace(workload, pod=replace(pod, containers=containers, init_containers=inits)) if changed else workload
+                _copied(workload, pod=_copied(pod, containers=containers, init_containers=inits)) if changed else workload
         return cached
 
     def wanted_role(container: Container) -> bool:
@@ -260,16 +295,16 @@ def role_view(project: Project, roles: tuple[str, ...] | None) -> Project:
                 continue
             kept, kept_inits = tuple(filter(wanted_role, containers)), tuple(filter(wanted_role, inits))
             if kept or kept_inits:  # a copy holding the containers of the wanted roles only
-                workloads.append(replace(marked, pod=replace(marked.pod, containers=kept, init_containers=kept_inits)))
+                workloads.append(_copied(marked, pod=_copied(marked.pod, containers=kept, init_containers=kept_inits)))
         if len(workloads) == len(kubernetes.workloads) and all(map(is_, workloads, kubernetes.workloads)):
             return kubernetes  # every workload as it is: the set itself, its indexes built once
-        return replace(kubernetes, workloads=tuple(workloads), indexes={})
+        return _copied(kubernetes, workloads=tuple(workloads), indexes={})
 
     kubernetes = containers_of(project.kubernetes) if project.kubernetes is not None else None
     rendered = tuple(containers_of(k) for k in project.rendered_kubernetes)
-    view = replace(project, dockerfiles=tuple(d for d in project.dockerfiles if keep(d)),
+    view = _copied(project, dockerfiles=tuple(d for d in project.dockerfiles if keep(d)),
                    compose_files=tuple(compose_files), kubernetes=kubernetes, rendered_kubernetes=rendered,
-                   system=model if "app" in wanted or not model.deployments else replace(model, deployments=()),
+                   system=model if "app" in wanted or not model.deployments else _copied(model, deployments=()),
                    memo=_Memo())
     # kept by the project only: a view that held itself (in its own memo) would be a reference
     # cycle, and every view, with what it copied, would outlive the project until a full collection
