@@ -103,13 +103,23 @@ class YamlTooComplex(Exception):
     """Raised inside the builder when a document exceeds the depth or node budget."""
 
 
+# The first characters a plain scalar other than its own text can start with: a number's digit,
+# sign or point (.inf and .nan too), `~`, and the letters of `null` and the booleans. Any other
+# plain scalar (`nginx`, `Deployment`, `/app`) is its text, known from one set lookup.
+_NUMBER_START = frozenset("0123456789+-.")
+_NOT_ALWAYS_TEXT = _NUMBER_START | frozenset(("", "~", *"nNtTfFyYoO"))
+
+
 def resolve_plain_scalar(text: str) -> Any:
     """The value of an unquoted scalar, per YAML 1.2 core schema (plus 1.1 booleans)."""
-    lowered = text.lower()
-    if lowered in _NULLS:
-        return None
-    if lowered in _BOOLS:
-        return _BOOLS[lowered]
+    first = text[:1]
+    if first not in _NOT_ALWAYS_TEXT:
+        return text
+    if first not in _NUMBER_START:  # a null or a boolean, or text
+        lowered = text.lower()
+        if lowered in _NULLS:
+            return None
+        return _BOOLS.get(lowered, text)
     if _INT.match(text):
         return int(text)
     if _HEX.match(text):
@@ -118,6 +128,7 @@ def resolve_plain_scalar(text: str) -> Any:
         return int(text[2:], 8)
     if _FLOAT.match(text) and any(ch.isdigit() for ch in text):
         return float(text)
+    lowered = text.lower()
     if lowered in (".inf", "+.inf"):
         return float("inf")
     if lowered == "-.inf":
@@ -131,16 +142,23 @@ _LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1's, as libyam
 _new_tuple = tuple.__new__  # Span is a NamedTuple: built in C, without its Python __new__
 _STR_TAG = "tag:yaml.org,2002:str"
 _MISSING = object()
+_ScalarNode = yaml.ScalarNode
+_SequenceNode = yaml.SequenceNode
 
 
 class _Builder:
     """Builds one document's values from libyaml's node graph, each node once.
 
-    Every node's span is made once (by its parent, or for the root by the caller); plain scalars
+    Every node's span is made once, by its parent (for the root by the caller); plain scalars
     are resolved once per distinct text in the file (``scalars``), and their values shared.
     Collections are memoised by node, so an alias is one shared value; only when the document
-    has an alias is the expanded size weighed (without one it is the node count, already
-    bounded)."""
+    has an alias or a merge is the expanded size weighed (without one it is the node count,
+    already bounded).
+
+    Most nodes are scalars: a collection handles its scalar children in its own loop (their
+    span, the depth and node budgets, the value) and calls ``build`` only for the collections
+    among them. The budgets are checked in the same order as for a node of its own, so a
+    document over both fails with the same message whichever way it is built."""
 
     def __init__(self, path: str, problems: list[ParseProblem], scalars: dict[str, Any],
                  lines: list[int]) -> None:
@@ -188,62 +206,80 @@ class _Builder:
 
         weight(root)
 
-    def build(self, node: Any, span: Span, depth: int = 0) -> Any:  # a yaml.Node
+    def count_node(self, depth: int) -> None:
+        """One more node at ``depth``: raise past the depth or node budget."""
         if depth > MAX_DEPTH:
             raise YamlTooComplex(f"nesting deeper than {MAX_DEPTH} levels")
         self.count += 1
         if self.count > MAX_NODES:
             raise YamlTooComplex(f"more than {MAX_NODES:,} YAML nodes")
-        kind = node.__class__
-        if kind is yaml.ScalarNode:
-            text = node.value
-            if "{{" in text and "}}" in text:
-                self.template_markers = True
-            if node.style or node.tag == _STR_TAG:  # quoted, or `!!str 22:22`: stays text
-                return text
-            value = self.scalars.get(text, _MISSING)
-            if value is _MISSING:
-                value = self.scalars[text] = resolve_plain_scalar(text)
-            return value
+
+    def scalar(self, node: Any) -> Any:
+        """A scalar node's value (the budgets already counted)."""
+        text = node.value
+        if "{{" in text and "}}" in text:
+            self.template_markers = True
+        if node.style or node.tag == _STR_TAG:  # quoted, or `!!str 22:22`: stays text
+            return text
+        value = self.scalars.get(text, _MISSING)
+        if value is _MISSING:
+            value = self.scalars[text] = resolve_plain_scalar(text)
+        return value
+
+    def build(self, node: Any, span: Span, depth: int = 0) -> Any:  # a yaml.Node
+        self.count_node(depth)
+        if node.__class__ is _ScalarNode:
+            return self.scalar(node)
         built = self.built.get(id(node))
         if built is not None:
             self.aliased = True
             return built
-        if kind is yaml.SequenceNode:
-            seq = YList(span)
-            self.built[id(node)] = seq
-            spans = seq._item_spans
-            for item in node.value:
-                item_span = self.span(item)
-                seq.append(self.build(item, item_span, depth + 1))
-                spans.append(item_span)
-            return seq
+        if node.__class__ is _SequenceNode:
+            return self._sequence(node, span, depth)
+        return self._mapping(node, span, depth)
+
+    def _sequence(self, node: Any, span: Span, depth: int) -> YList:
+        seq = YList(span)
+        self.built[id(node)] = seq
+        spans = seq._item_spans
+        child_depth = depth + 1
+        for item in node.value:
+            item_span = self.span(item)
+            if item.__class__ is _ScalarNode:
+                self.count_node(child_depth)
+                seq.append(self.scalar(item))
+            else:
+                seq.append(self.build(item, item_span, child_depth))
+            spans.append(item_span)
+        return seq
+
+    def _mapping(self, node: Any, span: Span, depth: int) -> YMap:
         mapping = YMap(span)
         self.built[id(node)] = mapping
         key_spans, value_spans = mapping._key_spans, mapping._value_spans
         merged: list[tuple[Any, Any, Span, Span]] = []
+        child_depth = depth + 1
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG or (key_node.value == "<<" and not key_node.style):
                 merged.extend(self._merge_sources(value_node, depth))
                 continue
             key_span = self.span(key_node)
-            map_key = self.build(key_node, key_span, depth + 1)
-            if isinstance(map_key, (dict, list)):
-                # Complex keys are never meaningful in our formats; a mapping as a key is what an
-                # unquoted template expression parses as (`image: {{ .Values.image }}` is a flow
-                # mapping whose key is a flow mapping), so the key says so, where it was written
-                map_key = (f"{{{{ a mapping as a key at line {key_span.line}, column {key_span.column}: "
-                           "an unquoted template expression }}" if isinstance(map_key, dict)
-                           else str(key_node.value))
-                if "{{" in map_key and "}}" in map_key:
-                    self.template_markers = True
+            if key_node.__class__ is _ScalarNode:
+                self.count_node(child_depth)
+                map_key = self.scalar(key_node)
+            else:
+                map_key = self._complex_key(key_node, key_span, child_depth)
             if map_key in key_spans:
                 self.problems.append(ParseProblem(
                     key_span,
                     f"duplicate key {map_key!r} (first at line {mapping.key_span(map_key).line}); "
                     "Compose and kubectl reject the file, PyYAML keeps the last value"))
             value_span = self.span(value_node)
-            mapping[map_key] = self.build(value_node, value_span, depth + 1)
+            if value_node.__class__ is _ScalarNode:
+                self.count_node(child_depth)
+                mapping[map_key] = self.scalar(value_node)
+            else:
+                mapping[map_key] = self.build(value_node, value_span, child_depth)
             key_spans[map_key] = key_span
             value_spans[map_key] = value_span
         # `<<` merges never override keys written in the mapping itself
@@ -251,6 +287,19 @@ class _Builder:
             if map_key not in mapping:
                 mapping.set_positioned(map_key, value, key_span, value_span)
         return mapping
+
+    def _complex_key(self, key_node: Any, key_span: Span, depth: int) -> str:
+        """A collection as a key: never meaningful in our formats, so the key is text saying so."""
+        map_key = self.build(key_node, key_span, depth)
+        # a mapping as a key is what an unquoted template expression parses as (`image: {{
+        # .Values.image }}` is a flow mapping whose key is a flow mapping), so the key says so,
+        # where it was written
+        text = (f"{{{{ a mapping as a key at line {key_span.line}, column {key_span.column}: "
+                "an unquoted template expression }}" if isinstance(map_key, dict)
+                else str(key_node.value))
+        if "{{" in text and "}}" in text:
+            self.template_markers = True
+        return text
 
     def _merge_sources(self, value_node: yaml.Node, depth: int) -> list[tuple[Any, Any, Span, Span]]:
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
