@@ -206,16 +206,8 @@ class _Builder:
 
         weight(root)
 
-    def count_node(self, depth: int) -> None:
-        """One more node at ``depth``: raise past the depth or node budget."""
-        if depth > MAX_DEPTH:
-            raise YamlTooComplex(f"nesting deeper than {MAX_DEPTH} levels")
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise YamlTooComplex(f"more than {MAX_NODES:,} YAML nodes")
-
     def scalar(self, node: Any) -> Any:
-        """A scalar node's value (the budgets already counted)."""
+        """A scalar node's value; ``build``'s loops do the same inline for a collection's items."""
         text = node.value
         if "{{" in text and "}}" in text:
             self.template_markers = True
@@ -226,47 +218,88 @@ class _Builder:
             value = self.scalars[text] = resolve_plain_scalar(text)
         return value
 
+    # Most nodes are scalars, and a call costs as much as the work on one: a collection's loop
+    # does for each scalar child what ``span``, ``build``'s budget checks and ``scalar`` do
+    # (keep them in step), and calls ``build`` only for the collections among its children, so
+    # the budgets are met in the same order and nesting costs one frame per level, as ever.
+
     def build(self, node: Any, span: Span, depth: int = 0) -> Any:  # a yaml.Node
-        self.count_node(depth)
+        if depth > MAX_DEPTH:
+            raise YamlTooComplex(f"nesting deeper than {MAX_DEPTH} levels")
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YamlTooComplex(f"more than {MAX_NODES:,} YAML nodes")
         if node.__class__ is _ScalarNode:
             return self.scalar(node)
         built = self.built.get(id(node))
         if built is not None:
             self.aliased = True
             return built
-        if node.__class__ is _SequenceNode:
-            return self._sequence(node, span, depth)
-        return self._mapping(node, span, depth)
-
-    def _sequence(self, node: Any, span: Span, depth: int) -> YList:
-        seq = YList(span)
-        self.built[id(node)] = seq
-        spans = seq._item_spans
+        path, lines, scalars = self.path, self.lines, self.scalars
         child_depth = depth + 1
-        for item in node.value:
-            item_span = self.span(item)
-            if item.__class__ is _ScalarNode:
-                self.count_node(child_depth)
-                seq.append(self.scalar(item))
-            else:
-                seq.append(self.build(item, item_span, child_depth))
-            spans.append(item_span)
-        return seq
-
-    def _mapping(self, node: Any, span: Span, depth: int) -> YMap:
+        if node.__class__ is _SequenceNode:
+            seq = YList(span)
+            self.built[id(node)] = seq
+            append_span, append = seq._item_spans.append, seq.append
+            for item in node.value:
+                start, end = item.start_mark, item.end_mark
+                first_line, last_line = start.line, end.line
+                try:
+                    line = lines[first_line]
+                    end_line = line if last_line == first_line else lines[last_line]
+                except IndexError:  # as in ``span``
+                    line, end_line = first_line + 1, last_line + 1
+                item_span = _new_tuple(Span, (path, line, start.column + 1, end_line, end.column + 1))
+                if item.__class__ is _ScalarNode:
+                    if child_depth > MAX_DEPTH:
+                        raise YamlTooComplex(f"nesting deeper than {MAX_DEPTH} levels")
+                    self.count += 1
+                    if self.count > MAX_NODES:
+                        raise YamlTooComplex(f"more than {MAX_NODES:,} YAML nodes")
+                    text = item.value
+                    if "{{" in text and "}}" in text:
+                        self.template_markers = True
+                    if item.style or item.tag == _STR_TAG:
+                        append(text)
+                    else:
+                        value = scalars.get(text, _MISSING)
+                        if value is _MISSING:
+                            value = scalars[text] = resolve_plain_scalar(text)
+                        append(value)
+                else:
+                    append(self.build(item, item_span, child_depth))
+                append_span(item_span)
+            return seq
         mapping = YMap(span)
         self.built[id(node)] = mapping
         key_spans, value_spans = mapping._key_spans, mapping._value_spans
         merged: list[tuple[Any, Any, Span, Span]] = []
-        child_depth = depth + 1
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG or (key_node.value == "<<" and not key_node.style):
                 merged.extend(self._merge_sources(value_node, depth))
                 continue
-            key_span = self.span(key_node)
+            start, end = key_node.start_mark, key_node.end_mark
+            first_line, last_line = start.line, end.line
+            try:
+                line = lines[first_line]
+                end_line = line if last_line == first_line else lines[last_line]
+            except IndexError:  # as in ``span``
+                line, end_line = first_line + 1, last_line + 1
+            key_span = _new_tuple(Span, (path, line, start.column + 1, end_line, end.column + 1))
             if key_node.__class__ is _ScalarNode:
-                self.count_node(child_depth)
-                map_key = self.scalar(key_node)
+                if child_depth > MAX_DEPTH:
+                    raise YamlTooComplex(f"nesting deeper than {MAX_DEPTH} levels")
+                self.count += 1
+                if self.count > MAX_NODES:
+                    raise YamlTooComplex(f"more than {MAX_NODES:,} YAML nodes")
+                map_key = key_node.value
+                if "{{" in map_key and "}}" in map_key:
+                    self.template_markers = True
+                if not (key_node.style or key_node.tag == _STR_TAG):
+                    value = scalars.get(map_key, _MISSING)
+                    if value is _MISSING:
+                        value = scalars[map_key] = resolve_plain_scalar(map_key)
+                    map_key = value
             else:
                 map_key = self._complex_key(key_node, key_span, child_depth)
             if map_key in key_spans:
@@ -274,10 +307,30 @@ class _Builder:
                     key_span,
                     f"duplicate key {map_key!r} (first at line {mapping.key_span(map_key).line}); "
                     "Compose and kubectl reject the file, PyYAML keeps the last value"))
-            value_span = self.span(value_node)
+            start, end = value_node.start_mark, value_node.end_mark
+            first_line, last_line = start.line, end.line
+            try:
+                line = lines[first_line]
+                end_line = line if last_line == first_line else lines[last_line]
+            except IndexError:  # as in ``span``
+                line, end_line = first_line + 1, last_line + 1
+            value_span = _new_tuple(Span, (path, line, start.column + 1, end_line, end.column + 1))
             if value_node.__class__ is _ScalarNode:
-                self.count_node(child_depth)
-                mapping[map_key] = self.scalar(value_node)
+                if child_depth > MAX_DEPTH:
+                    raise YamlTooComplex(f"nesting deeper than {MAX_DEPTH} levels")
+                self.count += 1
+                if self.count > MAX_NODES:
+                    raise YamlTooComplex(f"more than {MAX_NODES:,} YAML nodes")
+                text = value_node.value
+                if "{{" in text and "}}" in text:
+                    self.template_markers = True
+                if value_node.style or value_node.tag == _STR_TAG:
+                    mapping[map_key] = text
+                else:
+                    value = scalars.get(text, _MISSING)
+                    if value is _MISSING:
+                        value = scalars[text] = resolve_plain_scalar(text)
+                    mapping[map_key] = value
             else:
                 mapping[map_key] = self.build(value_node, value_span, child_depth)
             key_spans[map_key] = key_span
