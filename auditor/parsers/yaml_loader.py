@@ -142,6 +142,9 @@ _LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1's, as libyam
 _new_tuple = tuple.__new__  # Span is a NamedTuple: built in C, without its Python __new__
 _STR_TAG = "tag:yaml.org,2002:str"
 _MISSING = object()
+# YMap and YList made without their Python __init__ (a call each), their slots set in ``build``:
+# tests/parsers/test_yaml_loader_differential.py fails if the model gives them another slot
+_new_dict, _new_list = dict.__new__, list.__new__
 _ScalarNode = yaml.ScalarNode
 _SequenceNode = yaml.SequenceNode
 
@@ -238,9 +241,12 @@ class _Builder:
         path, lines, scalars = self.path, self.lines, self.scalars
         child_depth = depth + 1
         if node.__class__ is _SequenceNode:
-            seq = YList(span)
+            seq = _new_list(YList)
+            seq.span = span
+            item_spans: list[Span] = []
+            seq._item_spans = item_spans
             self.built[id(node)] = seq
-            append_span, append = seq._item_spans.append, seq.append
+            append_span, append = item_spans.append, seq.append
             for item in node.value:
                 start, end = item.start_mark, item.end_mark
                 first_line, last_line = start.line, end.line
@@ -270,9 +276,12 @@ class _Builder:
                     append(self.build(item, item_span, child_depth))
                 append_span(item_span)
             return seq
-        mapping = YMap(span)
+        mapping = _new_dict(YMap)
+        mapping.span = span
+        key_spans: dict[Any, Span] = {}
+        value_spans: dict[Any, Span] = {}
+        mapping._key_spans, mapping._value_spans = key_spans, value_spans
         self.built[id(node)] = mapping
-        key_spans, value_spans = mapping._key_spans, mapping._value_spans
         merged: list[tuple[Any, Any, Span, Span]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG or (key_node.value == "<<" and not key_node.style):

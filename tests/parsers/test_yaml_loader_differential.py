@@ -61,6 +61,16 @@ def assert_same(text: str, path: str = "t.yaml") -> None:
     assert outcome(yaml_loader, text, path) == expected, text[:2000]
 
 
+def test_the_builder_sets_every_slot_of_the_model_s_collections() -> None:
+    # the builder makes YMap and YList without their __init__ and sets their slots itself
+    assert set(YMap.__slots__) == {"span", "_key_spans", "_value_spans"}
+    assert set(YList.__slots__) == {"span", "_item_spans"}
+    root = yaml_loader.load_yaml_documents("a: [1]\n", "s.yaml")[0][0].root
+    assert (root._key_spans, root._value_spans) == (YMap(root.span)._key_spans | {"a": root.key_span("a")},
+                                                    {"a": root.value_span("a")})
+    assert root["a"]._item_spans == [root["a"].item_span(0)] and root["a"].span == root.value_span("a")
+
+
 # --- every YAML file we have ------------------------------------------------------------------
 
 def _yaml_files(root: Path) -> list[Path]:
