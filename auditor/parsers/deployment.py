@@ -788,10 +788,15 @@ def _unique(claims: list[Claim]) -> list[Claim]:
 def _git_ignored(project: Project) -> frozenset[str]:
     """Files of the tree that a ``.gitignore`` leaves out (so they are not committed). Patterns
     without an inner ``/`` match at any depth, as git reads them."""
+    files = list(project.files)
+    # Only the tree's own .gitignore files count (nothing above the root, not the index): without
+    # one nothing is ignored, known without looking for the repository above the root
+    if not any(path.rpartition("/")[2] == ".gitignore" for path in files):
+        return frozenset()
     # One gitignore implementation (pathspec, git's semantics, bounded against hostile patterns)
     from auditor.ignore import git_ignored
 
-    return git_ignored(project.root, list(project.files))
+    return git_ignored(project.root, files)
 
 
 def build_system_model(project: Project) -> SystemModel:

@@ -1,0 +1,44 @@
+"""auditor.parsers.deployment's ``git_ignored``: what the tree's own ``.gitignore`` files leave out
+of its commits (XF005), read only when the tree has one."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditor.discovery import discover
+from auditor.ignore import git_ignored
+from auditor.model.deployment import deployments_of
+from auditor.parsers.project import build_project
+
+FILES = {
+    "Dockerfile": "FROM node:20-alpine\nCOPY . .\nUSER 1001\n",
+    ".env.production": "TOKEN=x\n",
+    "app/.env": "TOKEN=y\n",
+    "docker-compose.yml": "services:\n  web:\n    build: .\n",
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_a_tree_without_a_gitignore_ignores_nothing(tmp_path: Path) -> None:
+    root = _write(tmp_path / "tree", FILES)
+    project = build_project(discover([root], root))
+    assert deployments_of(project).git_ignored == frozenset()
+    # what the general reading says too, in a git repository above the tree or not
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("*\n")  # above the tree: never read for XF005
+    assert git_ignored(root, list(project.files)) == frozenset()
+    assert deployments_of(build_project(discover([root], root))).git_ignored == frozenset()
+
+
+def test_the_tree_s_own_gitignore_files_are_read_at_any_depth(tmp_path: Path) -> None:
+    root = _write(tmp_path / "tree", {**FILES, ".gitignore": ".env.production\n", "app/.gitignore": ".env\n"})
+    project = build_project(discover([root], root))
+    ignored = deployments_of(project).git_ignored
+    assert ignored == git_ignored(root, list(project.files))
+    assert {".env.production", "app/.env"} <= ignored and "Dockerfile" not in ignored
