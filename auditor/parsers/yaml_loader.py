@@ -30,6 +30,10 @@ from yaml.resolver import BaseResolver
 PLAIN_TAG = "tag:auditor,2026:plain"
 
 
+_DEFAULT_TAGS = {yaml.ScalarNode: PLAIN_TAG, yaml.SequenceNode: BaseResolver.DEFAULT_SEQUENCE_TAG,
+                 yaml.MappingNode: BaseResolver.DEFAULT_MAPPING_TAG}
+
+
 class _Resolving:
     """Every untagged node gets the default tag of its kind: no implicit resolvers, no path
     resolvers, so this is what ``BaseResolver.resolve`` returns, without its per-node lookups
@@ -38,11 +42,7 @@ class _Resolving:
     DEFAULT_SCALAR_TAG = PLAIN_TAG
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode:
-            return PLAIN_TAG
-        if kind is yaml.SequenceNode:
-            return BaseResolver.DEFAULT_SEQUENCE_TAG
-        return BaseResolver.DEFAULT_MAPPING_TAG
+        return _DEFAULT_TAGS.get(kind, BaseResolver.DEFAULT_MAPPING_TAG)
 
     # no path resolvers to follow: the composer calls these for every node
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
