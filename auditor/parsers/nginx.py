@@ -363,18 +363,22 @@ class _Splicer:
     def splice(self, statements: list[dict[str, Any]], rel: str,
                stack: tuple[str, ...]) -> tuple[Directive, ...]:
         out: list[Directive] = []
+        append = out.append
+        shown = self.reader.shown(rel)
         for stmt in statements:
             name = stmt.get("directive", "")
             if name == "#":
                 continue
-            span = Span(self.reader.shown(rel), int(stmt.get("line") or 1))
-            args = tuple(str(arg) for arg in stmt.get("args", []))
-            if name == "include" and "block" not in stmt:
-                out.extend(self._include(args, span, rel, stack))
-                continue
+            span = Span(shown, int(stmt.get("line") or 1))
+            args = tuple(map(str, stmt.get("args", ())))
             block = stmt.get("block")
-            out.append(Directive(name, args, span,
-                                 None if block is None else self.splice(block, rel, stack)))
+            if block is None:
+                if name == "include" and "block" not in stmt:
+                    out.extend(self._include(args, span, rel, stack))
+                    continue
+                append(Directive(name, args, span))
+            else:
+                append(Directive(name, args, span, self.splice(block, rel, stack)))
         return tuple(out)
 
     def _unread(self, pattern: str, span: Span, reason: str,

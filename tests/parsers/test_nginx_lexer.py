@@ -165,6 +165,28 @@ def test_whitespace_is_str_isspace_for_every_code_point() -> None:
     assert [c for c in map(chr, range(0x110000)) if bool(pattern.match(c)) != c.isspace()] == []
 
 
+def test_nesting_near_the_recursion_limit_fails_as_with_crossplane(tmp_path: Path) -> None:
+    # crossplane's parser recurses once per block and its lexer's generators sit on top: around
+    # the limit it fails at another depth, or with "... while calling a Python object", than a
+    # flatter lexer would. Such files are lexed by crossplane itself; every depth gives its payload.
+    limit = sys.getrecursionlimit()
+    path = tmp_path / "deep.conf"
+    statuses = set()
+    for depth in list(range(limit - 160, limit + 20, 9)) + [limit * 5]:
+        path.write_text("a {\n" * depth + "b;\n" + "}\n" * depth)
+        for options in OPTION_SETS:
+            theirs = crossplane.parse(str(path), **options)
+            ours = nginx_lexer.parse(str(path), **options)
+            sys.setrecursionlimit(limit * 10)  # comparing payloads this deep recurses too
+            try:
+                same = ours == theirs
+            finally:
+                sys.setrecursionlimit(limit)
+            assert same, (depth, ours["errors"], theirs["errors"])
+            statuses.add(theirs["status"])
+    assert statuses == {"ok", "failed"}  # both sides of the limit were reached
+
+
 # --- external lexers ------------------------------------------------------------------------
 
 LUA = b"""http {
