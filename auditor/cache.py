@@ -69,28 +69,36 @@ def file_digest(path: Path | str, cap: int | None = None, reaching: bool = False
     never read by the parsers (discovery and includes stop at the size cap): it is known by its
     size, inode and modification and change times instead, so a huge or sparse file in a hostile
     tree costs a ``stat``, not a read of every byte."""
+    return _digest_and_identity(path, cap, reaching)[0]
+
+
+def _digest_and_identity(path: Path | str, cap: int | None = None, reaching: bool = False
+                         ) -> tuple[str | None, os.stat_result | None]:
+    """``file_digest``, and the file's ``fstat`` as it was opened (None when it could not be opened)."""
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
-        return None
+        return None, None
+    info = None
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            return None
+            return None, info
         if cap is not None and info.st_size > cap:
-            return f"over the cap: {info.st_size} {info.st_dev} {info.st_ino} {info.st_mtime_ns} {info.st_ctime_ns}"
+            return (f"over the cap: {info.st_size} {info.st_dev} {info.st_ino} {info.st_mtime_ns} "
+                    f"{info.st_ctime_ns}", info)
         digest = hashlib.sha256()
         tail = b""
         while True:
             block = os.read(descriptor, _HASH_BLOCK)
             if not block:
-                return digest.hexdigest()
+                return digest.hexdigest(), info
             if reaching and (b"../" in tail + block or b"..\\" in tail + block):
-                return None
+                return None, info
             tail = block[-2:]
             digest.update(block)
     except OSError:
-        return None
+        return None, info
     finally:
         os.close(descriptor)
 
@@ -279,14 +287,15 @@ class Entry:
             except Exception:  # noqa: BLE001 - an outcome that cannot be pickled is simply not kept
                 pass
             else:
-                self._write(self.key, buffer.getvalue())
+                with buffer.getbuffer() as body:  # written as it is, not copied
+                    self._write(self.key, body)
                 return
         if self.hashed and (self.known.changed or len(self.known.seen) != len(self.known.known)) \
                 or self.stored is not None:
             self._write(None, b"")
 
-    def _write(self, key: str | None, body: bytes) -> None:
-        self.cache.store.write("results", self.name, record_payload(key, self.known.seen, body))
+    def _write(self, key: str | None, body: bytes | memoryview) -> None:
+        self.cache.store.write("results", self.name, record_parts(key, self.known.seen, body))
 
 
 def record_name(root: Path, scope: str) -> str:
@@ -295,11 +304,17 @@ def record_name(root: Path, scope: str) -> str:
         "utf-8", "surrogateescape")).hexdigest()
 
 
-def record_payload(key: str | None, files: dict[str, list[Any]], body: bytes) -> bytes:
-    """A partition's record as it is signed and stored: the length of its head (4 bytes), the head
-    (its files' digests and the key of its outcome, as JSON), then the pickled outcome."""
+def record_parts(key: str | None, files: dict[str, list[Any]], body: bytes | memoryview
+                 ) -> list[bytes | memoryview]:
+    """A partition's record: the length of its head (4 bytes), the head (its files' digests and
+    the key of its outcome, as JSON), then the pickled outcome; as parts, in order."""
     head = json.dumps({"key": key, "files": files}, separators=(",", ":")).encode("utf-8", "surrogateescape")
-    return len(head).to_bytes(4, "big") + head + body
+    return [len(head).to_bytes(4, "big"), head, body]
+
+
+def record_payload(key: str | None, files: dict[str, list[Any]], body: bytes) -> bytes:
+    """``record_parts`` joined."""
+    return b"".join(record_parts(key, files, body))
 
 
 def parse_record(payload: bytes) -> tuple[dict[str, list[Any]], str | None, bytes] | None:
@@ -355,12 +370,17 @@ class _KnownDigests:
                 self.known = {}
 
     def digest(self, path: str, cap: int, reaching: bool) -> str | None:
+        record = self.known.get(path)
+        if record is None and not self.recorded_only:  # never seen: its identity from the open file
+            digest, info = _digest_and_identity(path, cap, reaching)
+            if info is not None:
+                self._seen(path, info, digest, reaching)
+            return digest
         try:
             info = os.stat(path)
         except OSError:
             return None
         identity = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
-        record = self.known.get(path)
         if isinstance(record, list) and len(record) == 3 and record[0] == identity and (record[2] or not reaching) \
                 and isinstance(record[1], str):
             self.seen[path] = record
@@ -368,10 +388,15 @@ class _KnownDigests:
         if self.recorded_only:
             return None
         digest = file_digest(path, cap, reaching)
-        if digest is not None and self.now - max(info.st_mtime_ns, info.st_ctime_ns) / 1e9 > _RACY_SECONDS:
-            self.seen[path] = [identity, digest, reaching]
-            self.changed = True
+        self._seen(path, info, digest, reaching)
         return digest
+
+    def _seen(self, path: str, info: os.stat_result, digest: str | None, reaching: bool) -> None:
+        """The file's digest recorded by its identity, unless it changed in the last moments."""
+        if digest is not None and self.now - max(info.st_mtime_ns, info.st_ctime_ns) / 1e9 > _RACY_SECONDS:
+            self.seen[path] = [[info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns],
+                               digest, reaching]
+            self.changed = True
 
     def save(self) -> None:
         if self.changed or len(self.seen) != len(self.known):
@@ -403,22 +428,29 @@ def _positional_fields(kind: type) -> tuple[str, ...] | None:
     return tuple(item.name for item in declared)
 
 
+_PICKLER: list[type] = []
+
+
 def fast_pickler(buffer: Any) -> Any:
+    """A pickler into ``buffer`` that rebuilds records fast (``_positional_fields``); its class
+    made once per process."""
     import pickle
 
-    class Pickler(pickle.Pickler):
-        def reducer_override(self, obj: Any) -> Any:
-            kind = type(obj)
-            if kind not in _POSITIONAL:
-                _POSITIONAL[kind] = _positional_fields(kind)
-            names = _POSITIONAL[kind]
-            if names is None:
-                return NotImplemented
-            if not names:  # a NamedTuple: built by tuple.__new__ in C, not its generated __new__
-                return tuple.__new__, (kind, tuple(obj))
-            return kind, tuple(getattr(obj, name) for name in names)
+    if not _PICKLER:
+        class Pickler(pickle.Pickler):
+            def reducer_override(self, obj: Any) -> Any:
+                kind = type(obj)
+                if kind not in _POSITIONAL:
+                    _POSITIONAL[kind] = _positional_fields(kind)
+                names = _POSITIONAL[kind]
+                if names is None:
+                    return NotImplemented
+                if not names:  # a NamedTuple: built by tuple.__new__ in C, not its generated __new__
+                    return tuple.__new__, (kind, tuple(obj))
+                return kind, tuple(getattr(obj, name) for name in names)
 
-    return Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        _PICKLER.append(Pickler)
+    return _PICKLER[0](buffer, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _outside_digest(found: Discovered, groups: list[list[str]], config: Config,

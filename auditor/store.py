@@ -18,6 +18,12 @@ from pathlib import Path
 
 from auditor.digests import SIGNATURE_SIZE, compare_digest, signature
 
+TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    Buffer = bytes | bytearray | memoryview  # what is written and signed as it is
+
 FORMAT = b"auditor-cache 2\n"  # bump when the entry layout or its signature changes (2: the catalog's is keyed BLAKE2b)
 _MAC_SIZE = SIGNATURE_SIZE  # = HMAC-SHA-256's
 # Every run reads the rule catalog's entry (190 KB; ``auditor.catalog`` keeps it under the rule
@@ -30,6 +36,7 @@ _STARTUP_KINDS = frozenset({"catalog", "catalog-by-identity"})
 _KEY_FILE = "key"
 _ENTRY_CAP = 256 * 1024 * 1024  # bytes; a partition's outcome is kilobytes, never read a huge file
 _READ_BLOCK = 1 << 20
+_IOV_MAX = 1024  # parts given to one writev (the POSIX minimum of IOV_MAX)
 _DAY = 86400.0
 _UNUSED_DAYS = 30  # an entry not used for this long is removed
 
@@ -65,12 +72,12 @@ def cache_folder(configured: str | None, scan_root: Path) -> str | None:
 # ------------------------------------------------------------------ the folder and its key
 
 
-def _private_folder(path: Path) -> bool:
+def _private_folder(path: Path | str) -> bool:
     """Create ``path`` (0700) if needed; True when it is a real folder (not a link) of ours that
     nobody else may write to: in a folder others can write, they could swap in links or files of
     their own. A folder of ours made with a loose umask (group-writable) is tightened first."""
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)
         info = os.lstat(path)
         if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
             return False
@@ -158,22 +165,27 @@ class Store:
     def __init__(self, folder: str, secret: bytes) -> None:
         self.folder = folder
         self.secret = secret
-        self.private: set[Path] = set()  # folders this process found private (made 0700 by it or checked)
+        self.private: set[str] = set()  # folders this process found private (made 0700 by it or checked)
 
-    def _path(self, kind: str, key: str) -> Path:
-        return Path(self.folder) / kind / key[:2] / key
-
-    def _mac(self, kind: str, key: str, payload: bytes) -> bytes:
-        message = FORMAT + kind.encode() + b"\0" + key.encode() + b"\0" + payload
+    def _mac(self, kind: str, key: str, payload: bytes | Sequence[Buffer]) -> bytes:
+        """The entry's signature over its format, kind, key and ``payload`` (bytes, or parts of it
+        in order: the same signature as over their concatenation, without making it)."""
+        head = FORMAT + kind.encode() + b"\0" + key.encode() + b"\0"
         if kind in _STARTUP_KINDS:
-            return signature(self.secret, message)
+            whole = payload if isinstance(payload, bytes) else b"".join(payload)
+            return signature(self.secret, head + whole)
         import hashlib
         import hmac
 
-        return hmac.new(self.secret, message, hashlib.sha256).digest()
+        if isinstance(payload, bytes):
+            return hmac.digest(self.secret, head + payload, "sha256")
+        mac = hmac.new(self.secret, head, hashlib.sha256)
+        for part in payload:
+            mac.update(part)
+        return mac.digest()
 
     def read(self, kind: str, key: str) -> bytes | None:
-        where = os.path.join(self.folder, kind, key[:2], key)  # as _path, without pathlib (one per entry read)
+        where = os.path.join(self.folder, kind, key[:2], key)  # strings, not pathlib: one per entry read
         data = _read_private(where, _ENTRY_CAP)
         if data is None or not data.startswith(FORMAT) or len(data) < len(FORMAT) + _MAC_SIZE:
             return None
@@ -184,21 +196,24 @@ class Store:
         _refresh(where)
         return payload
 
-    def write(self, kind: str, key: str, payload: bytes) -> None:
+    def write(self, kind: str, key: str, payload: bytes | Sequence[Buffer]) -> None:
         """A new entry is created where it goes and written there: a reader that meets it half
         written (another run) sees a signature that does not match, a miss, as it would for a
         damaged entry. An existing one is replaced whole (a temporary file, then a rename), so
-        what a reader finds there is always one entry or the other."""
-        path = self._path(kind, key)
-        if path.parent not in self.private:  # a folder of the cache (ours, 0700) stays so during a run
-            if not (_private_folder(path.parent.parent) and _private_folder(path.parent)):
+        what a reader finds there is always one entry or the other. ``payload``: its bytes, or
+        their parts in order (written and signed as they are, never joined: a partition's outcome
+        is tens of kilobytes)."""
+        parent = os.path.join(self.folder, kind, key[:2])  # strings, not pathlib: one per partition
+        if parent not in self.private:  # a folder of the cache (ours, 0700) stays so during a run
+            if not (_private_folder(os.path.join(self.folder, kind)) and _private_folder(parent)):
                 return
-            self.private.add(path.parent)
-        data = FORMAT + self._mac(kind, key, payload) + payload
+            self.private.add(parent)
+        path = os.path.join(parent, key)
+        parts = [FORMAT, self._mac(kind, key, payload), *((payload,) if isinstance(payload, bytes) else payload)]
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         except FileExistsError:
-            self._replace(path, data)
+            self._replace(parent, path, parts)
             return
         except OSError:
             return
@@ -208,30 +223,49 @@ class Store:
             os.close(descriptor)
             return
         try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
+            try:
+                _write_all(descriptor, parts)
+            finally:
+                os.close(descriptor)
         except OSError:  # half written: never left to be read as a miss by every run, but only if
             try:         # the path still names this file (another run may have replaced it whole since)
                 now = os.lstat(path)
             except OSError:
                 return
             if (now.st_dev, now.st_ino) == (created.st_dev, created.st_ino):
-                _unlink(str(path))
+                _unlink(path)
 
     @staticmethod
-    def _replace(path: Path, data: bytes) -> None:
+    def _replace(parent: str, path: str, parts: list[Buffer]) -> None:
         import tempfile
 
         try:
-            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            descriptor, temporary = tempfile.mkstemp(dir=parent, prefix=".tmp-")
         except OSError:
             return
         try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
+            try:
+                _write_all(descriptor, parts)
+            finally:
+                os.close(descriptor)
             os.replace(temporary, path)
         except OSError:
             _unlink(temporary)
+
+
+def _write_all(descriptor: int, parts: list[Buffer]) -> None:
+    """Every byte of ``parts``, in order, to the open file (one ``writev`` where it takes them all)."""
+    views = [memoryview(part).cast("B") for part in parts if len(part)]
+    while views:
+        written = os.writev(descriptor, views[:_IOV_MAX]) if hasattr(os, "writev") \
+            else os.write(descriptor, views[0])
+        if not written:
+            raise OSError("no progress writing the cache entry")
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if written:
+            views[0] = views[0][written:]
 
 
 def _refresh(path: Path | str) -> None:

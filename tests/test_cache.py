@@ -887,24 +887,14 @@ def test_a_failed_write_leaves_another_runs_entry_at_the_path(tmp_path: Path, mo
     assert opened is not None
     other = store_module.open_store(str(tmp_path / "auditor"))  # run B, same folder and key
     assert other is not None
-    real_fdopen = os.fdopen
+    real_write_all = store_module._write_all
 
-    class FullDisk:
-        def __init__(self, handle: Any) -> None:
-            self.handle = handle
+    def full_disk(descriptor: int, parts: list[Any]) -> None:
+        monkeypatch.setattr(store_module, "_write_all", real_write_all)  # B writes as ever
+        other.write("results", "ab" * 32, b"B, whole")  # and replaces the path meanwhile
+        raise OSError(28, "No space left on device")
 
-        def __enter__(self) -> FullDisk:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.handle.close()
-
-        def write(self, data: bytes) -> int:
-            monkeypatch.setattr(os, "fdopen", real_fdopen)  # B writes as ever
-            other.write("results", "ab" * 32, b"B, whole")  # and replaces the path meanwhile
-            raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "fdopen", lambda descriptor, mode: FullDisk(real_fdopen(descriptor, mode)))
+    monkeypatch.setattr(store_module, "_write_all", full_disk)
     opened.write("results", "ab" * 32, b"A, cut short")
     assert opened.read("results", "ab" * 32) == b"B, whole"
 
@@ -955,3 +945,31 @@ def test_a_rendered_overlay_whose_base_discovery_leaves_out_is_never_kept(
     second = scan_json(tree, tmp_path)
     assert "alpha" in parsed and parsed.count("bravo") == 0  # only the rendering partition again
     assert privileged(second) and second == scan_json(tree, tmp_path, "--no-cache")
+
+
+@pytest.mark.parametrize("kind", ["results", "catalog"])
+def test_an_entry_written_in_parts_is_the_entry_of_their_concatenation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                       kind: str) -> None:
+    """A partition's record is written from its parts (head, pickled outcome) without joining
+    them: the file, its signature and what is read back are those of the joined bytes, also when
+    the system writes fewer bytes than asked at a time."""
+    from auditor import store as store_module
+
+    opened = store_module.open_store(str(tmp_path / "auditor"))
+    assert opened is not None
+    opened.write(kind, "ab" * 32, b"abcdefgh")
+    whole = (tmp_path / "auditor" / kind / "ab" / ("ab" * 32)).read_bytes()
+    real_writev = os.writev
+
+    def three_at_a_time(descriptor: int, buffers: list[memoryview]) -> int:
+        return real_writev(descriptor, [bytes(buffers[0])[:3]])
+
+    monkeypatch.setattr(os, "writev", three_at_a_time)
+    opened.write(kind, "cd" * 32, [b"ab", memoryview(b"cde"), b"", bytearray(b"fgh")])
+    parted = tmp_path / "auditor" / kind / "cd" / ("cd" * 32)
+    assert opened.read(kind, "cd" * 32) == b"abcdefgh"
+    assert parted.read_bytes() != whole  # signed for its own key ...
+    parted.write_bytes(whole)
+    assert opened.read(kind, "cd" * 32) is None  # ... so another key's entry does not pass for it
+    opened.write(kind, "ab" * 32, [b"abcd", b"efgh"])  # replacing an entry, in parts
+    assert (tmp_path / "auditor" / kind / "ab" / ("ab" * 32)).read_bytes() == whole
