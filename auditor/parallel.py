@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
@@ -28,8 +28,9 @@ from auditor.config import Config
 from auditor.discovery import Discovered
 from auditor.findings import ControlResult, Evidence, Finding
 from auditor.model.span import Note, ParseProblem
-from auditor.stream import (ChunkWriter, EvidenceStream, Finishing, Frame, Segment, Spool, Tally,
-                             evidence_from_rows, evidence_rows, finding_from_row, finding_row, row_sort_key, unpacked)
+from auditor.stream import (ChunkWriter, EvidenceFrames, EvidenceStream, Finishing, Frame, Segment, Spool, Tally,
+                             evidence_from_rows, finding_from_row, finding_row, packed_evidence, row_sort_key,
+                             unpacked, unpacked_evidence)
 
 if TYPE_CHECKING:
     from auditor.cache import ResultCache
@@ -172,7 +173,9 @@ class PartitionRows:
     strays: list[tuple[Any, ...]]  # rows of findings outside the folder, sorted
     tally: Tally  # the counts of all its findings, not finished
     controls: dict[str, tuple[str, str]]  # rule -> (status, reason)
-    evidence: dict[str, tuple[int, bytes, bytes | None]]  # rule -> (entries, pickled rows, JSON text)
+    evidence: bytes  # every rule's evidence rows, pickled as one {rule: rows} (``packed_evidence``)
+    evidence_counts: dict[str, int]  # rule -> its entries
+    evidence_json: dict[str, bytes] | None  # rule -> its evidence's JSON text (None: not rendered)
     notes: list[Note]
     problems: list[ParseProblem]
     recognised: list[str]
@@ -191,15 +194,13 @@ def _as_rows(result: PartitionResult, prefix: str, json: bool) -> PartitionRows:
         tally.add_row(row)
     with_evidence = {rule_id: control.evidence for rule_id, control in result.controls.items() if control.evidence}
     texts = _fragment_text(inside, with_evidence) if json else None
-    evidence_texts = texts[1] if texts is not None else {}
-    evidence = {rule_id: (len(entries), packed(evidence_rows(entries)), evidence_texts.get(rule_id))
-                for rule_id, entries in with_evidence.items()}
     return PartitionRows(packed([row for row in rows if row[4][0].startswith(prefix)]), len(inside),
                          None if texts is None else texts[0],
                          [row for row in rows if not row[4][0].startswith(prefix)], tally,
                          {rule_id: (control.status, control.reason) for rule_id, control in result.controls.items()},
-                         evidence, result.notes, result.problems, result.recognised, result.unparsed,
-                         result.suppression_sources)
+                         packed_evidence(with_evidence), {rule_id: len(entries) for rule_id, entries in with_evidence.items()},
+                         None if texts is None else texts[1],
+                         result.notes, result.problems, result.recognised, result.unparsed, result.suppression_sources)
 
 
 def _fragment_text(findings: Sequence[Finding], evidence: dict[str, Sequence[Evidence]] | None = None
@@ -250,7 +251,8 @@ class ChunkSummary:
     frames: list[Frame] = field(default_factory=list)
     strays: list[tuple[tuple[Any, ...], Finding]] = field(default_factory=list)
     controls: dict[str, ControlResult] = field(default_factory=dict)  # status and reason, no evidence
-    evidence: dict[str, tuple[list[Segment], int]] = field(default_factory=dict)  # rule -> (where, entries)
+    evidence_frames: list[Segment] = field(default_factory=list)  # each partition's evidence frame, in order
+    evidence_counts: dict[str, int] = field(default_factory=dict)  # rule -> its entries
     notes: list[Note] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
     recognised: list[str] = field(default_factory=list)
@@ -299,10 +301,10 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
     finally:
         gc.unfreeze()
         summary.written = writer.close()
-    summary.evidence = {rule_id: (segments, writer.evidence_counts[rule_id])
-                        for rule_id, segments in writer.evidence_segments.items()}
+    summary.evidence_frames = writer.evidence_frames
+    summary.evidence_counts = writer.evidence_counts
     summary.evidence_json = {rule_id: None if rule_id in writer.no_json else writer.evidence_json.get(rule_id)
-                             for rule_id in writer.evidence_segments}
+                             for rule_id in writer.evidence_counts}
     return summary
 
 
@@ -342,13 +344,12 @@ def _spool(index: int, prefix: str, outcome: PartitionRows, writer: ChunkWriter,
         summary.strays.extend(((row_sort_key(row), index), finding_from_row(row)) for row in strays)
     where = writer.findings_json(text) if text is not None else None
     summary.frames.append(Frame(prefix, index, file, position, count, where))
-    evidence = outcome.evidence
-    if finishing.json and any(text is None for _, _, text in evidence.values()):  # kept without a JSON report
-        rendered = _fragment_text((), {rule_id: evidence_from_rows(unpacked(rows))
-                                       for rule_id, (_, rows, _) in evidence.items()})
-        evidence = {rule_id: (entries, rows, None if rendered is None else rendered[1][rule_id])
-                    for rule_id, (entries, rows, _) in evidence.items()}
-    writer.partition_evidence(evidence, finishing.json)
+    evidence_json: Mapping[str, bytes | None] | None = outcome.evidence_json
+    if finishing.json and evidence_json is None and outcome.evidence_counts:  # kept without a JSON report
+        rendered = _fragment_text((), {rule_id: evidence_from_rows(rows)
+                                       for rule_id, rows in unpacked_evidence(outcome.evidence).items()})
+        evidence_json = None if rendered is None else rendered[1]
+    writer.partition_evidence(outcome.evidence, outcome.evidence_counts, evidence_json, finishing.json)
     controls = summary.controls
     for rule_id, (status, reason) in outcome.controls.items():
         current = controls.get(rule_id)
@@ -514,7 +515,7 @@ def _all_kept(found: Discovered, groups: list[list[str]], prefixes: list[str],
 def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
            files_done: Callable[[int], None]) -> Streamed:
     merged = Streamed(spool, [], [], {}, [], [], [], {}, {}, Tally())
-    segments: dict[str, list[Segment]] = {}
+    frames: list[Segment] = []
     json_segments: dict[str, list[Segment] | None] = {}
     counts: dict[str, int] = {}
     for chunk, summary in zip(chunks, summaries):
@@ -525,8 +526,8 @@ def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
         merged.tally.update(summary.tally)
         for rule_id, control in summary.controls.items():
             merged.controls[rule_id] = _combine(merged.controls.get(rule_id), control)
-        for rule_id, (where, count) in summary.evidence.items():
-            segments.setdefault(rule_id, []).extend(where)
+        frames.extend(summary.evidence_frames)
+        for rule_id, count in summary.evidence_counts.items():
             texts = summary.evidence_json.get(rule_id)  # None: a chunk has none, the report renders it
             if texts is None:
                 json_segments[rule_id] = None
@@ -535,9 +536,10 @@ def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
             counts[rule_id] = counts.get(rule_id, 0) + count
         files_done(sum(len(part.files) for part in chunk.parts))  # a worker's files, in order
     merged.strays.sort(key=lambda pair: pair[0])
+    by_rule = EvidenceFrames(spool, frames)
     for rule_id, control in merged.controls.items():
-        evidence: Sequence[Evidence] = EvidenceStream(spool, segments[rule_id], counts[rule_id],
-                                                      json_segments[rule_id]) if rule_id in segments else ()
+        evidence: Sequence[Evidence] = EvidenceStream(spool, (by_rule, rule_id), counts[rule_id],
+                                                      json_segments[rule_id]) if rule_id in counts else ()
         merged.controls[rule_id] = ControlResult(rule_id, control.status, evidence, control.reason)
     return merged
 

@@ -31,7 +31,7 @@ import os
 # project uses this module's Finishing and Tally only, and must not pay for them at start-up
 from collections import Counter
 from contextlib import contextmanager
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
@@ -180,6 +180,22 @@ def evidence_rows(items: Sequence[Evidence]) -> list[tuple[Any, ...]]:
     return [(tuple(span), text, snippet) for span, text, snippet in items]
 
 
+def packed_evidence(evidence: dict[str, Sequence[Evidence]]) -> bytes:
+    """Every rule's evidence entries of a partition as one frame: ``{rule: rows}`` pickled."""
+    return _dumps({rule_id: [(tuple(span), text, snippet) for span, text, snippet in items]
+                   for rule_id, items in evidence.items()}) if evidence else b""
+
+
+def unpacked_evidence(frame: bytes) -> dict[str, list[tuple[Any, ...]]]:
+    """The ``{rule: rows}`` of a ``packed_evidence`` frame (of this run's spool, or of a signed cache entry)."""
+    if not frame:
+        return {}
+    import pickle
+
+    rows: dict[str, list[tuple[Any, ...]]] = pickle.loads(frame)
+    return rows
+
+
 def row_sort_key(row: tuple[Any, ...]) -> tuple[str, int, int, str, str]:
     """``Finding.sort_key`` of the finding a row holds."""
     span = row[4]
@@ -195,10 +211,12 @@ Segment = tuple[str, int, int]  # (spool file, offset, length)
 
 class ChunkWriter:
     """Writes one chunk's frames: a file of findings (one frame per partition, located by its
-    offset) and one file of every rule's evidence (each rule's frames in the partitions' order, in
-    segments: ``evidence_segments``); with their JSON text (``auditor.report.json_report.fragment_text``)
-    in a file beside each when the run writes a JSON report. Four files a chunk whatever the rules:
-    creating a file costs more than writing tens of kilobytes on some file systems (ext4: 0.3 ms)."""
+    offset), a file of evidence (one frame per partition holding every rule's entries: one pickle,
+    not one a rule; ``evidence_frames``) and, when the run writes a JSON report, their JSON text
+    in a file beside each (``auditor.report.json_report.fragment_text``; the evidence's by rule,
+    each rule's in the partitions' order, in segments: ``evidence_json``). Four files a chunk
+    whatever the rules: creating a file costs more than writing tens of kilobytes on some file
+    systems (ext4: 0.3 ms). ``rule_rows`` writes evidence by rule instead (``EvidenceFrames``)."""
 
     def __init__(self, folder: str | None, name: str) -> None:
         self.folder = folder
@@ -206,10 +224,11 @@ class ChunkWriter:
         self.sizes: dict[str, int] = {}
         self.kept: dict[str, bytearray] = {}  # no folder: the bytes, sent back with the summary
         self.handles: dict[str, IO[bytes]] = {}  # open for appending until close()
-        self.evidence_segments: dict[str, list[Segment]] = {}  # rule -> where its evidence frames are
+        self.evidence_frames: list[Segment] = []  # where each partition's evidence frame is, in order
+        self.evidence_segments: dict[str, list[Segment]] = {}  # rule -> its frames (``rule_rows``)
         self.evidence_json: dict[str, list[Segment]] = {}  # rule -> where its evidence's JSON text is
         self.no_json: set[str] = set()  # rules with evidence whose JSON text could not be made
-        self.buffered: dict[str, bytearray] = {}  # each rule's evidence frames not yet written
+        self.buffered: dict[str, bytearray] = {}  # each rule's evidence frames not yet written (``rule_rows``)
         self.buffered_json: dict[str, bytearray] = {}  # each rule's evidence JSON text not yet written
         self.evidence_counts: dict[str, int] = {}  # rule -> entries written
         self.buffered_size = 0
@@ -241,36 +260,61 @@ class ChunkWriter:
         file = f"{self.name}.findings.json"
         return file, self._append(file, text), len(text)
 
-    def partition_evidence(self, evidence: dict[str, tuple[int, bytes, bytes | None]], json: bool) -> None:
-        """A partition's evidence of every rule (rule -> (entries, pickled rows, JSON text)), each
-        after the partitions before it, with its JSON text when the run writes a JSON report
-        (``json``; a text of None then leaves that rule's evidence to be rendered whole).
-        Buffered per rule (a partition has evidence for some sixty rules) up to a megabyte in all."""
-        buffered, texts, counts = self.buffered, self.buffered_json, self.evidence_counts
+    def partition_evidence(self, frame: bytes, counts: dict[str, int], texts: Mapping[str, bytes | None] | None,
+                           json: bool) -> None:
+        """A partition's evidence of every rule: ``frame``, its entries pickled as one
+        ``{rule: rows}`` (``packed_evidence``), with each rule's count of entries (``counts``)
+        and, when the run writes a JSON report (``json``), its JSON text (``texts``: rule ->
+        text; None, or a rule's text None: that rule's evidence is rendered whole by the report).
+        The text is buffered per rule (a partition has evidence for some sixty rules), each after
+        the partitions before it, up to a megabyte in all."""
+        if not counts:
+            return
+        file = f"{self.name}.evidence"
+        self.evidence_frames.append((file, self._append(file, frame), len(frame)))
+        known = self.evidence_counts
+        for rule_id, entries in counts.items():
+            known[rule_id] = known.get(rule_id, 0) + entries
+        if not json:
+            return
+        buffered, no_json = self.buffered_json, self.no_json
         size = 0
-        for rule_id, (entries, frame, text) in evidence.items():
+        for rule_id in counts:
+            if rule_id in no_json:
+                continue
+            text = texts.get(rule_id) if texts is not None else None
+            if text is None:
+                no_json.add(rule_id)
+                buffered.pop(rule_id, None)
+                self.evidence_json.pop(rule_id, None)
+                continue
+            buffer = buffered.get(rule_id)
+            if buffer is None:
+                buffered[rule_id] = bytearray(text)
+            else:
+                if buffer:
+                    buffer += b","
+                buffer += text
+            size += len(text) + 1
+        self.buffered_size += size
+        if self.buffered_size >= _FLUSH_BYTES:
+            self.flush()
+
+    def rule_rows(self, frames: dict[str, bytes], counts: dict[str, int]) -> None:
+        """A partition's evidence by rule (rule -> its rows as a ``packed`` frame), each rule's
+        frames after the partitions' before it, buffered up to a megabyte in all
+        (``evidence_segments``: where each rule's are)."""
+        buffered = self.buffered
+        size = 0
+        for rule_id, frame in frames.items():
             buffer = buffered.get(rule_id)
             if buffer is None:
                 buffer = buffered[rule_id] = bytearray()
-                counts[rule_id] = 0
                 self.evidence_segments[rule_id] = []
+                self.evidence_counts[rule_id] = 0
             buffer += frame
-            counts[rule_id] += entries
+            self.evidence_counts[rule_id] += counts[rule_id]
             size += len(frame)
-            if not json or rule_id in self.no_json:
-                continue
-            if text is None:
-                self.no_json.add(rule_id)
-                texts.pop(rule_id, None)
-                self.evidence_json.pop(rule_id, None)
-                continue
-            buffer = texts.get(rule_id)
-            if buffer is None:
-                buffer = texts[rule_id] = bytearray()
-            elif buffer:
-                buffer += b","
-            buffer += text
-            size += len(text) + 1
         self.buffered_size += size
         if self.buffered_size >= _FLUSH_BYTES:
             self.flush()
@@ -494,8 +538,8 @@ class FindingStream(_Spooled[Finding]):
         return f"<FindingStream of {self.total} findings>"
 
 
-def _slices(spool: Spool, where: list[tuple[str, int, int]]) -> Iterator[bytes]:
-    """The bytes at each (file, offset, length) of the spool, joined with commas."""
+def _slices(spool: Spool, where: list[tuple[str, int, int]], joined: bool = True) -> Iterator[bytes]:
+    """The bytes at each (file, offset, length) of the spool, joined with commas (``joined``)."""
     handles: dict[str, IO[bytes]] = {}
     try:
         for number, (file, offset, length) in enumerate(where):
@@ -504,22 +548,59 @@ def _slices(spool: Spool, where: list[tuple[str, int, int]]) -> Iterator[bytes]:
                 handle = handles[file] = spool.open(file)
             handle.seek(offset)
             data = handle.read(length)
-            yield b"," + data if number else data
+            yield b"," + data if number and joined else data
     finally:
         for handle in handles.values():
             handle.close()
 
 
+class EvidenceFrames:
+    """Every partition's evidence frame of a run (``ChunkWriter.partition_evidence``: all its
+    rules' entries in one pickle), in the partitions' order, and each rule's entries read from
+    them: on the first read of a rule's evidence, every frame is read once and each rule's
+    entries are written again by rule to the spool (``ChunkWriter.rule_rows``), so that each
+    control's evidence is then read alone. A run whose reports read no evidence (the JSON report
+    copies its text) never pays for that."""
+
+    def __init__(self, spool: Spool, frames: list[Segment]) -> None:
+        self.spool = spool
+        self.frames = frames
+        self.by_rule: dict[str, list[Segment]] | None = None
+
+    def segments(self, rule_id: str) -> list[Segment]:
+        """Where ``rule_id``'s evidence is in the spool, in the partitions' order (frames of rows)."""
+        if self.by_rule is None:
+            self.by_rule = self._by_rule()
+        return self.by_rule.get(rule_id, [])
+
+    def _by_rule(self) -> dict[str, list[Segment]]:
+        writer = ChunkWriter(self.spool.folder, "by-rule")
+        for data in _slices(self.spool, self.frames, joined=False):
+            evidence = unpacked_evidence(data)
+            writer.rule_rows({rule_id: _dumps(rows) for rule_id, rows in evidence.items()},
+                             {rule_id: len(rows) for rule_id, rows in evidence.items()})
+        self.spool.receive(writer.close())
+        return writer.evidence_segments
+
+
 class EvidenceStream(_Spooled[Evidence]):
     """One control's evidence, read from the spool in the partitions' order each time it is
-    iterated: the segments of the chunks' evidence files that hold it, in order."""
+    iterated: the segments of the spool's files that hold its frames of rows, in order (or the
+    run's ``EvidenceFrames``, which has them made on the first read)."""
 
-    def __init__(self, spool: Spool, segments: list[Segment], count: int,
+    def __init__(self, spool: Spool, segments: list[Segment] | tuple[EvidenceFrames, str], count: int,
                  json_segments: list[Segment] | None = None) -> None:
         self.spool = spool
-        self.segments = segments
+        self._segments = segments
         self.total = count
         self.json_segments = json_segments  # the same evidence as JSON text (None: not written)
+
+    @property
+    def segments(self) -> list[Segment]:
+        if isinstance(self._segments, tuple):
+            frames, rule_id = self._segments
+            self._segments = frames.segments(rule_id)
+        return self._segments
 
     def json_parts(self) -> Iterator[bytes] | None:
         """The evidence's JSON text as the partitions wrote it, in their order (None: not written)."""
@@ -547,4 +628,5 @@ class EvidenceStream(_Spooled[Evidence]):
         return f"<EvidenceStream of {self.total} entries>"
 
 
-__all__ = ["evidence_from_rows", "evidence_rows", "finding_from_row", "finding_row", "packed", "row_sort_key", "unpacked", "ChunkWriter", "EvidenceStream", "FindingStream", "Finishing", "Frame", "Segment", "Spool", "SpoolClosed", "Tally"]
+__all__ = ["evidence_from_rows", "evidence_rows", "finding_from_row", "finding_row", "packed", "packed_evidence",
+           "row_sort_key", "unpacked", "unpacked_evidence", "ChunkWriter", "EvidenceFrames", "EvidenceStream", "FindingStream", "Finishing", "Frame", "Segment", "Spool", "SpoolClosed", "Tally"]

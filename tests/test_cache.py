@@ -79,15 +79,16 @@ def entries(home: Path) -> list[Path]:
 
 
 def files_hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The paths the cache reads to hash from now on (the real ``file_digest``, observed)."""
+    """The paths the cache reads to hash from now on (the real reader behind ``file_digest``, which
+    a file never seen before is hashed by directly, observed)."""
     reads: list[str] = []
-    real = cache.file_digest
+    real = cache._digest_and_identity
 
     def counting(path, cap=None, reaching=False):  # type: ignore[no-untyped-def]
         reads.append(str(path))
         return real(path, cap, reaching)
 
-    monkeypatch.setattr(cache, "file_digest", counting)
+    monkeypatch.setattr(cache, "_digest_and_identity", counting)
     return reads
 
 
@@ -781,8 +782,7 @@ def test_entries_kept_without_json_text_still_give_the_json_report(tree: Path, h
                  "--format", f"text:{tmp_path / 'report.txt'}"]) == 0
     outcomes: list[parallel.PartitionRows] = []
     _rewritten_entries(home, outcomes.append)
-    assert outcomes and all(o.inside_json is None and all(text is None for _, _, text in o.evidence.values())
-                            for o in outcomes)
+    assert outcomes and all(o.inside_json is None and o.evidence_json is None and o.evidence_counts for o in outcomes)
     parsed.clear()
     cached = scan_json(tree, tmp_path)
     assert parsed == []

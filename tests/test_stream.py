@@ -403,17 +403,17 @@ def test_a_scan_holds_few_files_open_whatever_the_rules_with_evidence(tmp_path: 
 @pytest.mark.parametrize("in_memory", [False, True])
 def test_a_chunk_writes_every_rules_evidence_into_one_file_and_reads_each_back_in_order(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_memory: bool) -> None:
-    """A chunk's evidence of every rule goes to one file (and its JSON text to one more), in
-    segments a flush each: creating a file costs more than writing tens of kilobytes on ext4, and a
-    chunk with evidence for sixty rules made 120 files. Each rule's evidence and JSON text read back
-    in the partitions' order, across flushes, from a folder or from memory; a rule one partition
-    could not render as JSON has no JSON text, and a run without a JSON report writes none."""
-    import pickle
-
+    """A chunk's evidence of every rule goes to one file, one frame a partition (a pickle each,
+    not one a rule), and its JSON text to one more, by rule, in segments a flush each: creating a
+    file costs more than writing tens of kilobytes on ext4, and a chunk with evidence for sixty
+    rules made 120 files. Each rule's evidence (written by rule to one more file on its first
+    read) and JSON text read back in the partitions' order, across flushes, from a folder or from
+    memory; a rule one partition could not render as JSON has no JSON text, and a run without a
+    JSON report writes none."""
     import auditor.stream as stream
     from auditor.findings import Evidence
     from auditor.model.span import Span
-    from auditor.stream import EvidenceStream, Spool, evidence_rows
+    from auditor.stream import EvidenceFrames, EvidenceStream, Spool, packed_evidence
 
     monkeypatch.setattr(stream, "_FLUSH_BYTES", 300)  # a flush every partition or two
     if in_memory:
@@ -427,7 +427,8 @@ def test_a_chunk_writes_every_rules_evidence_into_one_file_and_reads_each_back_i
     texts: dict[str, list[bytes]] = {rule: [] for rule in rules}
     writer = spool.writer("chunk0")
     for partition in range(12):
-        evidence = {}
+        evidence: dict[str, list[Evidence]] = {}
+        rendered: dict[str, bytes | None] = {}
         for number, rule in enumerate(rules):
             if (partition + number) % 3 == 0:
                 continue  # not every rule has evidence in every partition
@@ -438,26 +439,35 @@ def test_a_chunk_writes_every_rules_evidence_into_one_file_and_reads_each_back_i
                 ",".join(f'"{rule}-{partition}-{line}"' for line in range(len(entries))).encode()
             if text is not None:
                 texts[rule].append(text)
-            evidence[rule] = (len(entries), pickle.dumps(evidence_rows(entries)), text)
-        writer.partition_evidence(evidence, json=True)
+            evidence[rule] = entries
+            rendered[rule] = text
+        writer.partition_evidence(packed_evidence(evidence), {rule: len(entries) for rule, entries in evidence.items()},
+                                  rendered, json=True)
+    writer.partition_evidence(b"", {}, {}, json=True)  # a partition without evidence writes nothing
     spool.receive(writer.close())
+    assert len(writer.evidence_frames) == 12
     if not in_memory:
         assert spool.folder is not None
         assert sorted(os.listdir(spool.folder)) == ["chunk0.evidence", "chunk0.evidence.json"]
+    frames = EvidenceFrames(spool, writer.evidence_frames)
     for rule in rules:
-        assert len(writer.evidence_segments[rule]) > 1  # written over several flushes
-        streamed = EvidenceStream(spool, writer.evidence_segments[rule], writer.evidence_counts[rule],
-                                  writer.evidence_json.get(rule))
+        if rule != "R007":
+            assert len(writer.evidence_json[rule]) > 1  # written over several flushes
+        streamed = EvidenceStream(spool, (frames, rule), writer.evidence_counts[rule], writer.evidence_json.get(rule))
         assert list(streamed) == expected[rule] and len(streamed) == len(expected[rule])
+        assert list(streamed) == expected[rule]  # read again, from the frames written by rule
         parts = streamed.json_parts()
         if rule == "R007":
             assert rule in writer.no_json and rule not in writer.evidence_json and parts is None
         else:
             assert parts is not None and b"".join(parts) == b",".join(texts[rule])
+    if not in_memory:
+        assert spool.folder is not None
+        assert sorted(os.listdir(spool.folder)) == ["by-rule.evidence", "chunk0.evidence", "chunk0.evidence.json"]
     other = Spool()
     plain = other.writer("chunk1")
-    plain.partition_evidence({"R000": (1, pickle.dumps(evidence_rows(expected["R000"][:1])), b'"x"')}, json=False)
+    plain.partition_evidence(packed_evidence({"R000": expected["R000"][:1]}), {"R000": 1}, None, json=False)
     plain.close()
-    assert plain.evidence_segments["R000"] and not plain.evidence_json
+    assert plain.evidence_frames and plain.evidence_counts == {"R000": 1} and not plain.evidence_json
     other.close()
     spool.close()
