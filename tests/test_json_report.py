@@ -113,3 +113,22 @@ def test_findings_of_every_shape_are_written_as_their_dictionaries(tmp_path: Pat
     assert decoded["findings"][-len(odd) + 1]["related"][0]["message"] == 'EXPOSE "22"'
     assert decoded["findings"][-len(odd) + 3]["properties"]["score"] == 7.5
     assert decoded["findings"][-len(odd) + 5]["line"] is True
+
+
+def test_partition_fragments_keep_each_findings_own_head_across_calls(tmp_path: Path) -> None:
+    """fragment_text (a worker renders each partition's findings with it) keeps the heads it made
+    (rule, severity, title) from one call to the next: a finding of the same rule with another
+    severity or title in a later partition still gets its own, as json writes its dictionary."""
+    import dataclasses
+
+    from auditor.report.json_report import _ENCODER, finding_to_dict, fragment_text
+    from auditor.textsafe import json_escape
+
+    (tmp_path / "Dockerfile").write_text("FROM node:latest\nEXPOSE 22\n")
+    base = scan([tmp_path]).findings[0]
+    variants = [base, dataclasses.replace(base, severity="low" if base.severity != "low" else "high"),
+                dataclasses.replace(base, title=base.title + " \u00e9"), base]
+    for finding in variants:  # one call each, as partition after partition
+        made = fragment_text([finding])
+        assert made is not None
+        assert made[0] == json_escape(_ENCODER.encode(finding_to_dict(finding))).encode("utf-8")

@@ -209,7 +209,9 @@ def fragment_text(findings: Iterable[Finding], evidence: Mapping[str, Sequence[E
     """The text ``render_json`` writes for these findings, and for each control's evidence
     entries (``evidence``: rule -> entries), each joined with commas, escaped and encoded as the
     report is (None when it cannot be encoded so: the report then renders them itself)."""
-    fragments = _Fragments()
+    if len(_HEADS) > 4096:  # (a rule's ID, severity and title: a few hundred, whatever the tree)
+        _HEADS.clear()
+    fragments = _Fragments(_HEADS)  # the heads a worker renders, made once for all its partitions
     finding, entry = fragments.finding, fragments.evidence
     try:
         return (json_escape(",".join([finding(f) for f in findings])).encode("utf-8"),
@@ -220,6 +222,7 @@ def fragment_text(findings: Iterable[Finding], evidence: Mapping[str, Sequence[E
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_HEADS: dict[tuple[str, str, str], str] = {}  # fragment_text's finding heads, kept between calls
 _TEXT = json.encoder.encode_basestring  # what that encoder writes for a string (C, when built)
 
 
@@ -230,8 +233,8 @@ class _Fragments:
     encoded once per report. A record with a value of another type than the auditor makes (a
     number that is not a plain int, text that is not a string) goes the way of the dictionaries."""
 
-    def __init__(self) -> None:
-        self.heads: dict[tuple[str, str, str], str] = {}
+    def __init__(self, heads: dict[tuple[str, str, str], str] | None = None) -> None:
+        self.heads: dict[tuple[str, str, str], str] = {} if heads is None else heads
         self.files: dict[str, str] = {}  # '"file":"a/b","line":'
         self.quoted: dict[str, str] = {}
 
