@@ -245,10 +245,13 @@ def walks(module: ModuleType) -> tuple[Walk, ...]:
 
 
 def outcomes(module: ModuleType, document: Any, params: Params,
-             plan: tuple[Walk, ...] | None = None) -> Iterator[Outcome]:
+             plan: tuple[Walk, ...] | None = None,
+             walked: dict[tuple[Any, int], list[tuple[Any, Any]]] | None = None) -> Iterator[Outcome]:
     """Every outcome of the check on one document: called once per node of its kinds, each
     anchor reported once per document, or per workload for the Kubernetes kinds (see the module
-    docstring). ``plan``: the module's ``walks``, when the caller keeps them."""
+    docstring). ``plan``: the module's ``walks``, when the caller keeps them. ``walked``: the
+    (node, context) pairs of each kind of each document, kept by the caller while it holds the
+    documents (seven nginx checks walk a config's locations, eight a manifest's containers)."""
     check = module.check
     anchors = _Anchors()
     new = anchors.new
@@ -257,7 +260,14 @@ def outcomes(module: ModuleType, document: Any, params: Params,
         if nodes is None:
             yield from new(check(document, params))
             continue
-        for node, context in nodes(document):
+        if walked is None:
+            pairs: Iterable[tuple[Any, Any]] = nodes(document)
+        else:
+            key = (nodes, id(document))
+            pairs = walked.get(key)  # type: ignore[assignment]
+            if pairs is None:
+                pairs = walked[key] = list(nodes(document))
+        for node, context in pairs:
             if names is not None and getattr(node, attribute) not in names:
                 continue
             result = check(node, context, params)

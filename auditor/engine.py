@@ -243,7 +243,7 @@ class _Plan:
     its parameters and its severity under the configuration."""
 
     __slots__ = ("rule", "wanted", "target", "module_name", "loaded", "module", "walks", "params", "severity",
-                 "secret")
+                 "secret", "documents_key", "unparsed_key")
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
@@ -256,6 +256,8 @@ class _Plan:
         self.params: Params | None = None
         self.severity = ""
         self.secret = SECRET_LITERAL in rule.tags
+        self.documents_key = (self.wanted, self.target)  # _Run.documents' key
+        self.unparsed_key = (rule.target, rule.family)  # _Run.unparsed's key
 
     def load(self, config: Config) -> None:
         rule = self.rule
@@ -264,10 +266,6 @@ class _Plan:
         self.params = config.parameters_for(rule)  # may raise ConfigError, as it always did here
         self.severity = config.severity_for(rule)
         self.loaded = True
-
-    def current(self) -> bool:
-        """Whether the check module is still the one imported (a test may stand another in)."""
-        return sys.modules.get(self.module_name) is self.module
 
 
 class _Plans:
@@ -326,17 +324,20 @@ class _Run:
     """One project's run of the rules: its stamper, and what several rules ask of the project
     alike (the documents of a target through a role set, the files of a target not read)."""
 
-    __slots__ = ("project", "stamper", "documents", "unparsed")
+    __slots__ = ("project", "stamper", "documents", "unparsed", "walked")
 
     def __init__(self, project: Project, stamper: _Stamper) -> None:
         self.project = project
         self.stamper = stamper
+        # the nodes of each kind of each document, walked once for all the rules (dispatch.outcomes):
+        # by the document's id, while ``documents`` holds it
+        self.walked: dict[tuple[Any, int], list[tuple[Any, Any]]] = {}
         self.documents: dict[tuple[frozenset[str], str], list[Any]] = {}
         self.unparsed: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def documents_for(self, plan: _Plan) -> list[Any]:
         """The documents of the rule's target, in the view of its roles only (``role_view``)."""
-        key = (plan.wanted, plan.target)
+        key = plan.documents_key
         documents = self.documents.get(key)
         if documents is None:
             project = self.project
@@ -345,7 +346,7 @@ class _Run:
         return documents
 
     def unparsed_inputs(self, rule: Rule) -> tuple[str, ...]:
-        key = (rule.target, rule.family)
+        key = (rule.target, rule.family)  # _Plan.unparsed_key
         unparsed = self.unparsed.get(key)
         if unparsed is None:
             unparsed = self.unparsed[key] = _unparsed_inputs(rule, self.project)
@@ -382,6 +383,7 @@ def run_checks(project: Project, rules: dict[str, Rule], config: Config) -> tupl
 _WHY_UNPARSED = "did not parse or was not read (AUD001, AUD003)"
 # Evidence(span, text, snippet) without its Python-level __new__ (one per pass and per failure)
 _evidence = tuple.__new__
+_modules = sys.modules
 _TARGET_OF_FAMILY = {"dockerfile": "dockerfile", "compose": "compose", "nginx": "nginx",
                      "kubernetes": "kubernetes", "nextjs": "nextjs"}
 
@@ -416,12 +418,17 @@ def _run_rule(rule: Rule, project: Project, config: Config, stamper: _Stamper
 
 
 def _run_plan(plan: _Plan, run: _Run, config: Config) -> tuple[list[Finding], ControlResult]:
-    rule, project, stamper = plan.rule, run.project, run.stamper
-    documents = run.documents_for(plan)
-    unparsed = run.unparsed_inputs(rule)
+    rule, stamper = plan.rule, run.stamper
+    documents = run.documents.get(plan.documents_key)
+    if documents is None:
+        documents = run.documents_for(plan)
+    unparsed = run.unparsed.get(plan.unparsed_key)
+    if unparsed is None:
+        unparsed = run.unparsed_inputs(rule)
     if not documents:
-        return [], _not_run(rule, project, unparsed)
-    if not plan.loaded or not plan.current():
+        return [], _not_run(rule, run.project, unparsed)
+    # loaded once; again when the check module is not the one imported now (a test may stand another in)
+    if not plan.loaded or _modules.get(plan.module_name) is not plan.module:
         plan.load(config)
     module, params = plan.module, plan.params
     assert module is not None and params is not None
@@ -437,7 +444,7 @@ def _run_plan(plan: _Plan, run: _Run, config: Config) -> tuple[list[Finding], Co
             # a rendered deployment (Helm chart, Kustomize overlay): named in each message, its
             # rendered line as the snippet (parsers/rendered.py)
             origin = getattr(document, "origin", "")
-            rendered = getattr(document, "snippets", None) or {}
+            rendered = getattr(document, "snippets", None)
             suffix = f" [in {origin}]" if origin else ""
             snippet = quote  # the anchor line of the file, as quoted in reports
 
@@ -447,10 +454,13 @@ def _run_plan(plan: _Plan, run: _Run, config: Config) -> tuple[list[Finding], Co
                     # "": the line rendered differently for different objects (a `range`)
                     return quote(span) if not line else (redact(line) if secret else line)[:SNIPPET_LIMIT]
 
-            for outcome in outcomes(module, document, params, plan.walks):
+            for outcome in outcomes(module, document, params, plan.walks, run.walked):
                 node = outcome.node
                 span = node if isinstance(node, Span) else node.span
-                if isinstance(outcome, Fail):
+                kind = outcome.__class__
+                if kind is Pass:  # the most common outcome first (isinstance below for subclasses)
+                    evidence.append(_evidence(Evidence, (span, outcome.evidence + suffix, snippet(span))))  # type: ignore[union-attr]
+                elif isinstance(outcome, Fail):
                     message = outcome.message + suffix
                     seen = (span.path, span.line, message)
                     if seen in reported:

@@ -16,7 +16,7 @@ into an error that names the rule file.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 
 if TYPE_CHECKING:
@@ -144,3 +144,28 @@ def typed(specs: Mapping[str, Mapping[str, Any]], values: Mapping[str, Any]) -> 
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:39] + "…"
+
+
+_MATCHERS: dict[tuple[str, ...], Callable[[str], bool]] = {}
+
+
+def fnmatcher(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """Whether a name matches any of a parameter's shell-style ``patterns``, as ``any(fnmatchcase(name,
+    p) for p in patterns)`` answers (case-sensitive), with one regular expression made once per list
+    (XF005 asks it for every file of every project, DF015 for every ENV and ARG)."""
+    key = tuple(patterns)
+    matcher = _MATCHERS.get(key)
+    if matcher is None:
+        import fnmatch
+        import re
+
+        if not key:
+            matcher = _MATCHERS[key] = _matches_nothing
+        else:
+            match = re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in key)).match
+            matcher = _MATCHERS[key] = lambda name: match(name) is not None
+    return matcher
+
+
+def _matches_nothing(name: str) -> bool:
+    return False

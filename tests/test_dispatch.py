@@ -327,3 +327,29 @@ def test_the_node_walk_keeps_what_anchors_new_keeps_call_by_call(tmp_path: Path)
                       for result in results])
         found = list(outcomes(_module("nginx.location", lambda *args: next(calls)), config, Params()))
         assert found == expected and all(a is b for a, b in zip(found, expected))
+
+
+def test_the_nodes_of_a_document_are_walked_once_for_every_check_that_asks(tmp_path: Path) -> None:
+    """With ``walked`` (the engine keeps one per project), a second check of the same node kind on
+    the same document gets the pairs the first walk made, and the same outcomes as a fresh walk."""
+    config = _nginx(tmp_path)
+    walks_made: list[Any] = []
+    original = NODE_KINDS["nginx.location"]
+
+    def counted(document: Any) -> Any:
+        walks_made.append(document)
+        return original(document)
+
+    def check(location: Any, site: Site, params: Params) -> Outcome:
+        return Pass(location, f"{location.uri} in {site.server.label}")
+
+    module = _module("nginx.location", check)
+    from auditor.dispatch import Walk
+
+    plan = (Walk(counted, None, "", None),)
+    fresh = [(o.node, o.evidence) for o in outcomes(module, config, Params(), plan)]  # type: ignore[union-attr]
+    walked: dict[Any, Any] = {}
+    first = [(o.node, o.evidence) for o in outcomes(module, config, Params(), plan, walked)]  # type: ignore[union-attr]
+    second = [(o.node, o.evidence) for o in outcomes(module, config, Params(), plan, walked)]  # type: ignore[union-attr]
+    assert fresh == first == second and len(fresh) == sum(1 for _ in config.locations())
+    assert walks_made == [config, config]  # the fresh walk, then one for both calls sharing ``walked``

@@ -155,3 +155,20 @@ def test_the_rule_schema_refuses_an_unknown_kind_and_a_default_of_the_wrong_kind
     errors = validate_rule_documents({"NG999.yaml": document})
     assert any("parameters/max_rate/kind" in error for error in errors), errors
     assert any("parameters/min_rate: 'soon' is not an nginx rate" in error for error in errors), errors
+
+
+@pytest.mark.parametrize("patterns", [[], [".env*", "*.pem", "*.key"], ["*.example", "*.sample", "*.template", "*.dist"],
+                                      ["*_TOKEN", "*_SECRET", "*PASSWORD*", "*_KEY"], ["[!a]b?", "x[a-c]*", "*.(js)", "a\\b*"]])
+def test_fnmatcher_answers_as_fnmatchcase_over_each_pattern(patterns: list[str]) -> None:
+    """``fnmatcher`` (one regular expression per list, XF005 and DF015) says what ``any(fnmatchcase
+    (name, p) for p in patterns)`` says: case-sensitive, whole names, none for an empty list."""
+    from fnmatch import fnmatchcase
+
+    from auditor.params import fnmatcher
+
+    names = [".env", ".env.local", "env", "a.pem", "a.pem.bak", "A.PEM", "x.key", ".env.example", "DB_TOKEN",
+             "MY_PASSWORD_FILE", "PASSWORD", "API_KEY", "KEY", "cb", "ab", "xbz", "xd", "f.(js)", "f.js",
+             "a\\bc", "line\nbreak.pem", "", "*", "_TOKEN"]
+    matches = fnmatcher(patterns)
+    assert fnmatcher(list(patterns)) is matches  # made once per list
+    assert [matches(name) for name in names] == [any(fnmatchcase(name, p) for p in patterns) for name in names]

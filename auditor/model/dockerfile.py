@@ -335,21 +335,23 @@ def expand(text: str, scope: Mapping[str, Variable]) -> str:
 _ASSIGNMENT = re.compile(r"""([A-Za-z_][A-Za-z0-9_.-]*)(?:=("(?:[^"\\]|\\.)*"|'[^']*'|\S*))?""")
 
 
-def parse_assignments(text: str) -> list[tuple[str, str | None]]:
+@functools.lru_cache(maxsize=4096)
+def parse_assignments(text: str) -> tuple[tuple[str, str | None], ...]:
     """``ARG``/``ENV``/``LABEL`` operands: ``A=1 B="two words"``, ``NAME`` alone, or the legacy
-    ``ENV NAME value with spaces`` form."""
+    ``ENV NAME value with spaces`` form. Cached per text: ``Dockerfile.variables`` reads every
+    ENV and ARG of a stage's lineage again for each check that asks (DF011, DF015, DF018)."""
     stripped = text.strip()
     first_space = re.search(r"\s", stripped)
     if first_space and "=" not in stripped[: first_space.start()]:
         name, value = stripped[: first_space.start()], stripped[first_space.end():].strip()
-        return [(name, value)]
+        return ((name, value),)
     pairs: list[tuple[str, str | None]] = []
     for match in _ASSIGNMENT.finditer(stripped):
         name, value = match.group(1), match.group(2)
         if value is not None and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
         pairs.append((name, value))
-    return pairs
+    return tuple(pairs)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -36,6 +36,7 @@ default location), so ``effective_locations`` includes that level next to the de
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -308,6 +309,7 @@ WEAK_CIPHER_NAMES: dict[str, frozenset[str]] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)  # a token's families: every config of a tree repeats its cipher list
 def _cipher_families(token: str) -> frozenset[str]:
     upper = token.upper()
     if upper in _GROUP_FAMILIES:
@@ -394,6 +396,8 @@ class Effective:
     def unknown(self, *keys: str) -> tuple[Directive, ...]:
         """The unread includes that could change what this level sees for ``keys`` (see the
         module docstring), in file order, each once."""
+        if not self.unread:  # the usual answer: every include of the tree was read
+            return ()
         pending = dict(self.unread)
         if len(keys) == 1:  # the usual question, asked per location by several controls
             found = pending.get(keys[0], ())
@@ -896,13 +900,15 @@ def _pending(parent: Effective, own: tuple[Directive, ...],
         pending["add_header:drop"] = pending.get("add_header:drop", ()) + here("add_header")
     pending["return"] = here("return")
     pending["listen"] = here("listen")
-    return tuple(pending.items())
+    # the keys with something unread only: a missing key reads as nothing unread (``unknown``),
+    # and a tree whose includes were all read leaves ``unread`` empty, asked about for free
+    return tuple(item for item in pending.items() if item[1])
 
 
 def _with_pending(effective: Effective, key: str, unread: tuple[Directive, ...]) -> Effective:
     pending = dict(effective.unread)
     pending[key] = tuple(dict.fromkeys(unread))
-    return replace(effective, unread=tuple(pending.items()))
+    return replace(effective, unread=tuple(item for item in pending.items() if item[1]))
 
 
 def _level_directives(block: tuple[Directive, ...]) -> tuple[Directive, ...]:

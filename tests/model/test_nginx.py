@@ -338,3 +338,21 @@ def test_a_site_fragment_is_read_inside_the_main_configs_http_with_its_maps(tmp_
     assert [(f.rule_id, f.span.path, f.span.line) for f in result.findings] == [
         ("NG006", "nginx.conf", 8)]  # the map value ALLOW-FROM, where it is written
     assert any("$undefined" in e.text for e in result.controls["NG006"].evidence)
+
+
+def test_effective_unread_holds_only_what_could_change_a_setting(tmp_path: Path):
+    """``Effective.unread`` keeps the keys an unread include could change and nothing else: a tree
+    whose includes were all read leaves it empty (``unknown`` answers without building anything),
+    and an unread include is still named for exactly the keys it may set."""
+    config = _write(tmp_path, "http {\n  server {\n    listen 443 ssl;\n    location / { proxy_pass http://app:3000; }\n"
+                              "    location /x { add_header X-A 1; }\n  }\n}\n")
+    levels = [server.effective for server in config.servers] + [location.effective for _, location in config.locations()]
+    assert levels and all(level.unread == () for level in levels)
+    assert all(level.unknown("ssl_protocols") == () == level.unknown("add_header", "add_header:drop", "listen")
+               for level in levels)
+    config = _write(tmp_path, "http {\n  server {\n    listen 443 ssl;\n    include /etc/nginx/tls.conf;\n"
+                              "    location / { proxy_pass http://app:3000; }\n  }\n}\n")
+    server = config.servers[0]
+    assert server.effective.unread and all(directives for _, directives in server.effective.unread)
+    assert [d.args for d in server.effective.unknown("ssl_protocols")] == [("/etc/nginx/tls.conf",)]
+    assert [d.args for d in server.effective.unknown("ssl_protocols", "gzip")] == [("/etc/nginx/tls.conf",)]

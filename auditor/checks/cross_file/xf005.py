@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fnmatch import fnmatchcase
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.deployment import BuildContext, SystemModel, deployments_of
 from auditor.model.project import Project
 from auditor.model.span import Span
-from auditor.params import Params
+from auditor.params import Params, fnmatcher
 
 ID = "XF005"
 NODES = "document"
@@ -16,8 +15,9 @@ NODES = "document"
 def check(project: Project, params: Params) -> Iterator[Outcome]:
     model = deployments_of(project)
     patterns, allowed = list(params["patterns"]), list(params["allowed"])
+    secret, template = fnmatcher(patterns), fnmatcher(allowed)
     secrets = [path for path in project.files
-               if _matches(path, patterns) and not _matches(path, allowed)]
+               if secret(name := path.rpartition("/")[2]) and not template(name)]
     for path in secrets:
         committed = path not in model.git_ignored
         contexts = [context for context in model.build_contexts if context.sends(path)]
@@ -26,11 +26,6 @@ def check(project: Project, params: Params) -> Iterator[Outcome]:
     if not any(path not in model.git_ignored or any(c.sends(path) for c in model.build_contexts)
                for path in secrets):
         yield from _passes(model, patterns)
-
-
-def _matches(path: str, patterns: list[str]) -> bool:
-    name = path.rpartition("/")[2]
-    return any(fnmatchcase(name, pattern) for pattern in patterns)
 
 
 def _fail(path: str, committed: bool, contexts: list[BuildContext]) -> Fail:

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
 
 from auditor.findings import Fail, Outcome, Pass
 from auditor.model.dockerfile import Dockerfile, parse_assignments
-from auditor.params import Params
+from auditor.params import Params, fnmatcher
 from auditor.patterns import on_first_use
 from auditor.secrets import known_format
 
@@ -27,7 +26,7 @@ def literal_part(value: str | None) -> str:
 
 
 def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
-    patterns = [p.upper() for p in params["name_patterns"]]
+    secret_pattern = fnmatcher([p.upper() for p in params["name_patterns"]])
     checked = failed = 0
     for instruction in doc.instructions:
         if instruction.keyword not in ("ENV", "ARG"):
@@ -37,7 +36,7 @@ def check(doc: Dockerfile, params: Params) -> Iterator[Outcome]:
             literal = literal_part(value)
             kind = known_format(value or "")
             declared = f"{instruction.keyword} {name}"
-            secret_name = bool(literal) and any(fnmatch.fnmatchcase(name.upper(), p) for p in patterns)
+            secret_name = bool(literal) and secret_pattern(name.upper())
             failed += bool(kind) or secret_name
             if kind:
                 yield Fail(instruction, f"{declared} holds what looks like {kind} (value masked); it stays in "
