@@ -59,6 +59,13 @@ def _load(package: str) -> ModuleType:
 
 _loaded: dict[str, ModuleType] = {}  # package -> its binding (or the package), wholly loaded
 _loading = _thread.allocate_lock()  # (``_thread``: built in; ``threading`` is an import a scan does without)
+# A worker forked while another thread loads a binding (npm audit's thread parses a Dockerfile as
+# the pool starts) would inherit the lock held by a thread it does not have, and wait for it
+# forever (the time budget counts CPU time, which waiting does not use): the fork waits for the
+# load to finish, and the child starts with the lock free.
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(before=_loading.acquire, after_in_parent=_loading.release,
+                        after_in_child=_loading.release)
 
 
 def _load_binding(package: str, name: str) -> ModuleType | None:

@@ -85,3 +85,31 @@ except Exception as error:
 importer.join()
 """, tmp_path)
     assert result == "program"
+
+
+def test_a_worker_forked_while_another_thread_loads_a_binding_can_load_it_too(tmp_path: Path) -> None:
+    # the pool's fork can land while npm audit's thread holds the lock of the bindings' loads: a
+    # child that inherited it held would wait forever (a SIGALRM watchdog ends it with code 3)
+    result = _fresh("""
+import os, signal, threading, time
+from auditor.parsers import grammars
+real, inside = grammars._load_binding, threading.Event()
+def slow(package, name):
+    inside.set()
+    time.sleep(0.5)  # a load that takes a while: the fork below comes during it
+    return real(package, name)
+grammars._load_binding = slow
+loader = threading.Thread(target=grammars.binding, args=("tree_sitter_bash",))
+loader.start()
+inside.wait(10)
+pid = os.fork()
+if pid == 0:
+    signal.signal(signal.SIGALRM, lambda *_: os._exit(3))
+    signal.alarm(20)
+    grammars._load_binding = real
+    grammars.binding("tree_sitter_bash").language()
+    os._exit(0)
+loader.join()
+result = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+""", tmp_path)
+    assert result == 0
