@@ -40,9 +40,13 @@ def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots
     from auditor.parsers.project import build_project
 
     json = bool(options.pop("json_report", False))  # the partitions render their part of a JSON report
+    # The external scanners (a thread) start once no process is forked any more (see
+    # commands/scan.py's _Scanners): here when the audit forks none, else after its workers.
+    start_scanners = getattr(options.get("external"), "start", None) or (lambda: None)
     groups = partitions(found)
     wrap = progress or (lambda work: work())
     if groups is None:
+        start_scanners()
         project = wrap(lambda: build_project(found, **parse_bounds(config)))
         return audit(project, rules, config, roots, **options)
     from auditor.cache import open_results
@@ -53,7 +57,8 @@ def _audit_tree(found: Discovered, rules: dict[str, Rule], config: Config, roots
     finishing = finishing_for(config, rules, suppress=options.get("suppress", True),
                               baseline=options.get("baseline"), report_paths=options.get("report_paths"),
                               known_rule_ids=options.get("known_rule_ids"), json=json)
-    streamed = wrap(lambda: audit_partitions(found, groups, rules, config, workers, cache, finishing))
+    streamed = wrap(lambda: audit_partitions(found, groups, rules, config, workers, cache, finishing,
+                                             forked=start_scanners))
     try:
         covered = tuple(f"{group[0]}/" for group in groups)
         outside_notes = [note for note in found.notes if not note.span.path.startswith(covered)]

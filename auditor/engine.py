@@ -520,8 +520,8 @@ def audit(project: Project, rules: dict[str, Rule], config: Config, roots: list[
     """Check, then apply suppressions (inline and configured), the baseline, and the changed-files
     filter (``report_paths``: the whole tree is read for context, only these files reported).
 
-    ``external`` is a future of the scanners' runs (started before parsing, so they run while the
-    static checks do), ``None`` when the scanners were skipped. ``streamed``: the checks already
+    ``external`` is a future of the scanners' runs (started as parsing starts, so they run while
+    the static checks do), ``None`` when the scanners were skipped. ``streamed``: the checks already
     ran partition by partition (``auditor.parallel``), their findings finished with ``finishing``
     where they were produced and kept in its spool; the result then reads them from there."""
     from auditor.baseline import known_fingerprints

@@ -412,11 +412,13 @@ class Streamed:
 
 
 def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str, Rule], config: Config,
-                     jobs: int, cache: ResultCache | None = None, finishing: Finishing | None = None
-                     ) -> Streamed:
+                     jobs: int, cache: ResultCache | None = None, finishing: Finishing | None = None,
+                     forked: Callable[[], None] = lambda: None) -> Streamed:
     """``cache``: unchanged partitions come from the incremental cache (``auditor.cache``);
     ``finishing``: the suppressions, baseline and filter applied where the findings are (none
-    when omitted). The caller closes the result's spool (``Streamed.spool``)."""
+    when omitted); ``forked``: called once no worker process is left to fork (what starts a
+    thread waits for it: a fork copies the locks other threads hold). The caller closes the
+    result's spool (``Streamed.spool``)."""
     import datetime as dt
 
     from auditor import progress
@@ -429,6 +431,10 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
     pooled = workers > 1 and len(groups) > 1 and \
         sum(1 for path in found.files if path.split("/", 1)[0] in covered) >= POOL_THRESHOLD
     kept = _all_kept(found, groups, prefixes, cache) if pooled and cache is not None else None
+    if not pooled:
+        forked()  # this process does the work: no worker is forked
+    # (a tree wholly kept is copied from the cache here, and the scanners start after it: a
+    # record found damaged meanwhile sends the tree to the workers, forked then)
     if kept is not None:  # nothing to parse or check: copying the kept outcomes needs no workers
         spool = Spool(found.root)
         try:
@@ -456,6 +462,7 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
             # The workers are forked now, before the partitions are split out: each is a copy of
             # this process (its resident pages count in each), and gets its chunks pickled anyway.
             pool.submit(os.getpid).result()
+            forked()
             every_part = split(found, groups)
             starts = chunk_starts(len(every_part), workers)
             chunks = [Chunk(f"chunk{number}", start, every_part[start:end], prefixes[start:end])

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the command imports these lazily, when it runs
     from auditor.engine import AuditResult
     from auditor.policy import Floor, PolicyReport
     from auditor.progress import Display
-    from auditor.scanners import ScannerRun
+    from auditor.scanners import ScannerOptions, ScannerRun
 
 # format name -> (module, function); each renders an AuditResult to a stream
 RENDERERS = {
@@ -178,8 +178,8 @@ def prepare(args: argparse.Namespace) -> tuple[AuditResult, Config]:
                                   max_files=config.max_files,
                                   no_ignore=getattr(args, "no_ignore", False)))
     policy.weakenings += excluded
-    scanners = _start_scanners(args, config, rules, scan_root, found)
-    external: Future[list[ScannerRun]] | _Announced | None = scanners
+    scanners = _scanners(args, config, rules, scan_root, found)
+    external: _Scanners | _Announced | None = scanners
     if shown is not None:
         shown.phase("parsing and checking", total=len(found.files))
         external = _Announced(scanners, shown) if scanners is not None else None
@@ -234,14 +234,13 @@ def configure(args: argparse.Namespace, scan_root: Path,
     return config, PolicyReport(source, config.from_tree, floor.source if floor else None, weakenings)
 
 
-def _start_scanners(args: argparse.Namespace, config: Config, rules: dict[str, Rule], scan_root: Path,
-                    found: Discovered) -> Future[list[ScannerRun]] | None:
-    """Start Trivy and npm audit in a background thread, so they run while the static checks do."""
+def _scanners(args: argparse.Namespace, config: Config, rules: dict[str, Rule], scan_root: Path,
+              found: Discovered) -> _Scanners | None:
+    """Trivy and npm audit, to run in a background thread while the static checks do (the audit
+    starts them: ``_Scanners``)."""
     if args.no_external or not any(rule_id.startswith("SC") for rule_id in rules):
         return None
-    from concurrent.futures import ThreadPoolExecutor
-
-    from auditor.scanners import ScannerOptions, run_scanners
+    from auditor.scanners import ScannerOptions
 
     # config.scanners holds only what trusted sources set for programs, folders and the network
     # (the command line, AUDITOR_*, the user's own configuration): see auditor.config.load_settings
@@ -251,27 +250,54 @@ def _start_scanners(args: argparse.Namespace, config: Config, rules: dict[str, R
         settings["image"] = args.image
     if getattr(args, "offline", False):
         settings["offline"] = True
-    options = ScannerOptions(**settings)
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scanners")
-    future = executor.submit(run_scanners, scan_root, found.lockfiles, options)
-    executor.shutdown(wait=False)
-    return future
+    return _Scanners(scan_root, found.lockfiles, ScannerOptions(**settings))
+
+
+class _Scanners:
+    """The external scanners' runs, in a background thread that the audit starts (``start``) once
+    its worker processes are forked, or at once when it has none. Not before: a fork copies the
+    locks other threads hold, and the scanners' thread imports modules (each import holds the
+    module's lock while it runs); a worker forked meanwhile would wait forever for the lock of a
+    module it imports too. ``result`` starts them if nothing did."""
+
+    def __init__(self, scan_root: Path, lockfiles: list[str], options: ScannerOptions) -> None:
+        self._scan_root, self._lockfiles, self._options = scan_root, lockfiles, options
+        self._future: Future[list[ScannerRun]] | None = None
+
+    def start(self) -> None:
+        if self._future is not None:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        from auditor.scanners import run_scanners
+
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scanners")
+        self._future = executor.submit(run_scanners, self._scan_root, self._lockfiles, self._options)
+        executor.shutdown(wait=False)
+
+    def done(self) -> bool:
+        return self._future is not None and self._future.done()
+
+    def result(self, timeout: float | None = None) -> list[ScannerRun]:
+        self.start()
+        assert self._future is not None
+        return self._future.result(timeout)
 
 
 class _Announced:
-    """The scanners' future, naming the wait on the progress display when the checks are done
-    before Trivy and npm audit are."""
+    """The scanners, naming the wait on the progress display when the checks are done before
+    Trivy and npm audit are."""
 
-    def __init__(self, future: Future[list[ScannerRun]], shown: Display) -> None:
-        self._future, self._shown = future, shown
+    def __init__(self, scanners: _Scanners, shown: Display) -> None:
+        self._scanners, self._shown = scanners, shown
+
+    def start(self) -> None:
+        self._scanners.start()
 
     def result(self, timeout: float | None = None) -> list[ScannerRun]:
-        if not self._future.done():
+        if not self._scanners.done():
             self._shown.phase("waiting for the external scanners (Trivy, npm audit)")
-        return self._future.result(timeout)
-
-    def __getattr__(self, name: str) -> Any:  # the rest of the future's interface, unchanged
-        return getattr(self._future, name)
+        return self._scanners.result(timeout)
 
 
 def run(args: argparse.Namespace) -> int:
