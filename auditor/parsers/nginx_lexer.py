@@ -2,7 +2,7 @@
 
 crossplane (0.5.x) lexes in pure Python through three generator layers per character
 (``_iterescape``, ``_iterlinecount`` and ``fix_pep_479``'s wrapper): about 90% of its parse time.
-``tokens`` yields EXACTLY what ``crossplane.lexer.lex`` yields, ``(token, line, quoted)`` tuples
+``lex`` yields EXACTLY what ``crossplane.lexer.lex`` yields, ``(token, line, quoted)`` tuples
 and the same ``NgxParserSyntaxError`` (same message, file and line, raised at the same point of
 the stream); crossplane's own parser still builds every statement. It follows crossplane's
 quirks, not nginx's grammar (tests/parsers/test_nginx_lexer.py compares both lexers on generated
@@ -40,7 +40,11 @@ External lexers: crossplane registers one at import (its lua extension, for the
 after a directive of its name, in the middle of a file. Up to that token crossplane lexes as if
 none were registered, so a file none of whose tokens is spelled like a registered directive (in
 any position: a superset of where crossplane looks) is lexed here, and any other file by
-``crossplane.lexer.lex`` itself, whole; the registry is read for each file.
+``crossplane.lexer.lex`` itself, whole; the registry is read for each file. So is a file nested
+so deep that crossplane's parser (one frame per block, its lexer's generators on top) would reach
+the recursion limit: there a RecursionError's depth and message depend on the lexer's frames.
+crossplane is pinned below 0.6 (pyproject.toml); the differential tests fail if another version
+lexes otherwise.
 
 Why ``parse`` runs crossplane's own ``parse`` with its own globals, ``lex`` being ours, instead of
 assigning ``crossplane.parser.lex``: nothing of crossplane is changed, so any other caller of
