@@ -133,6 +133,9 @@ def _next_build(dockerfile: Dockerfile) -> str | None:
         for instruction in stage.instructions:
             if instruction.keyword == "RUN":
                 for command in instruction.commands:
+                    joined = " ".join(command.argv)  # both words are in it if anywhere: one look
+                    if "next" not in joined or "build" not in joined:
+                        continue
                     words = [w.rsplit("/", 1)[-1] for w in command.argv]
                     if any(a == "next" and b == "build" for a, b in zip(words, words[1:])):
                         return f"runs `next build` (line {instruction.span.line})"

@@ -68,13 +68,16 @@ def parse_image(reference: str) -> ImageRef:
 # Positions and shapes
 # ---------------------------------------------------------------------------------------------
 
+_new_tuple = tuple.__new__  # Span is a NamedTuple: built in C, without its Python __new__
+
+
 def _entry_span(mapping: YMap, key: str) -> Span:
     """From ``key`` to the end of its value: the line(s) a finding about ``key: value`` points at."""
     key_span, value_span = mapping.key_span(key), mapping.value_span(key)
     if value_span.line < key_span.line:  # an alias or merge: the value lives elsewhere
         return key_span
-    return Span(key_span.path, key_span.line, key_span.column, value_span.end_line,
-                value_span.end_column)
+    return _new_tuple(Span, (key_span.path, key_span.line, key_span.column, value_span.end_line,
+                             value_span.end_column))
 
 
 def _entry_span_if_present(mapping: YMap | None, key: str) -> Span | None:
