@@ -46,6 +46,7 @@ TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without impor
 if TYPE_CHECKING:
     from typing import Any
 
+from auditor.digests import SIGNATURE_SIZE, compare_digest
 from auditor.store import FORMAT, Store, inside, open_store
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ class ResultCache:
         kept under it; else None. The main process asks this to know, before starting any worker,
         whether the whole tree can come from the cache."""
         entry = Entry(self, part, scope, recorded_only=True)
-        if entry.stored is None or not entry.body:
+        if entry.stored is None:  # (a record holds an outcome exactly when it holds its key)
             return None
         key = self.key_for(part, entry.known)
         return key if key is not None and key == entry.stored else None
@@ -246,11 +247,16 @@ class Entry:
         self.key: str | None = None  # the partition's key now (None: it must not be cached)
         self.hashed = False  # whether the key was computed here (else the files' digests were not looked at)
         files: dict[str, list[Any]] = {}
-        payload = cache.store.read("results", self.name)
-        if payload is not None:
-            parsed = parse_record(payload)
-            if parsed is not None:
-                files, self.stored, self.body = parsed
+        if recorded_only:  # the head alone (digests and key), under its own signature: the
+            head = _read_head(cache.store, self.name)  # outcome is read, whole, where it is used
+            if head is not None:
+                files, self.stored = head
+        else:
+            payload = cache.store.read("results", self.name)
+            if payload is not None:
+                parsed = parse_record(payload)
+                if parsed is not None:
+                    files, self.stored, self.body = parsed
         self.known = _KnownDigests(cache.store, part.root, scope, recorded_only, files)
 
     def outcome(self) -> Any:
@@ -295,7 +301,8 @@ class Entry:
             self._write(None, b"")
 
     def _write(self, key: str | None, body: bytes | memoryview) -> None:
-        self.cache.store.write("results", self.name, record_parts(key, self.known.seen, body))
+        self.cache.store.write("results", self.name, record_parts(self.cache.store, self.name, key,
+                                                                  self.known.seen, body))
 
 
 def record_name(root: Path, scope: str) -> str:
@@ -304,23 +311,40 @@ def record_name(root: Path, scope: str) -> str:
         "utf-8", "surrogateescape")).hexdigest()
 
 
-def record_parts(key: str | None, files: dict[str, list[Any]], body: bytes | memoryview
+_HEAD_KIND = "results-head"  # what a record's head is signed as (never taken for a whole entry)
+_HEAD_READ = 16 * 1024  # bytes read first for a record's head (eight files' digests: 1.7 KB)
+
+
+def record_parts(store: Store, name: str, key: str | None, files: dict[str, list[Any]], body: bytes | memoryview
                  ) -> list[bytes | memoryview]:
-    """A partition's record: the length of its head (4 bytes), the head (its files' digests and
-    the key of its outcome, as JSON), then the pickled outcome; as parts, in order."""
+    """The record ``name``: the length of its head (4 bytes), the head (its files' digests and the
+    key of its outcome, as JSON), the head's own signature, then the pickled outcome; as parts, in
+    order. The whole is signed as every entry is (``Store.write``); the head's signature lets the
+    main process read the head alone (``_read_head``: whether a whole tree is kept), not the
+    tens of kilobytes of outcome it then reads again where it is used."""
     head = json.dumps({"key": key, "files": files}, separators=(",", ":")).encode("utf-8", "surrogateescape")
-    return [len(head).to_bytes(4, "big"), head, body]
+    return [len(head).to_bytes(4, "big"), head, store.sign(_HEAD_KIND, name, head), body]
 
 
-def record_payload(key: str | None, files: dict[str, list[Any]], body: bytes) -> bytes:
+def record_payload(store: Store, name: str, key: str | None, files: dict[str, list[Any]], body: bytes) -> bytes:
     """``record_parts`` joined."""
-    return b"".join(record_parts(key, files, body))
+    return b"".join(record_parts(store, name, key, files, body))
 
 
 def parse_record(payload: bytes) -> tuple[dict[str, list[Any]], str | None, bytes] | None:
-    """A record's digests, key and pickled outcome (``record_payload``); None when it is not one."""
+    """A record's digests, key and pickled outcome (``record_payload``; its whole was verified
+    by ``Store.read``); None when it is not one."""
+    parsed = _parse_head(payload)
+    if parsed is None:
+        return None
+    files, key, end = parsed
+    return files, key, payload[end + SIGNATURE_SIZE:]
+
+
+def _parse_head(payload: bytes) -> tuple[dict[str, list[Any]], str | None, int] | None:
+    """A record's digests and key, and where its head ends; None when it is not one."""
     size = int.from_bytes(payload[:4], "big")
-    if len(payload) < 4 + size:
+    if len(payload) < 4 + size + SIGNATURE_SIZE:
         return None
     try:
         head = json.loads(payload[4:4 + size])
@@ -331,7 +355,29 @@ def parse_record(payload: bytes) -> tuple[dict[str, list[Any]], str | None, byte
     files, key = head.get("files"), head.get("key")
     if not isinstance(files, dict) or not (key is None or isinstance(key, str)):
         return None
-    return files, key, payload[4 + size:]
+    return files, key, 4 + size
+
+
+def _read_head(store: Store, name: str) -> tuple[dict[str, list[Any]], str | None] | None:
+    """The record's digests and key, read alone and verified under the head's own signature
+    (None: missing, not a record, tampered, or signed under another key)."""
+    prefix = store.read_prefix("results", name, _HEAD_READ)
+    if prefix is not None and len(prefix) >= 4:
+        needed = 4 + int.from_bytes(prefix[:4], "big") + SIGNATURE_SIZE
+        if len(prefix) < needed and needed <= _HEAD_CAP:  # a partition of many files: the rest of its head
+            prefix = store.read_prefix("results", name, needed)
+    if prefix is None:
+        return None
+    parsed = _parse_head(prefix)
+    if parsed is None:
+        return None
+    files, key, end = parsed
+    if not compare_digest(prefix[end:end + SIGNATURE_SIZE], store.sign(_HEAD_KIND, name, prefix[4:end])):
+        return None
+    return files, key
+
+
+_HEAD_CAP = 64 * 1024 * 1024  # bytes; a head is kilobytes (the digests of a partition's files)
 
 
 _POSITIONAL: dict[type, tuple[str, ...] | None] = {}

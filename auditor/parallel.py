@@ -507,11 +507,12 @@ def _all_kept(found: Discovered, groups: list[list[str]], prefixes: list[str],
     entry is kept under each key; else None (then the workers compute the keys, hashing what
     changed). The first partition is tried alone first, so a tree seen for the first time costs
     one lookup."""
-    if not cache.kept_as_is(split(found, groups[:1])[0], prefixes[0]):
+    first = cache.kept_as_is(split(found, groups[:1])[0], prefixes[0])
+    if not first:
         return None
     parts = split(found, groups)
-    keys: list[str | None] = []
-    for part, prefix in zip(parts, prefixes):
+    keys: list[str | None] = [first]
+    for part, prefix in zip(parts[1:], prefixes[1:]):
         key = cache.kept_as_is(part, prefix)
         if key is None:
             return None

@@ -122,8 +122,9 @@ def _secret(folder: Path) -> bytes | None:
     return None
 
 
-def _read_private(path: Path | str, cap: int) -> bytes | None:
-    """A regular file of ours nobody else can read or write, at most ``cap`` bytes; else None."""
+def _read_private(path: Path | str, cap: int, limit: int | None = None) -> bytes | None:
+    """A regular file of ours nobody else can read or write, at most ``cap`` bytes; else None.
+    ``limit``: only its first ``limit`` bytes are read."""
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
@@ -134,7 +135,7 @@ def _read_private(path: Path | str, cap: int) -> bytes | None:
                 or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
             return None
         chunks = []
-        remaining = info.st_size + 1
+        remaining = info.st_size + 1 if limit is None else min(info.st_size + 1, limit)
         while remaining > 0:
             chunk = os.read(descriptor, min(remaining, _READ_BLOCK))
             if not chunk:
@@ -142,7 +143,7 @@ def _read_private(path: Path | str, cap: int) -> bytes | None:
             chunks.append(chunk)
             remaining -= len(chunk)
         data = b"".join(chunks)
-        return data if len(data) <= cap else None
+        return data if len(data) <= cap else None  # (a file grown past the cap since its fstat)
     except OSError:
         return None
     finally:
@@ -195,6 +196,21 @@ class Store:
             return None  # tampered, truncated, or signed under another key: never trusted
         _refresh(where)
         return payload
+
+    def sign(self, kind: str, key: str, payload: bytes) -> bytes:
+        """The signature of ``payload`` as the entry ``key`` of ``kind`` (for a part of an entry
+        that its reader verifies alone: ``read_prefix``)."""
+        return self._mac(kind, key, payload)
+
+    def read_prefix(self, kind: str, key: str, size: int) -> bytes | None:
+        """At most the first ``size`` bytes of an entry's payload, NOT verified (the entry's own
+        signature covers it whole): for a part the caller verifies under a signature of its own.
+        None when there is no entry of ours there."""
+        where = os.path.join(self.folder, kind, key[:2], key)
+        data = _read_private(where, _ENTRY_CAP, len(FORMAT) + _MAC_SIZE + size)
+        if data is None or not data.startswith(FORMAT) or len(data) < len(FORMAT) + _MAC_SIZE:
+            return None
+        return data[len(FORMAT) + _MAC_SIZE:]
 
     def write(self, kind: str, key: str, payload: bytes | Sequence[Buffer]) -> None:
         """A new entry is created where it goes and written there: a reader that meets it half

@@ -685,6 +685,55 @@ def test_a_tree_whose_every_project_is_kept_starts_no_workers(tree: Path, home: 
     assert changed == scan_json(tree, tmp_path, "--no-cache", "--jobs", "1")
 
 
+def test_the_main_process_reads_each_kept_records_head_alone(tree: Path, home: Path, pools: list[int],
+                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """To know whether the whole tree is kept, the main process reads each record's head (its
+    files' digests and key, signed on their own), not its outcome: each record is then read whole
+    once, where it is copied to the report."""
+    from auditor.store import Store
+
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
+    monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the tree was written just now
+    first = scan_json(tree, tmp_path, "--jobs", "2")
+    whole: list[str] = []
+    heads: list[str] = []
+    real_read, real_prefix = Store.read, Store.read_prefix
+
+    def read(self: Store, kind: str, key: str) -> bytes | None:
+        whole.append(f"{kind}/{key}")
+        return real_read(self, kind, key)
+
+    def read_prefix(self: Store, kind: str, key: str, size: int) -> bytes | None:
+        heads.append(f"{kind}/{key}")
+        return real_prefix(self, kind, key, size)
+
+    monkeypatch.setattr(Store, "read", read)
+    monkeypatch.setattr(Store, "read_prefix", read_prefix)
+    assert scan_json(tree, tmp_path, "--jobs", "2") == first
+    assert len(pools) == 1  # the whole tree kept: no workers
+    records = sorted(f"results/{path.name}" for path in entries(home))
+    assert len(records) == 3
+    assert sorted(heads) == records
+    assert sorted(name for name in whole if name.startswith("results/")) == records
+
+
+def test_a_kept_record_with_a_tampered_head_is_not_trusted(tree: Path, home: Path, pools: list[int],
+                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record's head read alone is verified under its own signature: a digest or key changed in
+    it (the outcome left as it was) is a miss, never a reason to copy the outcome: the tree goes to
+    the workers and the report is a fresh run's."""
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)
+    monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the tree was written just now
+    first = scan_json(tree, tmp_path, "--jobs", "2")
+    tampered = entries(home)[0]
+    data = tampered.read_bytes()
+    at = data.index(b'"key":"') + len(b'"key":"')
+    tampered.write_bytes(data[:at] + (b"0" if data[at:at + 1] != b"0" else b"1") + data[at + 1:])
+    assert scan_json(tree, tmp_path, "--jobs", "2") == first
+    assert len(pools) == 2  # not kept: the workers did the tree
+    assert first == scan_json(tree, tmp_path, "--no-cache", "--jobs", "1")
+
+
 def _rewritten_entries(home: Path, change: Callable[[parallel.PartitionRows], None]) -> None:
     """Each kept outcome changed by ``change`` and signed again with the user's key, as the
     auditor itself would have written it (so only the use of its fields is tested)."""
@@ -706,7 +755,7 @@ def _rewritten_entries(home: Path, change: Callable[[parallel.PartitionRows], No
         change(outcome)
         buffer = io.BytesIO()
         cache.fast_pickler(buffer).dump(outcome)
-        store.write("results", entry.name, cache.record_payload(key, files, buffer.getvalue()))
+        store.write("results", entry.name, cache.record_payload(store, entry.name, key, files, buffer.getvalue()))
 
 
 def _marked(outcome: parallel.PartitionRows) -> None:
