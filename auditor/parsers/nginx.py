@@ -122,7 +122,7 @@ class _Reader:
         return held[1] if held else rel
 
     def _parse_embedded(self, rel: str) -> list[dict[str, Any]]:
-        from auditor.parsers.nginx_lexer import parse  # crossplane's parser, our lexer
+        from auditor.parsers.nginx_lexer import parser  # crossplane's parser, our lexer
 
         text, holder, first, block = self.embedded[rel]
         folder = tempfile.mkdtemp(prefix="auditor-nginx-")
@@ -131,8 +131,8 @@ class _Reader:
             with open(source, "w", encoding="utf-8") as handle:
                 handle.write(text)
             with time_budget(self.parse_timeout):
-                payload = parse(source, single=True, comments=True, catch_errors=True,
-                                check_ctx=False, check_args=False)
+                payload = parser()(source, single=True, comments=True, catch_errors=True,
+                                   check_ctx=False, check_args=False)
         except (ParseTimeout, RecursionError, Exception) as error:  # noqa: BLE001 - never crash on input
             self.problems.append(ParseProblem(Span(holder, first), f"cannot parse embedded nginx text {rel}: {error}"))
             return []
@@ -164,7 +164,7 @@ class _Reader:
 
     def _parse(self, rel: str) -> list[dict[str, Any]]:
         # lazy: only scans with nginx files pay for crossplane; its parser, our lexer
-        from auditor.parsers.nginx_lexer import parse
+        from auditor.parsers.nginx_lexer import parser
 
         if rel in self.embedded:
             return self._parse_embedded(rel)
@@ -189,8 +189,8 @@ class _Reader:
             if is_template(rel):
                 source = temporary = _placeholder_copy(absolute)
             with time_budget(self.parse_timeout):
-                payload = parse(source, single=True, comments=True, catch_errors=True,
-                                check_ctx=False, check_args=False)
+                payload = parser()(source, single=True, comments=True, catch_errors=True,
+                                   check_ctx=False, check_args=False)
         except ParseTimeout as timeout:
             # AUD003 rather than a Note: the file's directives are missing from its config, so
             # every nginx control must end as not checked, which a parse problem ensures.

@@ -187,24 +187,43 @@ def _expanded(text: str, pos: int, word: str) -> tuple[str, int] | None:
 def lex(filename: str) -> Iterator[Token]:
     """``crossplane.lexer.lex``: the file's tokens, braces balanced as crossplane balances them
     (the error is raised when the stream reaches it, as crossplane's generator does). A file with
-    a token spelled like a directive of a registered external lexer is lexed by crossplane."""
-    import crossplane.lexer
-    from crossplane.errors import NgxParserSyntaxError
+    a token spelled like a directive of a registered external lexer is lexed by crossplane.
 
-    with open(filename, encoding="utf-8", errors="replace") as handle:
-        text = handle.read()
+    A function returning the stream rather than a generator: crossplane's own lexer, where it
+    lexes, then runs with no frame of ours beneath it, so it meets the recursion limit exactly
+    where it would alone; and like crossplane's, it raises nothing itself (crossplane's ``parse``
+    calls it outside its ``try``): a file that cannot be read raises when the stream is read."""
+    import crossplane.lexer
+
+    try:
+        with open(filename, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except Exception as error:  # noqa: BLE001 - raised where crossplane's generator raises it
+        return _raising(error)
     found, depth, deepest = tokenize(text)
     external = crossplane.lexer.EXTERNAL_LEXERS
+    # (+ 1: this frame is one below where the stream is read, by crossplane's parse)
     if ((external and not external.keys().isdisjoint(map(_TEXT, found)))
-            or _stack_depth() + deepest + _STACK_MARGIN >= sys.getrecursionlimit()):
-        yield from crossplane.lexer.lex(filename)
-        return
+            or _stack_depth() + 1 + deepest + _STACK_MARGIN >= sys.getrecursionlimit()):
+        theirs: Iterator[Token] = crossplane.lexer.lex(filename)
+        return theirs
+    return _balanced(found, depth, filename)
+
+
+def _balanced(found: list[Token], depth: int, filename: str) -> Iterator[Token]:
+    from crossplane.errors import NgxParserSyntaxError
+
     if depth < 0:
         yield from found[:-1]
         raise NgxParserSyntaxError('unexpected "}"', filename, found[-1][1])
     yield from found
     if depth > 0:
         raise NgxParserSyntaxError('unexpected end of file, expecting "}"', filename, found[-1][1])
+
+
+def _raising(error: Exception) -> Iterator[Token]:
+    raise error
+    yield  # (a generator: the error comes when the stream is read)
 
 
 def _stack_depth() -> int:
@@ -218,9 +237,10 @@ def _stack_depth() -> int:
     return depth
 
 
-def parse(filename: str, **options: Any) -> Any:
-    """``crossplane.parse(filename, **options)`` with ``lex`` for crossplane's lexer when that is
-    safe (see the module's docstring), else crossplane's ``parse`` itself."""
+def parser() -> Any:
+    """The function to call as ``crossplane.parse``: crossplane's own ``parse`` with ``lex`` for
+    its lexer when that is safe (see the module's docstring), else ``crossplane.parse`` itself.
+    Called rather than wrapped, so that the parse runs as deep in the stack as crossplane's would."""
     import crossplane
     import crossplane.lexer
     import crossplane.parser
@@ -228,10 +248,15 @@ def parse(filename: str, **options: Any) -> Any:
     original = crossplane.parser.parse
     if (crossplane.parser.lex is not crossplane.lexer.lex
             or crossplane.parse is not original or "lex" not in original.__code__.co_names):
-        return crossplane.parse(filename, **options)
+        return crossplane.parse
     namespace = dict(original.__globals__)
     namespace["lex"] = lex
     ours = types.FunctionType(original.__code__, namespace, original.__name__,
                               original.__defaults__, original.__closure__)
     ours.__kwdefaults__ = original.__kwdefaults__
-    return ours(filename, **options)
+    return ours
+
+
+def parse(filename: str, **options: Any) -> Any:
+    """``crossplane.parse(filename, **options)`` through ``parser()`` (one frame deeper)."""
+    return parser()(filename, **options)
