@@ -66,21 +66,21 @@ def main(argv: list[str] | None = None) -> int:
     def parse_all(parse: Callable[..., Any]) -> Callable[[], None]:
         return lambda: [parse(f, **OPTIONS) for f in files] and None
 
-    def parse_nginx_all(parse: Callable[..., Any]) -> Callable[[], None]:
+    def parse_nginx_all(parser: Callable[[], Callable[..., Any]]) -> Callable[[], None]:
         def run() -> None:
-            saved = nginx_lexer.parse
-            nginx_lexer.parse = parse  # type: ignore[assignment]  # what nginx.py imports per call
+            saved = nginx_lexer.parser
+            nginx_lexer.parser = parser  # type: ignore[assignment]  # what nginx.py imports per call
             try:
                 for folder, paths in projects.items():
                     nginx.parse_nginx(folder, paths)
             finally:
-                nginx_lexer.parse = saved  # type: ignore[assignment]
+                nginx_lexer.parser = saved  # type: ignore[assignment]
         return run
 
     pairs = {
         "lex": (lex_all(crossplane.lexer.lex), lex_all(nginx_lexer.lex)),
         "crossplane.parse": (parse_all(crossplane.parse), parse_all(nginx_lexer.parse)),
-        "parse_nginx": (parse_nginx_all(crossplane.parse), parse_nginx_all(nginx_lexer.parse)),
+        "parse_nginx": (parse_nginx_all(lambda: crossplane.parse), parse_nginx_all(nginx_lexer.parser)),
     }
     for name, (theirs, ours) in pairs.items():
         a: list[float] = []

@@ -101,6 +101,19 @@ def tokenize(text: str) -> tuple[list[Token], int, int]:
     universal newlines), the depth of braces after the last one and the deepest. When a ``}``
     closes more braces than were opened, the tokens stop there, that ``}`` last, and the depth is
     -1: crossplane's ``_balance_braces`` raises its error before it (and reads nothing after)."""
+    depths = [0, 0]
+    found = [token for batch in _batches(text, depths) for token in batch]
+    return found, depths[0], depths[1]
+
+
+# Tokens are handed over in lists of this many: a file is never held as tokens whole (a 5 MiB file
+# of one-letter words would be 2.5 M tuples), and a list costs less than a token at a time.
+_BATCH = 4096
+
+
+def _batches(text: str, depths: list[int]) -> Iterator[list[Token]]:
+    """``tokenize``'s tokens in lists of at most ``_BATCH``; ``depths`` is set to the depth and the
+    deepest when the last list is handed over."""
     out: list[Token] = []
     depth = deepest = 0
     append = out.append
@@ -111,9 +124,13 @@ def tokenize(text: str) -> tuple[list[Token], int, int]:
     line = 1  # the line of `pos` counting the newlines before it (`counted` is where it stopped)
     counted = 0
     while True:
+        if len(out) >= _BATCH:
+            yield out
+            out = []
+            append = out.append
         match = between(text, pos)
         if match is None:
-            return out, depth, deepest  # only whitespace left, an unfinished comment or string, a lone backslash
+            break  # only whitespace left, an unfinished comment or string, a lone backslash
         kind: int = match.lastindex  # type: ignore[assignment]  # one group always matches
         start = match.start(kind)
         pos = match.end()
@@ -124,14 +141,14 @@ def tokenize(text: str) -> tuple[list[Token], int, int]:
             # an escaped newline that starts a word is counted on the word's own line
             word_line = line + 1 if word[0] == "\\" and word[1] == "\n" else line
             if pos >= end:
-                return out, depth, deepest  # the end of the stream drops an unfinished word
+                break  # the end of the stream drops an unfinished word
             if text[pos] == "{" and word[-1] == "$":
                 expanded = _expanded(text, pos, word)
                 if expanded is None:
-                    return out, depth, deepest
+                    break
                 word, pos = expanded
             elif pos + 1 == end and text[pos] == "\\":
-                return out, depth, deepest
+                break
             append((word, word_line, False))
         elif kind == 4:
             special = match.group(4)
@@ -143,7 +160,7 @@ def tokenize(text: str) -> tuple[list[Token], int, int]:
             elif special == "}":
                 depth -= 1
                 if depth < 0:
-                    return out, depth, deepest
+                    break
         elif kind == 1:
             append((match.group(1), line, False))
         else:
@@ -151,6 +168,8 @@ def tokenize(text: str) -> tuple[list[Token], int, int]:
             if "\\" in body:
                 body = body.replace('\\"', '"') if kind == 2 else body.replace("\\'", "'")
             append((body, line, True))
+    depths[0], depths[1] = depth, deepest
+    yield out
 
 
 def _expanded(text: str, pos: int, word: str) -> tuple[str, int] | None:
@@ -200,25 +219,36 @@ def lex(filename: str) -> Iterator[Token]:
             text = handle.read()
     except Exception as error:  # noqa: BLE001 - raised where crossplane's generator raises it
         return _raising(error)
-    found, depth, deepest = tokenize(text)
     external = crossplane.lexer.EXTERNAL_LEXERS
     # (+ 1: this frame is one below where the stream is read, by crossplane's parse)
-    if ((external and not external.keys().isdisjoint(map(_TEXT, found)))
-            or _stack_depth() + 1 + deepest + _STACK_MARGIN >= sys.getrecursionlimit()):
-        theirs: Iterator[Token] = crossplane.lexer.lex(filename)
-        return theirs
-    return _balanced(found, depth, filename)
+    room = sys.getrecursionlimit() - _stack_depth() - 1 - _STACK_MARGIN
+    # Most files are streamed: none of their text is spelled like a registered directive, and they
+    # hold too few braces to nest near the limit. The others are lexed whole first, to decide.
+    if (external and any(name in text for name in external)) or text.count("{") >= room:
+        found, depth, deepest = tokenize(text)
+        if (external and not external.keys().isdisjoint(map(_TEXT, found))) or deepest >= room:
+            theirs: Iterator[Token] = crossplane.lexer.lex(filename)
+            return theirs
+        return _balanced(iter((found,)), [depth, deepest], filename)
+    depths = [0, 0]
+    return _balanced(_batches(text, depths), depths, filename)
 
 
-def _balanced(found: list[Token], depth: int, filename: str) -> Iterator[Token]:
+def _balanced(batches: Iterator[list[Token]], depths: list[int], filename: str) -> Iterator[Token]:
+    """The tokens, with crossplane's brace errors where its ``_balance_braces`` raises them
+    (``depths``: the depth and deepest, set when the last batch comes)."""
     from crossplane.errors import NgxParserSyntaxError
 
-    if depth < 0:
-        yield from found[:-1]
-        raise NgxParserSyntaxError('unexpected "}"', filename, found[-1][1])
-    yield from found
-    if depth > 0:
-        raise NgxParserSyntaxError('unexpected end of file, expecting "}"', filename, found[-1][1])
+    last = None
+    for batch in batches:
+        if depths[0] < 0:  # the last batch, ending with a `}` too many
+            yield from batch[:-1]
+            raise NgxParserSyntaxError('unexpected "}"', filename, batch[-1][1])
+        yield from batch
+        if batch:
+            last = batch[-1]
+    if depths[0] > 0 and last is not None:
+        raise NgxParserSyntaxError('unexpected end of file, expecting "}"', filename, last[1])
 
 
 def _raising(error: Exception) -> Iterator[Token]:

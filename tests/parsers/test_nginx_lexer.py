@@ -248,13 +248,13 @@ def test_crossplane_is_never_modified_even_while_our_lexer_runs(monkeypatch: pyt
     original_lex, original_parse = crossplane.parser.lex, crossplane.parser.parse
     assert original_lex is crossplane.lexer.lex
     seen = []
-    real = nginx_lexer.tokenize
+    real = nginx_lexer._batches
 
-    def watching(text: str) -> Any:
+    def watching(text: str, depths: list[int]) -> Any:
         seen.append((crossplane.parser.lex is original_lex, crossplane.parse is original_parse))
-        return real(text)
+        return real(text, depths)
 
-    monkeypatch.setattr(nginx_lexer, "tokenize", watching)
+    monkeypatch.setattr(nginx_lexer, "_batches", watching)
     path = tmp_path / "nginx.conf"
     path.write_text("events {}\nhttp { server { listen 80; } }\n")
     nginx_lexer.parse(str(path), single=True)
@@ -379,13 +379,13 @@ def test_templates_and_configmap_texts_use_our_lexer_and_scan_as_with_crossplane
         return sorted((f.rule_id, f.span.path, f.span.line, f.message) for f in result.findings)
 
     lexed: list[str] = []
-    real = nginx_lexer.tokenize
+    real = nginx_lexer._batches
 
-    def watching(text: str) -> Any:
+    def watching(text: str, depths: list[int]) -> Any:
         lexed.append(text)
-        return real(text)
+        return real(text, depths)
 
-    monkeypatch.setattr(nginx_lexer, "tokenize", watching)
+    monkeypatch.setattr(nginx_lexer, "_batches", watching)
     ours = outcome()
     assert any("@@auditor-envsubst:" in text for text in lexed)  # a template's placeholder copy
     assert any("server_tokens on;" in text and "\nkind:" not in text for text in lexed)  # a ConfigMap key
@@ -402,3 +402,15 @@ def test_a_file_that_cannot_be_read_raises_when_its_stream_is_read_as_with_cross
         next(stream)
     for options in OPTION_SETS:
         assert nginx_lexer.parser()(missing, **options) == crossplane.parse(missing, **options)
+
+
+def test_a_file_is_lexed_in_batches_never_held_as_tokens_whole(tmp_path: Path) -> None:
+    # a 5 MiB file of one-letter words would be 2.5 M token tuples at once (~200 MB)
+    path = tmp_path / "many.conf"
+    path.write_text("a " * (3 * nginx_lexer._BATCH) + ";\nb {\n" + "c;\n" * 10)  # and a block left open
+    sizes = [len(batch) for batch in nginx_lexer._batches(path.read_text(), [0, 0])]
+    assert len(sizes) > 3 and max(sizes) <= nginx_lexer._BATCH
+    assert _outcome(nginx_lexer.lex, str(path)) == _outcome(crossplane.lexer.lex, str(path))
+    extra = tmp_path / "extra.conf"
+    extra.write_text("a " * (nginx_lexer._BATCH - 1) + ";\n}\nb;\n")  # a `}` too many, first of a batch
+    assert _outcome(nginx_lexer.lex, str(extra)) == _outcome(crossplane.lexer.lex, str(extra))
