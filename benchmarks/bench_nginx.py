@@ -60,21 +60,21 @@ def main(argv: list[str] | None = None) -> int:
     different += [f for f in files if crossplane.parse(f, **OPTIONS) != nginx_lexer.parse(f, **OPTIONS)]
     print(f"files whose tokens or payload differ: {len(different)}", *different[:5])
 
-    def lex_all(lex: Callable[[str], Any]) -> Callable[[], None]:
+    def lex_all(lex: Callable[[str], Any]) -> Callable[[], object]:
         return lambda: [outcome(lex, f) for f in files] and None
 
-    def parse_all(parse: Callable[..., Any]) -> Callable[[], None]:
+    def parse_all(parse: Callable[..., Any]) -> Callable[[], object]:
         return lambda: [parse(f, **OPTIONS) for f in files] and None
 
     def parse_nginx_all(parser: Callable[[], Callable[..., Any]]) -> Callable[[], None]:
         def run() -> None:
             saved = nginx_lexer.parser
-            nginx_lexer.parser = parser  # type: ignore[assignment]  # what nginx.py imports per call
+            nginx_lexer.parser = parser  # what nginx.py imports per call
             try:
                 for folder, paths in projects.items():
                     nginx.parse_nginx(folder, paths)
             finally:
-                nginx_lexer.parser = saved  # type: ignore[assignment]
+                nginx_lexer.parser = saved
         return run
 
     pairs = {
