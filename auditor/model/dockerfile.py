@@ -54,13 +54,19 @@ class Script(NamedTuple):
 
 class ShellView(NamedTuple):
     """A RUN's parsed commands with Dockerfile positions, and what was not understood as
-    (line, column, message)."""
+    (line, column, message); ``npm``: the commands that run npm, in order (``npm_commands``, asked
+    by DF005, DF006, DF007 and the npm audit runner for every RUN)."""
 
     commands: tuple[ShellCommand, ...]
     problems: tuple[tuple[int, int, str], ...]
+    npm: tuple[ShellCommand, ...] = ()
 
 
 _NO_SHELL = ShellView((), ())  # what any instruction but RUN runs
+
+
+def _viewed(commands: tuple[ShellCommand, ...], problems: tuple[tuple[int, int, str], ...]) -> ShellView:
+    return ShellView(commands, problems, tuple(command for command in commands if command.name == "npm"))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -69,8 +75,8 @@ def _run_shell(scripts: tuple[Script, ...], exec_args: tuple[str, ...] | None, e
     RUN lines, and a corpus repeats them."""
     if exec_args is not None:
         parsed = exec_commands(exec_args)
-        return ShellView(tuple(_placed(c, None, exec_line) for c in parsed.commands),
-                         tuple((exec_line, 1, message) for _, message in parsed.problems))
+        return _viewed(tuple(_placed(c, None, exec_line) for c in parsed.commands),
+                       tuple((exec_line, 1, message) for _, message in parsed.problems))
     commands: list[ShellCommand] = []
     problems: list[tuple[int, int, str]] = []
     for script in scripts:
@@ -78,7 +84,7 @@ def _run_shell(scripts: tuple[Script, ...], exec_args: tuple[str, ...] | None, e
         position = script.locator()
         commands.extend(_placed(c, position, 0) for c in parsed.commands)
         problems.extend((*position(offset), message) for offset, message in parsed.problems)
-    return ShellView(tuple(commands), tuple(problems))
+    return _viewed(tuple(commands), tuple(problems))
 
 
 def _placed(command: ShellCommand, position: Callable[[int], tuple[int, int]] | None, line: int) -> ShellCommand:
@@ -466,9 +472,8 @@ class NpmCommand(NamedTuple):
 
 
 def npm_commands(instruction: Instruction) -> Iterator[NpmCommand]:
-    for command in instruction.commands:
-        if command.name == "npm":
-            yield NpmCommand(command, instruction)
+    for command in instruction.shell.npm:
+        yield NpmCommand(command, instruction)
 
 
 def stage_npm_commands(doc: Dockerfile, stage: Stage) -> Iterator[NpmCommand]:

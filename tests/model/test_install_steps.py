@@ -34,3 +34,22 @@ def test_install_steps_name_each_install_its_stage_and_whether_it_ships() -> Non
 ])
 def test_omits_dev_dependencies(text: str, expected: bool) -> None:
     assert omits_dev_dependencies(_dockerfile(text)) is expected
+
+
+def test_a_runs_npm_commands_are_its_commands_that_run_npm_in_order() -> None:
+    """``ShellView.npm`` (kept with the RUN's parsed commands, per RUN text) is what reading every
+    command's name gives: through wrappers, both branches, ``sh -c`` and the exec form."""
+    from auditor.model.dockerfile import npm_commands
+
+    doc = _dockerfile("FROM node:20\n"
+                      "RUN apk add curl && npm ci --omit=dev && /usr/bin/npm cache clean --force\n"
+                      "RUN if [ -f yarn.lock ]; then yarn; else env NODE_ENV=production npm install; fi\n"
+                      "RUN sh -c 'npm run build' && sudo -E npm prune --omit=dev\n"
+                      "RUN [\"npm\", \"test\"]\nRUN echo npm\nCMD [\"npm\", \"start\"]\n")
+    for instruction in doc.instructions:
+        expected = [command for command in instruction.commands if command.name == "npm"]
+        assert list(instruction.shell.npm) == expected
+        assert [n.command for n in npm_commands(instruction)] == expected
+        assert all(n.instruction is instruction for n in npm_commands(instruction))
+    assert [n.subcommand for i in doc.instructions for n in npm_commands(i)] == \
+        ["ci", "cache", "install", "run", "prune", "test"]
