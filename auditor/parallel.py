@@ -193,12 +193,23 @@ def _as_rows(result: PartitionResult, prefix: str, json: bool) -> PartitionRows:
     for row in rows:
         tally.add_row(row)
     with_evidence = {rule_id: control.evidence for rule_id, control in result.controls.items() if control.evidence}
-    texts = _fragment_text(inside, with_evidence) if json else None
+    texts: tuple[bytes, dict[str, bytes]] | None = None
+    if json:
+        from auditor.report.json_report import evidence_text_and_rows
+        from auditor.stream import packed_rows
+
+        findings_text = _fragment_text(inside)
+        evidence_texts, by_rule = evidence_text_and_rows(with_evidence)  # the rows made in the same pass
+        frame = packed_rows(by_rule)
+        if findings_text is not None and evidence_texts is not None:
+            texts = findings_text[0], evidence_texts
+    else:
+        frame = packed_evidence(with_evidence)
     return PartitionRows(packed([row for row in rows if row[4][0].startswith(prefix)]), len(inside),
                          None if texts is None else texts[0],
                          [row for row in rows if not row[4][0].startswith(prefix)], tally,
                          {rule_id: (control.status, control.reason) for rule_id, control in result.controls.items()},
-                         packed_evidence(with_evidence), {rule_id: len(entries) for rule_id, entries in with_evidence.items()},
+                         frame, {rule_id: len(entries) for rule_id, entries in with_evidence.items()},
                          None if texts is None else texts[1],
                          result.notes, result.problems, result.recognised, result.unparsed, result.suppression_sources)
 

@@ -182,8 +182,13 @@ def evidence_rows(items: Sequence[Evidence]) -> list[tuple[Any, ...]]:
 
 def packed_evidence(evidence: dict[str, Sequence[Evidence]]) -> bytes:
     """Every rule's evidence entries of a partition as one frame: ``{rule: rows}`` pickled."""
-    return _dumps({rule_id: [(tuple(span), text, snippet) for span, text, snippet in items]
-                   for rule_id, items in evidence.items()}) if evidence else b""
+    return packed_rows({rule_id: [(tuple(span), text, snippet) for span, text, snippet in items]
+                        for rule_id, items in evidence.items()})
+
+
+def packed_rows(rows: dict[str, list[tuple[Any, ...]]]) -> bytes:
+    """``packed_evidence`` of the rows (``evidence_rows``) of every rule's entries."""
+    return _dumps(rows) if rows else b""
 
 
 def unpacked_evidence(frame: bytes) -> dict[str, list[tuple[Any, ...]]]:
@@ -628,5 +633,5 @@ class EvidenceStream(_Spooled[Evidence]):
         return f"<EvidenceStream of {self.total} entries>"
 
 
-__all__ = ["evidence_from_rows", "evidence_rows", "finding_from_row", "finding_row", "packed", "packed_evidence",
+__all__ = ["evidence_from_rows", "evidence_rows", "finding_from_row", "finding_row", "packed", "packed_evidence", "packed_rows",
            "row_sort_key", "unpacked", "unpacked_evidence", "ChunkWriter", "EvidenceFrames", "EvidenceStream", "FindingStream", "Finishing", "Frame", "Segment", "Spool", "SpoolClosed", "Tally"]

@@ -132,3 +132,27 @@ def test_partition_fragments_keep_each_findings_own_head_across_calls(tmp_path: 
         made = fragment_text([finding])
         assert made is not None
         assert made[0] == json_escape(_ENCODER.encode(finding_to_dict(finding))).encode("utf-8")
+
+
+def test_evidence_text_and_rows_in_one_pass_are_fragment_texts_and_the_spools_rows(tmp_path: Path) -> None:
+    """A worker renders each control's evidence as JSON text and as the spool's rows in one pass
+    over the entries: the text is fragment_text's (the odd shapes included: no column, text to
+    escape, values of other types than the auditor makes) and the rows are evidence_rows'."""
+    from auditor.findings import Evidence
+    from auditor.model.span import Span
+    from auditor.report.json_report import evidence_text_and_rows, fragment_text
+    from auditor.stream import evidence_rows
+
+    evidence = {
+        "DF001": [Evidence(Span("a/Dockerfile", 3, 1, 4, 9), "USER 1001", "USER 1001"),
+                  Evidence(Span("a\u202eb", 3, None, 7), "text \"q\"", "snip\u00e9")],
+        "DF002": [Evidence(Span("a", 3, 4.5, None), 1, None),  # type: ignore[arg-type]
+                  Evidence(Span("b", 2), "text", "")],
+    }
+    texts, rows = evidence_text_and_rows(evidence)
+    expected = fragment_text((), evidence)
+    assert expected is not None and texts == expected[1]
+    assert rows == {rule_id: evidence_rows(entries) for rule_id, entries in evidence.items()}
+    undecoded = {"DF003": [Evidence(Span("bad\udcff", 1), "x", "")]}  # a file name's byte that is not UTF-8
+    made = fragment_text((), undecoded)
+    assert made is not None and evidence_text_and_rows(undecoded) == (made[1], {"DF003": evidence_rows(undecoded["DF003"])})

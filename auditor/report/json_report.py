@@ -221,6 +221,24 @@ def fragment_text(findings: Iterable[Finding], evidence: Mapping[str, Sequence[E
         return None
 
 
+def evidence_text_and_rows(evidence: Mapping[str, Sequence[Evidence]]
+                           ) -> tuple[dict[str, bytes] | None, dict[str, list[tuple[Any, ...]]]]:
+    """Each control's evidence (rule -> entries) as ``fragment_text`` writes it (None when it
+    cannot be encoded so) and as the spool's plain rows (``auditor.stream.evidence_rows``), made
+    in one pass over the entries."""
+    fragments = _Fragments()
+    texts: dict[str, bytes] | None = {}
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    for rule_id, entries in evidence.items():
+        text, rows[rule_id] = fragments.evidence_and_rows(entries)
+        if texts is not None:
+            try:
+                texts[rule_id] = json_escape(text).encode("utf-8")
+            except UnicodeError:
+                texts = None
+    return texts, rows
+
+
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _HEADS: dict[tuple[str, str, str], str] = {}  # fragment_text's finding heads, kept between calls
 _TEXT = json.encoder.encode_basestring  # what that encoder writes for a string (C, when built)
@@ -271,6 +289,28 @@ class _Fragments:
                     f'{properties}')
         except (TypeError, ValueError):
             return _ENCODER.encode(finding_to_dict(finding))
+
+    def evidence_and_rows(self, entries: Sequence[Evidence]) -> tuple[str, list[tuple[Any, ...]]]:
+        """The entries' text joined with commas (``evidence`` each) and their plain rows."""
+        files, quoted = self.files, self.quoted
+        parts: list[str] = []
+        rows: list[tuple[Any, ...]] = []
+        for entry in entries:
+            span, text, snippet = entry
+            path, line, column, end_line, end_column = span
+            rows.append(((path, line, column, end_line, end_column), text, snippet))
+            try:
+                if end_line is None:
+                    end_line = line
+                if type(line) is not int or type(end_line) is not int or \
+                        (column is not None and type(column) is not int):
+                    raise TypeError(line, column, end_line)
+                parts.append(f'{{{files.get(path) or self._file(path)}{line},'
+                             f'"column":{"null" if column is None else column},"end_line":{end_line},'
+                             f'"text":{_TEXT(text)},"snippet":{quoted.get(snippet) or self._quoted(snippet)}}}')
+            except (TypeError, ValueError):
+                parts.append(self.evidence(entry))
+        return ",".join(parts), rows
 
     def evidence(self, entry: Evidence) -> str:
         try:
