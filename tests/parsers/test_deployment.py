@@ -12,6 +12,7 @@ from auditor.discovery import discover
 from auditor.ignore import git_ignored
 from auditor.model.deployment import deployments_of
 from auditor.parsers.project import build_project
+from tests.test_deployment_model import _write
 
 FILES = {
     "Dockerfile": "FROM node:20-alpine\nCOPY . .\nUSER 1001\n",
@@ -19,14 +20,6 @@ FILES = {
     "app/.env": "TOKEN=y\n",
     "docker-compose.yml": "services:\n  web:\n    build: .\n",
 }
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def test_a_tree_without_a_gitignore_ignores_nothing(tmp_path: Path) -> None:
