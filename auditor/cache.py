@@ -366,15 +366,15 @@ def _read_head(store: Store, name: str) -> tuple[dict[str, list[Any]], str | Non
         needed = 4 + int.from_bytes(prefix[:4], "big") + SIGNATURE_SIZE
         if len(prefix) < needed and needed <= _HEAD_CAP:  # a partition of many files: the rest of its head
             prefix = store.read_prefix("results", name, needed)
-    if prefix is None:
+    if prefix is None or len(prefix) < 4:
+        return None
+    end = 4 + int.from_bytes(prefix[:4], "big")
+    # verified before it is parsed: nothing of an entry is read as data until its signature holds
+    if len(prefix) < end + SIGNATURE_SIZE or not compare_digest(
+            prefix[end:end + SIGNATURE_SIZE], store.sign(_HEAD_KIND, name, prefix[4:end])):
         return None
     parsed = _parse_head(prefix)
-    if parsed is None:
-        return None
-    files, key, end = parsed
-    if not compare_digest(prefix[end:end + SIGNATURE_SIZE], store.sign(_HEAD_KIND, name, prefix[4:end])):
-        return None
-    return files, key
+    return None if parsed is None else parsed[:2]
 
 
 _HEAD_CAP = 64 * 1024 * 1024  # bytes; a head is kilobytes (the digests of a partition's files)

@@ -219,6 +219,8 @@ class Store:
         what a reader finds there is always one entry or the other. ``payload``: its bytes, or
         their parts in order (written and signed as they are, never joined: a partition's outcome
         is tens of kilobytes)."""
+        if isinstance(payload, (bytearray, memoryview)):  # bytes-like but not bytes: one part
+            payload = [payload]
         parent = os.path.join(self.folder, kind, key[:2])  # strings, not pathlib: one per partition
         if parent not in self.private:  # a folder of the cache (ours, 0700) stays so during a run
             if not (_private_folder(os.path.join(self.folder, kind)) and _private_folder(parent)):

@@ -571,6 +571,7 @@ class EvidenceFrames:
         self.spool = spool
         self.frames = frames
         self.by_rule: dict[str, list[Segment]] | None = None
+        self.attempts = 0
 
     def segments(self, rule_id: str) -> list[Segment]:
         """Where ``rule_id``'s evidence is in the spool, in the partitions' order (frames of rows)."""
@@ -579,12 +580,21 @@ class EvidenceFrames:
         return self.by_rule.get(rule_id, [])
 
     def _by_rule(self) -> dict[str, list[Segment]]:
-        writer = ChunkWriter(self.spool.folder, "by-rule")
-        for data in _slices(self.spool, self.frames, joined=False):
-            evidence = unpacked_evidence(data)
-            writer.rule_rows({rule_id: _dumps(rows) for rule_id, rows in evidence.items()},
-                             {rule_id: len(rows) for rule_id, rows in evidence.items()})
-        self.spool.receive(writer.close())
+        # A file of its own for each attempt: one that failed part way (a full disk, Ctrl-C caught
+        # by a library's caller) leaves frames that the next one must not count its offsets among.
+        self.attempts += 1
+        writer = ChunkWriter(self.spool.folder, f"by-rule-{self.attempts}")
+        try:
+            for data in _slices(self.spool, self.frames, joined=False):
+                evidence = unpacked_evidence(data)
+                writer.rule_rows({rule_id: _dumps(rows) for rule_id, rows in evidence.items()},
+                                 {rule_id: len(rows) for rule_id, rows in evidence.items()})
+            written = writer.close()
+        except BaseException:
+            for handle in writer.handles.values():  # (closed already if close() itself failed)
+                handle.close()
+            raise
+        self.spool.receive(written)
         return writer.evidence_segments
 
 

@@ -1022,3 +1022,6 @@ def test_an_entry_written_in_parts_is_the_entry_of_their_concatenation(tmp_path:
     assert opened.read(kind, "cd" * 32) is None  # ... so another key's entry does not pass for it
     opened.write(kind, "ab" * 32, [b"abcd", b"efgh"])  # replacing an entry, in parts
     assert (tmp_path / "auditor" / kind / "ab" / ("ab" * 32)).read_bytes() == whole
+    for bytes_like in (bytearray(b"abcdefgh"), memoryview(b"abcdefgh")):  # one part, not its bytes one by one
+        opened.write(kind, "ef" * 32, bytes_like)
+        assert opened.read(kind, "ef" * 32) == b"abcdefgh"

@@ -463,7 +463,7 @@ def test_a_chunk_writes_every_rules_evidence_into_one_file_and_reads_each_back_i
             assert parts is not None and b"".join(parts) == b",".join(texts[rule])
     if not in_memory:
         assert spool.folder is not None
-        assert sorted(os.listdir(spool.folder)) == ["by-rule.evidence", "chunk0.evidence", "chunk0.evidence.json"]
+        assert sorted(os.listdir(spool.folder)) == ["by-rule-1.evidence", "chunk0.evidence", "chunk0.evidence.json"]
     other = Spool()
     plain = other.writer("chunk1")
     plain.partition_evidence(packed_evidence({"R000": expected["R000"][:1]}), {"R000": 1}, None, json=False)
@@ -471,3 +471,44 @@ def test_a_chunk_writes_every_rules_evidence_into_one_file_and_reads_each_back_i
     assert plain.evidence_frames and plain.evidence_counts == {"R000": 1} and not plain.evidence_json
     other.close()
     spool.close()
+
+
+@pytest.mark.parametrize("in_a_folder", [False, True])
+def test_evidence_regrouped_by_rule_after_a_failed_first_attempt_is_the_evidence(
+        monkeypatch: pytest.MonkeyPatch, in_a_folder: bool) -> None:
+    # the first regrouping fails part way (a full disk), after a frame was written: the second
+    # must not count its offsets from the start of the half-written file (it read that copy back)
+    from auditor import stream
+    from auditor.findings import Evidence
+    from auditor.model.span import Span
+
+    # (a temporary folder inside the audited tree: the spool is kept in memory)
+    spool = stream.Spool() if in_a_folder else stream.Spool(Path(tempfile.gettempdir()))
+    assert (spool.folder is not None) == in_a_folder
+    try:
+        writer = spool.writer("chunk0")
+        for tag in ("a", "b"):
+            entries = {rule: [Evidence(Span(f"{tag}/f", line, 1, line, 2), f"{tag} {rule} {line}", "s")
+                              for line in (1, 2)] for rule in ("R1", "R2")}
+            writer.partition_evidence(stream.packed_evidence(entries), {k: len(v) for k, v in entries.items()},
+                                      None, False)
+        spool.receive(writer.close())
+        frames = stream.EvidenceFrames(spool, writer.evidence_frames)
+        calls = []
+        real = stream.ChunkWriter.rule_rows
+
+        def full_disk_at_the_second_partition(self: stream.ChunkWriter, *args: object) -> None:
+            calls.append(1)
+            if len(calls) == 2:
+                raise OSError(28, "No space left on device")
+            real(self, *args)  # type: ignore[arg-type]
+            self.flush()  # as a megabyte of buffered evidence is
+        monkeypatch.setattr(stream.ChunkWriter, "rule_rows", full_disk_at_the_second_partition)
+        with pytest.raises(OSError):
+            list(stream.EvidenceStream(spool, (frames, "R1"), 4))
+        assert [e.text for e in stream.EvidenceStream(spool, (frames, "R1"), 4)] == [
+            "a R1 1", "a R1 2", "b R1 1", "b R1 2"]
+        assert [e.text for e in stream.EvidenceStream(spool, (frames, "R2"), 4)] == [
+            "a R2 1", "a R2 2", "b R2 1", "b R2 2"]
+    finally:
+        spool.close()
