@@ -142,3 +142,18 @@ def test_static_audit_gives_the_same_report_without_any_network(tmp_path: Path) 
         assert done.returncode == 0, done.stderr[-2000:]
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
+
+
+def test_python_m_auditor_run_inside_the_tree_never_imports_the_trees_modules(tmp_path: Path) -> None:
+    # `python -m` puts the current folder first on sys.path: a CI job running the auditor in its
+    # checkout would import the tree's own `dockerfile_parse.py` in place of the library, and run it
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    shutil.copy(FIXTURES / "noncompliant" / "Dockerfile", tree / "Dockerfile")
+    ran = tmp_path / "planted-module-ran"
+    (tree / "dockerfile_parse.py").write_text(f"open({str(ran)!r}, 'w').close()\nraise ImportError('planted')\n")
+    done = _run(["scan", ".", "--no-external", "--format", "json", "--fail-on", "none"], cwd=tree)
+    assert done.returncode == 0, done.stderr
+    assert not ran.exists()
+    report = json.loads(done.stdout)
+    assert report["controls"] and not [f for f in report["findings"] if f["rule_id"] in ("AUD001", "AUD003")]
