@@ -241,10 +241,7 @@ class Store:
             os.close(descriptor)
             return
         try:
-            try:
-                _write_all(descriptor, parts)
-            finally:
-                os.close(descriptor)
+            _write_all_and_close(descriptor, parts)
         except OSError:  # half written: never left to be read as a miss by every run, but only if
             try:         # the path still names this file (another run may have replaced it whole since)
                 now = os.lstat(path)
@@ -262,13 +259,18 @@ class Store:
         except OSError:
             return
         try:
-            try:
-                _write_all(descriptor, parts)
-            finally:
-                os.close(descriptor)
+            _write_all_and_close(descriptor, parts)
             os.replace(temporary, path)
         except OSError:
             _unlink(temporary)
+
+
+def _write_all_and_close(descriptor: int, parts: list[Buffer]) -> None:
+    """``_write_all``, the descriptor closed whatever happens."""
+    try:
+        _write_all(descriptor, parts)
+    finally:
+        os.close(descriptor)
 
 
 def _write_all(descriptor: int, parts: list[Buffer]) -> None:
