@@ -308,6 +308,10 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
             built += parsed
             if built == _COLLECT_EVERY:
                 gc.collect()
+                # what survived is frozen too: the next collection walks only what came since
+                # (check modules imported and memos filled by the first partitions made each
+                # collection walk them again: 0.24 s of CPU a 1,000 projects)
+                gc.freeze()
                 built = 0
     finally:
         gc.unfreeze()

@@ -20,6 +20,7 @@ import auditor
 import auditor.cache as cache
 import auditor.parallel as parallel
 from auditor.cli import main
+from auditor.store import entry_path
 
 ROOT_USER = 'FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nUSER root\nCMD ["node", "server.js"]\n'
 NON_ROOT = ROOT_USER.replace("USER root", "USER 1001")
@@ -913,7 +914,7 @@ def test_a_new_entry_is_written_in_place_and_an_existing_one_replaced_whole(tmp_
     monkeypatch.setattr(os, "replace", observed)
     store = open_store(str(tmp_path / "cache"))
     assert store is not None
-    entry = tmp_path / "cache" / "results" / "ab" / ("ab" * 32)
+    entry = Path(entry_path(str(tmp_path / "cache"), "results", "ab" * 32))
     store.write("results", "ab" * 32, b"the outcome")
     assert renames == [] and store.read("results", "ab" * 32) == b"the outcome"
     assert entry.stat().st_mode & 0o777 == 0o600
@@ -1007,7 +1008,7 @@ def test_an_entry_written_in_parts_is_the_entry_of_their_concatenation(tmp_path:
     opened = store_module.open_store(str(tmp_path / "auditor"))
     assert opened is not None
     opened.write(kind, "ab" * 32, b"abcdefgh")
-    whole = (tmp_path / "auditor" / kind / "ab" / ("ab" * 32)).read_bytes()
+    whole = Path(entry_path(str(tmp_path / "auditor"), kind, "ab" * 32)).read_bytes()
     real_writev = os.writev
 
     def three_at_a_time(descriptor: int, buffers: list[memoryview]) -> int:
@@ -1015,13 +1016,13 @@ def test_an_entry_written_in_parts_is_the_entry_of_their_concatenation(tmp_path:
 
     monkeypatch.setattr(os, "writev", three_at_a_time)
     opened.write(kind, "cd" * 32, [b"ab", memoryview(b"cde"), b"", bytearray(b"fgh")])
-    parted = tmp_path / "auditor" / kind / "cd" / ("cd" * 32)
+    parted = Path(entry_path(str(tmp_path / "auditor"), kind, "cd" * 32))
     assert opened.read(kind, "cd" * 32) == b"abcdefgh"
     assert parted.read_bytes() != whole  # signed for its own key ...
     parted.write_bytes(whole)
     assert opened.read(kind, "cd" * 32) is None  # ... so another key's entry does not pass for it
     opened.write(kind, "ab" * 32, [b"abcd", b"efgh"])  # replacing an entry, in parts
-    assert (tmp_path / "auditor" / kind / "ab" / ("ab" * 32)).read_bytes() == whole
+    assert Path(entry_path(str(tmp_path / "auditor"), kind, "ab" * 32)).read_bytes() == whole
     for bytes_like in (bytearray(b"abcdefgh"), memoryview(b"abcdefgh")):  # one part, not its bytes one by one
         opened.write(kind, "ef" * 32, bytes_like)
         assert opened.read(kind, "ef" * 32) == b"abcdefgh"

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from auditor.digests import compare_digest, content_digest, sha256, signature
+from auditor.store import entry_path
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,7 +48,7 @@ def test_a_signed_store_entry_reads_back_and_a_tampered_or_foreign_one_does_not(
     for kind, mac in macs.items():
         store.write(kind, "ab" * 32, b"the outcome")
         assert store.read(kind, "ab" * 32) == b"the outcome"
-        entry = tmp_path / "cache" / kind / "ab" / ("ab" * 32)
+        entry = Path(entry_path(str(tmp_path / "cache"), kind, "ab" * 32))
         data = entry.read_bytes()
         signed = FORMAT + kind.encode() + b"\0" + b"ab" * 32 + b"\0" + b"the outcome"
         assert data == FORMAT + mac(signed) + b"the outcome"
@@ -59,8 +60,8 @@ def test_a_signed_store_entry_reads_back_and_a_tampered_or_foreign_one_does_not(
         entry.write_bytes(b"auditor-cache 1\n" + data[len(FORMAT):])
         assert store.read(kind, "ab" * 32) is None  # the previous format
         entry.write_bytes(data)
-    moved = (tmp_path / "cache" / "results" / "ab" / ("ab" * 32)).read_bytes()
-    (tmp_path / "cache" / "catalog" / "ab" / ("ab" * 32)).write_bytes(moved)
+    moved = Path(entry_path(str(tmp_path / "cache"), "results", "ab" * 32)).read_bytes()
+    Path(entry_path(str(tmp_path / "cache"), "catalog", "ab" * 32)).write_bytes(moved)
     assert store.read("catalog", "ab" * 32) is None  # a results entry does not pass for the catalog's
 
 

@@ -101,9 +101,10 @@ def _forge_catalog_entries(cache_home: Path) -> None:
         documents[document["id"]] = {**document, "severity": "info"}
     payload = json.dumps(documents).encode()
     folder = cache_home / "auditor"
-    (folder / "catalog" / key[:2]).mkdir(parents=True)
+    planted = Path(store.entry_path(str(folder), "catalog", key))
+    planted.parent.mkdir(parents=True)
     (folder / f"rules-{key[:32]}.json").write_bytes(payload)
-    (folder / "catalog" / key[:2] / key).write_bytes(store.FORMAT + bytes(32) + payload)
+    planted.write_bytes(store.FORMAT + bytes(32) + payload)
 
 
 def test_a_catalog_planted_in_the_cache_folder_is_never_trusted(tmp_path: Path,
@@ -179,7 +180,8 @@ def test_a_forged_entry_under_the_files_identity_is_never_trusted(private_cache:
     identity, _ = catalog._files_identity(rules_dir())
     assert identity is not None
     documents = {rule.id: {"id": rule.id} for rule in rules.values()}  # what a tree could plant
-    planted = private_cache / "catalog-by-identity" / identity[:2] / identity
+    planted = Path(store.entry_path(str(private_cache), "catalog-by-identity", identity))
+    assert planted.exists()  # the entry the first load wrote, replaced here by the tree's
     planted.write_bytes(store.FORMAT + bytes(32) + marshal.dumps(documents))
     load_catalog.cache_clear()
     assert load_catalog() == rules
@@ -267,7 +269,7 @@ def test_catalog_entries_unused_for_a_month_are_pruned_too(tmp_path: Path) -> No
     old = time.time() - 31 * 86400
     for kind in ("catalog", "catalog-by-identity"):
         opened.write(kind, "ab" * 32, b"{}")
-        os.utime(folder / kind / "ab" / ("ab" * 32), (old, old))
+        os.utime(store.entry_path(str(folder), kind, "ab" * 32), (old, old))
     os.utime(folder / "pruned", (old, old))
     store.open_store(str(folder))  # prunes once a day
     assert not [path for kind in ("catalog", "catalog-by-identity") for path in (folder / kind).rglob("ab" * 32)]
