@@ -73,9 +73,12 @@ def file_digest(path: Path | str, cap: int | None = None, reaching: bool = False
     return _digest_and_identity(path, cap, reaching)[0]
 
 
-def _digest_and_identity(path: Path | str, cap: int | None = None, reaching: bool = False
+def _digest_and_identity(path: Path | str, cap: int | None = None, reaching: bool = False,
+                         keep: dict[str, bytes] | None = None, keep_as: str = ""
                          ) -> tuple[str | None, os.stat_result | None]:
-    """``file_digest``, and the file's ``fstat`` as it was opened (None when it could not be opened)."""
+    """``file_digest``, and the file's ``fstat`` as it was opened (None when it could not be opened).
+    ``keep``: the bytes hashed are put there too, as ``keep_as`` (the parsers then read them, not
+    the file again: what is parsed is what the key covers)."""
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
@@ -90,14 +93,22 @@ def _digest_and_identity(path: Path | str, cap: int | None = None, reaching: boo
                     f"{info.st_ctime_ns}", info)
         digest = hashlib.sha256()
         tail = b""
+        blocks = []
+        # the size and one byte more first: a small file (all of a project's) in one read
+        size = info.st_size + 1 if info.st_size < _HASH_BLOCK else _HASH_BLOCK
         while True:
-            block = os.read(descriptor, _HASH_BLOCK)
+            block = os.read(descriptor, size)
             if not block:
+                if keep is not None:
+                    keep[keep_as] = blocks[0] if len(blocks) == 1 else b"".join(blocks)
                 return digest.hexdigest(), info
             if reaching and (b"../" in tail + block or b"..\\" in tail + block):
                 return None, info
             tail = block[-2:]
             digest.update(block)
+            if keep is not None:
+                blocks.append(block)
+            size = _HASH_BLOCK
     except OSError:
         return None, info
     finally:
@@ -192,7 +203,7 @@ class ResultCache:
         root = str(part.root)
         for relative in sorted(set(part.files)):
             full = f"{root}/{relative}"
-            data_digest = known.digest(full, self.cap, relative in reaching) if known is not None \
+            data_digest = known.digest(full, self.cap, relative in reaching, relative) if known is not None \
                 else file_digest(full, self.cap, relative in reaching)
             if data_digest is None:
                 return None
@@ -393,7 +404,7 @@ class _KnownDigests:
     partition's record (``Entry``), so each is read where its partition is; the root's own files'
     (``scope`` "") in a record of their own."""
 
-    __slots__ = ("store", "key", "known", "seen", "changed", "now", "recorded_only")
+    __slots__ = ("store", "key", "known", "seen", "changed", "now", "recorded_only", "contents")
 
     def __init__(self, store: Store, root: Path, scope: str = "", recorded_only: bool = False,
                  known: dict[str, list[Any]] | None = None) -> None:
@@ -405,6 +416,7 @@ class _KnownDigests:
             "utf-8", "surrogateescape")).hexdigest()
         self.known: dict[str, list[Any]] = known if known is not None else {}
         self.seen: dict[str, list[Any]] = {}
+        self.contents: dict[str, bytes] = {}  # the partition's files read to be hashed, by relative path
         self.changed = False
         self.now = time.time()
         payload = store.read("digests", self.key) if known is None else None
@@ -415,10 +427,13 @@ class _KnownDigests:
             except ValueError:
                 self.known = {}
 
-    def digest(self, path: str, cap: int, reaching: bool) -> str | None:
+    def digest(self, path: str, cap: int, reaching: bool, relative: str = "") -> str | None:
+        """``relative``: a file of the partition, whose bytes, when read here, are kept for the
+        parsers (``contents``)."""
         record = self.known.get(path)
+        keep = self.contents if relative else None
         if record is None and not self.recorded_only:  # never seen: its identity from the open file
-            digest, info = _digest_and_identity(path, cap, reaching)
+            digest, info = _digest_and_identity(path, cap, reaching, keep, relative)
             if info is not None:
                 self._seen(path, info, digest, reaching)
             return digest
@@ -433,7 +448,7 @@ class _KnownDigests:
             return record[1]
         if self.recorded_only:
             return None
-        digest = file_digest(path, cap, reaching)
+        digest = _digest_and_identity(path, cap, reaching, keep, relative)[0]
         self._seen(path, info, digest, reaching)
         return digest
 

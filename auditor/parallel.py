@@ -132,14 +132,15 @@ def split(found: Discovered, groups: list[list[str]]) -> list[Discovered]:
     return parts
 
 
-def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config) -> PartitionResult:
+def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config,
+                     contents: dict[str, bytes] | None = None) -> PartitionResult:
     from auditor.catalog import load_catalog
     from auditor.engine import run_checks
     from auditor.parsers.project import build_project
 
     catalog = load_catalog()
     rules = {rule_id: catalog[rule_id] for rule_id in rule_ids}
-    project = build_project(found, **parse_bounds(config))
+    project = build_project(found, **parse_bounds(config), contents=contents)
     findings, controls = run_checks(project, rules, config)
     sources = {path: text for path, text in project.all_sources().items() if "auditor:" in text}
     listed = set(found.files)
@@ -241,7 +242,8 @@ def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
             return kept, False
         if key is not False:
             raise _NotKept(key)
-    result = _parse_and_check(part, rule_ids, config)
+    # the files hashed for the key are parsed from the bytes hashed, not read again
+    result = _parse_and_check(part, rule_ids, config, entry.known.contents if entry is not None else None)
     rows = _as_rows(result, prefix, json)
     if entry is not None:
         from auditor.cache import worth_keeping

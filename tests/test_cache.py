@@ -58,9 +58,9 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     seen: list[str] = []
     real = parallel._parse_and_check
 
-    def counting(found, rule_ids, config):  # type: ignore[no-untyped-def]
+    def counting(found, rule_ids, config, *contents):  # type: ignore[no-untyped-def]
         seen.append(sorted(found.files)[0].split("/")[0])
-        return real(found, rule_ids, config)
+        return real(found, rule_ids, config, *contents)
 
     monkeypatch.setattr(parallel, "_parse_and_check", counting)
     yield seen
@@ -85,9 +85,9 @@ def files_hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reads: list[str] = []
     real = cache._digest_and_identity
 
-    def counting(path, cap=None, reaching=False):  # type: ignore[no-untyped-def]
+    def counting(path, cap=None, reaching=False, keep=None, keep_as=""):  # type: ignore[no-untyped-def]
         reads.append(str(path))
-        return real(path, cap, reaching)
+        return real(path, cap, reaching, keep, keep_as)
 
     monkeypatch.setattr(cache, "_digest_and_identity", counting)
     return reads
@@ -190,6 +190,36 @@ def test_an_unchanged_file_is_not_read_again_yet_any_rewrite_is_seen(tree: Path,
     assert parsed == ["bravo"]
     assert str(dockerfile) in reads
     assert cached == scan_json(tree, tmp_path, "--no-cache")
+
+
+def test_what_is_parsed_is_what_was_hashed(tree: Path, home: Path, parsed: list[str], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file rewritten between its hashing and its parsing (an editor saving, a hostile tree) is
+    parsed as it was hashed, so the outcome kept under the key is the outcome of the bytes the key
+    covers; and a cold run reads each such file once, not again to parse it."""
+    expected = scan_json(tree, tmp_path, "--no-cache")
+    parsed.clear()
+    dockerfile = tree / "bravo" / "Dockerfile"
+    real = cache._digest_and_identity
+
+    def rewriting(path, *arguments):  # type: ignore[no-untyped-def]
+        result = real(path, *arguments)
+        if str(path) == str(dockerfile):  # root again, once it is hashed
+            dockerfile.write_text(NON_ROOT.replace("USER 1001", "USER 0"), encoding="utf-8")
+        return result
+
+    from auditor.parsers import project
+
+    opened: list[str] = []
+    real_read = getattr(project, "read_regular_file", None)
+    monkeypatch.setattr(project, "read_regular_file", lambda path: opened.append(path) or real_read(path),
+                        raising=False)
+    monkeypatch.setattr(cache, "_digest_and_identity", rewriting)
+    assert scan_json(tree, tmp_path) == expected
+    assert sorted(parsed) == sorted(PROJECTS)
+    assert [path for path in opened if path.startswith(str(tree))] == []  # parsed from the bytes hashed
+    monkeypatch.setattr(cache, "_digest_and_identity", real)
+    assert scan_json(tree, tmp_path, "--no-cache") != expected  # (the rewrite is a finding of its own)
 
 
 def test_a_new_or_renamed_file_is_a_miss(tree: Path, home: Path, parsed: list[str], tmp_path: Path) -> None:

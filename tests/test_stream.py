@@ -121,11 +121,11 @@ def test_an_error_in_a_partition_removes_the_spool(tmp_path: Path, temp: Path,
     real = parallel._parse_and_check
     calls: list[str] = []
 
-    def failing(found, rule_ids, config):  # type: ignore[no-untyped-def]
+    def failing(found, rule_ids, config, *contents):  # type: ignore[no-untyped-def]
         calls.append("x")
         if len(calls) == 2:
             raise OSError("disk gone")
-        return real(found, rule_ids, config)
+        return real(found, rule_ids, config, *contents)
 
     monkeypatch.setattr(parallel, "_parse_and_check", failing)
     with pytest.raises(OSError, match="disk gone"):
@@ -143,10 +143,10 @@ def test_ctrl_c_during_the_audit_removes_the_spool(tmp_path: Path, temp: Path,
     tree = make_tree(tmp_path / "tree", ["alpha", "bravo", "charlie"])
     real = parallel._parse_and_check
 
-    def interrupted(found, rule_ids, config):  # type: ignore[no-untyped-def]
+    def interrupted(found, rule_ids, config, *contents):  # type: ignore[no-untyped-def]
         if "bravo/Dockerfile" in found.files:
             raise KeyboardInterrupt
-        return real(found, rule_ids, config)
+        return real(found, rule_ids, config, *contents)
 
     monkeypatch.setattr(parallel, "_parse_and_check", interrupted)
     with pytest.raises(KeyboardInterrupt):
