@@ -523,8 +523,8 @@ def _outside_digest(found: Discovered, groups: list[list[str]], config: Config,
     from auditor.checks.architecture._document import CI_FILES, CI_FOLDERS, CONVENTIONAL
 
     root = found.root
-    covered = tuple(f"{folder}/" for group in groups for folder in group)
-    paths = {path for path in found.files if not path.startswith(covered)}
+    covered = {folder for group in groups for folder in group}
+    paths = {path for path in found.files if not _under_any(path, covered)}
     paths.update(CONVENTIONAL)
     paths.update(CI_FILES)
     for folder in CI_FOLDERS:
@@ -553,6 +553,17 @@ def _outside_digest(found: Discovered, groups: list[list[str]], config: Config,
                 return None  # unreadable, or not a regular file: unknown input, no caching this run
         digest.update(f"{relative}\0{state}\0".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+def _under_any(path: str, folders: set[str]) -> bool:
+    """Whether ``path`` lies under one of ``folders`` (a set lookup per folder above it: a tree of
+    1,000 partitions made ``str.startswith`` with a 1,000-prefix tuple cost 14 ms a run)."""
+    end = path.find("/")
+    while end != -1:
+        if path[:end] in folders:
+            return True
+        end = path.find("/", end + 1)
+    return False
 
 
 _OUTSIDE_FILES_CAP = 20_000  # files outside the partitions; beyond, the run goes without a cache

@@ -101,8 +101,10 @@ def partitions(found: Discovered) -> list[list[str]] | None:
 
 
 def _reaches_outside(found: Discovered, compose_path: str) -> bool:
-    try:
-        return "../" in (found.root / compose_path).read_text(encoding="utf-8", errors="replace")
+    from auditor.parsers.project import read_regular_file
+
+    try:  # (the bytes: "../" is ASCII, so no decoding is needed to find it)
+        return b"../" in read_regular_file(f"{found.root}/{compose_path}")
     except OSError:
         return False
 

@@ -217,7 +217,9 @@ def test_what_is_parsed_is_what_was_hashed(tree: Path, home: Path, parsed: list[
     monkeypatch.setattr(cache, "_digest_and_identity", rewriting)
     assert scan_json(tree, tmp_path) == expected
     assert sorted(parsed) == sorted(PROJECTS)
-    assert [path for path in opened if path.startswith(str(tree))] == []  # parsed from the bytes hashed
+    # parsed from the bytes hashed (a compose file is also read whole by the main process, to
+    # know whether it builds from a sibling folder: parallel.partitions)
+    assert [path for path in opened if path.endswith("Dockerfile")] == []
     monkeypatch.setattr(cache, "_digest_and_identity", real)
     assert scan_json(tree, tmp_path, "--no-cache") != expected  # (the rewrite is a finding of its own)
 
@@ -1056,3 +1058,13 @@ def test_an_entry_written_in_parts_is_the_entry_of_their_concatenation(tmp_path:
     for bytes_like in (bytearray(b"abcdefgh"), memoryview(b"abcdefgh")):  # one part, not its bytes one by one
         opened.write(kind, "ef" * 32, bytes_like)
         assert opened.read(kind, "ef" * 32) == b"abcdefgh"
+
+
+def test_a_file_is_outside_the_partitions_unless_a_folder_above_it_is_one() -> None:
+    """What the key's outside digest covers: files at the root and in folders no partition holds
+    (a partition's folder may be nested: ``services/api``)."""
+    folders = {"alpha", "services/api"}
+    assert [path for path in ["alpha/Dockerfile", "alpha/k8s/a.yaml", "alphabet/Dockerfile", "Makefile",
+                              "services/api/Dockerfile", "services/web/Dockerfile", "services/api",
+                              "alpha"] if not cache._under_any(path, folders)] == [
+        "alphabet/Dockerfile", "Makefile", "services/web/Dockerfile", "services/api", "alpha"]
