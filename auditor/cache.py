@@ -16,6 +16,11 @@ replaces it):
 - the helm and kubectl programs that render charts and overlays (path, size, modification time);
 - the absolute root, since messages may name it.
 
+What is kept is what the key covers: a partition's Dockerfiles, compose and YAML files are parsed
+from the very bytes hashed for its key (up to a few megabytes), and an outcome is kept only when a
+``stat`` after parsing finds every file as it was hashed (nginx and Next.js files, read by their
+own parsers, may otherwise have been read after a change).
+
 Only parse and check results are kept: the external scanners (Trivy, npm audit) always run, and
 suppressions, the baseline and the changed-files filter are applied after, on every run. An entry
 holds the outcome in the form the spool and the JSON report take it (``auditor.parallel.PartitionRows``:
@@ -59,6 +64,11 @@ _RACY_SECONDS = 2.0  # a file changed this recently may change again within the 
 # Text in these kinds of file that climbs out of its folder may reach another project's files
 # (an nginx include, a kustomize base, a chart dependency): such a project is never cached.
 _REACHING_KINDS = ("nginx", "yaml", "compose")
+# The kinds of file the parsers read through ``parsers.project.read_text``: their bytes, read to
+# be hashed, are kept for it (up to _KEPT_BYTES a partition); nginx and Next.js files, and
+# whatever else the partition holds (images, bundles), are hashed block by block, not kept.
+_READ_AS_TEXT = ("dockerfiles", "compose", "yaml", "dockerignores")
+_KEPT_BYTES = 8 * 1024 * 1024
 
 
 # ------------------------------------------------------------------ digests
@@ -200,11 +210,12 @@ class ResultCache:
         is not a regular file, or an nginx/YAML file that climbs out of its folder)."""
         digest = hashlib.sha256(self.run_key.encode() + b"\0")
         reaching = {path for kind in _REACHING_KINDS for path in getattr(part, kind)}
+        as_text = {path for kind in _READ_AS_TEXT for path in getattr(part, kind)}
         root = str(part.root)
         for relative in sorted(set(part.files)):
             full = f"{root}/{relative}"
-            data_digest = known.digest(full, self.cap, relative in reaching, relative) if known is not None \
-                else file_digest(full, self.cap, relative in reaching)
+            data_digest = known.digest(full, self.cap, relative in reaching, relative if relative in as_text else "") \
+                if known is not None else file_digest(full, self.cap, relative in reaching)
             if data_digest is None:
                 return None
             digest.update(f"{len(relative)}:{relative}\0{data_digest}\0".encode("utf-8", "surrogateescape"))
@@ -404,7 +415,8 @@ class _KnownDigests:
     partition's record (``Entry``), so each is read where its partition is; the root's own files'
     (``scope`` "") in a record of their own."""
 
-    __slots__ = ("store", "key", "known", "seen", "changed", "now", "recorded_only", "contents")
+    __slots__ = ("store", "key", "known", "seen", "changed", "now", "recorded_only", "contents", "kept_bytes",
+                 "identities")
 
     def __init__(self, store: Store, root: Path, scope: str = "", recorded_only: bool = False,
                  known: dict[str, list[Any]] | None = None) -> None:
@@ -417,6 +429,8 @@ class _KnownDigests:
         self.known: dict[str, list[Any]] = known if known is not None else {}
         self.seen: dict[str, list[Any]] = {}
         self.contents: dict[str, bytes] = {}  # the partition's files read to be hashed, by relative path
+        self.kept_bytes = 0
+        self.identities: dict[str, tuple[int, ...]] = {}  # path -> the identity its digest stands for
         self.changed = False
         self.now = time.time()
         payload = store.read("digests", self.key) if known is None else None
@@ -431,11 +445,12 @@ class _KnownDigests:
         """``relative``: a file of the partition, whose bytes, when read here, are kept for the
         parsers (``contents``)."""
         record = self.known.get(path)
-        keep = self.contents if relative else None
+        keep = self.contents if relative and self.kept_bytes < _KEPT_BYTES else None
         if record is None and not self.recorded_only:  # never seen: its identity from the open file
             digest, info = _digest_and_identity(path, cap, reaching, keep, relative)
             if info is not None:
                 self._seen(path, info, digest, reaching)
+                self._used(path, info, keep, relative)
             return digest
         try:
             info = os.stat(path)
@@ -445,12 +460,34 @@ class _KnownDigests:
         if isinstance(record, list) and len(record) == 3 and record[0] == identity and (record[2] or not reaching) \
                 and isinstance(record[1], str):
             self.seen[path] = record
+            self._used(path, info, None, "")
             return record[1]
         if self.recorded_only:
             return None
         digest = _digest_and_identity(path, cap, reaching, keep, relative)[0]
         self._seen(path, info, digest, reaching)
+        self._used(path, info, keep, relative)
         return digest
+
+    def _used(self, path: str, info: os.stat_result, keep: dict[str, bytes] | None, relative: str) -> None:
+        """The identity the file's digest stands for in the key (``unchanged``), and the bytes kept."""
+        self.identities[path] = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        if keep is not None:
+            self.kept_bytes += len(keep.get(relative, b""))
+
+    def unchanged(self) -> bool:
+        """Whether every file whose digest went into the key is still as it was then (a ``stat``
+        each): parsers that read a file themselves (nginx, Next.js, helm), or a file known by its
+        identity and not read to be hashed, may have read other bytes than the key covers if it
+        changed since; the outcome is then not kept under that key."""
+        for path, identity in self.identities.items():
+            try:
+                info = os.stat(path)
+            except OSError:
+                return False
+            if (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns) != identity:
+                return False
+        return True
 
     def _seen(self, path: str, info: os.stat_result, digest: str | None, reaching: bool) -> None:
         """The file's digest recorded by its identity, unless it changed in the last moments."""

@@ -143,6 +143,8 @@ def _parse_and_check(found: Discovered, rule_ids: list[str], config: Config,
     catalog = load_catalog()
     rules = {rule_id: catalog[rule_id] for rule_id in rule_ids}
     project = build_project(found, **parse_bounds(config), contents=contents)
+    if contents:
+        contents.clear()  # bytes no parser took: freed before the checks
     findings, controls = run_checks(project, rules, config)
     sources = {path: text for path, text in project.all_sources().items() if "auditor:" in text}
     listed = set(found.files)
@@ -250,7 +252,8 @@ def _outcome(part: Discovered, prefix: str, rule_ids: list[str], config: Config,
     if entry is not None:
         from auditor.cache import worth_keeping
 
-        entry.keep(rows if worth_keeping(result) else None)
+        # (a file changed while it was parsed: what was read may not be what the key covers)
+        entry.keep(rows if worth_keeping(result) and entry.known.unchanged() else None)
     return rows, True
 
 

@@ -212,7 +212,7 @@ def test_what_is_parsed_is_what_was_hashed(tree: Path, home: Path, parsed: list[
 
     opened: list[str] = []
     real_read = getattr(project, "read_regular_file", None)
-    monkeypatch.setattr(project, "read_regular_file", lambda path: opened.append(path) or real_read(path),
+    monkeypatch.setattr(project, "read_regular_file", lambda path, *cap: opened.append(path) or real_read(path, *cap),
                         raising=False)
     monkeypatch.setattr(cache, "_digest_and_identity", rewriting)
     assert scan_json(tree, tmp_path) == expected
@@ -1068,3 +1068,55 @@ def test_a_file_is_outside_the_partitions_unless_a_folder_above_it_is_one() -> N
                               "services/api/Dockerfile", "services/web/Dockerfile", "services/api",
                               "alpha"] if not cache._under_any(path, folders)] == [
         "alphabet/Dockerfile", "Makefile", "services/web/Dockerfile", "services/api", "alpha"]
+
+
+def test_an_outcome_parsed_from_a_file_changed_after_hashing_is_not_kept(tree: Path, home: Path, parsed: list[str],
+                                                                          tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """nginx files are read by their parser, not from the bytes hashed: one changed between its
+    hashing and its parsing makes an outcome of other bytes than the key covers, which is not
+    kept. (Kept, it would be served once the file reads as it did when hashed.)"""
+    conf = tree / "bravo" / "nginx.conf"
+    hashed = "events {}\nhttp {\n  server {\n    listen 80;\n    server_tokens off;\n  }\n}\n"
+    conf.write_text(hashed, encoding="utf-8")
+    expected = scan_json(tree, tmp_path, "--no-cache")
+    real = parallel._parse_and_check
+
+    def swapped(found, rule_ids, config, *contents):  # type: ignore[no-untyped-def]
+        if "bravo/nginx.conf" in found.files:  # hashed by now; parsed as it is next
+            conf.write_text(hashed.replace("server_tokens off", "server_tokens on"), encoding="utf-8")
+        return real(found, rule_ids, config, *contents)
+
+    monkeypatch.setattr(parallel, "_parse_and_check", swapped)
+    assert scan_json(tree, tmp_path) != expected  # (what was parsed: server_tokens on)
+    monkeypatch.setattr(parallel, "_parse_and_check", real)
+    conf.write_text(hashed, encoding="utf-8")  # the bytes the key was made of, back
+    assert scan_json(tree, tmp_path) == expected
+
+
+def test_only_the_text_the_parsers_take_is_kept_from_hashing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bytes read to hash a partition are kept for the parsers only for the kinds they read
+    as text, and only up to a budget: an image or a bundle beside the Dockerfile, or thousands of
+    manifests, never sit in memory while the partition is parsed and checked."""
+    from auditor.discovery import discover
+    from auditor.store import open_store
+
+    project = tmp_path / "tree" / "app"
+    (project / "k8s").mkdir(parents=True)
+    (project / "Dockerfile").write_text(NON_ROOT, encoding="utf-8")
+    (project / "logo.png").write_bytes(b"\x89PNG" + bytes(3 * 1024 * 1024))
+    (project / "nginx.conf").write_text("events {}\n", encoding="utf-8")
+    for number in range(8):
+        (project / "k8s" / f"m{number}.yaml").write_text("kind: ConfigMap\n" + "# padding\n" * 60_000,
+                                                          encoding="utf-8")  # 600 KB each
+    store = open_store(str(tmp_path / "cache"))
+    assert store is not None
+    results = cache.ResultCache(store, "run", 5 * 1024 * 1024)
+    found = discover([tmp_path / "tree"], tmp_path / "tree")
+    monkeypatch.setattr(cache, "_KEPT_BYTES", 2 * 1024 * 1024)
+    entry = results.lookup(found, "app/")
+    assert entry.key is not None
+    kept = entry.known.contents
+    assert "app/Dockerfile" in kept and not {"app/logo.png", "app/nginx.conf"} & set(kept)
+    assert 3 <= sum(path.startswith("app/k8s/") for path in kept) < 8  # up to the budget, then no more
+    assert entry.known.kept_bytes == sum(map(len, kept.values())) < 2 * 1024 * 1024 + 700_000

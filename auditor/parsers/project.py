@@ -51,20 +51,23 @@ _TEMPLATE = on_first_use(r"\{\{.*?\}\}", re.DOTALL)
 # No real Dockerfile has a line this long, and splitting a RUN line into shell words (what the
 # checks do) costs time quadratic in the length of one word: a 4 MB line would take minutes.
 MAX_DOCKERFILE_LINE = 100_000
+# Beyond any file the parsers take (discovery's size cap is 5 MiB unless configured): a file
+# swapped in after discovery is refused, never read whole into memory.
+READ_CAP = 256 * 1024 * 1024
 if TYPE_CHECKING:
     _T = TypeVar("_T")
 
 
-def read_text(root: Path, relative: str, contents: dict[str, bytes] | None = None
+def read_text(root: Path, relative: str, contents: dict[str, bytes] | None = None, cap: int = READ_CAP
               ) -> tuple[str | None, ParseProblem | None]:
-    """The file as text, or the problem that stopped it: unreadable, binary, not UTF-8.
-    ``contents``: bytes already read (by relative path), taken from there instead of the disk
-    (the incremental cache hashed them: what is parsed is then exactly what its key covers)."""
+    """The file as text, or the problem that stopped it: unreadable, over ``cap`` bytes, binary,
+    not UTF-8. ``contents``: bytes already read (by relative path), taken from there instead of
+    the disk (the incremental cache read them to hash them: what is parsed is what was hashed)."""
     progress.file_done()  # the progress display's count (a no-op unless `auditor scan` shows one)
     data = contents.pop(relative, None) if contents else None
     if data is None:
         try:
-            data = read_regular_file(f"{root}/{relative}")
+            data = read_regular_file(f"{root}/{relative}", cap)
         except OSError as exc:
             return None, NotChecked(Span(relative, 1), f"file not readable: {exc.strerror or exc}; not checked")
     if b"\0" in data[:8192]:
@@ -76,21 +79,27 @@ def read_text(root: Path, relative: str, contents: dict[str, bytes] | None = Non
         return None, ParseProblem(Span(relative, line), f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
 
 
-def read_regular_file(path: str) -> bytes:
-    """A regular file's bytes (``OSError`` for anything else: a FIFO swapped in since discovery
-    would block a plain read forever), read with the fewest calls: half the cost of
+def read_regular_file(path: str, cap: int = READ_CAP) -> bytes:
+    """A regular file's bytes, at most ``cap`` of them (``OSError`` for anything else: a FIFO
+    swapped in since discovery would block a plain read forever, a file grown or swapped past the
+    size cap would be read whole), read with the fewest calls: half the cost of
     ``Path.read_bytes`` for the small files a project is made of."""
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
+        if info.st_size > cap:
+            raise OSError(errno.EFBIG, f"{info.st_size:,} bytes, over the {cap:,}-byte size cap")
         data = os.read(descriptor, info.st_size + 1)  # one more byte: a file grown since its fstat
-        if len(data) <= info.st_size:
+        if len(data) <= info.st_size:  # (a regular file reads short only at its end)
             return data
-        blocks = [data]
+        blocks, size = [data], len(data)
         while block := os.read(descriptor, 1 << 20):
             blocks.append(block)
+            size += len(block)
+            if size > cap:
+                raise OSError(errno.EFBIG, f"grew past the {cap:,}-byte size cap while it was read")
         return b"".join(blocks)
     finally:
         os.close(descriptor)
@@ -140,7 +149,7 @@ class _Build:
         self.unparsed.setdefault(target, []).append(path)
 
     def text_of(self, relative: str, target: str) -> str | None:
-        text, problem = read_text(self.root, relative, self.contents)
+        text, problem = read_text(self.root, relative, self.contents, self.max_file_size)
         if text is None:
             self.not_checked(target, relative, problem)
             return None
