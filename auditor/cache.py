@@ -103,7 +103,7 @@ def _digest_and_identity(path: Path | str, cap: int | None = None, reaching: boo
                     f"{info.st_ctime_ns}", info)
         digest = hashlib.sha256()
         tail = b""
-        blocks = []
+        blocks: list[bytes] = []
         # the size and one byte more first: a small file (all of a project's) in one read
         size = info.st_size + 1 if info.st_size < _HASH_BLOCK else _HASH_BLOCK
         while True:
