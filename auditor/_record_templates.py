@@ -6,8 +6,8 @@ checks it is current."""
 # flake8: noqa
 
 
-def _t0(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__0,_dflt__1,_dflt__2,_dflt__3,_dflt__4,_dflt__5,_dflt__6,_dflt__7,_dflt__8,_dflt__9,_dflt__10,_dflt__11,_dflt__12):
- def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12):
+def _t0(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__0,_dflt__1,_dflt__2,_dflt__3,_dflt__4,_dflt__5,_dflt__6,_dflt__7,_dflt__8,_dflt__9,_dflt__10,_dflt__11,_dflt__12,_dflt__13):
+ def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12,_13):
   self._0=_dflt__0() if _0 is _HAS_DEFAULT_FACTORY else _0
   self._1=_dflt__1() if _1 is _HAS_DEFAULT_FACTORY else _1
   self._2=_dflt__2() if _2 is _HAS_DEFAULT_FACTORY else _2
@@ -21,6 +21,7 @@ def _t0(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__0,_dflt__1,_df
   self._10=_dflt__10() if _10 is _HAS_DEFAULT_FACTORY else _10
   self._11=_dflt__11() if _11 is _HAS_DEFAULT_FACTORY else _11
   self._12=_dflt__12() if _12 is _HAS_DEFAULT_FACTORY else _12
+  self._13=_dflt__13() if _13 is _HAS_DEFAULT_FACTORY else _13
  return __init__
 
 
@@ -223,8 +224,8 @@ def _t17(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__9,_dflt__11):
  return __init__
 
 
-def _t18(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
- def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9):
+def _t18(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__,_dflt__10):
+ def __init__(self,_0,_1,_2,_3,_4,_5,_6,_7,_8,_9,_10):
   self._0=_0
   self._1=_1
   self._2=_2
@@ -235,6 +236,7 @@ def _t18(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
   self._7=_7
   self._8=_8
   self._9=_9
+  self._10=_dflt__10() if _10 is _HAS_DEFAULT_FACTORY else _10
  return __init__
 
 
@@ -669,7 +671,7 @@ def _t47(_HAS_DEFAULT_FACTORY,__dataclass_builtins_object__):
 
 
 TEMPLATES = {
-    ('self', False, False, 'fffffffffffff'): _t0,
+    ('self', False, False, 'ffffffffffffff'): _t0,
     ('self', False, False, 'pf'): _t1,
     ('self', False, False, 'pff'): _t2,
     ('self', False, False, 'pfffffffff'): _t3,
@@ -687,7 +689,7 @@ TEMPLATES = {
     ('self', False, False, 'ppppppfp'): _t15,
     ('self', False, False, 'ppppppp'): _t16,
     ('self', False, False, 'pppppppppfpfppp'): _t17,
-    ('self', False, False, 'pppppppppp'): _t18,
+    ('self', False, False, 'ppppppppppf'): _t18,
     ('self', False, False, 'pppppppppppppp'): _t19,
     ('self', False, True, 'pfpffffpppppffffpppp'): _t20,
     ('self', True, False, 'pfpp'): _t21,

@@ -2,10 +2,12 @@
 
 A tree of independent projects (``auditor.parallel.partitions``) is audited project by project;
 an unchanged project is not parsed or checked again on the next run. Each partition has one
-record (``Entry``: one file, named after the scanned root and the partition's folder) holding its
-files' digests and the outcome of its last audit under a key that covers everything that outcome
-depends on (the outcome is used only when the key is the same now; another configuration's
-replaces it):
+record (``Entry``, signed under a name made of the scanned root and the partition's folder)
+holding its files' digests and the outcome of its last audit under a key that covers everything
+that outcome depends on (the outcome is used only when the key is the same now; another
+configuration's replaces it). A process writes its records into one pack of its own
+(``auditor.store.Pack``: one file, not one a partition), and the main process keeps an index of
+the tree (where each partition's newest record is, signed) for the next run:
 
 - the project's files: every file discovery saw in it, by relative path and SHA-256 of the bytes
   (never by name or timestamp alone: the tree chooses those), and what discovery noted about them;
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from auditor.digests import SIGNATURE_SIZE, compare_digest
-from auditor.store import FORMAT, Store, inside, open_store
+from auditor.store import FORMAT, Pack, Store, inside, open_store
 
 if TYPE_CHECKING:
     from auditor.catalog import Rule
@@ -198,12 +200,52 @@ def _settings_digest(config: Config, rules: Mapping[str, Rule]) -> dict[str, Any
 class ResultCache:
     """Lookups and stores of partition outcomes for one run (picklable: it goes to the workers)."""
 
-    __slots__ = ("store", "run_key", "cap")
+    __slots__ = ("store", "run_key", "cap", "index", "written", "pack")
 
-    def __init__(self, store: Store, run_key: str, cap: int) -> None:
+    def __init__(self, store: Store, run_key: str, cap: int, index: dict[str, list[Any]] | None = None) -> None:
         self.store = store
         self.run_key = run_key
         self.cap = cap  # the size cap: a bigger file is never read, nor hashed
+        self.index = index or {}  # partition (its folder and "/") -> where its record is (Store.read_at)
+        self.written: dict[str, list[Any]] = {}  # the records this process wrote, where they are
+        self.pack: Pack | None = None  # where this process writes them, made at the first
+
+    def __getstate__(self) -> tuple[Store, str, int, dict[str, list[Any]]]:
+        return self.store, self.run_key, self.cap, self.index  # a worker writes packs of its own
+
+    def __setstate__(self, state: tuple[Store, str, int, dict[str, list[Any]]]) -> None:
+        self.__init__(*state)  # type: ignore[misc]
+
+    def record(self, scope: str, name: str, parts: list[bytes | memoryview]) -> None:
+        """The partition's record written (to this process's pack) and its place noted."""
+        if self.pack is None:
+            self.pack = self.store.pack("results")
+        location = self.pack.append(name, parts)
+        if location is not None:
+            self.written[scope] = location
+
+    def take_written(self) -> dict[str, list[Any]]:
+        """Where the records written since the last call are (their pack closed): a chunk's
+        summary takes them to the main process, which saves the run's index (``save_index``)."""
+        if self.pack is not None:
+            self.pack.close()
+            self.pack = None
+        written, self.written = self.written, {}
+        return written
+
+    def save_index(self, root: Path, scopes: list[str], written: Mapping[str, list[Any]]) -> None:
+        """The index of the tree's records, for the next run: where each partition's newest record
+        is (``written`` this run, else where the index found it), for the partitions the tree
+        has now. Written only when it changed, whole (another run's, meanwhile, is replaced)."""
+        index = {}
+        for scope in scopes:
+            location = written.get(scope) or self.index.get(scope)
+            if location is not None:
+                index[scope] = location
+        if index != self.index:
+            self.store.write("results-index", index_name(root), json.dumps(
+                index, separators=(",", ":")).encode("utf-8", "surrogateescape"))
+            self.index = index
 
     def key_for(self, part: Discovered, known: _KnownDigests | None = None) -> str | None:
         """The partition's key, or None when it must not be cached (a file that cannot be read,
@@ -254,27 +296,31 @@ class ResultCache:
 class Entry:
     """A partition's record in the cache: each of its files' digest by the file's identity
     (``_KnownDigests``), and the outcome of its last audit with the key it was made under. One
-    signed file a partition, named after the scanned root and the partition's folder (``scope``),
-    so the files' digests and the outcome are read and written together: creating a file costs
-    more than writing tens of kilobytes on some file systems (ext4: 0.3 ms), and a cold run writes
-    one a partition. An outcome is used only where its key is the partition's key now."""
+    signed entry a partition, named after the scanned root and the partition's folder (``scope``),
+    found where the tree's index says (``ResultCache.index``), written to the process's pack
+    (``ResultCache.record``), so the files' digests and the outcome are read and written together.
+    An outcome is used only where its key is the partition's key now."""
 
-    __slots__ = ("cache", "name", "known", "stored", "body", "key", "hashed")
+    __slots__ = ("cache", "scope", "name", "known", "stored", "body", "key", "hashed")
 
     def __init__(self, cache: ResultCache, part: Discovered, scope: str, recorded_only: bool = False) -> None:
         self.cache = cache
+        self.scope = scope
         self.name = record_name(part.root, scope)
         self.stored: str | None = None  # the key the kept outcome was made under
         self.body = b""  # the kept outcome, pickled
         self.key: str | None = None  # the partition's key now (None: it must not be cached)
         self.hashed = False  # whether the key was computed here (else the files' digests were not looked at)
         files: dict[str, list[Any]] = {}
-        if recorded_only:  # the head alone (digests and key), under its own signature: the
-            head = _read_head(cache.store, self.name)  # outcome is read, whole, where it is used
+        location = cache.index.get(scope)
+        if location is None:
+            pass  # never kept (or not in the index the run started with)
+        elif recorded_only:  # the head alone (digests and key), under its own signature: the
+            head = _read_head(cache.store, self.name, location)  # outcome is read, whole, where it is used
             if head is not None:
                 files, self.stored = head
         else:
-            payload = cache.store.read("results", self.name)
+            payload = cache.store.read_at("results", self.name, location)
             if payload is not None:
                 parsed = parse_record(payload)
                 if parsed is not None:
@@ -323,8 +369,25 @@ class Entry:
             self._write(None, b"")
 
     def _write(self, key: str | None, body: bytes | memoryview) -> None:
-        self.cache.store.write("results", self.name, record_parts(self.cache.store, self.name, key,
+        self.cache.record(self.scope, self.name, record_parts(self.cache.store, self.name, key,
                                                                   self.known.seen, body))
+
+
+def index_name(root: Path) -> str:
+    """The name of the index of the tree ``root``'s records (``ResultCache.save_index``)."""
+    return hashlib.sha256(f"{FORMAT.decode()}\0index\0{root}".encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _read_index(store: Store, root: Path) -> dict[str, list[Any]]:
+    """The index the last run of ``root`` saved (empty when there is none, or it is not ours)."""
+    payload = store.read("results-index", index_name(root))
+    if payload is None:
+        return {}
+    try:
+        index = json.loads(payload)
+    except ValueError:
+        return {}
+    return index if isinstance(index, dict) else {}
 
 
 def record_name(root: Path, scope: str) -> str:
@@ -380,14 +443,14 @@ def _parse_head(payload: bytes) -> tuple[dict[str, list[Any]], str | None, int] 
     return files, key, 4 + size
 
 
-def _read_head(store: Store, name: str) -> tuple[dict[str, list[Any]], str | None] | None:
+def _read_head(store: Store, name: str, location: list[Any]) -> tuple[dict[str, list[Any]], str | None] | None:
     """The record's digests and key, read alone and verified under the head's own signature
     (None: missing, not a record, tampered, or signed under another key)."""
-    prefix = store.read_prefix("results", name, _HEAD_READ)
+    prefix = store.read_prefix_at("results", name, location, _HEAD_READ)
     if prefix is not None and len(prefix) >= 4:
         needed = 4 + int.from_bytes(prefix[:4], "big") + SIGNATURE_SIZE
         if len(prefix) < needed and needed <= _HEAD_CAP:  # a partition of many files: the rest of its head
-            prefix = store.read_prefix("results", name, needed)
+            prefix = store.read_prefix_at("results", name, location, needed)
     if prefix is None or len(prefix) < 4:
         return None
     end = 4 + int.from_bytes(prefix[:4], "big")
@@ -637,7 +700,7 @@ def open_results(config: Config, rules: Mapping[str, Rule], found: Discovered,
            "settings": _settings_digest(config, rules), "outside": outside,
            "programs": [_program_identity("helm"), _program_identity("kubectl")]}
     run_key = hashlib.sha256(json.dumps(run, sort_keys=True, default=_canonical).encode("utf-8", "surrogateescape"))
-    return ResultCache(store, run_key.hexdigest(), config.max_file_size)
+    return ResultCache(store, run_key.hexdigest(), config.max_file_size, _read_index(store, found.root))
 
 
 def _canonical(value: Any) -> Any:

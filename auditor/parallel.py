@@ -279,6 +279,7 @@ class ChunkSummary:
     tally: Tally = field(default_factory=Tally)
     written: dict[str, bytes] = field(default_factory=dict)  # the spool's bytes when it has no folder
     evidence_json: dict[str, list[Segment] | None] = field(default_factory=dict)  # rule -> where its JSON text is
+    records: dict[str, list[Any]] = field(default_factory=dict)  # partition -> where its new cache record is
 
 
 @dataclass
@@ -323,6 +324,8 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
     finally:
         gc.unfreeze()
         summary.written = writer.close()
+        if cache is not None:
+            summary.records = cache.take_written()
     summary.evidence_frames = writer.evidence_frames
     summary.evidence_counts = writer.evidence_counts
     summary.evidence_json = {rule_id: None if rule_id in writer.no_json else writer.evidence_json.get(rule_id)
@@ -431,6 +434,7 @@ class Streamed:
     unparsed: dict[str, list[str]]
     suppression_sources: dict[str, str]
     tally: Tally
+    records: dict[str, list[Any]] = field(default_factory=dict)  # partition -> its new cache record's place
 
 
 def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str, Rule], config: Config,
@@ -461,8 +465,9 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
         spool = Spool(found.root)
         try:
             chunks = [Chunk("chunk0", 0, kept[0], prefixes, kept[1])]
-            return _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
-                                          for chunk in chunks), lambda count: None)
+            return _indexed(cache, found, prefixes, _merge(
+                spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
+                                for chunk in chunks), lambda count: None))
         except _NotKept:
             spool.close()  # an entry damaged or removed since it was looked up: the workers do the tree
         except BaseException:
@@ -474,8 +479,9 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
         if not pooled:
             every_part = split(found, groups)
             chunks = [Chunk("chunk0", 0, every_part, prefixes)]
-            return _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
-                                          for chunk in chunks), lambda count: None)
+            return _indexed(cache, found, prefixes, _merge(
+                spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
+                                for chunk in chunks), lambda count: None))
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -493,7 +499,7 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
             summaries = pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks), [config] * len(chunks),
                                  [cache] * len(chunks), [finishing] * len(chunks), [spool.folder] * len(chunks))
             try:
-                return _merge(spool, chunks, summaries, progress.files_done)
+                return _indexed(cache, found, prefixes, _merge(spool, chunks, summaries, progress.files_done))
             except BaseException:
                 # Ctrl-C, SIGTERM or an error: the chunks not started are dropped, not run to the
                 # end first (a CI runner's SIGKILL follows SIGTERM within seconds); the running
@@ -503,6 +509,13 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
     except BaseException:
         spool.close()
         raise
+
+
+def _indexed(cache: ResultCache | None, found: Discovered, prefixes: list[str], streamed: Streamed) -> Streamed:
+    """``streamed``, once the cache's index says where the partitions' records are now."""
+    if cache is not None:
+        cache.save_index(found.root, prefixes, streamed.records)
+    return streamed
 
 
 def chunk_starts(count: int, workers: int) -> list[int]:
@@ -550,6 +563,7 @@ def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
     counts: dict[str, int] = {}
     for chunk, summary in zip(chunks, summaries):
         spool.receive(summary.written)
+        merged.records.update(summary.records)
         merged.frames.extend(summary.frames)
         merged.strays.extend(summary.strays)
         _gather(merged, summary)

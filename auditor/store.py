@@ -21,6 +21,7 @@ from auditor.digests import SIGNATURE_SIZE, compare_digest, signature
 TYPE_CHECKING = False  # typing's constant (mypy takes it as True) without importing typing
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Any
 
     Buffer = bytes | bytearray | memoryview  # what is written and signed as it is
 
@@ -195,15 +196,67 @@ class Store:
 
     def read(self, kind: str, key: str) -> bytes | None:
         where = entry_path(self.folder, kind, key)
-        data = _read_private(where, _ENTRY_CAP)
+        payload = self._verified(kind, key, _read_private(where, _ENTRY_CAP))
+        if payload is not None:
+            _refresh(where)
+        return payload
+
+    def _verified(self, kind: str, key: str, data: bytes | None) -> bytes | None:
+        """The payload of an entry's bytes (format, signature, payload) when they are the entry
+        ``key`` of ``kind`` signed under this store's key; else None."""
         if data is None or not data.startswith(FORMAT) or len(data) < len(FORMAT) + _MAC_SIZE:
             return None
         mac = data[len(FORMAT):len(FORMAT) + _MAC_SIZE]
         payload = data[len(FORMAT) + _MAC_SIZE:]
         if not compare_digest(mac, self._mac(kind, key, payload)):
             return None  # tampered, truncated, or signed under another key: never trusted
-        _refresh(where)
         return payload
+
+    def pack(self, kind: str) -> Pack:
+        """A new pack of ``kind``'s entries (``Pack``), its file made at its first entry."""
+        return Pack(self, kind)
+
+    def read_at(self, kind: str, key: str, location: Any) -> bytes | None:
+        """The entry ``key`` of ``kind`` at ``location`` in a pack (``Pack.append``), verified as
+        ``read`` verifies an entry of its own; None when it is not there, or not that entry."""
+        data = self._pack_bytes(kind, location, None)
+        return self._verified(kind, key, data)
+
+    def read_prefix_at(self, kind: str, key: str, location: Any, size: int) -> bytes | None:
+        """``read_prefix`` for the entry at ``location`` in a pack (NOT verified)."""
+        data = self._pack_bytes(kind, location, len(FORMAT) + _MAC_SIZE + size)
+        if data is None or not data.startswith(FORMAT) or len(data) < len(FORMAT) + _MAC_SIZE:
+            return None
+        return data[len(FORMAT) + _MAC_SIZE:]
+
+    def _pack_bytes(self, kind: str, location: Any, limit: int | None) -> bytes | None:
+        """The bytes of the entry at ``location`` ([pack name, offset, length]), at most ``limit``
+        of them, from a pack file of ours nobody else can read or write; None otherwise."""
+        if not (isinstance(location, list) and len(location) == 3 and _is_pack_name(location[0])
+                and type(location[1]) is int and type(location[2]) is int
+                and location[1] >= 0 and len(FORMAT) + _MAC_SIZE <= location[2] <= _ENTRY_CAP):
+            return None
+        name, offset, length = location
+        where = os.path.join(self.folder, kind, _PACKS, name)
+        try:
+            descriptor = os.open(where, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            return None
+        try:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or offset + length > info.st_size \
+                    or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+                return None
+            wanted = length if limit is None else min(length, limit)
+            data = os.pread(descriptor, wanted, offset)
+        except OSError:
+            return None
+        finally:
+            os.close(descriptor)
+        if len(data) != wanted:
+            return None
+        _refresh(where)
+        return data
 
     def sign(self, kind: str, key: str, payload: bytes) -> bytes:
         """The signature of ``payload`` as the entry ``key`` of ``kind`` (for a part of an entry
@@ -273,6 +326,78 @@ class Store:
             _unlink(temporary)
 
 
+_PACKS = "packs"  # a kind's folder of packs (Pack)
+_PACK_NAME_SIZE = 32
+
+
+def _is_pack_name(name: Any) -> bool:
+    """A pack's name as ``Pack`` makes them (lowercase hex): nothing else is ever opened as one."""
+    return isinstance(name, str) and len(name) == _PACK_NAME_SIZE and all(c in "0123456789abcdef" for c in name)
+
+
+class Pack:
+    """Entries of one kind appended to one new file of their own, each located by ``[pack name,
+    offset, length]``: a cold run keeps a record for each of a thousand partitions, and creating
+    a file costs more than writing tens of kilobytes into one (0.1-1 ms on ext4, longer while the
+    file system is busy). Each entry is signed as a store entry is (its format, kind and key), so
+    read back by its location (``Store.read_at``) it is verified alone; a pack is never written
+    again once closed, and a failed write ends it (the entries before stay good)."""
+
+    __slots__ = ("store", "kind", "name", "descriptor", "size")
+
+    def __init__(self, store: Store, kind: str) -> None:
+        self.store = store
+        self.kind = kind
+        self.name = ""
+        self.descriptor: int | None = None  # -1: ended by a failed write
+        self.size = 0
+
+    def append(self, key: str, payload: bytes | Sequence[Buffer]) -> list[Any] | None:
+        """The entry ``key`` appended (``payload``: its bytes or their parts, as ``Store.write``
+        takes them): where it is, or None when it could not be written."""
+        if isinstance(payload, (bytearray, memoryview)):
+            payload = [payload]
+        if self.descriptor is None:
+            self._open()
+        if self.descriptor is None or self.descriptor < 0:
+            return None
+        parts = [FORMAT, self.store._mac(self.kind, key, payload),
+                 *((payload,) if isinstance(payload, bytes) else payload)]
+        length = sum(len(memoryview(part).cast("B")) for part in parts)
+        try:
+            _write_all(self.descriptor, parts)
+        except OSError:
+            self.close()
+            self.descriptor = -1
+            return None
+        location = [self.name, self.size, length]
+        self.size += length
+        return location
+
+    def _open(self) -> None:
+        folder = os.path.join(self.store.folder, self.kind)
+        packs = os.path.join(folder, _PACKS)
+        if packs not in self.store.private:
+            if not (_private_folder(folder) and _private_folder(packs)):
+                self.descriptor = -1
+                return
+            self.store.private.add(packs)
+        self.name = os.urandom(_PACK_NAME_SIZE // 2).hex()
+        try:
+            self.descriptor = os.open(os.path.join(packs, self.name),
+                                      os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError:
+            self.descriptor = -1
+
+    def close(self) -> None:
+        if self.descriptor is not None and self.descriptor >= 0:
+            try:
+                os.close(self.descriptor)
+            except OSError:
+                pass
+            self.descriptor = -1
+
+
 def _write_all_and_close(descriptor: int, parts: list[Buffer]) -> None:
     """``_write_all``, the descriptor closed whatever happens."""
     try:
@@ -320,7 +445,7 @@ def _prune(folder: Path) -> None:
         os.utime(marker)
     except OSError:
         return
-    for kind in ("results", "programs", "digests", "catalog", "catalog-by-identity"):
+    for kind in ("results", "results-index", "programs", "digests", "catalog", "catalog-by-identity"):
         for current, _, names in os.walk(folder / kind):
             for name in names:
                 path = os.path.join(current, name)
@@ -359,4 +484,4 @@ def inside(path: Path, root: Path) -> bool:
     return False
 
 
-__all__ = ["FORMAT", "Store", "cache_folder", "default_folder", "inside", "open_store"]
+__all__ = ["FORMAT", "Pack", "Store", "cache_folder", "default_folder", "inside", "open_store"]

@@ -75,7 +75,38 @@ def scan_json(tree: Path | list[str], tmp_path: Path, *extra: str) -> str:
     return output.read_text(encoding="utf-8")
 
 
-def entries(home: Path) -> list[Path]:
+class Kept:
+    """A partition's record in the cache: where the index says it is (a pack and a place in it)."""
+
+    def __init__(self, scope: str, pack: Path, offset: int, length: int) -> None:
+        self.scope, self.pack, self.offset, self.length = scope, pack, offset, length
+        self.name = pack.name  # (a name in the cache folder)
+
+    def read_bytes(self) -> bytes:
+        with open(self.pack, "rb") as handle:
+            handle.seek(self.offset)
+            return handle.read(self.length)
+
+    def write_bytes(self, data: bytes) -> None:
+        """The record's bytes replaced in its pack (what follows it moves when the length differs)."""
+        whole = self.pack.read_bytes()
+        self.pack.write_bytes(whole[:self.offset] + data + whole[self.offset + self.length:])
+
+
+def entries(home: Path) -> list[Kept]:
+    """The partitions' records the cache's indexes name, last in the pack first (so that changing
+    one's length leaves the places of the others as they are)."""
+    found = []
+    for index in sorted((home / "auditor" / "results-index").rglob("*")):
+        if not index.is_file():
+            continue
+        located = json.loads(index.read_bytes()[len(cache.FORMAT) + 32:])
+        for scope, (pack, offset, length) in located.items():
+            found.append(Kept(scope, home / "auditor" / "results" / "packs" / pack, offset, length))
+    return sorted(found, key=lambda kept: (str(kept.pack), -kept.offset))
+
+
+def packs(home: Path) -> list[Path]:
     return sorted(p for p in (home / "auditor" / "results").rglob("*") if p.is_file())
 
 
@@ -256,38 +287,45 @@ def test_a_configuration_change_is_a_miss_everywhere(tree: Path, home: Path, par
     assert cached == scan_json(tree, tmp_path, "--config", str(configuration), "--no-cache")
 
 
-def test_a_partition_is_one_file_in_the_cache_holding_its_digests_and_outcome(tree: Path, home: Path,
-                                                                             parsed: list[str], tmp_path: Path,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_packs_its_records_in_one_file_found_by_a_signed_index(tree: Path, home: Path,
+                                                                       parsed: list[str], tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A cold run writes one signed record a partition (its files' digests and its outcome with
-    the key it was made under; it wrote two: creating a file costs ~0.3 ms on ext4); the
-    root's own files' digests, when it has any, go in one more. An outcome made under another key (another selection of
-    rules) replaces the partition's outcome, it is not kept beside it: each configuration is a
-    miss when the other ran last."""
+    the key it was made under), all in one pack a chunk of partitions (creating a file costs more
+    than writing tens of kilobytes: 0.1-1 ms each on ext4, a thousand a cold run), and an index of
+    the tree saying where each is; the root's own files' digests, when it has any, go in one more
+    entry. An outcome made under another key (another selection of rules) replaces the
+    partition's outcome in the index, it is not kept beside it: each configuration is a miss when
+    the other ran last."""
     monkeypatch.setattr(cache, "_RACY_SECONDS", -1.0)  # the tree was written just now
     first = scan_json(tree, tmp_path)
 
     def files(kind: str) -> list[Path]:
         return sorted(p for p in (home / "auditor" / kind).rglob("*") if p.is_file())
 
-    assert len(entries(home)) == 3 and files("digests") == []  # the root holds no file of its own
+    assert len(entries(home)) == 3 and len(packs(home)) == 1 and files("digests") == []  # the root holds no file
     from auditor.store import open_store
 
     store = open_store(str(home / "auditor"))
     assert store is not None
-    assert sorted(entry.name for entry in entries(home)) == sorted(cache.record_name(tree, f"{n}/") for n in PROJECTS)
-    for name in PROJECTS:
-        payload = store.read("results", cache.record_name(tree, f"{name}/"))
+    assert sorted(kept.scope for kept in entries(home)) == [f"{name}/" for name in PROJECTS]
+    for kept in entries(home):
+        location = [kept.pack.name, kept.offset, kept.length]
+        payload = store.read_at("results", cache.record_name(tree, kept.scope), location)
         record = cache.parse_record(payload) if payload is not None else None
         assert record is not None
         digests, key, body = record
         assert key and body
+        name = kept.scope.rstrip("/")
         assert sorted(digests) == [str(tree / name / "Dockerfile"), str(tree / name / "docker-compose.yml")]
+        assert store.read_at("results", cache.record_name(tree, "other/"), location) is None  # its name signed
     parsed.clear()
     only = scan_json(tree, tmp_path, "--select", "DF008")
     assert sorted(parsed) == list(PROJECTS) and len(entries(home)) == 3  # replaced, not added
+    assert len(packs(home)) == 2  # (the first run's, no longer indexed, is pruned once unused for a month)
     parsed.clear()
     assert scan_json(tree, tmp_path, "--select", "DF008") == only and parsed == []
+    assert len(packs(home)) == 2  # a hit writes nothing
     assert scan_json(tree, tmp_path) == first and sorted(parsed) == list(PROJECTS)
 
 
@@ -386,13 +424,18 @@ def test_a_damaged_entry_is_ignored_and_rewritten(tree: Path, home: Path, parsed
 
 
 def test_an_entry_moved_to_another_key_is_refused(tree: Path, home: Path, parsed: list[str], tmp_path: Path) -> None:
-    """Each entry is signed together with its key: a valid entry of another project is no hit."""
+    """Each record is signed together with its partition's name: a valid record of another
+    project is no hit, even where the index itself (signed with the user's key, as the auditor
+    writes it) says it is this project's."""
+    from auditor.store import open_store
+
     first = scan_json(tree, tmp_path)
+    store = open_store(str(home / "auditor"))
+    assert store is not None
     one, two, three = entries(home)
-    payloads = [one.read_bytes(), two.read_bytes(), three.read_bytes()]
-    one.write_bytes(payloads[1])
-    two.write_bytes(payloads[2])
-    three.write_bytes(payloads[0])
+    where = {kept.scope: [kept.pack.name, kept.offset, kept.length] for kept in (one, two, three)}
+    moved = {one.scope: where[two.scope], two.scope: where[three.scope], three.scope: where[one.scope]}
+    store.write("results-index", cache.index_name(tree), json.dumps(moved).encode())
     parsed.clear()
     assert scan_json(tree, tmp_path) == first
     assert sorted(parsed) == list(PROJECTS)
@@ -432,11 +475,16 @@ def test_files_owned_by_another_user_are_never_trusted(tree: Path, home: Path, p
     """Someone else's entry (or key) in the folder, even with the right bytes, is not ours."""
     first = scan_json(tree, tmp_path)
     stranger = 54321
-    for entry in entries(home)[:2]:
-        os.chown(entry, stranger, stranger)
+    for pack in packs(home):
+        os.chown(pack, stranger, stranger)
     parsed.clear()
     assert scan_json(tree, tmp_path) == first
-    assert len(parsed) == 2
+    assert sorted(parsed) == list(PROJECTS)
+    index = next(p for p in (home / "auditor" / "results-index").rglob("*") if p.is_file())
+    os.chown(index, stranger, stranger)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert sorted(parsed) == list(PROJECTS)
     os.chown(home / "auditor" / "key", stranger, stranger)
     parsed.clear()
     assert scan_json(tree, tmp_path) == first
@@ -451,25 +499,30 @@ def test_files_owned_by_another_user_are_never_trusted(tree: Path, home: Path, p
 def test_entries_and_key_are_private(tree: Path, home: Path, tmp_path: Path) -> None:
     scan_json(tree, tmp_path)
     assert (home / "auditor" / "key").stat().st_mode & 0o777 == 0o600
-    for entry in entries(home):
+    written = packs(home) + [p for p in (home / "auditor" / "results-index").rglob("*") if p.is_file()]
+    assert len(written) == 2
+    for entry in written:
         assert entry.stat().st_mode & 0o777 == 0o600
         assert entry.parent.stat().st_mode & 0o777 == 0o700
-    assert not [p for p in (home / "auditor" / "results").rglob(".tmp-*")]  # written whole, then renamed
+    assert not [p for p in (home / "auditor").rglob(".tmp-*")]  # written whole, then renamed
 
 
 def test_entries_unused_for_a_month_are_pruned_and_used_ones_kept(tree: Path, home: Path, parsed: list[str],
                                                                   tmp_path: Path) -> None:
     scan_json(tree, tmp_path)
-    stale, used, fresh = entries(home)
+    (pack,) = packs(home)
     now = time.time()
-    os.utime(stale, (now - 31 * 86400, now - 31 * 86400))
-    os.utime(used, (now - 2 * 86400, now - 2 * 86400))
+    os.utime(pack, (now - 2 * 86400, now - 2 * 86400))
     os.utime(home / "auditor" / "pruned", (now - 2 * 86400, now - 2 * 86400))  # last pruned two days ago
     parsed.clear()
     scan_json(tree, tmp_path)
-    assert len(parsed) == 1  # the pruned one, parsed and kept again
-    assert used.stat().st_mtime > now - 60  # a hit marks it in use
-    assert len(entries(home)) == 3
+    assert parsed == [] and pack.stat().st_mtime > now - 60  # a hit marks it in use
+    os.utime(pack, (now - 31 * 86400, now - 31 * 86400))
+    os.utime(home / "auditor" / "pruned", (now - 2 * 86400, now - 2 * 86400))
+    parsed.clear()
+    scan_json(tree, tmp_path)
+    assert sorted(parsed) == list(PROJECTS)  # pruned: parsed and kept again
+    assert not pack.exists() and len(packs(home)) == 1 and len(entries(home)) == 3
 
 
 # --- the tree chooses nothing ------------------------------------------------------------------
@@ -730,24 +783,24 @@ def test_the_main_process_reads_each_kept_records_head_alone(tree: Path, home: P
     first = scan_json(tree, tmp_path, "--jobs", "2")
     whole: list[str] = []
     heads: list[str] = []
-    real_read, real_prefix = Store.read, Store.read_prefix
+    real_read, real_prefix = Store.read_at, Store.read_prefix_at
 
-    def read(self: Store, kind: str, key: str) -> bytes | None:
+    def read_at(self: Store, kind: str, key: str, location: object) -> bytes | None:
         whole.append(f"{kind}/{key}")
-        return real_read(self, kind, key)
+        return real_read(self, kind, key, location)
 
-    def read_prefix(self: Store, kind: str, key: str, size: int) -> bytes | None:
+    def read_prefix_at(self: Store, kind: str, key: str, location: object, size: int) -> bytes | None:
         heads.append(f"{kind}/{key}")
-        return real_prefix(self, kind, key, size)
+        return real_prefix(self, kind, key, location, size)
 
-    monkeypatch.setattr(Store, "read", read)
-    monkeypatch.setattr(Store, "read_prefix", read_prefix)
+    monkeypatch.setattr(Store, "read_at", read_at)
+    monkeypatch.setattr(Store, "read_prefix_at", read_prefix_at)
     assert scan_json(tree, tmp_path, "--jobs", "2") == first
     assert len(pools) == 1  # the whole tree kept: no workers
-    records = sorted(f"results/{path.name}" for path in entries(home))
+    records = sorted(f"results/{cache.record_name(tree, kept.scope)}" for kept in entries(home))
     assert len(records) == 3
     assert sorted(heads) == records
-    assert sorted(name for name in whole if name.startswith("results/")) == records
+    assert sorted(whole) == records
 
 
 def test_a_kept_record_with_a_tampered_head_is_not_trusted(tree: Path, home: Path, pools: list[int],
@@ -767,7 +820,7 @@ def test_a_kept_record_with_a_tampered_head_is_not_trusted(tree: Path, home: Pat
     assert first == scan_json(tree, tmp_path, "--no-cache", "--jobs", "1")
 
 
-def _rewritten_entries(home: Path, change: Callable[[parallel.PartitionRows], None]) -> None:
+def _rewritten_entries(home: Path, tree: Path, change: Callable[[parallel.PartitionRows], None]) -> None:
     """Each kept outcome changed by ``change`` and signed again with the user's key, as the
     auditor itself would have written it (so only the use of its fields is tested)."""
     from auditor.store import open_store
@@ -777,8 +830,11 @@ def _rewritten_entries(home: Path, change: Callable[[parallel.PartitionRows], No
 
     store = open_store(str(home / "auditor"))
     assert store is not None
+    pack = store.pack("results")
+    moved: dict[str, list[object]] = {}
     for entry in entries(home):
-        payload = store.read("results", entry.name)
+        name = cache.record_name(tree, entry.scope)
+        payload = store.read_at("results", name, [entry.pack.name, entry.offset, entry.length])
         assert payload is not None
         record = cache.parse_record(payload)
         assert record is not None
@@ -788,7 +844,11 @@ def _rewritten_entries(home: Path, change: Callable[[parallel.PartitionRows], No
         change(outcome)
         buffer = io.BytesIO()
         cache.fast_pickler(buffer).dump(outcome)
-        store.write("results", entry.name, cache.record_payload(store, entry.name, key, files, buffer.getvalue()))
+        location = pack.append(name, cache.record_payload(store, name, key, files, buffer.getvalue()))
+        assert location is not None
+        moved[entry.scope] = location
+    pack.close()
+    store.write("results-index", cache.index_name(tree), json.dumps(moved).encode())
 
 
 def _marked(outcome: parallel.PartitionRows) -> None:
@@ -802,7 +862,7 @@ def test_the_kept_json_text_is_what_the_report_copies(tree: Path, home: Path, pa
     the report from it, as they are (a marker put into the text shows up in the report)."""
     first = scan_json(tree, tmp_path)
     assert '"rule_id":"DF008"' in first
-    _rewritten_entries(home, _marked)
+    _rewritten_entries(home, tree, _marked)
     parsed.clear()
     marked = scan_json(tree, tmp_path)
     assert parsed == []
@@ -835,7 +895,7 @@ def test_kept_json_text_is_not_used_where_finishing_changes_the_findings(tree: P
         monkeypatch.chdir(tree)
         paths = ["alpha/Dockerfile", "bravo/docker-compose.yml"]
     first = scan_json(paths, tmp_path, *extra)
-    _rewritten_entries(home, _marked)
+    _rewritten_entries(home, tree, _marked)
     parsed.clear()
     again = scan_json(paths, tmp_path, *extra)
     assert parsed == []  # from the cache
@@ -863,7 +923,7 @@ def test_entries_kept_without_json_text_still_give_the_json_report(tree: Path, h
     assert main(["scan", str(tree), "--no-external", "--jobs", "1", "--fail-on", "none", "--quiet",
                  "--format", f"text:{tmp_path / 'report.txt'}"]) == 0
     outcomes: list[parallel.PartitionRows] = []
-    _rewritten_entries(home, outcomes.append)
+    _rewritten_entries(home, tree, outcomes.append)
     assert outcomes and all(o.inside_json is None and o.evidence_json is None and o.evidence_counts for o in outcomes)
     parsed.clear()
     cached = scan_json(tree, tmp_path)
@@ -1120,3 +1180,68 @@ def test_only_the_text_the_parsers_take_is_kept_from_hashing(tmp_path: Path, mon
     assert "app/Dockerfile" in kept and not {"app/logo.png", "app/nginx.conf"} & set(kept)
     assert 3 <= sum(path.startswith("app/k8s/") for path in kept) < 8  # up to the budget, then no more
     assert entry.known.kept_bytes == sum(map(len, kept.values())) < 2 * 1024 * 1024 + 700_000
+
+
+def test_an_entry_in_a_pack_is_read_only_where_it_is_and_as_itself(tmp_path: Path) -> None:
+    """A pack's entries are verified one by one: read at its place under its own kind and key, an
+    entry is there; any other place, key, kind or pack name (one that is not a pack's, such as a
+    path climbing out of the folder) reads nothing, and nothing outside the packs is opened."""
+    from auditor.store import open_store
+
+    store = open_store(str(tmp_path / "auditor"))
+    assert store is not None
+    pack = store.pack("results")
+    first = pack.append("ab" * 32, b"the first outcome")
+    second = pack.append("cd" * 32, [b"the second ", memoryview(b"outcome")])
+    pack.close()
+    assert first is not None and second is not None and first[0] == second[0]
+    assert store.read_at("results", "ab" * 32, first) == b"the first outcome"
+    assert store.read_at("results", "cd" * 32, second) == b"the second outcome"
+    assert store.read_prefix_at("results", "cd" * 32, second, 3) == b"the"
+    assert store.read_at("results", "cd" * 32, first) is None  # another entry's place
+    assert store.read_at("catalog", "ab" * 32, first) is None  # another kind
+    name, offset, length = first
+    (tmp_path / "auditor" / "key").rename(tmp_path / "auditor" / "key.old")
+    for location in ([name, offset + 1, length], [name, offset, length - 1]):
+        assert store.read_at("results", "ab" * 32, location) is None  # (a prefix is read unverified)
+    for location in ([name, offset, length + 10 ** 6], [name, -1, length], ["../key.old" + "0" * 22, 0, 64],
+                     ["A" * 32, offset, length], [name, float(offset), length], [name, offset], "nothing", None):
+        assert store.read_at("results", "ab" * 32, location) is None
+        assert store.read_prefix_at("results", "ab" * 32, location, 3) is None
+
+
+def test_a_pack_whose_write_fails_keeps_what_it_wrote_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk part way through an entry ends the pack: the entries before are still read,
+    the half-written one and any later one are not kept (no place is given for them)."""
+    from auditor import store as store_module
+
+    opened = store_module.open_store(str(tmp_path / "auditor"))
+    assert opened is not None
+    pack = opened.pack("results")
+    kept = pack.append("ab" * 32, b"written whole")
+    real = store_module._write_all
+
+    def full_disk(descriptor: int, parts: list[bytes]) -> None:
+        os.write(descriptor, b"auditor-ca")  # part of the format line, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store_module, "_write_all", full_disk)
+    assert pack.append("cd" * 32, b"cut short") is None
+    monkeypatch.setattr(store_module, "_write_all", real)
+    assert pack.append("ef" * 32, b"after") is None  # the pack ended with the failed write
+    pack.close()
+    assert kept is not None and opened.read_at("results", "ab" * 32, kept) == b"written whole"
+
+
+def test_a_damaged_or_foreign_index_is_a_miss_for_the_whole_tree(tree: Path, home: Path, parsed: list[str],
+                                                                  tmp_path: Path) -> None:
+    """The index is a signed entry like any other: damaged, it finds no record; the run parses
+    the tree and writes a new one."""
+    first = scan_json(tree, tmp_path)
+    index = next(p for p in (home / "auditor" / "results-index").rglob("*") if p.is_file())
+    _damage_flip(index)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first
+    assert sorted(parsed) == list(PROJECTS)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first and parsed == []
