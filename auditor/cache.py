@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from auditor.digests import SIGNATURE_SIZE, compare_digest
-from auditor.store import FORMAT, Pack, Store, inside, open_store
+from auditor.store import FORMAT, Pack, Store, inside, is_pack_name, open_store
 
 if TYPE_CHECKING:
     from auditor.catalog import Rule
@@ -200,7 +200,7 @@ def _settings_digest(config: Config, rules: Mapping[str, Rule]) -> dict[str, Any
 class ResultCache:
     """Lookups and stores of partition outcomes for one run (picklable: it goes to the workers)."""
 
-    __slots__ = ("store", "run_key", "cap", "index", "written", "pack")
+    __slots__ = ("store", "run_key", "cap", "index", "written", "pack", "taken")
 
     def __init__(self, store: Store, run_key: str, cap: int, index: dict[str, list[Any]] | None = None) -> None:
         self.store = store
@@ -209,6 +209,7 @@ class ResultCache:
         self.index = index or {}  # partition (its folder and "/") -> where its record is (Store.read_at)
         self.written: dict[str, list[Any]] = {}  # the records this process wrote, where they are
         self.pack: Pack | None = None  # where this process writes them, made at the first
+        self.taken: dict[str, list[Any]] = {}  # every record this process wrote (take_written)
 
     def __getstate__(self) -> tuple[Store, str, int, dict[str, list[Any]]]:
         return self.store, self.run_key, self.cap, self.index  # a worker writes packs of its own
@@ -226,26 +227,37 @@ class ResultCache:
 
     def take_written(self) -> dict[str, list[Any]]:
         """Where the records written since the last call are (their pack closed): a chunk's
-        summary takes them to the main process, which saves the run's index (``save_index``)."""
+        summary takes them to the main process, which saves the run's index (``save_index``).
+        Also kept in ``taken``: a run stopped part way (Ctrl-C, an error) indexes what this
+        process wrote before it stopped."""
         if self.pack is not None:
             self.pack.close()
             self.pack = None
         written, self.written = self.written, {}
+        self.taken.update(written)
         return written
 
-    def save_index(self, root: Path, scopes: list[str], written: Mapping[str, list[Any]]) -> None:
-        """The index of the tree's records, for the next run: where each partition's newest record
-        is (``written`` this run, else where the index found it), for the partitions the tree
-        has now. Written only when it changed, whole (another run's, meanwhile, is replaced)."""
-        index = {}
-        for scope in scopes:
-            location = written.get(scope) or self.index.get(scope)
-            if location is not None:
-                index[scope] = location
-        if index != self.index:
-            self.store.write("results-index", index_name(root), json.dumps(
-                index, separators=(",", ":")).encode("utf-8", "surrogateescape"))
-            self.index = index
+    def save_index(self, root: Path, written: Mapping[str, list[Any]]) -> None:
+        """The index of the tree's records, for the next run: the one this run started from with
+        the records it ``written`` in their partitions' places. Partitions this run did not look
+        at keep theirs (a pre-commit run reads only the projects of the files it is given); a
+        record whose pack is gone (pruned) is dropped. Written only when it changed, whole
+        (another run's, meanwhile, is replaced); the packs the index named before and names no
+        more are removed: a run that rewrites every record (another configuration, a changed
+        file every project's checks read) leaves no copy of the old ones behind."""
+        index = {**self.index, **written}
+        before = {location[0] for location in self.index.values()}
+        gone = {name for name in {location[0] for location in index.values()} - set(
+            location[0] for location in written.values()) if not self.store.has_pack("results", name)}
+        if gone:
+            index = {scope: location for scope, location in index.items() if location[0] not in gone}
+        if index == self.index:
+            return
+        self.store.write("results-index", index_name(root), json.dumps(
+            index, separators=(",", ":")).encode("utf-8", "surrogateescape"))
+        for name in before - {location[0] for location in index.values()} - gone:
+            self.store.remove_pack("results", name)
+        self.index = index
 
     def key_for(self, part: Discovered, known: _KnownDigests | None = None) -> str | None:
         """The partition's key, or None when it must not be cached (a file that cannot be read,
@@ -387,7 +399,12 @@ def _read_index(store: Store, root: Path) -> dict[str, list[Any]]:
         index = json.loads(payload)
     except ValueError:
         return {}
-    return index if isinstance(index, dict) else {}
+    if not isinstance(index, dict):
+        return {}
+    # (signed, so written by this user's auditor; a place that is not one is dropped all the same)
+    return {scope: location for scope, location in index.items()
+            if isinstance(scope, str) and isinstance(location, list) and len(location) == 3
+            and is_pack_name(location[0])}
 
 
 def record_name(root: Path, scope: str) -> str:

@@ -323,9 +323,11 @@ def _audit_chunk(chunk: Chunk, rule_ids: list[str], config: Config, cache: Resul
                 built = 0
     finally:
         gc.unfreeze()
-        summary.written = writer.close()
-        if cache is not None:
-            summary.records = cache.take_written()
+        try:
+            summary.written = writer.close()
+        finally:
+            if cache is not None:  # (its pack closed whatever happens)
+                summary.records = cache.take_written()
     summary.evidence_frames = writer.evidence_frames
     summary.evidence_counts = writer.evidence_counts
     summary.evidence_json = {rule_id: None if rule_id in writer.no_json else writer.evidence_json.get(rule_id)
@@ -440,11 +442,27 @@ class Streamed:
 def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str, Rule], config: Config,
                      jobs: int, cache: ResultCache | None = None, finishing: Finishing | None = None,
                      forked: Callable[[], None] = lambda: None) -> Streamed:
-    """``cache``: unchanged partitions come from the incremental cache (``auditor.cache``);
-    ``finishing``: the suppressions, baseline and filter applied where the findings are (none
-    when omitted); ``forked``: called once no worker process is left to fork (what starts a
-    thread waits for it: a fork copies the locks other threads hold). The caller closes the
-    result's spool (``Streamed.spool``)."""
+    """``cache``: unchanged partitions come from the incremental cache (``auditor.cache``), and
+    the records written are indexed for the next run, also when the run stops part way (Ctrl-C,
+    SIGTERM, an error: what was done is not done again); ``finishing``: the suppressions,
+    baseline and filter applied where the findings are (none when omitted); ``forked``: called
+    once no worker process is left to fork (what starts a thread waits for it: a fork copies the
+    locks other threads hold). The caller closes the result's spool (``Streamed.spool``)."""
+    records: dict[str, list[Any]] = {}  # the merged chunks' new records (Streamed.records)
+    try:
+        streamed = _audit_partitions(found, groups, rules, config, jobs, cache, finishing, forked, records)
+    except BaseException:
+        if cache is not None:
+            cache.save_index(found.root, {**cache.taken, **records})
+        raise
+    if cache is not None:
+        cache.save_index(found.root, {**cache.taken, **streamed.records})  # (taken: this process's own)
+    return streamed
+
+
+def _audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str, Rule], config: Config,
+                      jobs: int, cache: ResultCache | None, finishing: Finishing | None,
+                      forked: Callable[[], None], records: dict[str, list[Any]]) -> Streamed:
     import datetime as dt
 
     from auditor import progress
@@ -465,9 +483,8 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
         spool = Spool(found.root)
         try:
             chunks = [Chunk("chunk0", 0, kept[0], prefixes, kept[1])]
-            return _indexed(cache, found, prefixes, _merge(
-                spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
-                                for chunk in chunks), lambda count: None))
+            return _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
+                                          for chunk in chunks), lambda count: None, records)
         except _NotKept:
             spool.close()  # an entry damaged or removed since it was looked up: the workers do the tree
         except BaseException:
@@ -479,9 +496,8 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
         if not pooled:
             every_part = split(found, groups)
             chunks = [Chunk("chunk0", 0, every_part, prefixes)]
-            return _indexed(cache, found, prefixes, _merge(
-                spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
-                                for chunk in chunks), lambda count: None))
+            return _merge(spool, chunks, (_audit_chunk(chunk, rule_ids, config, cache, finishing, spool.folder)
+                                          for chunk in chunks), lambda count: None, records)
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -499,7 +515,7 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
             summaries = pool.map(_audit_chunk, chunks, [rule_ids] * len(chunks), [config] * len(chunks),
                                  [cache] * len(chunks), [finishing] * len(chunks), [spool.folder] * len(chunks))
             try:
-                return _indexed(cache, found, prefixes, _merge(spool, chunks, summaries, progress.files_done))
+                return _merge(spool, chunks, summaries, progress.files_done, records)
             except BaseException:
                 # Ctrl-C, SIGTERM or an error: the chunks not started are dropped, not run to the
                 # end first (a CI runner's SIGKILL follows SIGTERM within seconds); the running
@@ -509,13 +525,6 @@ def audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[str
     except BaseException:
         spool.close()
         raise
-
-
-def _indexed(cache: ResultCache | None, found: Discovered, prefixes: list[str], streamed: Streamed) -> Streamed:
-    """``streamed``, once the cache's index says where the partitions' records are now."""
-    if cache is not None:
-        cache.save_index(found.root, prefixes, streamed.records)
-    return streamed
 
 
 def chunk_starts(count: int, workers: int) -> list[int]:
@@ -556,8 +565,9 @@ def _all_kept(found: Discovered, groups: list[list[str]], prefixes: list[str],
 
 
 def _merge(spool: Spool, chunks: list[Chunk], summaries: Iterable[ChunkSummary],
-           files_done: Callable[[int], None]) -> Streamed:
-    merged = Streamed(spool, [], [], {}, [], [], [], {}, {}, Tally())
+           files_done: Callable[[int], None], records: dict[str, list[Any]] | None = None) -> Streamed:
+    """``records``: filled with the chunks' new cache records as each chunk is merged."""
+    merged = Streamed(spool, [], [], {}, [], [], [], {}, {}, Tally(), {} if records is None else records)
     frames: list[Segment] = []
     json_segments: dict[str, list[Segment] | None] = {}
     counts: dict[str, int] = {}

@@ -212,6 +212,14 @@ class Store:
             return None  # tampered, truncated, or signed under another key: never trusted
         return payload
 
+    def has_pack(self, kind: str, name: str) -> bool:
+        return is_pack_name(name) and os.path.isfile(os.path.join(self.folder, kind, _PACKS, name))
+
+    def remove_pack(self, kind: str, name: str) -> None:
+        """A pack no index names any more (a concurrent run reading it then finds a miss)."""
+        if is_pack_name(name):
+            _unlink(os.path.join(self.folder, kind, _PACKS, name))
+
     def pack(self, kind: str) -> Pack:
         """A new pack of ``kind``'s entries (``Pack``), its file made at its first entry."""
         return Pack(self, kind)
@@ -232,7 +240,7 @@ class Store:
     def _pack_bytes(self, kind: str, location: Any, limit: int | None) -> bytes | None:
         """The bytes of the entry at ``location`` ([pack name, offset, length]), at most ``limit``
         of them, from a pack file of ours nobody else can read or write; None otherwise."""
-        if not (isinstance(location, list) and len(location) == 3 and _is_pack_name(location[0])
+        if not (isinstance(location, list) and len(location) == 3 and is_pack_name(location[0])
                 and type(location[1]) is int and type(location[2]) is int
                 and location[1] >= 0 and len(FORMAT) + _MAC_SIZE <= location[2] <= _ENTRY_CAP):
             return None
@@ -330,7 +338,7 @@ _PACKS = "packs"  # a kind's folder of packs (Pack)
 _PACK_NAME_SIZE = 32
 
 
-def _is_pack_name(name: Any) -> bool:
+def is_pack_name(name: Any) -> bool:
     """A pack's name as ``Pack`` makes them (lowercase hex): nothing else is ever opened as one."""
     return isinstance(name, str) and len(name) == _PACK_NAME_SIZE and all(c in "0123456789abcdef" for c in name)
 
@@ -484,4 +492,4 @@ def inside(path: Path, root: Path) -> bool:
     return False
 
 
-__all__ = ["FORMAT", "Pack", "Store", "cache_folder", "default_folder", "inside", "open_store"]
+__all__ = ["FORMAT", "Pack", "Store", "cache_folder", "default_folder", "inside", "is_pack_name", "open_store"]

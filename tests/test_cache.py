@@ -322,10 +322,11 @@ def test_a_run_packs_its_records_in_one_file_found_by_a_signed_index(tree: Path,
     parsed.clear()
     only = scan_json(tree, tmp_path, "--select", "DF008")
     assert sorted(parsed) == list(PROJECTS) and len(entries(home)) == 3  # replaced, not added
-    assert len(packs(home)) == 2  # (the first run's, no longer indexed, is pruned once unused for a month)
+    assert len(packs(home)) == 1  # the first run's pack, which the index names no more, is removed
     parsed.clear()
+    replacing = packs(home)
     assert scan_json(tree, tmp_path, "--select", "DF008") == only and parsed == []
-    assert len(packs(home)) == 2  # a hit writes nothing
+    assert packs(home) == replacing  # a hit writes nothing
     assert scan_json(tree, tmp_path) == first and sorted(parsed) == list(PROJECTS)
 
 
@@ -1201,10 +1202,15 @@ def test_an_entry_in_a_pack_is_read_only_where_it_is_and_as_itself(tmp_path: Pat
     assert store.read_at("results", "cd" * 32, first) is None  # another entry's place
     assert store.read_at("catalog", "ab" * 32, first) is None  # another kind
     name, offset, length = first
-    (tmp_path / "auditor" / "key").rename(tmp_path / "auditor" / "key.old")
+    packs_folder = tmp_path / "auditor" / "results" / "packs"
+    whole = (packs_folder / name).read_bytes()
+    # the same bytes under names that are not a pack's: one climbing out of the packs' folder, one
+    # in capitals; and a location before the start of the file
+    (tmp_path / "auditor" / "results" / ("x" * 29)).write_bytes(whole)
+    (packs_folder / ("A" * 32)).write_bytes(whole)
     for location in ([name, offset + 1, length], [name, offset, length - 1]):
         assert store.read_at("results", "ab" * 32, location) is None  # (a prefix is read unverified)
-    for location in ([name, offset, length + 10 ** 6], [name, -1, length], ["../key.old" + "0" * 22, 0, 64],
+    for location in ([name, offset, length + 10 ** 6], [name, -1, length], ["../" + "x" * 29, offset, length],
                      ["A" * 32, offset, length], [name, float(offset), length], [name, offset], "nothing", None):
         assert store.read_at("results", "ab" * 32, location) is None
         assert store.read_prefix_at("results", "ab" * 32, location, 3) is None
@@ -1233,7 +1239,7 @@ def test_a_pack_whose_write_fails_keeps_what_it_wrote_before(tmp_path: Path, mon
     assert kept is not None and opened.read_at("results", "ab" * 32, kept) == b"written whole"
 
 
-def test_a_damaged_or_foreign_index_is_a_miss_for_the_whole_tree(tree: Path, home: Path, parsed: list[str],
+def test_a_damaged_index_is_a_miss_for_the_whole_tree(tree: Path, home: Path, parsed: list[str],
                                                                   tmp_path: Path) -> None:
     """The index is a signed entry like any other: damaged, it finds no record; the run parses
     the tree and writes a new one."""
@@ -1245,3 +1251,40 @@ def test_a_damaged_or_foreign_index_is_a_miss_for_the_whole_tree(tree: Path, hom
     assert sorted(parsed) == list(PROJECTS)
     parsed.clear()
     assert scan_json(tree, tmp_path) == first and parsed == []
+
+
+def test_a_scan_of_some_projects_leaves_the_others_indexed(tree: Path, home: Path, parsed: list[str], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pre-commit run reads only the projects of the files it is given; the index it saves
+    still finds every other project's record, so the next full scan parses nothing."""
+    first = scan_json(tree, tmp_path)
+    monkeypatch.chdir(tree)
+    (tree / "alpha" / "Dockerfile").write_text(NON_ROOT, encoding="utf-8")
+    parsed.clear()
+    scan_json(["alpha/Dockerfile", "bravo/docker-compose.yml"], tmp_path)
+    assert parsed == ["alpha"]  # bravo's record found; charlie's not looked at
+    parsed.clear()
+    whole = scan_json(tree, tmp_path)
+    assert parsed == []  # charlie's record still indexed
+    assert len(entries(home)) == 3
+    assert whole == scan_json(tree, tmp_path, "--no-cache") != first
+
+
+def test_a_run_stopped_part_way_keeps_what_it_did(tree: Path, home: Path, parsed: list[str], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C (or a CI job's timeout) while the third project is parsed: the next run parses
+    only that one, the two before it are found where the stopped run wrote them."""
+    real = parallel._parse_and_check
+
+    def stopped(found, rule_ids, config, *contents):  # type: ignore[no-untyped-def]
+        if "charlie/Dockerfile" in found.files:
+            raise KeyboardInterrupt
+        return real(found, rule_ids, config, *contents)
+
+    monkeypatch.setattr(parallel, "_parse_and_check", stopped)
+    assert main(["scan", str(tree), "--no-external", "--jobs", "1", "--fail-on", "none", "--quiet",
+                 "--format", f"json:{tmp_path / 'stopped.json'}"]) == 130  # "auditor: interrupted"
+    monkeypatch.setattr(parallel, "_parse_and_check", real)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == scan_json(tree, tmp_path, "--no-cache")
+    assert parsed[:1] == ["charlie"] and sorted(parsed[1:]) == list(PROJECTS)  # (then the --no-cache scan)
