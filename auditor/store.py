@@ -131,17 +131,33 @@ def _secret(folder: Path) -> bytes | None:
     return None
 
 
-def _read_private(path: Path | str, cap: int, limit: int | None = None) -> bytes | None:
-    """A regular file of ours nobody else can read or write, at most ``cap`` bytes; else None.
-    ``limit``: only its first ``limit`` bytes are read."""
+def _open_private(path: Path | str) -> tuple[int, os.stat_result] | None:
+    """An open descriptor of a regular file of ours nobody else can read or write (never through
+    a link, never blocking on a FIFO), and its ``fstat``; None otherwise."""
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     try:
         info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or info.st_size > cap \
-                or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+        if stat.S_ISREG(info.st_mode) and not info.st_mode & 0o077 \
+                and not (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            return descriptor, info
+    except OSError:
+        pass
+    os.close(descriptor)
+    return None
+
+
+def _read_private(path: Path | str, cap: int, limit: int | None = None) -> bytes | None:
+    """A regular file of ours nobody else can read or write, at most ``cap`` bytes; else None.
+    ``limit``: only its first ``limit`` bytes are read."""
+    opened = _open_private(path)
+    if opened is None:
+        return None
+    descriptor, info = opened
+    try:
+        if info.st_size > cap:
             return None
         chunks = []
         remaining = info.st_size + 1 if limit is None else min(info.st_size + 1, limit)
@@ -246,14 +262,12 @@ class Store:
             return None
         name, offset, length = location
         where = os.path.join(self.folder, kind, _PACKS, name)
-        try:
-            descriptor = os.open(where, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-        except OSError:
+        opened = _open_private(where)
+        if opened is None:
             return None
+        descriptor, info = opened
         try:
-            info = os.fstat(descriptor)
-            if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or offset + length > info.st_size \
-                    or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            if offset + length > info.st_size:
                 return None
             wanted = length if limit is None else min(length, limit)
             data = os.pread(descriptor, wanted, offset)
