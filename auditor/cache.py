@@ -253,8 +253,9 @@ class ResultCache:
             index = {scope: location for scope, location in index.items() if location[0] not in gone}
         if index == self.index:
             return
-        self.store.write("results-index", index_name(root), json.dumps(
-            index, separators=(",", ":")).encode("utf-8", "surrogateescape"))
+        if not self.store.write("results-index", index_name(root), json.dumps(
+                index, separators=(",", ":")).encode("utf-8", "surrogateescape")):
+            return  # (a full disk: the index on disk still names the old packs, which are kept)
         for name in before - {location[0] for location in index.values()} - gone:
             self.store.remove_pack("results", name)
         self.index = index

@@ -519,7 +519,10 @@ def _audit_partitions(found: Discovered, groups: list[list[str]], rules: dict[st
             except BaseException:
                 # Ctrl-C, SIGTERM or an error: the chunks not started are dropped, not run to the
                 # end first (a CI runner's SIGKILL follows SIGTERM within seconds); the running
-                # ones are waited for, so that nothing writes to the spool once it is removed
+                # ones are waited for, so that nothing writes to the spool once it is removed.
+                # What the chunks merged so far wrote is indexed first: SIGKILL may come during the wait.
+                if cache is not None:
+                    cache.save_index(found.root, {**cache.taken, **records})
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
     except BaseException:

@@ -145,6 +145,9 @@ def _open_private(path: Path | str) -> tuple[int, os.stat_result] | None:
             return descriptor, info
     except OSError:
         pass
+    except BaseException:  # (Ctrl-C, SIGTERM's unwinding: the descriptor closed all the same)
+        os.close(descriptor)
+        raise
     os.close(descriptor)
     return None
 
@@ -295,57 +298,60 @@ class Store:
             return None
         return data[len(FORMAT) + _MAC_SIZE:]
 
-    def write(self, kind: str, key: str, payload: bytes | Sequence[Buffer]) -> None:
+    def write(self, kind: str, key: str, payload: bytes | Sequence[Buffer]) -> bool:
         """A new entry is created where it goes and written there: a reader that meets it half
         written (another run) sees a signature that does not match, a miss, as it would for a
         damaged entry. An existing one is replaced whole (a temporary file, then a rename), so
         what a reader finds there is always one entry or the other. ``payload``: its bytes, or
         their parts in order (written and signed as they are, never joined: a partition's outcome
-        is tens of kilobytes)."""
+        is tens of kilobytes). True when the entry is there now, whole."""
         if isinstance(payload, (bytearray, memoryview)):  # bytes-like but not bytes: one part
             payload = [payload]
         parent = os.path.dirname(entry_path(self.folder, kind, key))
         if parent not in self.private:  # a folder of the cache (ours, 0700) stays so during a run
             if not (_private_folder(os.path.join(self.folder, kind)) and _private_folder(parent)):
-                return
+                return False
             self.private.add(parent)
         path = os.path.join(parent, key)
         parts = [FORMAT, self._mac(kind, key, payload), *((payload,) if isinstance(payload, bytes) else payload)]
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         except FileExistsError:
-            self._replace(parent, path, parts)
-            return
+            return self._replace(parent, path, parts)
         except OSError:
-            return
+            return False
         try:
             created = os.fstat(descriptor)
         except OSError:
             os.close(descriptor)
-            return
+            return False
         try:
             _write_all_and_close(descriptor, parts)
         except OSError:  # half written: never left to be read as a miss by every run, but only if
             try:         # the path still names this file (another run may have replaced it whole since)
                 now = os.lstat(path)
             except OSError:
-                return
+                return False
             if (now.st_dev, now.st_ino) == (created.st_dev, created.st_ino):
                 _unlink(path)
+            return False
+        return True
 
     @staticmethod
-    def _replace(parent: str, path: str, parts: list[Buffer]) -> None:
+    def _replace(parent: str, path: str, parts: list[Buffer]) -> bool:
         import tempfile
 
         try:
             descriptor, temporary = tempfile.mkstemp(dir=parent, prefix=".tmp-")
         except OSError:
-            return
+            return False
         try:
             _write_all_and_close(descriptor, parts)
             os.replace(temporary, path)
         except OSError:
             _unlink(temporary)
+            return False
+        return True
 
 
 _PACKS = "packs"  # a kind's folder of packs (Pack)

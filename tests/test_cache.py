@@ -1206,8 +1206,9 @@ def test_an_entry_in_a_pack_is_read_only_where_it_is_and_as_itself(tmp_path: Pat
     whole = (packs_folder / name).read_bytes()
     # the same bytes under names that are not a pack's: one climbing out of the packs' folder, one
     # in capitals; and a location before the start of the file
-    (tmp_path / "auditor" / "results" / ("x" * 29)).write_bytes(whole)
-    (packs_folder / ("A" * 32)).write_bytes(whole)
+    for decoy in (tmp_path / "auditor" / "results" / ("x" * 29), packs_folder / ("A" * 32)):
+        decoy.write_bytes(whole)
+        decoy.chmod(0o600)  # ours alone, as a pack is: only its name makes it no pack
     for location in ([name, offset + 1, length], [name, offset, length - 1]):
         assert store.read_at("results", "ab" * 32, location) is None  # (a prefix is read unverified)
     for location in ([name, offset, length + 10 ** 6], [name, -1, length], ["../" + "x" * 29, offset, length],
@@ -1270,11 +1271,14 @@ def test_a_scan_of_some_projects_leaves_the_others_indexed(tree: Path, home: Pat
     assert whole == scan_json(tree, tmp_path, "--no-cache") != first
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_run_stopped_part_way_keeps_what_it_did(tree: Path, home: Path, parsed: list[str], tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+                                                 monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
     """Ctrl-C (or a CI job's timeout) while the third project is parsed: the next run parses
-    only that one, the two before it are found where the stopped run wrote them."""
+    only that one, the two before it are found where the stopped run wrote them (in this
+    process, or in the workers of a pool, whose chunks merged before the stop are indexed)."""
     real = parallel._parse_and_check
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 0)  # with --jobs 2, the pool even for three projects
 
     def stopped(found, rule_ids, config, *contents):  # type: ignore[no-untyped-def]
         if "charlie/Dockerfile" in found.files:
@@ -1282,9 +1286,33 @@ def test_a_run_stopped_part_way_keeps_what_it_did(tree: Path, home: Path, parsed
         return real(found, rule_ids, config, *contents)
 
     monkeypatch.setattr(parallel, "_parse_and_check", stopped)
-    assert main(["scan", str(tree), "--no-external", "--jobs", "1", "--fail-on", "none", "--quiet",
-                 "--format", f"json:{tmp_path / 'stopped.json'}"]) == 130  # "auditor: interrupted"
+    code = main(["scan", str(tree), "--no-external", "--jobs", jobs, "--fail-on", "none", "--quiet",
+                 "--format", f"json:{tmp_path / 'stopped.json'}"])
+    assert code == 130 if jobs == "1" else code != 0  # (a worker's interruption ends the run as an error)
     monkeypatch.setattr(parallel, "_parse_and_check", real)
     parsed.clear()
-    assert scan_json(tree, tmp_path) == scan_json(tree, tmp_path, "--no-cache")
+    assert scan_json(tree, tmp_path, "--jobs", "1") == scan_json(tree, tmp_path, "--no-cache")
     assert parsed[:1] == ["charlie"] and sorted(parsed[1:]) == list(PROJECTS)  # (then the --no-cache scan)
+
+
+def test_the_old_packs_stay_while_the_new_index_cannot_be_written(tree: Path, home: Path, parsed: list[str],
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that rewrites every record but cannot write its index (a full disk) leaves the old
+    index and the packs it names as they were: the next run still finds them."""
+    from auditor.store import Store
+
+    first = scan_json(tree, tmp_path)
+    (kept_pack,) = packs(home)
+    real_write = Store.write
+
+    def no_index(self: Store, kind: str, key: str, payload: object) -> bool:
+        return False if kind == "results-index" else real_write(self, kind, key, payload)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "write", no_index)
+    parsed.clear()
+    scan_json(tree, tmp_path, "--select", "DF008")  # another key: every record rewritten
+    assert sorted(parsed) == list(PROJECTS) and kept_pack.exists()
+    monkeypatch.setattr(Store, "write", real_write)
+    parsed.clear()
+    assert scan_json(tree, tmp_path) == first and parsed == []
