@@ -245,12 +245,9 @@ class ResultCache:
         (another run's, meanwhile, is replaced); the packs the index named before and names no
         more are removed: a run that rewrites every record (another configuration, a changed
         file every project's checks read) leaves no copy of the old ones behind."""
-        index = {**self.index, **written}
         before = {location[0] for location in self.index.values()}
-        gone = {name for name in {location[0] for location in index.values()} - set(
-            location[0] for location in written.values()) if not self.store.has_pack("results", name)}
-        if gone:
-            index = {scope: location for scope, location in index.items() if location[0] not in gone}
+        gone = {name for name in before if not self.store.has_pack("results", name)}  # pruned since
+        index = {scope: location for scope, location in {**self.index, **written}.items() if location[0] not in gone}
         if index == self.index:
             return
         if not self.store.write("results-index", index_name(root), json.dumps(
@@ -429,13 +426,8 @@ def record_parts(store: Store, name: str, key: str | None, files: dict[str, list
     return [len(head).to_bytes(4, "big"), head, store.sign(_HEAD_KIND, name, head), body]
 
 
-def record_payload(store: Store, name: str, key: str | None, files: dict[str, list[Any]], body: bytes) -> bytes:
-    """``record_parts`` joined."""
-    return b"".join(record_parts(store, name, key, files, body))
-
-
 def parse_record(payload: bytes) -> tuple[dict[str, list[Any]], str | None, bytes] | None:
-    """A record's digests, key and pickled outcome (``record_payload``; its whole was verified
+    """A record's digests, key and pickled outcome (``record_parts``; its whole was verified
     by ``Store.read``); None when it is not one."""
     parsed = _parse_head(payload)
     if parsed is None:

@@ -101,7 +101,7 @@ def partitions(found: Discovered) -> list[list[str]] | None:
 
 
 def _reaches_outside(found: Discovered, compose_path: str) -> bool:
-    from auditor.parsers.project import read_regular_file
+    from auditor.regular_file import read_regular_file
 
     try:  # (the bytes: "../" is ASCII, so no decoding is needed to find it)
         return b"../" in read_regular_file(f"{found.root}/{compose_path}")

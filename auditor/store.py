@@ -152,9 +152,8 @@ def _open_private(path: Path | str) -> tuple[int, os.stat_result] | None:
     return None
 
 
-def _read_private(path: Path | str, cap: int, limit: int | None = None) -> bytes | None:
-    """A regular file of ours nobody else can read or write, at most ``cap`` bytes; else None.
-    ``limit``: only its first ``limit`` bytes are read."""
+def _read_private(path: Path | str, cap: int) -> bytes | None:
+    """A regular file of ours nobody else can read or write, at most ``cap`` bytes; else None."""
     opened = _open_private(path)
     if opened is None:
         return None
@@ -163,7 +162,7 @@ def _read_private(path: Path | str, cap: int, limit: int | None = None) -> bytes
         if info.st_size > cap:
             return None
         chunks = []
-        remaining = info.st_size + 1 if limit is None else min(info.st_size + 1, limit)
+        remaining = info.st_size + 1
         while remaining > 0:
             chunk = os.read(descriptor, min(remaining, _READ_BLOCK))
             if not chunk:
@@ -250,7 +249,9 @@ class Store:
         return self._verified(kind, key, data)
 
     def read_prefix_at(self, kind: str, key: str, location: Any, size: int) -> bytes | None:
-        """``read_prefix`` for the entry at ``location`` in a pack (NOT verified)."""
+        """At most the first ``size`` bytes of the payload of the entry at ``location`` in a pack,
+        NOT verified (the entry's own signature covers it whole): for a part the caller verifies
+        under a signature of its own (a record's head). None when there is no entry of ours there."""
         data = self._pack_bytes(kind, location, len(FORMAT) + _MAC_SIZE + size)
         if data is None or not data.startswith(FORMAT) or len(data) < len(FORMAT) + _MAC_SIZE:
             return None
@@ -285,18 +286,8 @@ class Store:
 
     def sign(self, kind: str, key: str, payload: bytes) -> bytes:
         """The signature of ``payload`` as the entry ``key`` of ``kind`` (for a part of an entry
-        that its reader verifies alone: ``read_prefix``)."""
+        that its reader verifies alone: ``read_prefix_at``)."""
         return self._mac(kind, key, payload)
-
-    def read_prefix(self, kind: str, key: str, size: int) -> bytes | None:
-        """At most the first ``size`` bytes of an entry's payload, NOT verified (the entry's own
-        signature covers it whole): for a part the caller verifies under a signature of its own.
-        None when there is no entry of ours there."""
-        where = entry_path(self.folder, kind, key)
-        data = _read_private(where, _ENTRY_CAP, len(FORMAT) + _MAC_SIZE + size)
-        if data is None or not data.startswith(FORMAT) or len(data) < len(FORMAT) + _MAC_SIZE:
-            return None
-        return data[len(FORMAT) + _MAC_SIZE:]
 
     def write(self, kind: str, key: str, payload: bytes | Sequence[Buffer]) -> bool:
         """A new entry is created where it goes and written there: a reader that meets it half

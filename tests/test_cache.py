@@ -845,7 +845,7 @@ def _rewritten_entries(home: Path, tree: Path, change: Callable[[parallel.Partit
         change(outcome)
         buffer = io.BytesIO()
         cache.fast_pickler(buffer).dump(outcome)
-        location = pack.append(name, cache.record_payload(store, name, key, files, buffer.getvalue()))
+        location = pack.append(name, cache.record_parts(store, name, key, files, buffer.getvalue()))
         assert location is not None
         moved[entry.scope] = location
     pack.close()

@@ -45,33 +45,15 @@ _SHARED_LINES = 1000  # a file of more lines keeps each distinct line once (Proj
 
 
 def _read_regular(path: str | Path, limit: int | None) -> str:
-    """A regular file's text ('' for anything else, or when over ``limit`` bytes); the open does
-    not block on a FIFO. Read with the descriptor's own calls, without a file object (two files a
-    project are read again for their snippets: nginx.conf and package.json)."""
-    import os
-    import stat
+    """A regular file's text ('' for anything else, or when over ``limit`` bytes: a folder such
+    as the scan root, a device, a FIFO); two files a project are read again for their snippets
+    (nginx.conf and package.json)."""
+    from auditor.regular_file import READ_CAP, read_regular_file
 
     try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return read_regular_file(str(path), READ_CAP if limit is None else limit).decode("utf-8", errors="replace")
     except OSError:
         return ""
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode) or (limit is not None and info.st_size > limit):
-            return ""  # a folder (the scan root), a device, or too large
-        chunks = []
-        wanted = info.st_size + 1  # one call reads it all, the next sees its end
-        while True:
-            chunk = os.read(descriptor, wanted)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            wanted = 1 << 16  # it grew since: read on to its end
-        return b"".join(chunks).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    finally:
-        os.close(descriptor)
 
 
 class _Memo:

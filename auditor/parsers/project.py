@@ -8,11 +8,8 @@ problem (an AUD003 finding, so the gate fails) and its target is marked not chec
 """
 from __future__ import annotations
 
-import errno
-import os
 import posixpath
 import re
-import stat
 from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -32,6 +29,7 @@ from auditor.parsers.limits import ParseTimeout, time_budget
 from auditor.parsers.renderable import CHART_FILE, any_renderable
 from auditor.parsers.yaml_loader import load_yaml_documents
 from auditor.patterns import on_first_use
+from auditor.regular_file import READ_CAP, read_regular_file
 
 if TYPE_CHECKING:
     from typing import Any, TypeVar
@@ -51,9 +49,6 @@ _TEMPLATE = on_first_use(r"\{\{.*?\}\}", re.DOTALL)
 # No real Dockerfile has a line this long, and splitting a RUN line into shell words (what the
 # checks do) costs time quadratic in the length of one word: a 4 MB line would take minutes.
 MAX_DOCKERFILE_LINE = 100_000
-# Beyond any file the parsers take (discovery's size cap is 5 MiB unless configured): a file
-# swapped in after discovery is refused, never read whole into memory.
-READ_CAP = 256 * 1024 * 1024
 if TYPE_CHECKING:
     _T = TypeVar("_T")
 
@@ -77,32 +72,6 @@ def read_text(root: Path, relative: str, contents: dict[str, bytes] | None = Non
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         return None, ParseProblem(Span(relative, line), f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
-
-
-def read_regular_file(path: str, cap: int = READ_CAP) -> bytes:
-    """A regular file's bytes, at most ``cap`` of them (``OSError`` for anything else: a FIFO
-    swapped in since discovery would block a plain read forever, a file grown or swapped past the
-    size cap would be read whole), read with the fewest calls: half the cost of
-    ``Path.read_bytes`` for the small files a project is made of."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        if info.st_size > cap:
-            raise OSError(errno.EFBIG, f"{info.st_size:,} bytes, over the {cap:,}-byte size cap")
-        data = os.read(descriptor, info.st_size + 1)  # one more byte: a file grown since its fstat
-        if len(data) <= info.st_size:  # (a regular file reads short only at its end)
-            return data
-        blocks, size = [data], len(data)
-        while block := os.read(descriptor, 1 << 20):
-            blocks.append(block)
-            size += len(block)
-            if size > cap:
-                raise OSError(errno.EFBIG, f"grew past the {cap:,}-byte size cap while it was read")
-        return b"".join(blocks)
-    finally:
-        os.close(descriptor)
 
 
 def _longest_line(text: str) -> tuple[int, int]:
